@@ -1,0 +1,75 @@
+// swift-tools-version:6.0
+//
+// Hark: a small-footprint speech-recognition toolkit.
+//
+// The targets follow the pipeline: audio → features → (neural network → CTC →
+// ASR) → the `hark` command-line tool. C libraries each sit behind a
+// system-library target with a one-line shim header; only a handful of Swift
+// files import them.
+
+import PackageDescription
+
+let package = Package(
+    name: "Hark",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "hark", targets: ["hark"]),
+        .library(name: "HarkAudio", targets: ["HarkAudio"]),
+        .library(name: "HarkFeatures", targets: ["HarkFeatures"]),
+        .library(name: "HarkIO", targets: ["HarkIO"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: - C libraries (Debian packages in brackets)
+
+        // libsndfile: decoding WAV/FLAC/OGG/AIFF/SPHERE/… [libsndfile1-dev]
+        .systemLibrary(name: "CSndfile", pkgConfig: "sndfile",
+                       providers: [.apt(["libsndfile1-dev"])]),
+        // FFTW, single precision: the real FFT of every frame [libfftw3-dev]
+        .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f",
+                       providers: [.apt(["libfftw3-dev"])]),
+        // OpenBLAS through its CBLAS interface: sgemm [libopenblas-dev]
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        // libsamplerate: band-limited sinc resampling [libsamplerate0-dev]
+        .systemLibrary(name: "CSamplerate", pkgConfig: "samplerate",
+                       providers: [.apt(["libsamplerate0-dev"])]),
+
+        // MARK: - Pipeline
+
+        // Decoding, mixing to mono, resampling.
+        .target(name: "HarkAudio", dependencies: ["CSndfile", "CSamplerate"]),
+        // Shared numeric basics: the row-major Matrix, seeded random numbers, parallel loops.
+        .target(name: "HarkCore", dependencies: ["COpenBLAS"]),
+        // Kaldi-compatible framing, windows, mel banks, MFCC, fbank, deltas, CMVN.
+        .target(name: "HarkFeatures", dependencies: ["HarkCore", "CFFTW"]),
+        // File formats and inputs: .npy, Kaldi archives, manifests, input discovery.
+        .target(name: "HarkIO", dependencies: ["HarkCore"]),
+
+        // MARK: - Command-line tool (a thin client of the libraries)
+
+        .executableTarget(name: "hark", dependencies: [
+            "HarkAudio", "HarkCore", "HarkFeatures", "HarkIO",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // MARK: - Benchmarks (run by hand: `swift run -c release hark-bench …`)
+
+        .executableTarget(name: "hark-bench", dependencies: ["HarkAudio", "HarkFeatures"],
+                          path: "Benchmarks/hark-bench"),
+
+        // MARK: - Tests
+
+        .target(name: "HarkTestSupport", dependencies: ["HarkIO"], path: "Tests/HarkTestSupport"),
+        .testTarget(name: "HarkAudioTests", dependencies: ["HarkAudio", "HarkTestSupport"],
+                    exclude: ["Fixtures"]),
+        .testTarget(name: "HarkFeaturesTests",
+                    dependencies: ["HarkFeatures", "HarkAudio", "HarkIO", "HarkTestSupport"],
+                    exclude: ["Fixtures"]),
+        .testTarget(name: "HarkIOTests", dependencies: ["HarkIO", "HarkTestSupport"]),
+        .testTarget(name: "HarkCLITests", dependencies: ["hark", "HarkIO", "HarkTestSupport"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,304 @@
+import Foundation
+import HarkCore
+
+/// Computes Kaldi-compatible MFCC or log-mel filterbank features, then
+/// per-utterance CMVN and deltas, for whole utterances.
+///
+/// Everything constant — the window, the mel filterbank, the DCT matrix, the
+/// FFT plan — is made once here; `compute` can then be called from any number
+/// of threads at once. Each call splits its frames over `threads` workers.
+///
+/// - Shapes: a waveform of N samples gives a [T, F] matrix, T =
+///   `frame.frameCount(sampleCount: N)`, F = `options.dimension`.
+public final class FeatureExtractor: @unchecked Sendable {
+    /// Kaldi reads 16-bit WAV files as integer sample values; Hark's waveforms
+    /// are in [-1, 1], so they are scaled by 2¹⁵ before analysis. This is what
+    /// makes energies and log-mel values equal Kaldi's, not just proportional.
+    public static let sampleScale: Float = 32_768
+
+    public let options: FeatureOptions
+    let frame: FrameOptions
+    let spectrum: SpectrumSettings
+    let window: [Float]
+    let melBanks: MelBanks
+    let fft: RealFFT
+    /// [C, M], lifter folded in; nil for fbank.
+    let dct: [Float]?
+    /// Columns before deltas.
+    public let baseDimension: Int
+    /// The frame geometry, read once per frame (`FrameOptions` computes it).
+    let windowSize: Int, windowShift: Int, snipEdges: Bool
+    /// FFT bins the mel filters reach.
+    let melBinsUsed: Int
+    /// Frames per block: the unit of work of one DCT GEMM.
+    static let blockFrames = 64
+
+    /// The per-frame choices shared by MFCC and fbank.
+    struct SpectrumSettings {
+        var useEnergy: Bool
+        var rawEnergy: Bool
+        /// log(energy_floor), or nil when there is no floor.
+        var logEnergyFloor: Float?
+        var usePower: Bool
+        var takeLog: Bool
+    }
+
+    public init(_ options: FeatureOptions) throws {
+        self.options = options
+        let mel: MelOptions
+        switch options.kind {
+        case .mfcc(let o):
+            frame = o.frame
+            mel = o.mel
+            spectrum = SpectrumSettings(useEnergy: o.useEnergy, rawEnergy: o.rawEnergy,
+                                        logEnergyFloor: o.energyFloor > 0 ? logf(Float(o.energyFloor)) : nil,
+                                        usePower: true, takeLog: true)
+            guard o.numCeps >= 1 && o.numCeps <= mel.numBins else {
+                throw FeatureError.invalidOption("num-ceps", "\(o.numCeps)", "must be between 1 and --num-mel-bins (\(mel.numBins))")
+            }
+            dct = liftedDctMatrix(numCeps: o.numCeps, numBins: mel.numBins, cepstralLifter: o.cepstralLifter)
+            baseDimension = o.numCeps
+        case .fbank(let o):
+            frame = o.frame
+            mel = o.mel
+            spectrum = SpectrumSettings(useEnergy: o.useEnergy, rawEnergy: o.rawEnergy,
+                                        logEnergyFloor: o.energyFloor > 0 ? logf(Float(o.energyFloor)) : nil,
+                                        usePower: o.usePower, takeLog: o.useLogFbank)
+            dct = nil
+            baseDimension = mel.numBins + (o.useEnergy ? 1 : 0)
+        }
+        try frame.validate()
+        guard options.deltas >= 0 && options.deltaWindow >= 1 else {
+            throw FeatureError.invalidOption("deltas", "\(options.deltas)/\(options.deltaWindow)",
+                                             "the delta order must be ≥ 0 and the window ≥ 1")
+        }
+        window = frame.windowType.coefficients(length: frame.windowSize, blackmanCoeff: frame.blackmanCoeff)
+        melBanks = try MelBanks(options: mel, sampleFrequency: frame.sampleFrequency,
+                                paddedWindowSize: frame.paddedWindowSize)
+        fft = RealFFT(size: frame.paddedWindowSize)
+        windowSize = frame.windowSize
+        windowShift = frame.windowShift
+        snipEdges = frame.snipEdges
+        melBinsUsed = melBanks.binsUsed
+    }
+
+    /// The sample rate `compute` expects.
+    public var sampleRate: Int { Int(frame.sampleFrequency) }
+
+    /// Features of one utterance: analysis, then CMVN, then deltas.
+    ///
+    /// - Parameter samples: mono, in [-1, 1], at `sampleRate`.
+    /// - Shapes: returns [T, F].
+    public func compute(_ samples: [Float], threads: Int = 1) -> Matrix {
+        var features = computeBase(samples, threads: threads)
+        applyCmvn(&features, mode: options.cmvn)
+        if options.deltas > 0 {
+            features = addDeltas(features, order: options.deltas, window: options.deltaWindow)
+        }
+        return features
+    }
+
+    /// The MFCC or fbank matrix alone, without CMVN or deltas.
+    ///
+    /// - Shapes: returns [T, baseDimension].
+    public func computeBase(_ samples: [Float], threads: Int = 1) -> Matrix {
+        let frames = frame.frameCount(sampleCount: samples.count)
+        var out = Matrix(rows: frames, cols: baseDimension)
+        guard frames > 0 else { return out }
+        let blocks = (frames + Self.blockFrames - 1) / Self.blockFrames
+        samples.withUnsafeBufferPointer { wave in
+            out.data.withUnsafeMutableBufferPointer { dst in
+                let dstBase = UnsafeSendablePointer(dst.baseAddress!)
+                parallelChunks(count: blocks, threads: threads) { blockRange in
+                    let work = Workspace(self)
+                    for b in blockRange {
+                        let t0 = b * Self.blockFrames
+                        let t1 = min(frames, t0 + Self.blockFrames)
+                        self.computeBlock(t0..<t1, wave: wave, out: dstBase.pointer + t0 * self.baseDimension, work: work)
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// One worker's scratch memory; nothing is allocated per frame.
+    final class Workspace {
+        let fft: RealFFT.Buffers
+        /// [windowSize] the extracted frame before pre-emphasis and windowing.
+        let frame: UnsafeMutablePointer<Float>
+        /// [N/2 + 1] power (or magnitude) spectrum.
+        var power: [Float]
+        /// [blockFrames, M] mel energies (log) of one block.
+        var mel: [Float]
+        /// [blockFrames] log energies.
+        var energy: [Float]
+
+        init(_ e: FeatureExtractor) {
+            fft = e.fft.makeBuffers()
+            frame = .allocate(capacity: e.windowSize)
+            power = [Float](repeating: 0, count: e.fft.size / 2 + 1)
+            mel = [Float](repeating: 0, count: FeatureExtractor.blockFrames * e.melBanks.count)
+            energy = [Float](repeating: 0, count: FeatureExtractor.blockFrames)
+        }
+
+        deinit { frame.deallocate() }
+    }
+
+    /// Frames `range` into `out` ([range.count, baseDimension], row-major).
+    private func computeBlock(_ range: Range<Int>, wave: UnsafeBufferPointer<Float>,
+                              out: UnsafeMutablePointer<Float>, work: Workspace) {
+        let numBins = melBanks.count
+        work.mel.withUnsafeMutableBufferPointer { mel in
+            work.energy.withUnsafeMutableBufferPointer { energy in
+                for (i, t) in range.enumerated() {
+                    energy[i] = analyseFrame(t, wave: wave, work: work, melOut: mel.baseAddress! + i * numBins)
+                }
+                let n = range.count
+                if let dct {
+                    // cepstra[n, C] = logmel[n, M] · Dᵀ[M, C]   (D lifted, [C, M])
+                    dct.withUnsafeBufferPointer { d in
+                        sgemm(transB: true, m: n, n: baseDimension, k: numBins,
+                              a: mel.baseAddress!, b: d.baseAddress!, c: out)
+                    }
+                    if spectrum.useEnergy {
+                        for i in 0..<n { out[i * baseDimension] = energy[i] }
+                    }
+                } else {
+                    let shift = spectrum.useEnergy ? 1 : 0
+                    for i in 0..<n {
+                        let row = out + i * baseDimension
+                        if spectrum.useEnergy { row[0] = energy[i] }
+                        (row + shift).update(from: mel.baseAddress! + i * numBins, count: numBins)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The textbook recipe for frame t, as Kaldi's `ExtractWindow`,
+    /// `ProcessWindow` and `Mfcc/FbankComputer::Compute`:
+    /// extract (edges reflected) → dither → remove DC → raw energy →
+    /// pre-emphasis → window → zero-pad → FFT → power spectrum → mel filters → log.
+    ///
+    /// Writes M mel energies to `melOut`; returns the frame's log energy
+    /// (floored; 0 when energy is not used).
+    @inline(__always)
+    private func analyseFrame(_ t: Int, wave: UnsafeBufferPointer<Float>, work: Workspace,
+                              melOut: UnsafeMutablePointer<Float>) -> Float {
+        let length = windowSize
+        let padded = fft.size
+        let x = work.fft.input
+        let raw = work.frame
+        let scale = FeatureExtractor.sampleScale
+        let n = wave.count
+        let start = snipEdges ? t * windowShift : t * windowShift + windowShift / 2 - windowSize / 2
+
+        // Extract, reflecting at the edges: index −1 → 0, N → N−1.
+        if start >= 0 && start + length <= n {
+            let src = UnsafeRawPointer(wave.baseAddress! + start)
+            let dst = UnsafeMutableRawPointer(raw)
+            var i = 0
+            while i + 8 <= length {
+                dst.storeBytes(of: src.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) * scale,
+                               toByteOffset: i * 4, as: SIMD8<Float>.self)
+                i += 8
+            }
+            while i < length { raw[i] = wave[start + i] * scale; i += 1 }
+        } else {
+            for i in 0..<length {
+                var s = start + i
+                while s < 0 || s >= n { s = s < 0 ? -s - 1 : 2 * n - 1 - s }
+                raw[i] = wave[s] * scale
+            }
+        }
+        if frame.dither != 0 {
+            var rng = SeededGenerator(seed: frame.ditherSeed, stream: UInt64(t))
+            let d = Float(frame.dither)
+            for i in 0..<length { raw[i] += rng.nextGaussian() * d }
+        }
+        if frame.removeDcOffset {
+            let mean = vectorSum(raw, length) / Float(length)
+            for i in 0..<length { raw[i] -= mean }
+        }
+        var logEnergy: Float = 0
+        if spectrum.useEnergy && spectrum.rawEnergy { logEnergy = logf(max(vectorDot(raw, raw, length), Float.ulpOfOne)) }
+        // Pre-emphasis and window in one pass:
+        // x[i] = (raw[i] − p · raw[i−1]) · w[i], with raw[−1] = raw[0]; then zeros up to N.
+        let p = Float(frame.preemphasisCoefficient)
+        window.withUnsafeBufferPointer { w in
+            x[0] = (raw[0] - p * raw[0]) * w[0]
+            for i in 1..<length { x[i] = (raw[i] - p * raw[i - 1]) * w[i] }
+        }
+        for i in length..<padded { x[i] = 0 }
+        if spectrum.useEnergy && !spectrum.rawEnergy { logEnergy = logf(max(vectorDot(x, x, length), Float.ulpOfOne)) }
+        if let floor = spectrum.logEnergyFloor, logEnergy < floor { logEnergy = floor }
+
+        fft.forward(work.fft)
+        let spec = work.fft.output
+        work.power.withUnsafeMutableBufferPointer { power in
+            // Only the bins the filters reach are needed (never the Nyquist bin).
+            let bins = melBinsUsed
+            for k in 0..<bins {
+                let re = spec[2 * k], im = spec[2 * k + 1]
+                power[k] = re * re + im * im
+            }
+            if !spectrum.usePower {
+                for k in 0..<bins { power[k] = power[k].squareRoot() }
+            }
+            melBanks.packed.withUnsafeBufferPointer { w in
+                melBanks.packedStart.withUnsafeBufferPointer { starts in
+                    melBanks.offsets.withUnsafeBufferPointer { offsets in
+                        for m in 0..<offsets.count {
+                            let p = power.baseAddress! + offsets[m]
+                            var e: Float = 0
+                            var j = 0
+                            for i in starts[m]..<starts[m + 1] { e += w[i] * p[j]; j += 1 }
+                            melOut[m] = spectrum.takeLog ? logf(max(e, Float.ulpOfOne)) : e
+                        }
+                    }
+                }
+            }
+        }
+        return logEnergy
+    }
+
+}
+
+/// Σ x[i] for i < n, with eight running partial sums (as a BLAS would) so the
+/// additions do not form one long dependency chain.
+@inline(__always)
+func vectorSum(_ x: UnsafeMutablePointer<Float>, _ n: Int) -> Float {
+    var acc = SIMD8<Float>()
+    var i = 0
+    let raw = UnsafeRawPointer(x)
+    while i + 8 <= n {
+        acc += raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+        i += 8
+    }
+    var s = acc.sum()
+    while i < n { s += x[i]; i += 1 }
+    return s
+}
+
+/// Σ x[i]·y[i] for i < n, with eight running partial sums.
+@inline(__always)
+func vectorDot(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) -> Float {
+    var acc = SIMD8<Float>()
+    var i = 0
+    let rx = UnsafeRawPointer(x), ry = UnsafeRawPointer(y)
+    while i + 8 <= n {
+        acc += rx.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            * ry.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+        i += 8
+    }
+    var s = acc.sum()
+    while i < n { s += x[i] * y[i]; i += 1 }
+    return s
+}
+
+/// A raw pointer handed to worker threads that write disjoint rows.
+struct UnsafeSendablePointer: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Float>
+    init(_ p: UnsafeMutablePointer<Float>) { pointer = p }
+}

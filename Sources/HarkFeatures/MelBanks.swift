@@ -1,0 +1,93 @@
+import Foundation
+
+/// The mel filterbank options. Kaldi: `MelBanksOptions` in `mel-computations.h`.
+public struct MelOptions: Equatable, Sendable {
+    /// Number of triangular filters. Kaldi default 23 (40 or 80 are common for fbank).
+    public var numBins = 23
+    /// Lower edge of the lowest filter, Hz. Kaldi default 20.
+    public var lowFreq: Double = 20
+    /// Upper edge of the highest filter, Hz; 0 or negative means an offset
+    /// from the Nyquist frequency. Kaldi default 0 (= Nyquist).
+    public var highFreq: Double = 0
+
+    public init() {}
+}
+
+/// Triangular filters equally spaced on the mel scale, applied to a power (or
+/// magnitude) spectrum. Kaldi: `MelBanks` in `mel-computations.cc`.
+///
+/// mel(f) = 1127 · ln(1 + f / 700). With Δ = (mel(high) − mel(low)) / (M + 1),
+/// filter m has left, centre and right edges mel(low) + (m, m+1, m+2)·Δ, and
+/// the weight of FFT bin k (frequency k · fs / N) rises linearly from 0 at the
+/// left edge to 1 at the centre and falls back to 0 at the right edge. Bins
+/// 0 ..< N/2 are used (the Nyquist bin never is, as in Kaldi).
+public struct MelBanks: Sendable {
+    /// Filter m covers FFT bins `offsets[m] ..< offsets[m] + weights[m].count`.
+    public let offsets: [Int]
+    public let weights: [[Float]]
+    /// The same weights in one contiguous array for the per-frame loop:
+    /// filter m's weights are `packed[packedStart[m] ..< packedStart[m + 1]]`.
+    let packed: [Float]
+    let packedStart: [Int]
+
+    @inline(__always)
+    static func melScale(_ freq: Float) -> Float { 1127 * logf(1 + freq / 700) }
+
+    /// - Parameters:
+    ///   - paddedWindowSize: N, the FFT length.
+    public init(options: MelOptions, sampleFrequency: Double, paddedWindowSize: Int) throws {
+        let numBins = options.numBins
+        guard numBins >= 3 else {
+            throw FeatureError.invalidOption("num-mel-bins", "\(numBins)", "must be at least 3")
+        }
+        let numFftBins = paddedWindowSize / 2
+        let nyquist = 0.5 * sampleFrequency
+        let lowFreq = options.lowFreq
+        let highFreq = options.highFreq > 0 ? options.highFreq : nyquist + options.highFreq
+        guard lowFreq >= 0, lowFreq < nyquist, highFreq > 0, highFreq <= nyquist, highFreq > lowFreq else {
+            throw FeatureError.invalidOption(
+                "low-freq/--high-freq", "\(lowFreq)/\(options.highFreq)",
+                "the band [\(lowFreq), \(highFreq)] Hz must lie within [0, \(nyquist)] Hz (Nyquist at \(sampleFrequency) Hz)")
+        }
+        let fftBinWidth = Float(sampleFrequency) / Float(paddedWindowSize)
+        let melLow = MelBanks.melScale(Float(lowFreq))
+        let melHigh = MelBanks.melScale(Float(highFreq))
+        let delta = (melHigh - melLow) / Float(numBins + 1)
+
+        var offsets: [Int] = []
+        var weights: [[Float]] = []
+        for m in 0..<numBins {
+            let left = melLow + Float(m) * delta
+            let center = melLow + Float(m + 1) * delta
+            let right = melLow + Float(m + 2) * delta
+            var first = -1
+            var filter: [Float] = []
+            for k in 0..<numFftBins {
+                let mel = MelBanks.melScale(fftBinWidth * Float(k))
+                guard mel > left && mel < right else { continue }
+                let w = mel <= center ? (mel - left) / (center - left) : (right - mel) / (right - center)
+                if first < 0 { first = k }
+                // Bins between first and k that were outside (cannot happen for a
+                // monotone scale) would be zero; keep the run contiguous.
+                while first + filter.count < k { filter.append(0) }
+                filter.append(w)
+            }
+            guard first >= 0 else {
+                throw FeatureError.invalidOption(
+                    "num-mel-bins", "\(numBins)",
+                    "mel filter \(m) contains no FFT bin; use fewer mel bins, a wider band or a longer frame")
+            }
+            offsets.append(first)
+            weights.append(filter)
+        }
+        self.offsets = offsets
+        self.weights = weights
+        packed = weights.flatMap { $0 }
+        packedStart = weights.reduce(into: [0]) { $0.append($0.last! + $1.count) }
+    }
+
+    /// The highest FFT bin any filter uses, plus one.
+    var binsUsed: Int { zip(offsets, weights).map { $0 + $1.count }.max() ?? 0 }
+
+    public var count: Int { offsets.count }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import HarkTestSupport
+import XCTest
+
+/// Runs the built `hark` binary, as a user would.
+class CLITestCase: XCTestCase {
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// The `hark` executable next to the test bundle.
+    static var binary: URL {
+        var dir = Bundle(for: CLITestCase.self).bundleURL
+        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("hark").path) && dir.path != "/" {
+            dir.deleteLastPathComponent()
+        }
+        return dir.appendingPathComponent("hark")
+    }
+
+    func hark(_ arguments: [String], stdin: Data? = nil, file: StaticString = #filePath, line: UInt = #line) throws -> Run {
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = arguments
+        process.currentDirectoryURL = repositoryRoot
+        let out = Pipe(), err = Pipe(), inp = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = inp
+        try process.run()
+        // Read both pipes while the process runs, so neither can fill up.
+        final class Box: @unchecked Sendable { var data = Data() }
+        let outData = Box(), errData = Box()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async { outData.data = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        group.enter()
+        DispatchQueue.global().async { errData.data = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        if let stdin { inp.fileHandleForWriting.write(stdin) }
+        try inp.fileHandleForWriting.close()
+        process.waitUntilExit()
+        group.wait()
+        return Run(status: process.terminationStatus,
+                   stdout: String(decoding: outData.data, as: UTF8.self),
+                   stderr: String(decoding: errData.data, as: UTF8.self))
+    }
+}

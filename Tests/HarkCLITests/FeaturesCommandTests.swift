@@ -1,0 +1,111 @@
+import Foundation
+import HarkCore
+import HarkIO
+import HarkTestSupport
+import XCTest
+
+/// `hark features` end to end, through the built binary.
+final class FeaturesCommandTests: CLITestCase {
+    var dir: URL!
+    override func setUpWithError() throws { dir = try makeTemporaryDirectory() }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    func testHelpListsTheSubcommands() throws {
+        let run = try hark(["--help"])
+        XCTAssertEqual(run.status, 0)
+        XCTAssertTrue(run.stdout.contains("features"), run.stdout)
+    }
+
+    func testNpyPerFileMirroringTheFolder() throws {
+        let out = dir.appendingPathComponent("out")
+        let run = try hark(["features", "audio", "--output-dir", out.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        // The 8 kHz sample is upsampled to the default 16 kHz, with a note.
+        XCTAssertTrue(run.stderr.contains("upsampling from 8000 Hz to 16000 Hz"), run.stderr)
+        XCTAssertTrue(run.stderr.contains("2 done, 0 failed"), run.stderr)
+        let m = try NPY.read(out.appendingPathComponent("an52-mmaf-b.npy"))
+        XCTAssertEqual(m.shape, [148, 13])
+        XCTAssertEqual(try NPY.read(out.appendingPathComponent("7_jackson_0.npy")).cols, 13)
+    }
+
+    func testOptionsReachTheFeatures() throws {
+        let out = dir.appendingPathComponent("out")
+        let run = try hark(["features", "audio/an52-mmaf-b.wav", "--type", "fbank", "--num-mel-bins", "40",
+                            "--snip-edges=false", "--deltas", "2", "--cmvn", "meanvar", "--output-dir", out.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(try NPY.read(out.appendingPathComponent("an52-mmaf-b.npy")).shape, [150, 120])
+    }
+
+    func testKaldiArchive() throws {
+        let run = try hark(["features", "audio", "--format", "ark", "--output-dir", dir.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let entries = try KaldiArchiveReader.read(dir.appendingPathComponent("feats.ark"))
+        XCTAssertEqual(entries.map(\.key), ["7_jackson_0", "an52-mmaf-b"])
+        let direct = try NPY.read({ () -> URL in
+            _ = try? hark(["features", "audio/an52-mmaf-b.wav", "--output-dir", dir.appendingPathComponent("n").path])
+            return dir.appendingPathComponent("n/an52-mmaf-b.npy")
+        }())
+        assertClose(entries[1].matrix, direct, absolute: 0, "the archive holds exactly what .npy holds")
+        let scp = try String(contentsOf: dir.appendingPathComponent("feats.scp"), encoding: .utf8)
+        XCTAssertTrue(scp.hasPrefix("7_jackson_0 \(dir.appendingPathComponent("feats.ark").path):12\n"), scp)
+    }
+
+    func testStandardInput() throws {
+        let bytes = try Data(contentsOf: repositoryRoot.appendingPathComponent("Tests/HarkAudioTests/Fixtures/flac.flac"))
+        let run = try hark(["features", "-", "--output-dir", dir.path], stdin: bytes)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(try NPY.read(dir.appendingPathComponent("stdin.npy")).shape, [98, 13])
+    }
+
+    /// Each bad input gets its own one-line message naming it; the good files
+    /// of the same batch are still written; the exit status is non-zero.
+    func testBadInputsDoNotStopTheBatch() throws {
+        let inputs = dir.appendingPathComponent("in")
+        try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("no-audio-here"), withIntermediateDirectories: true)
+        func put(_ name: String, _ bytes: [UInt8]) -> String {
+            let url = inputs.appendingPathComponent(name)
+            XCTAssertTrue(FileManager.default.createFile(atPath: url.path, contents: Data(bytes)))
+            return url.path
+        }
+        let tone = WavBuilder.tone(count: 8000)
+        var nan = [Float](repeating: 0.1, count: 4000)
+        nan[100] = .nan
+        let full = WavBuilder.pcm16(tone)
+        let cases: [(String, [UInt8], String)] = [
+            ("empty.wav", [], "empty file: 0 bytes"),
+            ("header-only.wav", WavBuilder.pcm16([]), "no audio samples"),
+            ("truncated.wav", Array(full.prefix(5000)), "truncated file: the header declares 16000 bytes"),
+            ("lying.wav", WavBuilder.pcm16(tone, declaredDataBytes: 1 << 30), "truncated file: the header declares 1073741824 bytes"),
+            ("text.wav", Array("hello, I am text\n".utf8), "not a recognised audio file"),
+            ("random.ogg", (0..<3000).map { UInt8(truncatingIfNeeded: $0 &* 7919 &+ 13) }, "not a recognised audio file"),
+            ("zero-channels.wav", WavBuilder.wav(payload: [UInt8](repeating: 0, count: 64), channels: 0), "the header claims 0 channels"),
+            ("zero-rate.wav", WavBuilder.wav(payload: [UInt8](repeating: 0, count: 64), sampleRate: 0), "a sample rate of 0 Hz"),
+            ("nan.wav", WavBuilder.float32(nan), "non-finite sample: NaN or infinity at frame 100"),
+        ]
+        var arguments = ["features", "--output-dir", dir.appendingPathComponent("out").path, "audio/an52-mmaf-b.wav"]
+        for (name, bytes, _) in cases { arguments.append(put(name, bytes)) }
+        arguments += [inputs.appendingPathComponent("missing.wav").path, dir.appendingPathComponent("no-audio-here").path,
+                      "audio/7_jackson_0.wav"]
+        let run = try hark(arguments)
+        XCTAssertEqual(run.status, 1, run.stderr)
+        for (name, _, message) in cases {
+            let line = run.stderr.split(separator: "\n").first { $0.contains(inputs.appendingPathComponent(name).path + ":") }
+            XCTAssertNotNil(line, "no message for \(name) in:\n\(run.stderr)")
+            XCTAssertTrue(line?.contains(message) ?? false, "\(name): expected \"\(message)\" in \(line ?? "")")
+        }
+        XCTAssertTrue(run.stderr.contains("missing.wav: no such file or directory"), run.stderr)
+        XCTAssertTrue(run.stderr.contains("no-audio-here: directory contains no audio files"), run.stderr)
+        XCTAssertTrue(run.stderr.contains("2 done, 9 failed"), run.stderr)
+        XCTAssertTrue(run.stderr.contains("11 input(s) failed"), run.stderr)
+        XCTAssertEqual(try NPY.read(dir.appendingPathComponent("out/an52-mmaf-b.npy")).shape, [148, 13])
+        XCTAssertEqual(try NPY.read(dir.appendingPathComponent("out/7_jackson_0.npy")).cols, 13)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("out/empty.npy").path))
+    }
+
+    func testInvalidOptionIsAUsageError() throws {
+        let run = try hark(["features", "audio", "--output-dir", dir.path, "--num-ceps", "40"])
+        XCTAssertNotEqual(run.status, 0)
+        XCTAssertTrue(run.stderr.contains("num-ceps"), run.stderr)
+    }
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the C libraries Hark builds against, from Debian's packages.
+set -euo pipefail
+packages=(
+  pkg-config
+  libsndfile1-dev      # audio decoding (WAV, FLAC, OGG/Vorbis, AIFF, SPHERE, …)
+  libfftw3-dev         # FFT of every feature frame (fftw3f)
+  libopenblas-dev      # sgemm (CBLAS)
+  libsamplerate0-dev   # sinc resampling
+)
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
