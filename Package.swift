@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "HarkAudio", targets: ["HarkAudio"]),
         .library(name: "HarkFeatures", targets: ["HarkFeatures"]),
         .library(name: "HarkIO", targets: ["HarkIO"]),
+        .library(name: "HarkNN", targets: ["HarkNN"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -45,6 +46,8 @@ let package = Package(
         .target(name: "HarkCore", dependencies: ["COpenBLAS"]),
         // Kaldi-compatible framing, windows, mel banks, MFCC, fbank, deltas, CMVN.
         .target(name: "HarkFeatures", dependencies: ["HarkCore", "CFFTW"]),
+        // Layers with hand-written forward and backward passes, optimizers, losses.
+        .target(name: "HarkNN", dependencies: ["HarkCore", "HarkIO"]),
         // File formats and inputs: .npy, Kaldi archives, manifests, input discovery.
         .target(name: "HarkIO", dependencies: ["HarkCore"]),
 
@@ -57,7 +60,7 @@ let package = Package(
 
         // MARK: - Benchmarks (run by hand: `swift run -c release hark-bench …`)
 
-        .executableTarget(name: "hark-bench", dependencies: ["HarkAudio", "HarkFeatures"],
+        .executableTarget(name: "hark-bench", dependencies: ["HarkAudio", "HarkFeatures", "HarkNN", "HarkCore"],
                           path: "Benchmarks/hark-bench"),
 
         // MARK: - Tests
@@ -69,6 +72,8 @@ let package = Package(
                     dependencies: ["HarkFeatures", "HarkAudio", "HarkIO", "HarkTestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "HarkIOTests", dependencies: ["HarkIO", "HarkTestSupport"]),
+        .testTarget(name: "HarkNNTests", dependencies: ["HarkNN", "HarkIO", "HarkCore", "HarkTestSupport"],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "HarkCLITests", dependencies: ["hark", "HarkIO", "HarkTestSupport"]),
     ],
     swiftLanguageModes: [.v5]

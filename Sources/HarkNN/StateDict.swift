@@ -1,0 +1,50 @@
+import HarkIO
+
+/// Why a state dict does not fit a model.
+public struct StateDictError: Error, CustomStringConvertible, Equatable {
+    public var problems: [String]
+    public var description: String {
+        problems.count == 1 ? problems[0] : "\(problems.count) problems: " + problems.joined(separator: "; ")
+    }
+}
+
+/// Parameters under their full PyTorch names (module prefix included), in
+/// `state_dict()` order.
+public typealias NamedParameters = [(name: String, parameter: Parameter)]
+
+public enum StateDict {
+    /// The safetensors file holding these parameters, as PyTorch's
+    /// `safetensors.torch.save_file(model.state_dict(), …)` would.
+    public static func file(_ parameters: NamedParameters, metadata: [String: String] = [:]) -> SafeTensorsFile {
+        SafeTensorsFile(tensors: parameters.map { ($0.name, SafeTensor(shape: $0.parameter.shape, floats: $0.parameter.value)) },
+                        metadata: metadata)
+    }
+
+    /// Copies every tensor into its parameter, as `load_state_dict(strict=True)`:
+    /// every parameter must be present with its exact shape and dtype F32, and,
+    /// when `strict`, no other tensor may be present. Nothing is changed unless
+    /// everything fits.
+    public static func load(_ file: SafeTensorsFile, into parameters: NamedParameters, strict: Bool = true) throws {
+        var problems: [String] = []
+        var values: [[Float]] = []
+        for (name, p) in parameters {
+            guard let t = file.tensors[name] else {
+                problems.append("missing tensor \"\(name)\" (shape \(p.shape))")
+                continue
+            }
+            guard t.shape == p.shape else {
+                problems.append("tensor \"\(name)\" has shape \(t.shape), the model expects \(p.shape)")
+                continue
+            }
+            do { values.append(try t.floats(name: "tensor \"\(name)\"")) } catch { problems.append("\(error)") }
+        }
+        if strict {
+            let known = Set(parameters.map { $0.name })
+            for name in file.order where !known.contains(name) {
+                problems.append("unexpected tensor \"\(name)\"")
+            }
+        }
+        guard problems.isEmpty else { throw StateDictError(problems: problems) }
+        for ((_, p), v) in zip(parameters, values) { p.value = v }
+    }
+}
