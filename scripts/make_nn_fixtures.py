@@ -12,12 +12,14 @@ with respect to the input, every parameter and the initial states. Mixed
 lengths go through pack_padded_sequence(enforce_sorted=False) and
 pad_packed_sequence. Then the tutorial's SimpleRNN and SimpleLSTM (batch_first
 RNN/LSTM, Linear on the last step), their outputs, and 5 training steps with
-cross-entropy under SGD (momentum, weight decay) and under Adam.
+cross-entropy under SGD (momentum, weight decay) and under Adam. Last, every
+optimizer (SGD plain/momentum/Nesterov, Adam with L2, AdamW) fed the same five
+gradients, clip_grad_norm_, and ReduceLROnPlateau on a fixed metric sequence.
 
 Run from the repository root with PyTorch and safetensors installed:
     python scripts/make_nn_fixtures.py
 Writes Tests/HarkNNTests/Fixtures/{recurrent.safetensors, recurrent.json,
-simple.safetensors, simple.json}.
+simple.safetensors, simple.json, optim.safetensors, optim.json}.
 """
 import json
 import platform
@@ -149,6 +151,56 @@ def simple_cases(tensors, index):
                           "losses": losses})
 
 
+def optimizer_cases(tensors, index):
+    """Each optimizer fed the same 5 gradients; clip_grad_norm_; ReduceLROnPlateau."""
+    torch.manual_seed(99)
+    w0 = [torch.randn(4, 3), torch.randn(3)]
+    grads = [[torch.randn(4, 3) * 3, torch.randn(3) * 3] for _ in range(5)]
+    for i, w in enumerate(w0):
+        tensors[f"optim/w0.{i}"] = w
+    for s, gs in enumerate(grads):
+        for i, g in enumerate(gs):
+            tensors[f"optim/grad{s}.{i}"] = g
+    configs = {
+        "sgd_plain": (torch.optim.SGD, {"lr": 0.05}),
+        "sgd_momentum_dampening_wd": (torch.optim.SGD, {"lr": 0.05, "momentum": 0.8, "dampening": 0.3, "weight_decay": 0.01}),
+        "sgd_nesterov": (torch.optim.SGD, {"lr": 0.05, "momentum": 0.9, "nesterov": True}),
+        "adam_wd": (torch.optim.Adam, {"lr": 0.02, "betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 0.1}),
+        "adamw": (torch.optim.AdamW, {"lr": 0.02, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.05}),
+    }
+    for name, (cls, kw) in configs.items():
+        params = [w.clone().requires_grad_(True) for w in w0]
+        opt = cls(params, **kw)
+        for gs in grads:
+            for p, g in zip(params, gs):
+                p.grad = g.clone()
+            opt.step()
+        for i, p in enumerate(params):
+            tensors[f"optim/{name}.{i}"] = p.detach().clone()
+        index.append({"name": name, "optimizer": cls.__name__,
+                      "hyper": {k: (list(v) if isinstance(v, tuple) else v) for k, v in kw.items()}})
+    # clip_grad_norm_ on the first gradients, with a limit below and above their norm.
+    for max_norm in (1.0, 1000.0):
+        params = [w.clone().requires_grad_(True) for w in w0]
+        for p, g in zip(params, grads[0]):
+            p.grad = g.clone()
+        total = torch.nn.utils.clip_grad_norm_(params, max_norm)
+        for i, p in enumerate(params):
+            tensors[f"optim/clip{int(max_norm)}.{i}"] = p.grad.clone()
+        index.append({"name": f"clip{int(max_norm)}", "max_norm": max_norm, "total_norm": total.item()})
+    # ReduceLROnPlateau on a fixed sequence of validation losses.
+    p = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.SGD([p], lr=1.0)
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=2, threshold=1e-3, cooldown=1, min_lr=0.1)
+    metrics = [5.0, 4.0, 4.0, 4.1, 3.999, 4.2, 4.3] + [3.0] * 15
+    lrs = []
+    for m in metrics:
+        sched.step(m)
+        lrs.append(opt.param_groups[0]["lr"])
+    index.append({"name": "plateau", "factor": 0.5, "patience": 2, "threshold": 1e-3, "cooldown": 1, "min_lr": 0.1,
+                  "metrics": metrics, "lrs": lrs})
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     versions = {"python": platform.python_version(), "torch": torch.__version__,
@@ -165,6 +217,10 @@ def main():
     simple_cases(tensors, index)
     save_file({k: v.contiguous() for k, v in tensors.items()}, OUT / "simple.safetensors")
     (OUT / "simple.json").write_text(json.dumps({**meta, "cases": index}, indent=1) + "\n")
+    tensors, index = {}, []
+    optimizer_cases(tensors, index)
+    save_file({k: v.contiguous() for k, v in tensors.items()}, OUT / "optim.safetensors")
+    (OUT / "optim.json").write_text(json.dumps({**meta, "cases": index}, indent=1) + "\n")
 
 
 if __name__ == "__main__":

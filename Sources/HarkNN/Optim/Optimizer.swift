@@ -1,0 +1,139 @@
+import Foundation
+
+/// An update rule over a fixed list of parameters (their order is the state's order).
+public protocol Optimizer: AnyObject {
+    /// The learning rate of the next `step` (set by a schedule).
+    var learningRate: Float { get set }
+    /// Applies one update to every parameter from its accumulated gradient.
+    func step(_ parameters: [Parameter])
+}
+
+/// PyTorch's `torch.optim.SGD`: with weight decay λ, momentum μ, dampening τ,
+///
+///     g ← ∇ + λ·w
+///     b ← g (first step),  b ← μ·b + (1 − τ)·g (later);   g ← b (or g + μ·b with Nesterov)
+///     w ← w − lr·g
+public final class SGD: Optimizer, Codable {
+    public var learningRate: Float
+    public var momentum: Float
+    public var dampening: Float
+    public var weightDecay: Float
+    public var nesterov: Bool
+    /// The momentum buffers, one per parameter (empty before the first step).
+    public private(set) var buffers: [[Float]] = []
+
+    public init(learningRate: Float, momentum: Float = 0, dampening: Float = 0, weightDecay: Float = 0, nesterov: Bool = false) {
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.dampening = dampening
+        self.weightDecay = weightDecay
+        self.nesterov = nesterov
+    }
+
+    public func step(_ parameters: [Parameter]) {
+        let first = buffers.isEmpty && momentum != 0
+        if first { buffers = parameters.map { [Float](repeating: 0, count: $0.count) } }
+        for (k, p) in parameters.enumerated() {
+            for i in 0..<p.count {
+                var g = p.grad[i]
+                if weightDecay != 0 { g += weightDecay * p.value[i] }
+                if momentum != 0 {
+                    let b = first ? g : momentum * buffers[k][i] + (1 - dampening) * g
+                    buffers[k][i] = b
+                    g = nesterov ? g + momentum * b : b
+                }
+                p.value[i] -= learningRate * g
+            }
+        }
+    }
+}
+
+/// PyTorch's `torch.optim.Adam` and `AdamW` (single-tensor CPU path), step t ≥ 1:
+///
+///     Adam:  g ← ∇ + λ·w          AdamW:  w ← w·(1 − lr·λ),  g ← ∇
+///     m ← m + (1 − β₁)(g − m)        v ← β₂·v + (1 − β₂)·g²
+///     w ← w − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
+public final class Adam: Optimizer, Codable {
+    public var learningRate: Float
+    public var beta1: Float
+    public var beta2: Float
+    public var epsilon: Float
+    public var weightDecay: Float
+    /// true: AdamW's decoupled weight decay.
+    public var decoupled: Bool
+    public private(set) var stepCount = 0
+    public private(set) var m: [[Float]] = []
+    public private(set) var v: [[Float]] = []
+
+    public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
+                weightDecay: Float = 0, decoupled: Bool = false) {
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.weightDecay = weightDecay
+        self.decoupled = decoupled
+    }
+
+    /// AdamW with PyTorch's default weight decay 0.01.
+    public static func adamW(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
+                             epsilon: Float = 1e-8, weightDecay: Float = 0.01) -> Adam {
+        Adam(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+             weightDecay: weightDecay, decoupled: true)
+    }
+
+    public func step(_ parameters: [Parameter]) {
+        if m.isEmpty {
+            m = parameters.map { [Float](repeating: 0, count: $0.count) }
+            v = m
+        }
+        stepCount += 1
+        let t = Double(stepCount)
+        let correction1 = 1 - pow(Double(beta1), t)
+        let correction2Sqrt = (1 - pow(Double(beta2), t)).squareRoot()
+        let stepSize = Float(Double(learningRate) / correction1)
+        let c2 = Float(correction2Sqrt)
+        let decay = decoupled ? 1 - learningRate * weightDecay : 1
+        for (k, p) in parameters.enumerated() {
+            m[k].withUnsafeMutableBufferPointer { mk in
+                v[k].withUnsafeMutableBufferPointer { vk in
+                    p.value.withUnsafeMutableBufferPointer { w in
+                        p.grad.withUnsafeBufferPointer { grad in
+                            for i in 0..<w.count {
+                                var g = grad[i]
+                                if decoupled {
+                                    if weightDecay != 0 { w[i] *= decay }
+                                } else if weightDecay != 0 {
+                                    g += weightDecay * w[i]
+                                }
+                                mk[i] += (1 - beta1) * (g - mk[i])
+                                vk[i] = vk[i] * beta2 + (1 - beta2) * g * g
+                                let denom = vk[i].squareRoot() / c2 + epsilon
+                                w[i] -= stepSize * mk[i] / denom
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Scales all gradients so that their joint L2 norm is at most `maxNorm`, as
+/// PyTorch's `clip_grad_norm_`: coef = min(1, maxNorm / (‖g‖ + 1e-6)).
+/// Returns the norm before clipping (not finite if any gradient is not).
+@discardableResult
+public func clipGradientNorm(_ parameters: [Parameter], maxNorm: Float) -> Float {
+    var sumSquares = 0.0
+    for p in parameters {
+        var s: Float = 0
+        for g in p.grad { s += g * g }
+        sumSquares += Double(s)
+    }
+    let total = Float(sumSquares.squareRoot())
+    let coef = min(1, maxNorm / (total + 1e-6))
+    if coef < 1 {
+        for p in parameters { for i in 0..<p.count { p.grad[i] *= coef } }
+    }
+    return total
+}
