@@ -38,12 +38,15 @@ let package = Package(
         .systemLibrary(name: "CSamplerate", pkgConfig: "samplerate",
                        providers: [.apt(["libsamplerate0-dev"])]),
 
+        // A small AVX2 GEMM kernel for the per-step recurrent product (C, one file).
+        .target(name: "CHarkKernels"),
+
         // MARK: - Pipeline
 
         // Decoding, mixing to mono, resampling.
         .target(name: "HarkAudio", dependencies: ["CSndfile", "CSamplerate"]),
         // Shared numeric basics: the row-major Matrix, seeded random numbers, parallel loops.
-        .target(name: "HarkCore", dependencies: ["COpenBLAS"]),
+        .target(name: "HarkCore", dependencies: ["COpenBLAS", "CHarkKernels"]),
         // Kaldi-compatible framing, windows, mel banks, MFCC, fbank, deltas, CMVN.
         .target(name: "HarkFeatures", dependencies: ["HarkCore", "CFFTW"]),
         // Layers with hand-written forward and backward passes, optimizers, losses.
@@ -60,7 +63,7 @@ let package = Package(
 
         // MARK: - Benchmarks (run by hand: `swift run -c release hark-bench …`)
 
-        .executableTarget(name: "hark-bench", dependencies: ["HarkAudio", "HarkFeatures", "HarkNN", "HarkCore"],
+        .executableTarget(name: "hark-bench", dependencies: ["HarkAudio", "HarkFeatures", "HarkNN", "HarkCore", "HarkIO"],
                           path: "Benchmarks/hark-bench"),
 
         // MARK: - Tests

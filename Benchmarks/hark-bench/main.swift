@@ -1,13 +1,20 @@
 // hark-bench: speed measurements, run by hand (never in CI).
 //
 //   swift run -c release hark-bench mfcc FILE [--runs N] [--threads N]
+//   swift run -c release hark-bench rnn [--cell lstm] [--layers 3] [--hidden 256]
+//       [--input 39] [--batch 16] [--frames 400] [--runs N] [--sequential]
+//   swift run -c release hark-bench step-gemm [--batch 16] [--hidden 256]
+//   swift run -c release hark-bench export-model DIR   (for scripts/check_pytorch_roundtrip.py)
 //
 // Prints one JSON object per benchmark with every run's wall time, the
 // median, and the real-time factor (processing time / audio duration).
 
 import Foundation
 import HarkAudio
+import HarkCore
 import HarkFeatures
+import HarkIO
+import HarkNN
 
 func median(_ xs: [Double]) -> Double {
     let s = xs.sorted()
@@ -46,13 +53,105 @@ func benchMfcc(_ path: String) throws {
     print(String(decoding: json, as: UTF8.self))
 }
 
+func stringOption(_ name: String, _ fallback: String) -> String {
+    let args = CommandLine.arguments
+    if let i = args.firstIndex(of: name), i + 1 < args.count { return args[i + 1] }
+    return fallback
+}
+
+/// Forward and forward+backward of a bidirectional recurrent stack on random data.
+/// FLOPs count the GEMMs only (2·M·N·K each): forward = Σ over layers and
+/// directions of 2·T·B·G·H·(I_l + H); backward does twice that.
+func benchRecurrent() {
+    let cell = RecurrentCell(rawValue: stringOption("--cell", "lstm"))!
+    let L = option("--layers", 3), H = option("--hidden", 256), I = option("--input", 39)
+    let B = option("--batch", 16), T = option("--frames", 400), runs = option("--runs", 5)
+    var rng = SeededGenerator(seed: 1)
+    let rnn = Recurrent(.init(cell: cell, inputSize: I, hiddenSize: H, numLayers: L, bidirectional: true), rng: &rng)
+    rnn.parallelDirections = !CommandLine.arguments.contains("--sequential")
+    if !rnn.parallelDirections { BLASThreads.set(ProcessInfo.processInfo.activeProcessorCount) }
+    let x = Matrix(rows: T * B, cols: I, data: (0..<(T * B * I)).map { _ in rng.nextGaussian() })
+    let dOut = Matrix(rows: T * B, cols: 2 * H, data: (0..<(T * B * 2 * H)).map { _ in rng.nextGaussian() })
+    var forwardFlops = 0.0
+    for l in 0..<L {
+        let inputSize = l == 0 ? I : 2 * H
+        forwardFlops += 2 * 2 * Double(T * B * cell.gateCount * H * (inputSize + H))
+    }
+    _ = rnn.forward(x, steps: T, keepCache: false)
+    let fwd = (0..<runs).map { _ in time { _ = rnn.forward(x, steps: T, keepCache: false) } }
+    let both = (0..<runs).map { _ in
+        time {
+            let out = rnn.forward(x, steps: T)
+            _ = rnn.backward(dOut, cache: out.cache)
+        }
+    }
+    let result: [String: Any] = [
+        "benchmark": "recurrent", "cell": cell.rawValue, "layers": L, "hidden": H, "input": I, "batch": B, "frames": T,
+        "bidirectional": true, "parallel_directions": rnn.parallelDirections,
+        "forward_runs": fwd, "forward_median": median(fwd), "train_runs": both, "train_median": median(both),
+        "forward_gflops": forwardFlops / median(fwd) / 1e9, "train_gflops": 3 * forwardFlops / median(both) / 1e9,
+    ]
+    let json = try! JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
+    print(String(decoding: json, as: UTF8.self))
+}
+
+/// The per-step recurrent product c[B, 4H] += h[B, H] · W[H, 4H]: Hark's kernel against OpenBLAS.
+func benchStepGemm() {
+    let B = option("--batch", 16), H = option("--hidden", 256), N = 4 * H, reps = option("--reps", 2000)
+    var rng = SeededGenerator(seed: 1)
+    let a = (0..<(B * H)).map { _ in rng.nextGaussian() }, b = (0..<(H * N)).map { _ in rng.nextGaussian() }
+    var c = [Float](repeating: 0, count: B * N)
+    a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
+        BLASThreads.set(1)
+        let packed = PackedRightMatrix(k: H, n: N, source: pb.baseAddress!, transposed: false)
+        let tk = time { for _ in 0..<reps { packed.multiplyAccumulate(m: B, a: pa.baseAddress!, lda: H, c: pc.baseAddress!, ldc: N) } }
+        let tb = time { for _ in 0..<reps { sgemm(m: B, n: N, k: H, a: pa.baseAddress!, b: pb.baseAddress!, beta: 1, c: pc.baseAddress!) } }
+        let flops = 2.0 * Double(B * N * H * reps)
+        print("step GEMM [\(B),\(H)]·[\(H),\(N)]: kernel \(flops / tk / 1e9) GFLOP/s, OpenBLAS \(flops / tb / 1e9) GFLOP/s (1 thread)")
+    } } }
+}
+
+/// Writes a Hark model (bidirectional LSTM + Linear, PyTorch names under "rnn."
+/// and "output."), an input and Hark's output, for scripts/check_pytorch_roundtrip.py.
+func exportModel(_ dir: String) throws {
+    var rng = SeededGenerator(seed: 5)
+    let rnn = Recurrent(.init(cell: .lstm, inputSize: 13, hiddenSize: 16, numLayers: 2, batchFirst: true,
+                              bidirectional: true), rng: &rng)
+    let output = Linear(inputSize: 32, outputSize: 7, rng: &rng)
+    // A few SGD steps so the weights are Hark-trained, not just Hark-initialised.
+    let x = Matrix(rows: 3 * 20, cols: 13, data: (0..<(3 * 20 * 13)).map { _ in rng.nextGaussian() })
+    let sgd = SGD(learningRate: 0.1)
+    for _ in 0..<3 {
+        rnn.zeroGrad(); output.zeroGrad()
+        let r = rnn.forward(x, steps: 20)
+        let y = output.forward(r.output)
+        let dy = Matrix(rows: y.rows, cols: y.cols, data: y.data.map { $0 / Float(y.data.count) })
+        _ = rnn.backward(output.backward(dy, input: r.output), cache: r.cache)
+        sgd.step(rnn.parameters + output.parameters)
+    }
+    let y = output.forward(rnn.forward(x, steps: 20).output)
+    let url = URL(fileURLWithPath: dir)
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    let named = rnn.parameters.map { ("rnn." + $0.name, $0) } + output.parameters.map { ("output." + $0.name, $0) }
+    try StateDict.file(named.map { (name: $0.0, parameter: $0.1) }).write(to: url.appendingPathComponent("model.safetensors"))
+    try SafeTensorsFile(tensors: [("input", SafeTensor(shape: [3, 20, 13], floats: x.data)),
+                                  ("output", SafeTensor(shape: [3, 20, 7], floats: y.data))])
+        .write(to: url.appendingPathComponent("io.safetensors"))
+    print("wrote \(dir)/model.safetensors and io.safetensors")
+}
+
 let args = CommandLine.arguments
-guard args.count >= 3, args[1] == "mfcc" else {
-    FileHandle.standardError.write(Data("usage: hark-bench mfcc FILE [--runs N] [--threads N]\n".utf8))
+if args.count >= 2 && args[1] == "step-gemm" { benchStepGemm(); exit(0) }
+if args.count >= 3 && args[1] == "export-model" {
+    do { try exportModel(args[2]) } catch { print("hark-bench: \(error)"); exit(1) }
+    exit(0)
+}
+guard args.count >= 2, (args[1] == "mfcc" && args.count >= 3) || args[1] == "rnn" else {
+    FileHandle.standardError.write(Data("usage: hark-bench mfcc FILE [--runs N] [--threads N] | hark-bench rnn [options]\n".utf8))
     exit(2)
 }
 do {
-    try benchMfcc(args[2])
+    if args[1] == "rnn" { benchRecurrent() } else { try benchMfcc(args[2]) }
 } catch {
     FileHandle.standardError.write(Data("hark-bench: \(error)\n".utf8))
     exit(1)

@@ -51,3 +51,53 @@ extension Matrix {
         return c
     }
 }
+
+import CHarkKernels
+
+/// Whether `PackedRightMatrix` uses Hark's AVX2 kernel (false: OpenBLAS).
+public let smallGemmKernelAvailable: Bool = hark_gemm_acc_available() == 1
+
+/// A matrix b [K, N] laid out for repeated `c += a · b` with small a (the
+/// recurrent product of every time step; a general GEMM would re-pack b at
+/// every call). With AVX2 and FMA it is stored as
+/// column panels of 16, each K rows of 16 contiguous floats, which Hark's
+/// register-blocked kernel streams linearly; otherwise OpenBLAS multiplies.
+/// Build it once, multiply by it at every time step.
+public struct PackedRightMatrix {
+    public let k: Int
+    public let n: Int
+    /// panels[j·K + p·16 + q] = b[p, j + q] for j a multiple of 16 (packed
+    /// layout), or b itself, row-major, when the kernel is not used.
+    let storage: [Float]
+    let packed: Bool
+
+    /// Packs `b` given row-major [K, N] with row stride `ldb`, or its
+    /// transpose: with `transposed`, `source` is bᵀ [N, K].
+    public init(k: Int, n: Int, source: UnsafePointer<Float>, transposed: Bool) {
+        self.k = k
+        self.n = n
+        packed = smallGemmKernelAvailable && n % 16 == 0
+        let element = { (p: Int, j: Int) -> Float in transposed ? source[j * k + p] : source[p * n + j] }
+        var s = [Float](repeating: 0, count: k * n)
+        if packed {
+            for j in stride(from: 0, to: n, by: 16) {
+                for p in 0..<k { for q in 0..<16 { s[j * k + p * 16 + q] = element(p, j + q) } }
+            }
+        } else {
+            for p in 0..<k { for j in 0..<n { s[p * n + j] = element(p, j) } }
+        }
+        storage = s
+    }
+
+    /// c[M, N] += a[M, K] · b.
+    public func multiplyAccumulate(m: Int, a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        if m == 0 || n == 0 || k == 0 { return }
+        storage.withUnsafeBufferPointer { b in
+            if packed {
+                hark_gemm_acc_packed(Int32(m), Int32(n), Int32(k), a, Int32(lda), b.baseAddress!, c, Int32(ldc))
+            } else {
+                sgemm(m: m, n: n, k: k, a: a, lda: lda, b: b.baseAddress!, ldb: n, beta: 1, c: c, ldc: ldc)
+            }
+        }
+    }
+}

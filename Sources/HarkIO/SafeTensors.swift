@@ -28,7 +28,7 @@ public struct SafeTensor: Equatable, Sendable {
             throw IOError(name, "dtype \(dtype), but Hark needs F32 (in PyTorch: `model.float()` before saving)")
         }
         var out = [Float](repeating: 0, count: elementCount)
-        out.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(start: bytes, count: bytes.count)) }
+        bytes.withUnsafeBytes { src in out.withUnsafeMutableBytes { $0.copyMemory(from: src) } }
         return out
     }
 

@@ -13,13 +13,14 @@ enum ElmanCell {
                 continue
             }
             let g = gates + b * H, r = gh + b * H, hb = h + b * H
-            for j in 0..<H {
-                let a = g[j] + r[j]
-                let hNew = relu ? max(a, 0) : tanhFloat(a)
-                g[j] = hNew
-                hb[j] = hNew
-                yRow[j] = hNew
+            for j in 0..<H { g[j] += r[j] }
+            if relu {
+                for j in 0..<H { g[j] = max(g[j], 0) }
+            } else {
+                tanhInPlace(g, H)
             }
+            hb.update(from: g, count: H)
+            for j in 0..<H { yRow[j] = g[j] }
         }
     }
 

@@ -20,13 +20,13 @@ enum GRUCell {
                 continue
             }
             let g = gates + b * 3 * H, r = gh + b * 3 * H, hb = h + b * H, hn = hiddenNew + b * H
+            for j in 0..<(2 * H) { g[j] += r[j] }
+            sigmoidInPlace(g, 2 * H)                                      // r, z
+            for j in 0..<H { hn[j] = r[2 * H + j]; g[2 * H + j] += g[j] * hn[j] }
+            tanhInPlace(g + 2 * H, H)                                     // n
             for j in 0..<H {
-                let rg = sigmoid(g[j] + r[j])
-                let zg = sigmoid(g[H + j] + r[H + j])
-                let ng = tanhFloat(g[2 * H + j] + rg * r[2 * H + j])
-                let hNew = (1 - zg) * ng + zg * hb[j]
-                g[j] = rg; g[H + j] = zg; g[2 * H + j] = ng
-                hn[j] = r[2 * H + j]
+                let zg = g[H + j]
+                let hNew = (1 - zg) * g[2 * H + j] + zg * hb[j]           // h' = (1 − z) ⊙ n + z ⊙ h
                 hb[j] = hNew
                 yRow[j] = hNew
             }

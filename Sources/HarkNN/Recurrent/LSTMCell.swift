@@ -27,17 +27,15 @@ enum LSTMCell {
             }
             let g = gates + b * 4 * H, r = gh + b * 4 * H
             let hb = h + b * H, cb = c + b * H, tb = cellTanh + b * H
+            for j in 0..<(4 * H) { g[j] += r[j] }          // pre-activations
+            sigmoidInPlace(g, 2 * H)                        // i, f
+            tanhInPlace(g + 2 * H, H)                       // g
+            sigmoidInPlace(g + 3 * H, H)                    // o
+            for j in 0..<H { cb[j] = g[H + j] * cb[j] + g[j] * g[2 * H + j] }   // c' = f ⊙ c + i ⊙ g
+            tb.update(from: cb, count: H)
+            tanhInPlace(tb, H)                              // tanh(c')
             for j in 0..<H {
-                let ig = sigmoid(g[j] + r[j])
-                let fg = sigmoid(g[H + j] + r[H + j])
-                let gg = tanhFloat(g[2 * H + j] + r[2 * H + j])
-                let og = sigmoid(g[3 * H + j] + r[3 * H + j])
-                let cNew = fg * cb[j] + ig * gg
-                let tc = tanhFloat(cNew)
-                let hNew = og * tc
-                g[j] = ig; g[H + j] = fg; g[2 * H + j] = gg; g[3 * H + j] = og
-                cb[j] = cNew
-                tb[j] = tc
+                let hNew = g[3 * H + j] * tb[j]             // h' = o ⊙ tanh(c')
                 hb[j] = hNew
                 yRow[j] = hNew
             }

@@ -97,8 +97,9 @@ public final class Recurrent: ParameterContainer {
     ///   - lengths: per-sequence lengths (nil: all T).
     ///   - h0, c0: [L·D·B, H] (nil: zeros).
     ///   - dropoutRNG: when given and `dropout` > 0, dropout is applied (training).
+    ///   - keepCache: false for inference: less memory, and `backward` cannot follow.
     public func forward(_ input: Matrix, steps: Int, lengths: [Int]? = nil, h0: Matrix? = nil, c0: Matrix? = nil,
-                        dropoutRNG: UnsafeMutablePointer<SeededGenerator>? = nil) -> Output {
+                        dropoutRNG: UnsafeMutablePointer<SeededGenerator>? = nil, keepCache: Bool = true) -> Output {
         let o = options
         precondition(input.cols == o.inputSize, "expected \(o.inputSize) input features, got \(input.cols)")
         precondition(steps > 0 && input.rows % steps == 0, "\(input.rows) rows are not a multiple of \(steps) steps")
@@ -126,14 +127,15 @@ public final class Recurrent: ParameterContainer {
                                 let state = (l * D + d) * B * H
                                 caches[d].value = self.layers[l][d].forward(
                                     x: xp.pointer, layout: layout, h: hp.pointer + state,
-                                    c: cp.map { $0.pointer + state }, y: yp.pointer + d * H, ldy: width)
+                                    c: cp.map { $0.pointer + state }, y: yp.pointer + d * H, ldy: width,
+                                    keepCache: keepCache)
                             }
                             self.eachDirection(D, run)
                         }
                     }
                 }
             }
-            cache.layerInputs.append(x)
+            if keepCache { cache.layerInputs.append(x) }
             cache.directions.append(caches.map { $0.value! })
             if l < L - 1, o.dropout > 0, let rng = dropoutRNG {
                 let keep = 1 - o.dropout

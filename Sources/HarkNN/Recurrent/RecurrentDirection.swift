@@ -65,17 +65,28 @@ final class RecurrentDirection {
     ///   - x: [T·B, I]; y: [T·B, ·] with row stride `ldy`, H columns written.
     ///   - h, c: [B, H] on entry the initial state, on exit the final state
     ///     (each sequence's state after its own last frame).
+    ///   - keepCache: false for inference: the per-step states are not kept
+    ///     (the returned cache cannot be used by `backward`).
     func forward(x: UnsafePointer<Float>, layout: SequenceLayout,
                  h: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>?,
-                 y: UnsafeMutablePointer<Float>, ldy: Int) -> Cache {
+                 y: UnsafeMutablePointer<Float>, ldy: Int, keepCache: Bool = true) -> Cache {
         let T = layout.steps, B = layout.batch, H = hiddenSize, GH = cell.gateCount * H
         let rows = T * B
-        var cache = Cache(gates: [Float](repeating: 0, count: rows * GH),
-                          hPrev: [Float](repeating: 0, count: rows * H),
-                          cPrev: cell == .lstm ? [Float](repeating: 0, count: rows * H) : [],
-                          cellTanh: cell == .lstm ? [Float](repeating: 0, count: rows * H) : [],
-                          hiddenNew: cell == .gru ? [Float](repeating: 0, count: rows * H) : [])
+        // Every element read later is written first (rows of steps past the
+        // longest sequence are zeroed below), so no buffer is zero-filled here.
+        let stateRows = keepCache ? rows : B
+        var cache = Cache(gates: uninitializedFloats(rows * GH),
+                          hPrev: keepCache ? uninitializedFloats(rows * H) : [],
+                          cPrev: keepCache && cell == .lstm ? uninitializedFloats(rows * H) : [],
+                          cellTanh: cell == .lstm ? uninitializedFloats(stateRows * H) : [],
+                          hiddenNew: cell == .gru ? uninitializedFloats(stateRows * H) : [])
+        /// Row offset of step t in the per-step state buffers.
+        let stateRow = { (t: Int) -> Int in keepCache ? t * B : 0 }
         var gh = [Float](repeating: 0, count: B * GH)
+        // W_hhᵀ [H, GH], packed once for the product inside the time loop.
+        let whhT = weightHH.value.withUnsafeBufferPointer {
+            PackedRightMatrix(k: H, n: GH, source: $0.baseAddress!, transposed: true)
+        }
         let lengths = layout.lengths
         let longest = lengths.max() ?? 0
         cache.gates.withUnsafeMutableBufferPointer { gatesBuffer in
@@ -90,7 +101,6 @@ final class RecurrentDirection {
             cache.cellTanh.withUnsafeMutableBufferPointer { cellTanh in
             cache.hiddenNew.withUnsafeMutableBufferPointer { hiddenNew in
             gh.withUnsafeMutableBufferPointer { ghBuffer in
-            weightHH.value.withUnsafeBufferPointer { whh in
                 let ghp = ghBuffer.baseAddress!
                 for s in 0..<T {
                     let t = reverse ? T - 1 - s : s
@@ -98,28 +108,31 @@ final class RecurrentDirection {
                     let rowStart = t * B
                     if t >= longest {
                         for b in 0..<B { for j in 0..<H { y[(rowStart + b) * ldy + j] = 0 } }
+                        if keepCache { (hPrev.baseAddress! + rowStart * H).initialize(repeating: 0, count: B * H) }
                         continue
                     }
-                    (hPrev.baseAddress! + rowStart * H).update(from: h, count: B * H)
-                    if let c { (cPrev.baseAddress! + rowStart * H).update(from: c, count: B * H) }
+                    if keepCache {
+                        (hPrev.baseAddress! + rowStart * H).update(from: h, count: B * H)
+                        if let c { (cPrev.baseAddress! + rowStart * H).update(from: c, count: B * H) }
+                    }
                     // gh[B, GH] = h[B, H] · W_hhᵀ[H, GH] + b_hh    (the only product inside the loop)
                     broadcast(biasHH, rows: B, into: ghp)
-                    sgemm(transB: true, m: B, n: GH, k: H, a: UnsafePointer(h), b: whh.baseAddress!, beta: 1, c: ghp)
+                    whhT.multiplyAccumulate(m: B, a: h, lda: H, c: ghp, ldc: GH)
                     let g = gates + rowStart * GH
                     let yRow = y + rowStart * ldy
                     switch cell {
                     case .lstm:
-                        LSTMCell.forwardStep(gates: g, gh: ghp, h: h, c: c!, cellTanh: cellTanh.baseAddress! + rowStart * H,
+                        LSTMCell.forwardStep(gates: g, gh: ghp, h: h, c: c!, cellTanh: cellTanh.baseAddress! + stateRow(t) * H,
                                              y: yRow, ldy: ldy, active: active, batch: B, hidden: H)
                     case .gru:
-                        GRUCell.forwardStep(gates: g, gh: ghp, h: h, hiddenNew: hiddenNew.baseAddress! + rowStart * H,
+                        GRUCell.forwardStep(gates: g, gh: ghp, h: h, hiddenNew: hiddenNew.baseAddress! + stateRow(t) * H,
                                             y: yRow, ldy: ldy, active: active, batch: B, hidden: H)
                     case .rnnTanh, .rnnRelu:
                         ElmanCell.forwardStep(gates: g, gh: ghp, relu: cell == .rnnRelu, h: h,
                                               y: yRow, ldy: ldy, active: active, batch: B, hidden: H)
                     }
                 }
-            }}}}}}
+            }}}}}
         }
         return cache
     }
@@ -138,9 +151,14 @@ final class RecurrentDirection {
         let rows = T * B
         let lengths = layout.lengths
         // Per-step pre-activation gradients, kept for the weight GEMMs after the loop.
+        precondition(cache.hPrev.count == rows * H, "backward needs a cache kept by a training forward")
         var dGatesX = [Float](repeating: 0, count: rows * GH)
         var dGatesHStorage = cell == .gru ? [Float](repeating: 0, count: rows * GH) : []
         var dhDirect = [Float](repeating: 0, count: B * H)
+        // W_hh [GH, H], packed once for the product inside the time loop.
+        let whh = weightHH.value.withUnsafeBufferPointer {
+            PackedRightMatrix(k: GH, n: H, source: $0.baseAddress!, transposed: false)
+        }
         dGatesX.withUnsafeMutableBufferPointer { dgxBuffer in
         dGatesHStorage.withUnsafeMutableBufferPointer { dghBuffer in
         dhDirect.withUnsafeMutableBufferPointer { directBuffer in
@@ -149,7 +167,6 @@ final class RecurrentDirection {
         cache.cPrev.withUnsafeBufferPointer { cPrev in
         cache.cellTanh.withUnsafeBufferPointer { cellTanh in
         cache.hiddenNew.withUnsafeBufferPointer { hiddenNew in
-        weightHH.value.withUnsafeBufferPointer { whh in
             let dgx = dgxBuffer.baseAddress!
             // For LSTM and Elman the h side sees the same pre-activation gradients.
             let dgh = cell == .gru ? dghBuffer.baseAddress! : dgx
@@ -175,7 +192,7 @@ final class RecurrentDirection {
                                            dhDirect: direct, active: active, batch: B, hidden: H)
                 }
                 // dh_prev[B, H] = dpre_h[B, GH] · W_hh[GH, H] + (the direct part)
-                sgemm(m: B, n: H, k: GH, a: dgh + r0 * GH, b: whh.baseAddress!, beta: 1, c: direct)
+                whh.multiplyAccumulate(m: B, a: dgh + r0 * GH, lda: GH, c: direct, ldc: H)
                 dh.update(from: direct, count: B * H)
             }
 
@@ -202,6 +219,12 @@ final class RecurrentDirection {
             weightIH.value.withUnsafeBufferPointer { w in
                 sgemm(m: rows, n: inputSize, k: GH, a: dgx, b: w.baseAddress!, beta: 1, c: dx)
             }
-        }}}}}}}}}
+        }}}}}}}}
     }
+}
+
+/// An array of `count` floats whose contents the caller writes before reading.
+@inline(__always)
+func uninitializedFloats(_ count: Int) -> [Float] {
+    [Float](unsafeUninitializedCapacity: count) { _, n in n = count }
 }

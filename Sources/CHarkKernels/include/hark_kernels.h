@@ -1,0 +1,15 @@
+#ifndef HARK_KERNELS_H
+#define HARK_KERNELS_H
+
+/// 1 when the processor has AVX2 and FMA, so that hark_gemm_acc_packed can run.
+int hark_gemm_acc_available(void);
+
+/// c[m, n] += a[m, k] · b[k, n] (a, c row-major with row strides lda, ldc),
+/// for small m: the recurrent product of one time step. b is given as column
+/// panels: for each block of 16
+/// columns j … j+15, its k rows of 16 floats stored contiguously, panel after
+/// panel (panels[j·k + p·16 + q] = b[p, j + q]). n must be a multiple of 16.
+/// Only call when hark_gemm_acc_available() returns 1.
+void hark_gemm_acc_packed(int m, int n, int k, const float *a, int lda, const float *panels, float *c, int ldc);
+
+#endif
