@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "HarkFeatures", targets: ["HarkFeatures"]),
         .library(name: "HarkIO", targets: ["HarkIO"]),
         .library(name: "HarkNN", targets: ["HarkNN"]),
+        .library(name: "HarkCTC", targets: ["HarkCTC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -51,6 +52,8 @@ let package = Package(
         .target(name: "HarkFeatures", dependencies: ["HarkCore", "CFFTW"]),
         // Layers with hand-written forward and backward passes, optimizers, losses.
         .target(name: "HarkNN", dependencies: ["HarkCore", "HarkIO"]),
+        // CTC loss and gradient, greedy and prefix-beam decoding.
+        .target(name: "HarkCTC", dependencies: ["HarkCore"]),
         // File formats and inputs: .npy, Kaldi archives, manifests, input discovery.
         .target(name: "HarkIO", dependencies: ["HarkCore"]),
 
@@ -63,7 +66,7 @@ let package = Package(
 
         // MARK: - Benchmarks (run by hand: `swift run -c release hark-bench …`)
 
-        .executableTarget(name: "hark-bench", dependencies: ["HarkAudio", "HarkFeatures", "HarkNN", "HarkCore", "HarkIO"],
+        .executableTarget(name: "hark-bench", dependencies: ["HarkAudio", "HarkFeatures", "HarkNN", "HarkCTC", "HarkCore", "HarkIO"],
                           path: "Benchmarks/hark-bench"),
 
         // MARK: - Tests
@@ -73,6 +76,8 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "HarkFeaturesTests",
                     dependencies: ["HarkFeatures", "HarkAudio", "HarkIO", "HarkTestSupport"],
+                    exclude: ["Fixtures"]),
+        .testTarget(name: "HarkCTCTests", dependencies: ["HarkCTC", "HarkCore", "HarkIO", "HarkTestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "HarkIOTests", dependencies: ["HarkIO", "HarkTestSupport"]),
         .testTarget(name: "HarkNNTests", dependencies: ["HarkNN", "HarkIO", "HarkCore", "HarkTestSupport"],

@@ -4,6 +4,7 @@
 //   swift run -c release hark-bench rnn [--cell lstm] [--layers 3] [--hidden 256]
 //       [--input 39] [--batch 16] [--frames 400] [--runs N] [--sequential]
 //   swift run -c release hark-bench step-gemm [--batch 16] [--hidden 256]
+//   swift run -c release hark-bench ctc [--frames 400] [--batch 16] [--classes 29] [--labels 60]
 //   swift run -c release hark-bench export-model DIR   (for scripts/check_pytorch_roundtrip.py)
 //
 // Prints one JSON object per benchmark with every run's wall time, the
@@ -11,6 +12,7 @@
 
 import Foundation
 import HarkAudio
+import HarkCTC
 import HarkCore
 import HarkFeatures
 import HarkIO
@@ -140,8 +142,28 @@ func exportModel(_ dir: String) throws {
     print("wrote \(dir)/model.safetensors and io.safetensors")
 }
 
+/// CTC loss + gradient on random log-probabilities (and the fused path from activations).
+func benchCTC() {
+    let T = option("--frames", 400), B = option("--batch", 16), K = option("--classes", 29)
+    let L = option("--labels", 60), runs = option("--runs", 5)
+    var rng = SeededGenerator(seed: 1)
+    let x = Matrix(rows: T * B, cols: K, data: (0..<(T * B * K)).map { _ in rng.nextGaussian() })
+    let lp = logSoftmax(x)
+    let targets = (0..<B).map { _ in (0..<L).map { _ in 1 + Int(rng.next() % UInt64(K - 1)) } }
+    let lengths = [Int](repeating: T, count: B)
+    let ctc = CTCLoss(reduction: .mean)
+    _ = ctc(logProbs: lp, steps: T, inputLengths: lengths, targets: targets)
+    let plain = (0..<runs).map { _ in time { _ = ctc(logProbs: lp, steps: T, inputLengths: lengths, targets: targets) } }
+    let fused = (0..<runs).map { _ in time { _ = ctc.fromActivations(x, steps: T, inputLengths: lengths, targets: targets) } }
+    let result: [String: Any] = ["benchmark": "ctc", "T": T, "B": B, "K": K, "L": L, "threads": ctc.threads,
+                                 "runs": plain, "median": median(plain), "fused_runs": fused, "fused_median": median(fused)]
+    let json = try! JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
+    print(String(decoding: json, as: UTF8.self))
+}
+
 let args = CommandLine.arguments
 if args.count >= 2 && args[1] == "step-gemm" { benchStepGemm(); exit(0) }
+if args.count >= 2 && args[1] == "ctc" { benchCTC(); exit(0) }
 if args.count >= 3 && args[1] == "export-model" {
     do { try exportModel(args[2]) } catch { print("hark-bench: \(error)"); exit(1) }
     exit(0)
