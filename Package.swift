@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "HarkIO", targets: ["HarkIO"]),
         .library(name: "HarkNN", targets: ["HarkNN"]),
         .library(name: "HarkCTC", targets: ["HarkCTC"]),
+        .library(name: "HarkASR", targets: ["HarkASR"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -54,13 +55,15 @@ let package = Package(
         .target(name: "HarkNN", dependencies: ["HarkCore", "HarkIO"]),
         // CTC loss and gradient, greedy and prefix-beam decoding.
         .target(name: "HarkCTC", dependencies: ["HarkCore"]),
+        // Speech recognition: model directory, text, data, training, transcription, scoring.
+        .target(name: "HarkASR", dependencies: ["HarkCore", "HarkAudio", "HarkFeatures", "HarkNN", "HarkCTC", "HarkIO"]),
         // File formats and inputs: .npy, Kaldi archives, manifests, input discovery.
         .target(name: "HarkIO", dependencies: ["HarkCore"]),
 
         // MARK: - Command-line tool (a thin client of the libraries)
 
         .executableTarget(name: "hark", dependencies: [
-            "HarkAudio", "HarkCore", "HarkFeatures", "HarkIO",
+            "HarkAudio", "HarkCore", "HarkFeatures", "HarkIO", "HarkNN", "HarkCTC", "HarkASR",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -79,10 +82,12 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "HarkCTCTests", dependencies: ["HarkCTC", "HarkCore", "HarkIO", "HarkTestSupport"],
                     exclude: ["Fixtures"]),
+        .testTarget(name: "HarkASRTests", dependencies: ["HarkASR", "HarkCore", "HarkIO", "HarkNN", "HarkCTC", "HarkTestSupport"]),
         .testTarget(name: "HarkIOTests", dependencies: ["HarkIO", "HarkTestSupport"]),
         .testTarget(name: "HarkNNTests", dependencies: ["HarkNN", "HarkIO", "HarkCore", "HarkTestSupport"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "HarkCLITests", dependencies: ["hark", "HarkIO", "HarkTestSupport"]),
+        .testTarget(name: "HarkCLITests", dependencies: ["hark", "HarkIO", "HarkASR", "HarkAudio", "HarkCTC", "HarkCore", "HarkTestSupport"],
+                    exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]
 )

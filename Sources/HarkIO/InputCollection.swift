@@ -72,7 +72,8 @@ public struct InputCollection: Sendable {
         (relative as NSString).deletingPathExtension
     }
 
-    static func audioFiles(under directory: String) -> [String] {
+    /// Audio files below `directory`, as sorted relative paths.
+    public static func audioFiles(under directory: String) -> [String] {
         guard let walker = FileManager.default.enumerator(atPath: directory) else { return [] }
         var found: [String] = []
         while let item = walker.nextObject() as? String {

@@ -40,7 +40,7 @@ struct FeaturesCommand: ParsableCommand {
     }
 
     func run() throws {
-        let extractor = try FeatureExtractor(features.featureOptions)
+        let extractor = try FeatureExtractor(features.featureOptions())
         let collection = InputCollection(arguments: inputs)
         collection.notes.forEach { printError("note: " + $0) }
         let outputURL = URL(fileURLWithPath: outputDir, isDirectory: true)
@@ -57,7 +57,7 @@ struct FeaturesCommand: ParsableCommand {
             ? try KaldiArchiveWriter(ark: outputURL.appendingPathComponent("feats.ark"),
                                      scp: outputURL.appendingPathComponent("feats.scp"))
             : nil
-        let audioOptions = features.audioOptions
+        let audioOptions = features.audioOptions(sampleRate: extractor.sampleRate)
         let inputsList = collection.inputs
         // One file: all threads on its frames. Many: one file per thread.
         let threadsPerFile = inputsList.count == 1 ? threads : 1

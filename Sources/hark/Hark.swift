@@ -8,5 +8,5 @@ struct Hark: ParsableCommand {
         abstract: "Hark: small-footprint speech recognition.",
         discussion: "Audio is read with libsndfile (WAV, FLAC, OGG, AIFF, SPHERE, …); features are Kaldi-compatible.",
         version: "0.1.0",
-        subcommands: [FeaturesCommand.self])
+        subcommands: [TranscribeCommand.self, TrainCommand.self, EvalCommand.self, FeaturesCommand.self, ManifestCommand.self])
 }

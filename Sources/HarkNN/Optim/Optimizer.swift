@@ -20,7 +20,7 @@ public final class SGD: Optimizer, Codable {
     public var weightDecay: Float
     public var nesterov: Bool
     /// The momentum buffers, one per parameter (empty before the first step).
-    public private(set) var buffers: [[Float]] = []
+    public var buffers: [[Float]] = []
 
     public init(learningRate: Float, momentum: Float = 0, dampening: Float = 0, weightDecay: Float = 0, nesterov: Bool = false) {
         self.learningRate = learningRate
@@ -61,9 +61,9 @@ public final class Adam: Optimizer, Codable {
     public var weightDecay: Float
     /// true: AdamW's decoupled weight decay.
     public var decoupled: Bool
-    public private(set) var stepCount = 0
-    public private(set) var m: [[Float]] = []
-    public private(set) var v: [[Float]] = []
+    public var stepCount = 0
+    public var m: [[Float]] = []
+    public var v: [[Float]] = []
 
     public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
                 weightDecay: Float = 0, decoupled: Bool = false) {

@@ -1,0 +1,158 @@
+import Foundation
+import HarkCore
+import HarkFeatures
+import HarkIO
+import HarkNN
+
+/// The recogniser: features → frame stacking → recurrent stack → Linear →
+/// log-softmax, exactly PyTorch's `HarkCTC` module (`python/hark_ctc.py`):
+///
+///     self.rnn = nn.LSTM(input_size, hidden_size, num_layers, batch_first=True, bidirectional=…, dropout=…)
+///     self.output = nn.Linear(hidden_size · directions, len(tokens))
+///     forward(x) = self.output(self.rnn(x)[0]).log_softmax(-1)
+///
+/// A model directory holds `config.json` (`ModelConfig`) and
+/// `model.safetensors` (that module's `state_dict()`: `rnn.weight_ih_l0`, …,
+/// `output.weight`, `output.bias`).
+public final class AcousticModel {
+    public let config: ModelConfig
+    public let vocabulary: Vocabulary
+    public let rnn: Recurrent
+    public let output: Linear
+    public let extractor: FeatureExtractor
+
+    public static let configFile = "config.json"
+    public static let weightsFile = "model.safetensors"
+
+    /// A new model with PyTorch's default initialisation from `seed`.
+    public init(config: ModelConfig, seed: UInt64) throws {
+        try config.validate()
+        self.config = config
+        vocabulary = Vocabulary(tokens: config.tokens, blank: config.blank)
+        var rng = SeededGenerator(seed: seed)
+        rnn = Recurrent(config.recurrentOptions, rng: &rng)
+        output = Linear(inputSize: config.recurrentOptions.outputSize, outputSize: config.tokens.count, rng: &rng)
+        extractor = try FeatureExtractor(config.features)
+    }
+
+    /// Parameters under the PyTorch module's names, in `state_dict()` order.
+    public var namedParameters: NamedParameters {
+        rnn.parameters.map { ("rnn." + $0.name, $0) } + output.parameters.map { ("output." + $0.name, $0) }
+    }
+
+    public var parameters: [Parameter] { rnn.parameters + output.parameters }
+
+    // MARK: - Model directory
+
+    public static func load(directory: URL) throws -> AcousticModel {
+        let configURL = directory.appendingPathComponent(configFile)
+        guard let data = FileManager.default.contents(atPath: configURL.path) else {
+            throw ModelError(problem: "\(directory.path): no \(configFile) (a model directory holds \(configFile) and \(weightsFile))")
+        }
+        let config: ModelConfig
+        do {
+            config = try JSONDecoder().decode(ModelConfig.self, from: data)
+        } catch let error as DecodingError {
+            throw ModelError(problem: "\(configURL.path): \(describe(error))")
+        }
+        let model: AcousticModel
+        do { model = try AcousticModel(config: config, seed: 0) } catch let e as ModelError {
+            throw ModelError(problem: "\(directory.path)/\(e.problem)")
+        }
+        let weights = try SafeTensorsFile.read(directory.appendingPathComponent(weightsFile))
+        do {
+            try StateDict.load(weights, into: model.namedParameters)
+        } catch {
+            throw ModelError(problem: "\(directory.appendingPathComponent(weightsFile).path): \(error)")
+        }
+        return model
+    }
+
+    /// Writes `config.json` and `model.safetensors` into `directory`, each atomically.
+    public func save(to directory: URL) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try encoder.encode(config).write(to: directory.appendingPathComponent(Self.configFile), options: .atomic)
+        try StateDict.file(namedParameters, metadata: ["format": "pt"]).write(to: directory.appendingPathComponent(Self.weightsFile))
+    }
+
+    // MARK: - Computation
+
+    /// The network's input for one utterance: features, CMVN, deltas, stacking.
+    ///
+    /// - Shapes: samples at `config.sampleRate` → [T, input_size].
+    public func inputFeatures(_ samples: [Float], threads: Int = 1) -> Matrix {
+        stackFrames(extractor.compute(samples, threads: threads), by: config.stackFrames)
+    }
+
+    /// Packs utterances into one batch-first matrix, padded with zeros.
+    ///
+    /// - Shapes: B matrices [Tᵦ, F] → [B·T, F], T = max Tᵦ, row b·T + t.
+    public static func pad(_ inputs: [Matrix]) -> (batch: Matrix, steps: Int, lengths: [Int]) {
+        let T = max(1, inputs.map(\.rows).max() ?? 1), F = inputs.first?.cols ?? 0
+        var m = Matrix(rows: inputs.count * T, cols: F)
+        for (b, x) in inputs.enumerated() {
+            m.data.replaceSubrange((b * T * F)..<((b * T + x.rows) * F), with: x.data)
+        }
+        return (m, T, inputs.map(\.rows))
+    }
+
+    /// Everything `backward` needs from a training forward.
+    public struct ForwardPass {
+        public var logits: Matrix
+        public var steps: Int
+        public var lengths: [Int]
+        var recurrent: Recurrent.Output
+    }
+
+    /// - Shapes: batch [B·T, input_size] batch-first → logits [B·T, K].
+    public func forward(batch: Matrix, steps: Int, lengths: [Int],
+                        dropoutRNG: UnsafeMutablePointer<SeededGenerator>? = nil, keepCache: Bool = true) -> ForwardPass {
+        let r = rnn.forward(batch, steps: steps, lengths: lengths, dropoutRNG: dropoutRNG, keepCache: keepCache)
+        return ForwardPass(logits: output.forward(r.output), steps: steps, lengths: lengths, recurrent: r)
+    }
+
+    /// Accumulates every parameter's gradient from ∂loss/∂logits.
+    public func backward(_ dLogits: Matrix, pass: ForwardPass) {
+        let dHidden = output.backward(dLogits, input: pass.recurrent.output)
+        _ = rnn.backward(dHidden, cache: pass.recurrent.cache)
+    }
+
+    /// Log-probabilities of one utterance.
+    ///
+    /// - Shapes: input [T, input_size] → [T, K].
+    public func logProbabilities(_ input: Matrix) -> Matrix {
+        guard input.rows > 0 else { return Matrix(rows: 0, cols: config.tokens.count) }
+        let pass = forward(batch: input, steps: input.rows, lengths: [input.rows], keepCache: false)
+        return logSoftmaxRows(pass.logits)
+    }
+}
+
+/// log-softmax of every row ([N, K] → [N, K]).
+func logSoftmaxRows(_ x: Matrix) -> Matrix {
+    var out = x
+    let K = x.cols
+    for r in 0..<x.rows {
+        var m = -Float.infinity
+        for k in 0..<K { m = max(m, x.data[r * K + k]) }
+        var s: Float = 0
+        for k in 0..<K { s += expf(x.data[r * K + k] - m) }
+        let lse = m + logf(s)
+        for k in 0..<K { out.data[r * K + k] -= lse }
+    }
+    return out
+}
+
+/// A one-line description of a JSON decoding error.
+func describe(_ error: DecodingError) -> String {
+    func path(_ c: DecodingError.Context) -> String {
+        c.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+    }
+    switch error {
+    case .keyNotFound(let key, let c): return "missing \"\(([path(c)] + [key.stringValue]).filter { !$0.isEmpty }.joined(separator: "."))\""
+    case .typeMismatch(_, let c), .valueNotFound(_, let c): return "\"\(path(c))\": \(c.debugDescription)"
+    case .dataCorrupted(let c): return (path(c).isEmpty ? "" : "\"\(path(c))\": ") + c.debugDescription
+    @unknown default: return "\(error)"
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import HarkFeatures
+import HarkNN
+
+/// `config.json` of a model directory — a public format, kept exactly:
+///
+///     {
+///       "sample_rate": 16000,
+///       "features": { "type": "fbank", "num_mel_bins": 40, …every Kaldi option…,
+///                     "cmvn": "meanvar", "deltas": 0 },
+///       "stack_frames": 3,
+///       "network": { "cell": "lstm", "input_size": 120, "hidden_size": 128,
+///                    "num_layers": 3, "bidirectional": true, "dropout": 0.2 },
+///       "tokens": ["<blank>", " ", "A", …],
+///       "blank": 0,
+///       "text": { "case": "upper", "keep": " 'ABC…" }
+///     }
+///
+/// Features are computed, then CMVN, then deltas (Kaldi's order); then
+/// `stack_frames` consecutive frames t·k … t·k+k−1 are concatenated, oldest
+/// first, into input frame t (a trailing partial group is dropped).
+public struct ModelConfig: Codable, Equatable, Sendable {
+    public struct Network: Codable, Equatable, Sendable {
+        public var cell: RecurrentCell
+        public var inputSize: Int
+        public var hiddenSize: Int
+        public var numLayers: Int
+        public var bidirectional: Bool
+        public var dropout: Float
+
+        enum CodingKeys: String, CodingKey {
+            case cell, inputSize = "input_size", hiddenSize = "hidden_size", numLayers = "num_layers"
+            case bidirectional, dropout
+        }
+
+        public init(cell: RecurrentCell, inputSize: Int, hiddenSize: Int, numLayers: Int, bidirectional: Bool, dropout: Float) {
+            self.cell = cell
+            self.inputSize = inputSize
+            self.hiddenSize = hiddenSize
+            self.numLayers = numLayers
+            self.bidirectional = bidirectional
+            self.dropout = dropout
+        }
+    }
+
+    public var sampleRate: Int
+    public var features: FeatureOptions
+    public var stackFrames: Int
+    public var network: Network
+    public var tokens: [String]
+    public var blank: Int
+    /// How transcripts are normalised before training and scoring.
+    public var text: TextNormalizer
+
+    enum CodingKeys: String, CodingKey {
+        case sampleRate = "sample_rate", features, stackFrames = "stack_frames", network, tokens, blank, text
+    }
+
+    public init(sampleRate: Int, features: FeatureOptions, stackFrames: Int, network: Network,
+                tokens: [String], blank: Int, text: TextNormalizer) {
+        self.sampleRate = sampleRate
+        self.features = features
+        self.stackFrames = stackFrames
+        self.network = network
+        self.tokens = tokens
+        self.blank = blank
+        self.text = text
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        sampleRate = try c.decode(Int.self, forKey: .sampleRate)
+        features = try c.decode(FeatureOptions.self, forKey: .features)
+        stackFrames = try c.decodeIfPresent(Int.self, forKey: .stackFrames) ?? 1
+        network = try c.decode(Network.self, forKey: .network)
+        tokens = try c.decode([String].self, forKey: .tokens)
+        blank = try c.decodeIfPresent(Int.self, forKey: .blank) ?? 0
+        text = try c.decodeIfPresent(TextNormalizer.self, forKey: .text) ?? TextNormalizer(tokens: tokens, blank: blank)
+    }
+
+    /// Checks that the parts agree; the error says which value is wrong.
+    public func validate() throws {
+        func fail(_ m: String) -> ModelError { ModelError(problem: "config.json: " + m) }
+        guard sampleRate > 0 else { throw fail("sample_rate \(sampleRate) must be positive") }
+        guard Double(sampleRate) == features.frame.sampleFrequency else {
+            throw fail("sample_rate \(sampleRate) differs from features.sample_frequency \(features.frame.sampleFrequency)")
+        }
+        guard stackFrames >= 1 else { throw fail("stack_frames \(stackFrames) must be at least 1") }
+        guard network.inputSize == features.dimension * stackFrames else {
+            throw fail("network.input_size \(network.inputSize) must be the feature dimension \(features.dimension) × stack_frames \(stackFrames) = \(features.dimension * stackFrames)")
+        }
+        guard network.hiddenSize >= 1, network.numLayers >= 1 else { throw fail("network sizes must be positive") }
+        guard network.dropout >= 0 && network.dropout < 1 else { throw fail("network.dropout \(network.dropout) must be in [0, 1)") }
+        guard tokens.count >= 2 else { throw fail("tokens must list the blank and at least one symbol") }
+        guard (0..<tokens.count).contains(blank) else { throw fail("blank \(blank) is not an index of the \(tokens.count) tokens") }
+        guard Set(tokens).count == tokens.count else { throw fail("tokens contain duplicates") }
+        do { _ = try FeatureExtractor(features) } catch { throw fail("features: \(error)") }
+    }
+
+    public var recurrentOptions: Recurrent.Options {
+        Recurrent.Options(cell: network.cell, inputSize: network.inputSize, hiddenSize: network.hiddenSize,
+                          numLayers: network.numLayers, batchFirst: true, dropout: network.dropout,
+                          bidirectional: network.bidirectional)
+    }
+}
+
+/// A model directory or checkpoint that cannot be used.
+public struct ModelError: Error, CustomStringConvertible, Equatable {
+    public var problem: String
+    public init(problem: String) { self.problem = problem }
+    public var description: String { problem }
+}

@@ -1,0 +1,72 @@
+import Foundation
+
+/// The output formats of `hark transcribe`: sibling functions with one signature.
+public enum TranscriptFormat: String, CaseIterable, Sendable {
+    case txt, json, srt, vtt
+
+    public func render(_ t: Transcript, source: String) -> String {
+        switch self {
+        case .txt: return Self.txt(t, source: source)
+        case .json: return Self.json(t, source: source)
+        case .srt: return Self.srt(t, source: source)
+        case .vtt: return Self.vtt(t, source: source)
+        }
+    }
+
+    /// The text, one line.
+    static func txt(_ t: Transcript, source: String) -> String { t.text + "\n" }
+
+    /// `{"audio", "text", "duration", "words": [{"word", "start", "end", "confidence"}]}`.
+    static func json(_ t: Transcript, source: String) -> String {
+        struct Out: Encodable {
+            let audio: String
+            let text: String
+            let duration: Double
+            let words: [Word]
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let rounded = t.words.map { w in
+            Word(word: w.word, start: w.start.map { ($0 * 1000).rounded() / 1000 }, end: w.end.map { ($0 * 1000).rounded() / 1000 },
+                 confidence: w.confidence.map { ($0 * 10000).rounded() / 10000 })
+        }
+        let data = (try? encoder.encode(Out(audio: source, text: t.text, duration: t.duration, words: rounded))) ?? Data()
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+
+    /// SubRip cues.
+    static func srt(_ t: Transcript, source: String) -> String {
+        cues(t).enumerated().map { i, c in
+            "\(i + 1)\n\(timestamp(c.start, ",")) --> \(timestamp(c.end, ","))\n\(c.text)\n"
+        }.joined(separator: "\n")
+    }
+
+    /// WebVTT cues.
+    static func vtt(_ t: Transcript, source: String) -> String {
+        "WEBVTT\n\n" + cues(t).map { c in "\(timestamp(c.start, ".")) --> \(timestamp(c.end, "."))\n\(c.text)\n" }.joined(separator: "\n")
+    }
+
+    /// Words grouped into cues of at most 42 characters or 7 seconds; without
+    /// word times, one cue for the whole recording.
+    static func cues(_ t: Transcript) -> [(start: Double, end: Double, text: String)] {
+        guard !t.words.isEmpty else { return [] }
+        guard t.words.allSatisfy({ $0.start != nil && $0.end != nil }) else { return [(0, t.duration, t.text)] }
+        var out: [(Double, Double, String)] = []
+        var current: [Word] = []
+        for w in t.words {
+            let text = (current.map(\.word) + [w.word]).joined(separator: " ")
+            if let first = current.first, text.count > 42 || w.end! - first.start! > 7 {
+                out.append((first.start!, current.last!.end!, current.map(\.word).joined(separator: " ")))
+                current = []
+            }
+            current.append(w)
+        }
+        out.append((current.first!.start!, current.last!.end!, current.map(\.word).joined(separator: " ")))
+        return out
+    }
+
+    static func timestamp(_ seconds: Double, _ separator: String) -> String {
+        let ms = Int((seconds * 1000).rounded())
+        return String(format: "%02d:%02d:%02d%@%03d", ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, separator, ms % 1000)
+    }
+}

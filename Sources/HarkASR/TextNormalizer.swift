@@ -1,0 +1,80 @@
+import Foundation
+
+/// How transcripts become token sequences: case folding, then every
+/// character not in `keep` is dropped (runs of white space become one space,
+/// leading and trailing space removed).
+public struct TextNormalizer: Codable, Equatable, Sendable {
+    public enum Case: String, Codable, Sendable { case upper, lower, keep }
+
+    public var `case`: Case
+    /// The characters kept after case folding.
+    public var keep: String
+
+    public init(case: Case = .upper, keep: String = " 'ABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+        self.case = `case`
+        self.keep = keep
+    }
+
+    /// The normaliser that keeps exactly a model's non-blank tokens.
+    public init(tokens: [String], blank: Int) {
+        let symbols = tokens.enumerated().filter { $0.offset != blank }.map(\.element).joined()
+        let hasUpper = symbols.contains { $0.isUppercase }, hasLower = symbols.contains { $0.isLowercase }
+        self.init(case: hasUpper && !hasLower ? .upper : (hasLower && !hasUpper ? .lower : .keep), keep: symbols)
+    }
+
+    public func normalize(_ text: String) -> String {
+        let folded: String
+        switch self.case {
+        case .upper: folded = text.uppercased()
+        case .lower: folded = text.lowercased()
+        case .keep: folded = text
+        }
+        let allowed = Set(keep)
+        var out = ""
+        var pendingSpace = false
+        for ch in folded {
+            if ch.isWhitespace {
+                pendingSpace = !out.isEmpty
+                continue
+            }
+            guard allowed.contains(ch) else { continue }
+            if pendingSpace && allowed.contains(" ") { out.append(" ") }
+            pendingSpace = false
+            out.append(ch)
+        }
+        return out
+    }
+}
+
+/// The output units: token strings in index order, one of them the blank.
+public struct Vocabulary: Equatable, Sendable {
+    public let tokens: [String]
+    public let blank: Int
+    private let index: [String: Int]
+
+    public init(tokens: [String], blank: Int) {
+        self.tokens = tokens
+        self.blank = blank
+        index = Dictionary(tokens.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// Characters of the normalised training text, sorted, after "<blank>".
+    public static func characters(of texts: [String]) -> Vocabulary {
+        let chars = Set(texts.joined()).map(String.init).sorted()
+        return Vocabulary(tokens: ["<blank>"] + chars, blank: 0)
+    }
+
+    /// Token indices of a normalised text; nil if a character has no token.
+    public func encode(_ text: String) -> [Int]? {
+        var out: [Int] = []
+        for ch in text {
+            guard let i = index[String(ch)], i != blank else { return nil }
+            out.append(i)
+        }
+        return out
+    }
+
+    public func decode(_ labels: [Int]) -> String {
+        labels.filter { $0 != blank && $0 < tokens.count }.map { tokens[$0] }.joined()
+    }
+}

@@ -1,0 +1,24 @@
+import Foundation
+import HarkASR
+
+/// Where `--model` points when it is not given: the default model that ships
+/// with Hark, `models/an4-blstm` in the repository, found from the executable's
+/// location (a build inside the checkout) or the current directory.
+enum ModelLocation {
+    static let defaultName = "models/an4-blstm"
+
+    static func resolve(_ given: String?) throws -> URL {
+        if let given { return URL(fileURLWithPath: given) }
+        var candidates: [URL] = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath)]
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<6 {
+            candidates.append(dir)
+            dir.deleteLastPathComponent()
+        }
+        for c in candidates {
+            let m = c.appendingPathComponent(defaultName)
+            if FileManager.default.fileExists(atPath: m.appendingPathComponent(AcousticModel.configFile).path) { return m }
+        }
+        throw ToolError("no --model given and the default model (\(defaultName)) was not found near the executable or in the current directory")
+    }
+}

@@ -1,0 +1,241 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import HarkASR
+import HarkCore
+import HarkFeatures
+import HarkIO
+import HarkNN
+
+/// `hark train`: labeled audio in, a model directory out.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a recurrent CTC model on a manifest of labeled audio.",
+        discussion: """
+        --out DIR receives the model (config.json + model.safetensors; the best by validation CER when \
+        --valid is given), checkpoint.safetensors and train.log.jsonl. The loss is CTC with PyTorch's \
+        'mean' reduction (each utterance's loss divided by its transcript length, averaged over the batch). \
+        Ctrl-C saves a checkpoint; --resume continues exactly where a run stopped, even after SIGKILL.
+        """)
+
+    @Option(help: "Training manifest (.jsonl with audio_filepath and text, or .tsv path<TAB>text).")
+    var train: String
+    @Option(help: "Validation manifest; greedy CER/WER after every epoch, the best model kept.")
+    var valid: String?
+    @Option(help: "Output directory.")
+    var out: String
+    @Flag(help: "Continue the run in --out from its checkpoint (with the options it was started with).")
+    var resume = false
+    @Option(help: "Start from this model's weights (and its configuration).")
+    var `init`: String?
+    @Option(help: "A config.json whose features, stacking and network are used (tokens come from the training text).")
+    var config: String?
+
+    @Option(help: "Random seed: initialisation, batch order, dropout, SpecAugment.")
+    var seed: UInt64 = 1
+    @Option(help: "Epochs.") var epochs: Int = 60
+    @Option(help: "Stop after this many steps.") var maxSteps: Int?
+    @Option(help: "Utterances per batch.") var batchSize: Int = 16
+    @Option(help: "adam, adamw or sgd.") var optimizer: TrainingOptions.OptimizerKind = .adam
+    @Option(help: "Peak learning rate.") var lr: Float = 1e-3
+    @Option(help: "Linear warm-up steps (default 200 for Adam/AdamW, 0 for SGD).") var warmupSteps: Int?
+    @Option(help: "Learning rate at the last planned step as a fraction of the peak (default 0.05; SGD: 1, constant).")
+    var finalLrFraction: Float?
+    @Flag(help: "Keep the manifest's order (batches of consecutive utterances).") var noShuffle = false
+    @Option(help: "Recurrent cell: lstm, gru, rnn_tanh, rnn_relu.") var cell: RecurrentCell?
+    @Option(help: "Hidden units per direction (default 128).") var hiddenSize: Int?
+    @Option(help: "Recurrent layers (default 3).") var numLayers: Int?
+    @Option(help: "Bidirectional layers, true/false (default true).") var bidirectional: Bool?
+    @Option(help: "Dropout between recurrent layers (default 0.2).") var dropout: Float?
+    @Option(help: "Frames stacked into one network input (default 3).") var stackFrames: Int?
+    @Option(help: "SpecAugment time and frequency masking: on or off.") var specAugment: OnOff = .on
+    @Option(help: "Clip the gradient norm to this; 0 = no clipping.") var clip: Float = 5
+    @Option(help: "Epochs without a better validation CER before stopping.") var patience: Int = 10
+    @Option(help: "Steps between checkpoints.") var checkpointEvery: Int = 50
+    @Option(help: "Case folding of transcripts: upper, lower or keep.") var textCase: TextNormalizer.Case = .upper
+    @Option(help: "Characters kept in transcripts after case folding (default: space, apostrophe, A-Z).")
+    var keepCharacters: String?
+    @Option(help: "Worker threads (default: all cores).") var threads: Int = defaultThreadCount
+    @OptionGroup(title: "Feature options (default: 40 log-mel filterbanks with per-utterance meanvar CMVN)")
+    var features: FeatureFlags
+
+    enum OnOff: String, ExpressibleByArgument, CaseIterable { case on, off }
+
+    /// Hark's default features for training: Kaldi fbank, 40 bins, utterance CMVN.
+    static var defaultFeatures: FeatureOptions {
+        var fbank = FbankOptions()
+        fbank.mel.numBins = 40
+        return FeatureOptions(kind: .fbank(fbank), cmvn: .meanvar)
+    }
+
+    mutating func validate() throws {
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
+        guard lr > 0 else { throw ValidationError("--lr must be positive") }
+        guard clip >= 0 else { throw ValidationError("--clip must be 0 (off) or positive") }
+        if let s = stackFrames, s < 1 { throw ValidationError("--stack-frames must be at least 1") }
+        if let d = dropout, !(0..<1).contains(d) { throw ValidationError("--dropout must be in [0, 1)") }
+        if resume && `init` != nil { throw ValidationError("--resume continues a run; --init starts a new one: not both") }
+    }
+
+    func run() throws {
+        let outURL = URL(fileURLWithPath: out)
+        var options = TrainingOptions()
+        var modelConfig: ModelConfig
+        let trainEntries = try Manifest.read(train)
+        let validEntries = try valid.map { try Manifest.read($0) } ?? []
+
+        if resume {
+            (options, modelConfig) = try Trainer.checkpointOptions(in: outURL)
+            printError("resuming \(out) with the options it was started with")
+        } else {
+            options.epochs = epochs
+            options.maxSteps = maxSteps
+            options.batchSize = batchSize
+            options.optimizer = optimizer
+            options.learningRate = lr
+            options.warmupSteps = warmupSteps
+            options.finalRateFraction = finalLrFraction
+            options.clip = clip
+            options.shuffle = !noShuffle
+            options.seed = seed
+            options.specAugment = specAugment == .on ? SpecAugment() : nil
+            options.patience = patience
+            options.checkpointEvery = checkpointEvery
+            modelConfig = try makeConfig(trainEntries)
+        }
+
+        let model: AcousticModel
+        if let initDirectory = `init`, !resume {
+            model = try AcousticModel.load(directory: URL(fileURLWithPath: initDirectory))
+        } else {
+            model = try AcousticModel(config: modelConfig, seed: options.seed)
+        }
+        printError("model: \(model.config.network.numLayers)-layer \(model.config.network.bidirectional ? "bidirectional " : "")\(model.config.network.cell.rawValue), \(model.config.network.hiddenSize) per direction, \(model.parameters.reduce(0) { $0 + $1.count }) parameters, \(model.config.tokens.count) tokens")
+
+        let (trainSet, trainReport) = loadData(trainEntries, model: model, label: "train")
+        let (validSet, _) = loadData(validEntries, model: model, label: "valid")
+        guard !trainSet.isEmpty else { throw ToolError("no usable training utterance in \(train)") }
+
+        let trainer = Trainer(model: model, options: options, train: trainSet, valid: validSet, outDirectory: outURL, threads: threads)
+        if resume { try trainer.resume() }
+        let interrupt = InterruptFlag()
+        trainer.shouldStop = { interrupt.isSet }
+        let bar = TrainingProgress(batchesPerEpoch: (trainSet.count + options.batchSize - 1) / options.batchSize,
+                                   epochs: options.epochs)
+        trainer.onEvent = { bar.show($0) }
+        try trainer.run()
+        bar.finish()
+        if interrupt.isSet {
+            printError("interrupted at step \(trainer.state.step): checkpoint saved in \(out); continue with: hark train --resume --out \(out) --train \(train)\(valid.map { " --valid \($0)" } ?? "")")
+            throw ExitCode(130)
+        }
+        let s = trainer.state
+        var summary = "trained \(s.step) steps in \(String(format: "%.0f", s.seconds)) s; skipped: \(s.skippedNonFinite) non-finite steps, \(trainReport.tooLong.count) utterances too long for their frames, \(trainReport.unreadable.count) unreadable"
+        if let best = s.bestCER { summary += String(format: "; best validation CER %.2f%%", 100 * best) }
+        print(summary)
+        print("model: \(out)")
+    }
+
+    /// Features, stacking and network from --config or the flags; tokens from the training text.
+    func makeConfig(_ entries: [ManifestEntry]) throws -> ModelConfig {
+        var base: ModelConfig?
+        if let config {
+            guard let data = FileManager.default.contents(atPath: config) else { throw ToolError("--config \(config): cannot read") }
+            base = try JSONDecoder().decode(ModelConfig.self, from: data)
+        }
+        let featureOptions = features.anyGiven || base == nil
+            ? features.featureOptions(over: base?.features ?? Self.defaultFeatures) : base!.features
+        let normalizer = TextNormalizer(case: textCase, keep: keepCharacters ?? TextNormalizer().keep)
+        let texts = entries.map { normalizer.normalize($0.text ?? "") }
+        let vocabulary = Vocabulary.characters(of: texts)
+        let stack = stackFrames ?? base?.stackFrames ?? 3
+        let network = ModelConfig.Network(
+            cell: cell ?? base?.network.cell ?? .lstm,
+            inputSize: featureOptions.dimension * stack,
+            hiddenSize: hiddenSize ?? base?.network.hiddenSize ?? 128,
+            numLayers: numLayers ?? base?.network.numLayers ?? 3,
+            bidirectional: bidirectional ?? base?.network.bidirectional ?? true,
+            dropout: dropout ?? base?.network.dropout ?? 0.2)
+        let c = ModelConfig(sampleRate: Int(featureOptions.frame.sampleFrequency), features: featureOptions,
+                            stackFrames: stack, network: network, tokens: vocabulary.tokens, blank: 0, text: normalizer)
+        try c.validate()
+        return c
+    }
+
+    func loadData(_ entries: [ManifestEntry], model: AcousticModel, label: String) -> ([Utterance], DatasetReport) {
+        guard !entries.isEmpty else { return ([], DatasetReport()) }
+        let start = Date()
+        let (set, report) = Dataset.load(entries, model: model, threads: threads)
+        for (path, message) in report.unreadable { printError("\(label): skipped \(path): \(message)") }
+        for path in report.tooLong { printError("\(label): skipped \(path): transcript longer than its frames allow") }
+        for path in report.untokenizable { printError("\(label): skipped \(path): empty transcript or characters without a token") }
+        printError(String(format: "%@: %d utterances, %.1f min of audio, features in %.1f s", label, set.count,
+                          report.audioSeconds / 60, Date().timeIntervalSince(start)))
+        return (set, report)
+    }
+}
+
+/// Set by SIGINT (Ctrl-C); the trainer polls it between steps.
+final class InterruptFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var set = false
+    private let source: DispatchSourceSignal
+
+    init() {
+        signal(SIGINT, SIG_IGN)
+        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler { [unowned self] in
+            self.lock.lock(); self.set = true; self.lock.unlock()
+            FileHandle.standardError.write("\nhark: interrupt: finishing the step and saving a checkpoint…\n")
+        }
+        source.resume()
+    }
+
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return set }
+}
+
+/// The progress bar of training, on stderr.
+final class TrainingProgress {
+    let batchesPerEpoch: Int
+    let epochs: Int
+    private var smoothedLoss: Float?
+    private var lastPrint = Date.distantPast
+    private let interactive = isatty(fileno(stderr)) != 0
+
+    init(batchesPerEpoch: Int, epochs: Int) {
+        self.batchesPerEpoch = batchesPerEpoch
+        self.epochs = epochs
+    }
+
+    func show(_ e: TrainingEvent) {
+        if e.type == "epoch" {
+            var line = "epoch \(e.epoch + 1)/\(epochs) done at step \(e.step)"
+            if let cer = e.validCER, let wer = e.validWER {
+                line += String(format: ": valid CER %.2f%% WER %.2f%%%@", 100 * cer, 100 * wer, e.best == true ? " (best)" : "")
+            }
+            FileHandle.standardError.write((interactive ? "\r\u{1B}[K" : "") + line + "\n")
+            return
+        }
+        if let l = e.loss, l.isFinite { smoothedLoss = smoothedLoss.map { 0.95 * $0 + 0.05 * l } ?? l }
+        let now = Date()
+        guard now.timeIntervalSince(lastPrint) >= (interactive ? 0.25 : 10) else { return }
+        lastPrint = now
+        let inEpoch = (e.step - 1) % max(batchesPerEpoch, 1) + 1
+        let width = 20, filled = width * inEpoch / max(batchesPerEpoch, 1)
+        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+        let eta = e.etaSeconds.map { String(format: "%d:%02d", Int($0) / 60, Int($0) % 60) } ?? "?"
+        let line = String(format: "epoch %d/%d [%@] step %d loss %.3f %.0f frames/s ETA %@",
+                          e.epoch + 1, epochs, bar, e.step, smoothedLoss ?? .nan, e.framesPerSecond ?? 0, eta)
+        FileHandle.standardError.write(interactive ? "\r\u{1B}[K" + line : line + "\n")
+    }
+
+    func finish() {
+        if interactive { FileHandle.standardError.write("\n") }
+    }
+}
+
+extension TrainingOptions.OptimizerKind: ExpressibleByArgument {}
+extension RecurrentCell: ExpressibleByArgument {}
+extension TextNormalizer.Case: ExpressibleByArgument {}

@@ -1,0 +1,166 @@
+import ArgumentParser
+import Foundation
+import HarkASR
+import HarkAudio
+import HarkCore
+import HarkIO
+
+/// `hark transcribe`: audio in, text out.
+struct TranscribeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "transcribe",
+        abstract: "Transcribe audio files, directories, manifests or standard input.",
+        discussion: """
+        Without --model, the default model (models/an4-blstm, trained on CMU AN4: spelled letters, \
+        digits and numbers) is used. Results go to stdout (txt: the text, prefixed by the input's path \
+        and a tab when there are several inputs; json: one object per line) or, with --output-dir, \
+        into <name>.<format> per input.
+        """)
+
+    @Option(help: "Model directory (config.json + model.safetensors).") var model: String?
+    @Option(help: "Output format: txt, json, srt or vtt.") var format: Format = .txt
+    @Option(help: "Write one file per input here instead of printing.") var outputDir: String?
+    @Option(help: "Beam search with this beam width (default: greedy).") var beam: Int?
+    @Option(help: "Write each input's log-probabilities [frames, tokens] as <name>.npy here.") var emitLogprobs: String?
+    @Option(help: "Use this channel (0-based) instead of the mean of all channels.") var channel: Int?
+    @Option(help: "Worker threads (default: all cores).") var threads: Int = defaultThreadCount
+    @Argument(help: "Audio files, directories, manifests, or - for standard input.") var inputs: [String]
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case txt, json, srt, vtt }
+
+    mutating func validate() throws {
+        if let beam, beam < 1 { throw ValidationError("--beam must be at least 1") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard !inputs.isEmpty else { throw ValidationError("no INPUT given") }
+    }
+
+    func run() throws {
+        let modelURL = try ModelLocation.resolve(model)
+        let acoustic = try AcousticModel.load(directory: modelURL)
+        let transcriber = Transcriber(model: acoustic, decoding: beam.map { .beam(width: $0) } ?? .greedy)
+        let collection = InputCollection(arguments: inputs)
+        collection.notes.forEach { printError("note: " + $0) }
+        for f in collection.failures { printError("\(f.input): \(f.message)") }
+        var failed = collection.failures.map(\.input)
+        for dir in [outputDir, emitLogprobs].compactMap({ $0 }) {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        }
+        let list = collection.inputs
+        let progress = BatchProgress(total: list.count, label: "transcribe")
+        let renderer = TranscriptFormat(rawValue: format.rawValue)!
+        let perFile = list.count == 1 ? threads : 1
+        let lock = NSLock()
+        // Inputs are processed in windows, in parallel, and printed in input order.
+        let window = max(threads * 8, 1)
+        var start = 0
+        while start < list.count {
+            let batch = Array(list[start..<min(list.count, start + window)])
+            var results = [String?](repeating: nil, count: batch.count)
+            DispatchQueue.concurrentPerform(iterations: min(threads, batch.count)) { worker in
+                var i = worker
+                while i < batch.count {
+                    let input = batch[i]
+                    do {
+                        let (t, lp, notes) = try transcriber.transcribe(path: input.path,
+                                                                        channel: channel.map { .channel($0) } ?? .average,
+                                                                        threads: perFile)
+                        notes.forEach { printError("note: " + $0) }
+                        if let dir = emitLogprobs {
+                            let url = URL(fileURLWithPath: dir).appendingPathComponent(input.name + ".npy")
+                            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                            try NPY.write(lp, to: url)
+                        }
+                        let rendered = renderer.render(t, source: input.path)
+                        if let dir = outputDir {
+                            let url = URL(fileURLWithPath: dir).appendingPathComponent(input.name + "." + format.rawValue)
+                            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                            try rendered.write(to: url, atomically: true, encoding: .utf8)
+                        } else {
+                            let text: String
+                            switch format {
+                            case .txt: text = list.count > 1 ? "\(input.path)\t\(rendered)" : rendered
+                            case .json: text = rendered
+                            case .srt, .vtt: text = list.count > 1 ? "==> \(input.path) <==\n\(rendered)\n" : rendered
+                            }
+                            lock.lock(); results[i] = text; lock.unlock()
+                        }
+                        progress.finished(audioSeconds: t.duration)
+                    } catch {
+                        lock.lock(); failed.append(input.path); lock.unlock()
+                        progress.failed("\(error)")
+                    }
+                    i += threads
+                }
+            }
+            for r in results.compactMap({ $0 }) { FileHandle.standardOutput.write(r) }
+            start += batch.count
+        }
+        if list.count > 1 || !failed.isEmpty { printError(progress.summary()) }
+        if !failed.isEmpty {
+            printError("\(failed.count) input(s) failed:\n" + failed.map { "  " + $0 }.joined(separator: "\n"))
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// `hark eval`: character and word error rates of a model on a manifest.
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Score a model on a manifest: CER and WER with substitutions, deletions and insertions.",
+        discussion: "Transcripts are normalised as the model's config.json says. Levenshtein alignment; rates are not capped.")
+
+    @Option(help: "Model directory (default: the bundled model).") var model: String?
+    @Option(help: "Beam search with this beam width (default: greedy).") var beam: Int?
+    @Option(help: "Write per-utterance results as JSON lines to this file (- for stdout).") var perUtterance: String?
+    @Option(help: "Worker threads (default: all cores).") var threads: Int = defaultThreadCount
+    @Argument(help: "A manifest with transcripts.") var manifest: String
+
+    func run() throws {
+        let acoustic = try AcousticModel.load(directory: try ModelLocation.resolve(model))
+        let transcriber = Transcriber(model: acoustic, decoding: beam.map { .beam(width: $0) } ?? .greedy)
+        let entries = try Manifest.read(manifest)
+        var rows = [String?](repeating: nil, count: entries.count)
+        var cer = EditCounts(), wer = EditCounts()
+        var failed: [String] = []
+        let lock = NSLock()
+        let progress = BatchProgress(total: entries.count, label: "eval")
+        parallelChunks(count: entries.count, threads: threads) { range in
+            for i in range {
+                let e = entries[i]
+                do {
+                    let (t, _, _) = try transcriber.transcribe(path: e.audioPath)
+                    let reference = acoustic.config.text.normalize(e.text ?? "")
+                    let hypothesis = acoustic.config.text.normalize(t.text)
+                    let c = EditCounts.characters(reference: reference, hypothesis: hypothesis)
+                    let w = EditCounts.words(reference: reference, hypothesis: hypothesis)
+                    let row: [String: Any] = [
+                        "audio_filepath": e.writtenPath, "reference": reference, "hypothesis": hypothesis,
+                        "char_errors": c.errors, "chars": c.referenceLength, "word_errors": w.errors, "words": w.referenceLength,
+                    ]
+                    let json = String(decoding: try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
+                    lock.lock(); cer = cer + c; wer = wer + w; rows[i] = json; lock.unlock()
+                    progress.finished(audioSeconds: t.duration)
+                } catch {
+                    lock.lock(); failed.append(e.audioPath); lock.unlock()
+                    progress.failed("\(error)")
+                }
+            }
+        }
+        if let perUtterance {
+            let text = rows.compactMap { $0 }.map { $0 + "\n" }.joined()
+            if perUtterance == "-" { print(text, terminator: "") } else { try text.write(toFile: perUtterance, atomically: true, encoding: .utf8) }
+        }
+        func line(_ name: String, _ c: EditCounts, _ unit: String) -> String {
+            String(format: "%@ %.2f%% (%d errors: %d substitutions, %d deletions, %d insertions; %d reference %@)",
+                   name, 100 * c.rate, c.errors, c.substitutions, c.deletions, c.insertions, c.referenceLength, unit)
+        }
+        print(line("CER", cer, "characters"))
+        print(line("WER", wer, "words"))
+        printError(progress.summary())
+        if !failed.isEmpty {
+            printError("\(failed.count) input(s) failed:\n" + failed.map { "  " + $0 }.joined(separator: "\n"))
+            throw ExitCode(1)
+        }
+    }
+}

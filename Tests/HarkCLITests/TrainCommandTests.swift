@@ -1,0 +1,153 @@
+import Foundation
+import HarkASR
+import HarkAudio
+import HarkCTC
+import HarkCore
+import HarkIO
+import HarkTestSupport
+import XCTest
+
+/// `hark train`, `hark transcribe` and `hark eval` end to end on four short
+/// AN4 utterances (Fixtures/tiny).
+final class TrainCommandTests: CLITestCase {
+    var dir: URL!
+    let tiny = repositoryRoot.appendingPathComponent("Tests/HarkCLITests/Fixtures/tiny")
+    override func setUpWithError() throws { dir = try makeTemporaryDirectory() }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    var manifest: String { tiny.appendingPathComponent("train.jsonl").path }
+    let small = ["--hidden-size", "32", "--num-layers", "1", "--batch-size", "4", "--checkpoint-every", "5"]
+
+    func testTrainUntilItTranscribesThenTranscribeAndEval() throws {
+        let out = dir.appendingPathComponent("model").path
+        let run = try hark(["train", "--train", manifest, "--valid", manifest, "--out", out, "--epochs", "200",
+                            "--patience", "40", "--lr", "5e-3", "--warmup-steps", "0", "--final-lr-fraction", "1",
+                            "--spec-augment", "off", "--dropout", "0", "--no-shuffle"] + small)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains("best validation CER 0.00%"), run.stdout + run.stderr)
+        for f in ["config.json", "model.safetensors", "checkpoint.safetensors", "train.log.jsonl"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/" + f), f)
+        }
+        let log = try String(contentsOfFile: out + "/train.log.jsonl", encoding: .utf8).split(separator: "\n")
+        XCTAssertTrue(log.first!.contains("\"type\":\"step\""))
+        XCTAssertTrue(log.contains { $0.contains("\"type\":\"epoch\"") && $0.contains("valid_cer") })
+
+        let t = try hark(["transcribe", "--model", out, tiny.path])
+        XCTAssertEqual(t.status, 0, t.stderr)
+        for (file, text) in [("an264-mcfl-b.wav", "GO"), ("an256-mewl-b.wav", "NO"), ("an250-mjbh-b.wav", "YES"), ("an288-mema-b.wav", "STOP")] {
+            XCTAssertTrue(t.stdout.contains("\(tiny.appendingPathComponent(file).path)\t\(text)\n"), t.stdout)
+        }
+        let json = try hark(["transcribe", "--model", out, "--format", "json", tiny.appendingPathComponent("an288-mema-b.wav").path])
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [String: Any]
+        let words = object["words"] as! [[String: Any]]
+        XCTAssertEqual(words.first?["word"] as? String, "STOP")
+        XCTAssertLessThan(words[0]["start"] as! Double, words[0]["end"] as! Double)
+        XCTAssertNotNil(words[0]["confidence"] as? Double)
+        let beam = try hark(["transcribe", "--model", out, "--beam", "8", tiny.appendingPathComponent("an250-mjbh-b.wav").path])
+        XCTAssertEqual(beam.stdout, "YES\n", beam.stderr)
+        let lp = dir.appendingPathComponent("lp")
+        XCTAssertEqual(try hark(["transcribe", "--model", out, "--emit-logprobs", lp.path, manifest]).status, 0)
+        XCTAssertEqual(try NPY.read(lp.appendingPathComponent("an250-mjbh-b.npy")).cols, 9)   // <blank> E G N O P S T Y
+
+        let eval = try hark(["eval", "--model", out, manifest, "--per-utterance", "-"])
+        XCTAssertEqual(eval.status, 0, eval.stderr)
+        XCTAssertTrue(eval.stdout.contains("CER 0.00% (0 errors: 0 substitutions, 0 deletions, 0 insertions; 11 reference characters)"), eval.stdout)
+        XCTAssertTrue(eval.stdout.contains("WER 0.00%"), eval.stdout)
+        XCTAssertTrue(eval.stdout.contains("\"hypothesis\":\"STOP\""), eval.stdout)
+    }
+
+    /// With SGD, batch 1, no shuffling, dropout, SpecAugment or clipping, one
+    /// step is exactly w ← w − lr·∇ of the CTC loss ('mean' reduction: the
+    /// first utterance's loss divided by its transcript length).
+    func testOneSGDStepIsExactlyTheGradientStep() throws {
+        let a = dir.appendingPathComponent("a").path, b = dir.appendingPathComponent("b").path
+        let common = ["--train", manifest, "--optimizer", "sgd", "--batch-size", "1", "--no-shuffle", "--dropout", "0",
+                      "--spec-augment", "off", "--clip", "0", "--hidden-size", "16", "--num-layers", "2"]
+        XCTAssertEqual(try hark(["train", "--out", a, "--max-steps", "0"] + common).status, 0)
+        let step = try hark(["train", "--out", b, "--init", a, "--max-steps", "1", "--lr", "0.5"] + common)
+        XCTAssertEqual(step.status, 0, step.stderr)
+
+        let before = try AcousticModel.load(directory: URL(fileURLWithPath: a))
+        let after = try AcousticModel.load(directory: URL(fileURLWithPath: b))
+        // ∇ of the first utterance, computed here through the library.
+        let entry = try Manifest.read(manifest)[0]
+        let audio = try HarkAudio.AudioLoader.load(entry.audioPath)
+        let x = before.inputFeatures(audio.waveform.samples)
+        let pass = before.forward(batch: x, steps: x.rows, lengths: [x.rows])
+        let labels = before.vocabulary.encode(before.config.text.normalize(entry.text!))!
+        let ctc = CTCLoss(blank: 0, reduction: .mean).fromActivations(pass.logits, steps: x.rows, inputLengths: [x.rows],
+                                                                      targets: [labels], batchFirst: true)
+        before.backward(ctc.gradient, pass: pass)
+        for (p, q) in zip(before.parameters, after.parameters) {
+            let expected = zip(p.value, p.grad).map { $0 - 0.5 * $1 }
+            let r = compare(q.value, expected, absolute: 1e-6, relative: 1e-5)
+            XCTAssertNil(r.firstBad, "\(p.name): \(r)")
+        }
+    }
+
+    /// A run killed with SIGKILL and resumed ends with exactly the weights of
+    /// an uninterrupted run.
+    func testResumeAfterSIGKILLGivesTheSameWeights() throws {
+        let full = dir.appendingPathComponent("full").path, killed = dir.appendingPathComponent("killed").path
+        let args = ["train", "--train", manifest, "--epochs", "40", "--lr", "3e-3"] + small
+        XCTAssertEqual(try hark(args + ["--out", full]).status, 0)
+
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = args + ["--out", killed]
+        process.standardError = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let checkpoint = killed + "/checkpoint.safetensors"
+        let deadline = Date().addingTimeInterval(120)
+        // Wait for the checkpoint of step 10 or 15, then kill without warning.
+        while Date() < deadline {
+            if let f = try? SafeTensorsFile.read(URL(fileURLWithPath: checkpoint)), let s = f.metadata["state"],
+               let state = try? JSONDecoder().decode(TrainingState.self, from: Data(s.utf8)), state.step >= 10 { break }
+            usleep(5_000)
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationReason, .uncaughtSignal)
+
+        let resumed = try hark(["train", "--resume", "--train", manifest, "--out", killed])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        let a = try SafeTensorsFile.read(URL(fileURLWithPath: full + "/model.safetensors"))
+        let b = try SafeTensorsFile.read(URL(fileURLWithPath: killed + "/model.safetensors"))
+        XCTAssertEqual(a.order, b.order)
+        for name in a.order { XCTAssertEqual(a.tensors[name], b.tensors[name], name) }
+        let steps = try String(contentsOfFile: killed + "/train.log.jsonl", encoding: .utf8)
+            .split(separator: "\n").filter { $0.contains("\"type\":\"step\"") }.count
+        XCTAssertEqual(steps, 40, "every step logged once")
+    }
+
+    /// Ctrl-C: the step finishes, a checkpoint is written, exit status 130.
+    func testInterruptSavesACheckpoint() throws {
+        let out = dir.appendingPathComponent("int").path
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = ["train", "--train", manifest, "--epochs", "500", "--out", out] + small
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline && !FileManager.default.fileExists(atPath: out + "/train.log.jsonl") { usleep(10_000) }
+        kill(process.processIdentifier, SIGINT)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 130, stderr)
+        XCTAssertTrue(stderr.contains("checkpoint saved"), stderr)
+        let state = try SafeTensorsFile.read(URL(fileURLWithPath: out + "/checkpoint.safetensors")).metadata["state"]!
+        XCTAssertGreaterThan(try JSONDecoder().decode(TrainingState.self, from: Data(state.utf8)).step, 0)
+    }
+
+    func testBadManifestAndModelErrors() throws {
+        let r = try hark(["train", "--train", dir.appendingPathComponent("none.jsonl").path, "--out", dir.path])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("no such manifest"), r.stderr)
+        let m = try hark(["transcribe", "--model", dir.path, "audio/an52-mmaf-b.wav"])
+        XCTAssertNotEqual(m.status, 0)
+        XCTAssertTrue(m.stderr.contains("no config.json"), m.stderr)
+    }
+}
