@@ -1,4 +1,5 @@
 import Foundation
+import HarkCTC
 import HarkCore
 import HarkFeatures
 import HarkIO
@@ -125,23 +126,8 @@ public final class AcousticModel {
     public func logProbabilities(_ input: Matrix) -> Matrix {
         guard input.rows > 0 else { return Matrix(rows: 0, cols: config.tokens.count) }
         let pass = forward(batch: input, steps: input.rows, lengths: [input.rows], keepCache: false)
-        return logSoftmaxRows(pass.logits)
+        return logSoftmax(pass.logits)
     }
-}
-
-/// log-softmax of every row ([N, K] → [N, K]).
-func logSoftmaxRows(_ x: Matrix) -> Matrix {
-    var out = x
-    let K = x.cols
-    for r in 0..<x.rows {
-        var m = -Float.infinity
-        for k in 0..<K { m = max(m, x.data[r * K + k]) }
-        var s: Float = 0
-        for k in 0..<K { s += expf(x.data[r * K + k] - m) }
-        let lse = m + logf(s)
-        for k in 0..<K { out.data[r * K + k] -= lse }
-    }
-    return out
 }
 
 /// A one-line description of a JSON decoding error.

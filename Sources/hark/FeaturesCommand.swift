@@ -61,47 +61,27 @@ struct FeaturesCommand: ParsableCommand {
         let inputsList = collection.inputs
         // One file: all threads on its frames. Many: one file per thread.
         let threadsPerFile = inputsList.count == 1 ? threads : 1
-        let window = max(threads * 16, 1)
-        var start = 0
-        let lock = NSLock()
-        while start < inputsList.count {
-            let batch = Array(inputsList[start..<min(inputsList.count, start + window)])
-            var results = [Matrix?](repeating: nil, count: batch.count)
-            DispatchQueue.concurrentPerform(iterations: min(threads, batch.count)) { worker in
-                var i = worker
-                while i < batch.count {
-                    let input = batch[i]
-                    do {
-                        let audio = try AudioLoader.load(input.path, options: audioOptions)
-                        audio.notes.forEach { printError("note: " + $0) }
-                        let m = extractor.compute(audio.waveform.samples, threads: threadsPerFile)
-                        if archive == nil {
-                            let url = outputURL.appendingPathComponent(input.name + ".npy")
-                            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(),
-                                                                    withIntermediateDirectories: true)
-                            try NPY.write(m, to: url)
-                            print("\(input.path)\t\(url.path)\t[\(m.rows), \(m.cols)]")
-                        } else {
-                            lock.lock(); results[i] = m; lock.unlock()
-                        }
-                        progress.finished(audioSeconds: audio.waveform.duration)
-                    } catch {
-                        lock.lock(); failedInputs.append(input.path); lock.unlock()
-                        progress.failed("\(error)")
-                    }
-                    i += threads
-                }
-            }
+        processInOrder(inputsList, threads: threads, work: { input -> (Matrix, Double) in
+            let audio = try AudioLoader.load(input.path, options: audioOptions)
+            audio.notes.forEach { printError("note: " + $0) }
+            return (extractor.compute(audio.waveform.samples, threads: threadsPerFile), audio.waveform.duration)
+        }, emit: { input, result in
+            let (m, seconds) = result
             if let archive {
-                for (i, m) in results.enumerated() {
-                    guard let m else { continue }
-                    let key = batch[i].name.replacingOccurrences(of: " ", with: "_")
-                    archive.append(key: key, m)
-                    print("\(batch[i].path)\t\(archive.arkURL.path)[\(key)]\t[\(m.rows), \(m.cols)]")
-                }
+                let key = input.name.replacingOccurrences(of: " ", with: "_")
+                archive.append(key: key, m)
+                print("\(input.path)\t\(archive.arkURL.path)[\(key)]\t[\(m.rows), \(m.cols)]")
+            } else {
+                let url = outputURL.appendingPathComponent(input.name + ".npy")
+                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try NPY.write(m, to: url)
+                print("\(input.path)\t\(url.path)\t[\(m.rows), \(m.cols)]")
             }
-            start += batch.count
-        }
+            progress.finished(audioSeconds: seconds)
+        }, failed: { input, error in
+            failedInputs.append(input.path)
+            progress.failed("\(error)")
+        })
         try archive?.finish()
         printError(progress.summary())
         if !failedInputs.isEmpty {

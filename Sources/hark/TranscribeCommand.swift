@@ -49,52 +49,34 @@ struct TranscribeCommand: ParsableCommand {
         let progress = BatchProgress(total: list.count, label: "transcribe")
         let renderer = TranscriptFormat(rawValue: format.rawValue)!
         let perFile = list.count == 1 ? threads : 1
-        let lock = NSLock()
-        // Inputs are processed in windows, in parallel, and printed in input order.
-        let window = max(threads * 8, 1)
-        var start = 0
-        while start < list.count {
-            let batch = Array(list[start..<min(list.count, start + window)])
-            var results = [String?](repeating: nil, count: batch.count)
-            DispatchQueue.concurrentPerform(iterations: min(threads, batch.count)) { worker in
-                var i = worker
-                while i < batch.count {
-                    let input = batch[i]
-                    do {
-                        let (t, lp, notes) = try transcriber.transcribe(path: input.path,
-                                                                        channel: channel.map { .channel($0) } ?? .average,
-                                                                        threads: perFile)
-                        notes.forEach { printError("note: " + $0) }
-                        if let dir = emitLogprobs {
-                            let url = URL(fileURLWithPath: dir).appendingPathComponent(input.name + ".npy")
-                            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-                            try NPY.write(lp, to: url)
-                        }
-                        let rendered = renderer.render(t, source: input.path)
-                        if let dir = outputDir {
-                            let url = URL(fileURLWithPath: dir).appendingPathComponent(input.name + "." + format.rawValue)
-                            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-                            try rendered.write(to: url, atomically: true, encoding: .utf8)
-                        } else {
-                            let text: String
-                            switch format {
-                            case .txt: text = list.count > 1 ? "\(input.path)\t\(rendered)" : rendered
-                            case .json: text = rendered
-                            case .srt, .vtt: text = list.count > 1 ? "==> \(input.path) <==\n\(rendered)\n" : rendered
-                            }
-                            lock.lock(); results[i] = text; lock.unlock()
-                        }
-                        progress.finished(audioSeconds: t.duration)
-                    } catch {
-                        lock.lock(); failed.append(input.path); lock.unlock()
-                        progress.failed("\(error)")
-                    }
-                    i += threads
+        let channelSelection: ChannelSelection = channel.map { .channel($0) } ?? .average
+        processInOrder(list, threads: threads, work: { input -> Transcript in
+            let (t, lp, notes) = try transcriber.transcribe(path: input.path, channel: channelSelection, threads: perFile)
+            notes.forEach { printError("note: " + $0) }
+            if let dir = emitLogprobs {
+                let url = URL(fileURLWithPath: dir).appendingPathComponent(input.name + ".npy")
+                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try NPY.write(lp, to: url)
+            }
+            return t
+        }, emit: { input, t in
+            let rendered = renderer.render(t, source: input.path)
+            if let dir = outputDir {
+                let url = URL(fileURLWithPath: dir).appendingPathComponent(input.name + "." + format.rawValue)
+                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try rendered.write(to: url, atomically: true, encoding: .utf8)
+            } else {
+                switch format {
+                case .txt: FileHandle.standardOutput.write(list.count > 1 ? "\(input.path)\t\(rendered)" : rendered)
+                case .json: FileHandle.standardOutput.write(rendered)
+                case .srt, .vtt: FileHandle.standardOutput.write(list.count > 1 ? "==> \(input.path) <==\n\(rendered)\n" : rendered)
                 }
             }
-            for r in results.compactMap({ $0 }) { FileHandle.standardOutput.write(r) }
-            start += batch.count
-        }
+            progress.finished(audioSeconds: t.duration)
+        }, failed: { input, error in
+            failed.append(input.path)
+            progress.failed("\(error)")
+        })
         if list.count > 1 || !failed.isEmpty { printError(progress.summary()) }
         if !failed.isEmpty {
             printError("\(failed.count) input(s) failed:\n" + failed.map { "  " + $0 }.joined(separator: "\n"))
