@@ -320,7 +320,8 @@ extension CTCLoss {
                 guard tail > 0 else { return nil }
                 logP += log(tail)
 
-                // β̂
+                // β̂ (log P is accumulated again from this end, for the debug check below)
+                var logPBackward = 0.0
                 let lastB = beta + (T - 1) * S
                 for s in 0..<S { lastB[s] = 0 }
                 lastB[S - 1] = y[(T - 1) * K + blank]
@@ -342,8 +343,11 @@ extension CTCLoss {
                     guard d > 0 && d.isFinite else { return nil }
                     let inv = 1 / d
                     for s in 0..<S { row[s] *= inv }
+                    logPBackward += log(d)
                     t -= 1
                 }
+                assert(abs(logPBackward + log(S > 1 ? beta[0] + beta[1] : beta[0]) - logP) <= 1e-6 * max(1, abs(logP)),
+                       "CTC forward (\(logP)) and backward likelihoods disagree")
 
                 // γ and the gradient
                 for t in 0..<T {

@@ -92,6 +92,23 @@ final class GradientCheckTests: XCTestCase {
         }
     }
 
+    func testRecurrentWithoutBiases() {
+        var rng = SeededGenerator(seed: 8)
+        let rnn = Recurrent(.init(cell: .gru, inputSize: 3, hiddenSize: 4, numLayers: 2, bias: false, bidirectional: true), rng: &rng)
+        XCTAssertEqual(rnn.parameters.map(\.name), ["weight_ih_l0", "weight_hh_l0", "weight_ih_l0_reverse", "weight_hh_l0_reverse",
+                                                    "weight_ih_l1", "weight_hh_l1", "weight_ih_l1_reverse", "weight_hh_l1_reverse"])
+        let x = randomMatrix(4 * 2, 3, &rng), r = randomMatrix(4 * 2, 8, &rng)
+        func loss() -> Double { dot(rnn.forward(x, steps: 4, lengths: [4, 3]).output, r) }
+        rnn.zeroGrad()
+        _ = rnn.backward(r, cache: rnn.forward(x, steps: 4, lengths: [4, 3]).cache)
+        for p in rnn.parameters {
+            for i in stride(from: 0, to: p.count, by: 5) {
+                let saved = p.value[i]
+                assertGradient(p.grad[i], { e in p.value[i] = saved + e; defer { p.value[i] = saved }; return loss() }, "no-bias ∂\(p.name)[\(i)]")
+            }
+        }
+    }
+
     func testLinear() {
         var rng = SeededGenerator(seed: 5)
         let layer = Linear(inputSize: 4, outputSize: 3, rng: &rng)
