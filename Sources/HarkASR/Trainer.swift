@@ -250,7 +250,9 @@ public final class Trainer {
             for i in range {
                 let u = utterances[i]
                 let lp = self.model.logProbabilities(stackFrames(u.features, by: self.model.config.stackFrames))
-                let text = self.model.vocabulary.decode(GreedyDecoder.decode(lp, blank: self.model.config.blank).labels)
+                // Normalised as `hark eval` does (no leading, trailing or repeated spaces).
+                let text = self.model.config.text.normalize(
+                    self.model.vocabulary.decode(GreedyDecoder.decode(lp, blank: self.model.config.blank).labels))
                 let c = EditCounts.characters(reference: u.text, hypothesis: text)
                 let w = EditCounts.words(reference: u.text, hypothesis: text)
                 lock.lock(); cer = cer + c; wer = wer + w; lock.unlock()
