@@ -46,21 +46,31 @@ void block16(const int R, int k, const float *a, int lda, const float *b, int ld
     }
 }
 
+// Rows per block for the rows still to do: 6 while plenty remain, and the
+// last 7–9 rows split into two blocks of 3–5 rather than 6 + a block of 1–3,
+// whose few accumulators would leave the FMA units waiting on their latency.
+static inline int next_block(int left) {
+    if (left >= 10 || left <= 6) return left < 6 ? left : 6;
+    return left / 2 + left % 2;   // 7 → 4, 8 → 4, 9 → 5
+}
+
 TARGET
 void hark_gemm_acc_packed(int m, int n, int k, const float *a, int lda, const float *panels, float *c, int ldc) {
     for (int j = 0; j < n; j += 16) {
         const float *panel = panels + (long)j * k;   // k rows of 16 contiguous floats
-        int i = 0;
-        for (; i + 6 <= m; i += 6) block16(6, k, a + (long)i * lda, lda, panel, 16, c + (long)i * ldc + j, ldc);
-        const float *ai = a + (long)i * lda;
-        float *ci = c + (long)i * ldc + j;
-        switch (m - i) {
-        case 5: block16(5, k, ai, lda, panel, 16, ci, ldc); break;
-        case 4: block16(4, k, ai, lda, panel, 16, ci, ldc); break;
-        case 3: block16(3, k, ai, lda, panel, 16, ci, ldc); break;
-        case 2: block16(2, k, ai, lda, panel, 16, ci, ldc); break;
-        case 1: block16(1, k, ai, lda, panel, 16, ci, ldc); break;
-        default: break;
+        for (int i = 0; i < m;) {
+            const int rows = next_block(m - i);
+            const float *ai = a + (long)i * lda;
+            float *ci = c + (long)i * ldc + j;
+            switch (rows) {
+            case 6: block16(6, k, ai, lda, panel, 16, ci, ldc); break;
+            case 5: block16(5, k, ai, lda, panel, 16, ci, ldc); break;
+            case 4: block16(4, k, ai, lda, panel, 16, ci, ldc); break;
+            case 3: block16(3, k, ai, lda, panel, 16, ci, ldc); break;
+            case 2: block16(2, k, ai, lda, panel, 16, ci, ldc); break;
+            default: block16(1, k, ai, lda, panel, 16, ci, ldc); break;
+            }
+            i += rows;
         }
     }
 }
