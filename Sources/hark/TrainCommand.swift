@@ -29,7 +29,7 @@ struct TrainCommand: ParsableCommand {
     var resume = false
     @Option(help: "Start from this model's weights (and its configuration).")
     var `init`: String?
-    @Option(help: "A config.json whose features, stacking and network are used (tokens come from the training text).")
+    @Option(help: "A config.json whose features, stacking, network, tokens and text normalisation are used (flags given override them).")
     var config: String?
 
     @Option(help: "Random seed: initialisation, batch order, dropout, SpecAugment.")
@@ -138,7 +138,8 @@ struct TrainCommand: ParsableCommand {
         print("model: \(out)")
     }
 
-    /// Features, stacking and network from --config or the flags; tokens from the training text.
+    /// Features, stacking and network from --config or the flags; tokens from
+    /// --config, or else the characters of the normalised training text.
     func makeConfig(_ entries: [ManifestEntry]) throws -> ModelConfig {
         var base: ModelConfig?
         if let config {
@@ -147,9 +148,10 @@ struct TrainCommand: ParsableCommand {
         }
         let featureOptions = features.anyGiven || base == nil
             ? features.featureOptions(over: base?.features ?? Self.defaultFeatures) : base!.features
-        let normalizer = TextNormalizer(case: textCase, keep: keepCharacters ?? TextNormalizer().keep)
+        let normalizer = base.map { keepCharacters == nil ? $0.text : TextNormalizer(case: textCase, keep: keepCharacters!) }
+            ?? TextNormalizer(case: textCase, keep: keepCharacters ?? TextNormalizer().keep)
         let texts = entries.map { normalizer.normalize($0.text ?? "") }
-        let vocabulary = Vocabulary.characters(of: texts)
+        let vocabulary = base.map { Vocabulary(tokens: $0.tokens, blank: $0.blank) } ?? Vocabulary.characters(of: texts)
         let stack = stackFrames ?? base?.stackFrames ?? 3
         let network = ModelConfig.Network(
             cell: cell ?? base?.network.cell ?? .lstm,
@@ -159,7 +161,7 @@ struct TrainCommand: ParsableCommand {
             bidirectional: bidirectional ?? base?.network.bidirectional ?? true,
             dropout: dropout ?? base?.network.dropout ?? 0.2)
         let c = ModelConfig(sampleRate: Int(featureOptions.frame.sampleFrequency), features: featureOptions,
-                            stackFrames: stack, network: network, tokens: vocabulary.tokens, blank: 0, text: normalizer)
+                            stackFrames: stack, network: network, tokens: vocabulary.tokens, blank: vocabulary.blank, text: normalizer)
         try c.validate()
         return c
     }

@@ -142,6 +142,19 @@ final class TrainCommandTests: CLITestCase {
         XCTAssertGreaterThan(try JSONDecoder().decode(TrainingState.self, from: Data(state.utf8)).step, 0)
     }
 
+    /// --config gives features, tokens and text normalisation; flags override the network.
+    func testConfigFileGivesTheTokens() throws {
+        let out = dir.appendingPathComponent("cfg").path
+        let run = try hark(["train", "--train", manifest, "--out", out, "--config", "models/an4-blstm/config.json",
+                            "--hidden-size", "8", "--num-layers", "1", "--max-steps", "1"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let trained = try AcousticModel.load(directory: URL(fileURLWithPath: out))
+        let shipped = try AcousticModel.load(directory: repositoryRoot.appendingPathComponent("models/an4-blstm"))
+        XCTAssertEqual(trained.config.tokens, shipped.config.tokens)
+        XCTAssertEqual(trained.config.features, shipped.config.features)
+        XCTAssertEqual(trained.config.network.hiddenSize, 8)
+    }
+
     func testBadManifestAndModelErrors() throws {
         let r = try hark(["train", "--train", dir.appendingPathComponent("none.jsonl").path, "--out", dir.path])
         XCTAssertNotEqual(r.status, 0)
