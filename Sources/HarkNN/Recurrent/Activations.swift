@@ -61,28 +61,22 @@ func sigmoid(_ x: Float) -> Float { sigmoid8(F8(repeating: x))[0] }
 @inline(__always)
 func tanhFloat(_ x: Float) -> Float { tanh8(F8(repeating: x))[0] }
 
-/// x[i] ← σ(x[i]) for i < n.
+/// x[i] ← f(x[i]) for i < n, eight lanes at a time.
 @inline(__always)
-func sigmoidInPlace(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
+func mapInPlace(_ x: UnsafeMutablePointer<Float>, _ n: Int, _ f: (F8) -> F8) {
     let raw = UnsafeMutableRawPointer(x)
     var i = 0
     while i + 8 <= n {
-        let v = raw.loadUnaligned(fromByteOffset: i * 4, as: F8.self)
-        raw.storeBytes(of: sigmoid8(v), toByteOffset: i * 4, as: F8.self)
+        raw.storeBytes(of: f(raw.loadUnaligned(fromByteOffset: i * 4, as: F8.self)), toByteOffset: i * 4, as: F8.self)
         i += 8
     }
-    while i < n { x[i] = sigmoid(x[i]); i += 1 }
+    while i < n { x[i] = f(F8(repeating: x[i]))[0]; i += 1 }
 }
+
+/// x[i] ← σ(x[i]) for i < n.
+@inline(__always)
+func sigmoidInPlace(_ x: UnsafeMutablePointer<Float>, _ n: Int) { mapInPlace(x, n, sigmoid8) }
 
 /// x[i] ← tanh(x[i]) for i < n.
 @inline(__always)
-func tanhInPlace(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
-    let raw = UnsafeMutableRawPointer(x)
-    var i = 0
-    while i + 8 <= n {
-        let v = raw.loadUnaligned(fromByteOffset: i * 4, as: F8.self)
-        raw.storeBytes(of: tanh8(v), toByteOffset: i * 4, as: F8.self)
-        i += 8
-    }
-    while i < n { x[i] = tanhFloat(x[i]); i += 1 }
-}
+func tanhInPlace(_ x: UnsafeMutablePointer<Float>, _ n: Int) { mapInPlace(x, n, tanh8) }

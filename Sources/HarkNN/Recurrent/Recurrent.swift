@@ -244,12 +244,8 @@ final class Slot<T>: @unchecked Sendable {
 
 /// [B·T, W] (row b·T + t) → [T·B, W] (row t·B + b).
 public func batchFirstToTimeMajor(_ x: [Float], steps T: Int, batch B: Int, width W: Int) -> [Float] {
-    var out = [Float](repeating: 0, count: x.count)
-    for b in 0..<B { for t in 0..<T {
-        let src = (b * T + t) * W, dst = (t * B + b) * W
-        for j in 0..<W { out[dst + j] = x[src + j] }
-    } }
-    return out
+    // The same block transpose as below, with the roles of T and B swapped.
+    timeMajorToBatchFirst(x, steps: B, batch: T, width: W)
 }
 
 /// [T·B, W] (row t·B + b) → [B·T, W] (row b·T + t).
