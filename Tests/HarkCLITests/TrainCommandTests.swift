@@ -155,6 +155,25 @@ final class TrainCommandTests: CLITestCase {
         XCTAssertEqual(trained.config.network.hiddenSize, 8)
     }
 
+    /// Unreadable audio, a transcript too long for its frames and one with no
+    /// usable character are reported and skipped; training goes on.
+    func testBadUtterancesAreSkippedAndCounted() throws {
+        let m = dir.appendingPathComponent("mixed.jsonl")
+        let go = tiny.appendingPathComponent("an264-mcfl-b.wav").path
+        try """
+        {"audio_filepath": "\(go)", "text": "GO"}
+        {"audio_filepath": "\(dir.appendingPathComponent("missing.wav").path)", "text": "NO"}
+        {"audio_filepath": "\(go)", "text": "\(String(repeating: "A B ", count: 200))"}
+        {"audio_filepath": "\(go)", "text": "!!!"}
+        """.write(to: m, atomically: true, encoding: .utf8)
+        let run = try hark(["train", "--train", m.path, "--out", dir.appendingPathComponent("o").path, "--max-steps", "2"] + small)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stderr.contains("missing.wav: no such file"), run.stderr)
+        XCTAssertTrue(run.stderr.contains("transcript longer than its frames allow"), run.stderr)
+        XCTAssertTrue(run.stderr.contains("empty transcript or characters without a token"), run.stderr)
+        XCTAssertTrue(run.stdout.contains("1 utterances too long for their frames, 1 unreadable"), run.stdout)
+    }
+
     func testBadManifestAndModelErrors() throws {
         let r = try hark(["train", "--train", dir.appendingPathComponent("none.jsonl").path, "--out", dir.path])
         XCTAssertNotEqual(r.status, 0)
