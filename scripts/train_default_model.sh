@@ -17,8 +17,8 @@ hark=.build/release/hark
   --valid-speakers fash,fkai,flmm2,mcel,mjda,mmaf,mrcb,mtcv --valid-output "$work/valid.jsonl"
 start=$(date +%s)
 "$hark" train --train "$work/train.jsonl" --valid "$work/valid.jsonl" --out "$work/run" \
-  --seed 1 --epochs 150 --patience 30 --batch-size 16 --optimizer adam --lr 2e-3 --warmup-steps 300 \
-  --cell lstm --hidden-size 128 --num-layers 3 --bidirectional true --dropout 0.2 --stack-frames 3 \
+  --seed 1 --epochs 200 --patience 40 --batch-size 16 --optimizer adam --lr 2e-3 --warmup-steps 300 \
+  --cell lstm --hidden-size 128 --num-layers 3 --bidirectional true --dropout 0.3 --stack-frames 3 \
   --spec-augment on --clip 5 --type fbank --num-mel-bins 40 --cmvn meanvar
 echo "training took $(( $(date +%s) - start )) s"
 mkdir -p models/an4-blstm
