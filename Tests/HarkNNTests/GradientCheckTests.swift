@@ -169,6 +169,20 @@ final class RecurrentBehaviourTests: XCTestCase {
         XCTAssertEqual(a.hN, b.hN)
     }
 
+    /// The AVX2 LSTM step (H a multiple of 8) against the Swift reference step.
+    func testVectorLSTMStepEqualsTheReference() {
+        var rng = SeededGenerator(seed: 4)
+        let rnn = Recurrent(.init(cell: .lstm, inputSize: 5, hiddenSize: 16, numLayers: 2, bidirectional: true), rng: &rng)
+        let x = Matrix(rows: 7 * 3, cols: 5, data: (0..<105).map { _ in rng.nextGaussian() * 3 })
+        let fast = rnn.forward(x, steps: 7, lengths: [7, 4, 6])
+        RecurrentDirection.vectorKernels = false
+        defer { RecurrentDirection.vectorKernels = true }
+        let reference = rnn.forward(x, steps: 7, lengths: [7, 4, 6])
+        assertClose(fast.output, reference.output, absolute: 1e-6, "output")
+        assertClose(fast.hN, reference.hN, absolute: 1e-6, "h_n")
+        assertClose(fast.cN!, reference.cN!, absolute: 1e-6, "c_n")
+    }
+
     func testInitialisationIsPyTorchsUniformBound() {
         var rng = SeededGenerator(seed: 3)
         let rnn = Recurrent(.init(cell: .lstm, inputSize: 10, hiddenSize: 25, numLayers: 2, bidirectional: true), rng: &rng)

@@ -12,4 +12,11 @@ int hark_gemm_acc_available(void);
 /// Only call when hark_gemm_acc_available() returns 1.
 void hark_gemm_acc_packed(int m, int n, int k, const float *a, int lda, const float *panels, float *c, int ldc);
 
+/// The LSTM's pointwise step for B rows (see LSTMCell.forwardStep in HarkNN):
+/// gates [B, 4H] hold gx and receive i, f, g, o; gh [B, 4H]; h, c, cellTanh
+/// [B, H]; y rows `ldy` apart; active[b] = 0 leaves h, c and writes y = 0.
+/// H must be a multiple of 8. Only call when hark_gemm_acc_available() returns 1.
+void hark_lstm_forward_step(int batch, int H, float *gates, const float *gh, float *h, float *c,
+                            float *cellTanh, float *y, int ldy, const unsigned char *active);
+
 #endif

@@ -1,3 +1,4 @@
+import CHarkKernels
 import HarkCore
 
 /// One direction of one recurrent layer: its four parameters and the time
@@ -29,6 +30,9 @@ final class RecurrentDirection {
         biasIH = bias ? Parameter(name: "bias_ih" + suffix, shape: [gh]) : nil
         biasHH = bias ? Parameter(name: "bias_hh" + suffix, shape: [gh]) : nil
     }
+
+    /// Use the AVX2 pointwise kernels where they apply (tests compare both paths).
+    nonisolated(unsafe) static var vectorKernels = true
 
     /// In `state_dict()` order.
     var parameters: [Parameter] { [weightIH, weightHH] + [biasIH, biasHH].compactMap { $0 } }
@@ -89,6 +93,9 @@ final class RecurrentDirection {
         }
         let lengths = layout.lengths
         let longest = lengths.max() ?? 0
+        // The AVX2 version of LSTMCell.forwardStep (CHarkKernels), when it applies.
+        let vectorLSTM = cell == .lstm && RecurrentDirection.vectorKernels && smallGemmKernelAvailable && H % 8 == 0
+        var activeFlags = [UInt8](repeating: 0, count: B)
         cache.gates.withUnsafeMutableBufferPointer { gatesBuffer in
             let gates = gatesBuffer.baseAddress!
             // gates[T·B, GH] = x[T·B, I] · W_ihᵀ[I, GH] + b_ih    (all steps at once)
@@ -121,6 +128,10 @@ final class RecurrentDirection {
                     let g = gates + rowStart * GH
                     let yRow = y + rowStart * ldy
                     switch cell {
+                    case .lstm where vectorLSTM:
+                        for b in 0..<B { activeFlags[b] = active(b) ? 1 : 0 }
+                        hark_lstm_forward_step(Int32(B), Int32(H), g, ghp, h, c!, cellTanh.baseAddress! + stateRow(t) * H,
+                                               yRow, Int32(ldy), activeFlags)
                     case .lstm:
                         LSTMCell.forwardStep(gates: g, gh: ghp, h: h, c: c!, cellTanh: cellTanh.baseAddress! + stateRow(t) * H,
                                              y: yRow, ldy: ldy, active: active, batch: B, hidden: H)
