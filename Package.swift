@@ -40,14 +40,14 @@ let package = Package(
         .systemLibrary(name: "CSamplerate", pkgConfig: "samplerate",
                        providers: [.apt(["libsamplerate0-dev"])]),
 
-        // A small AVX2 GEMM kernel for the per-step recurrent product (C, one file).
+        // AVX2 kernels, chosen at run time: the per-step recurrent product and the LSTM step.
         .target(name: "CHarkKernels"),
 
         // MARK: - Pipeline
 
         // Decoding, mixing to mono, resampling.
         .target(name: "HarkAudio", dependencies: ["CSndfile", "CSamplerate"]),
-        // Shared numeric basics: the row-major Matrix, seeded random numbers, parallel loops.
+        // Shared numeric basics: the row-major Matrix, seeded random numbers, parallel loops, GEMM.
         .target(name: "HarkCore", dependencies: ["COpenBLAS", "CHarkKernels"]),
         // Kaldi-compatible framing, windows, mel banks, MFCC, fbank, deltas, CMVN.
         .target(name: "HarkFeatures", dependencies: ["HarkCore", "CFFTW"]),
