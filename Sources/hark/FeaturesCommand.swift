@@ -68,7 +68,8 @@ struct FeaturesCommand: ParsableCommand {
         }, emit: { input, result in
             let (m, seconds) = result
             if let archive {
-                let key = input.name.replacingOccurrences(of: " ", with: "_")
+                // Kaldi keys cannot hold white space.
+                let key = String(input.name.map { $0.isWhitespace ? "_" : $0 })
                 archive.append(key: key, m)
                 print("\(input.path)\t\(archive.arkURL.path)[\(key)]\t[\(m.rows), \(m.cols)]")
             } else {
