@@ -1,5 +1,4 @@
 import Foundation
-import HarkCTC
 import HarkCore
 import HarkFeatures
 import HarkIO

@@ -91,9 +91,9 @@ public struct CTCLoss: Sendable {
         lp.data.withUnsafeBufferPointer { lpBuffer in
             gradient.data.withUnsafeMutableBufferPointer { gBuffer in
                 losses.withUnsafeMutableBufferPointer { lossBuffer in
-                    let lpBase = UnsafeSendable(UnsafeMutablePointer(mutating: lpBuffer.baseAddress!))
-                    let gBase = UnsafeSendable(gBuffer.baseAddress!)
-                    let lossBase = UnsafeSendable(lossBuffer.baseAddress!)
+                    let lpBase = SendablePointer(lpBuffer.baseAddress!)
+                    let gBase = SendablePointer(gBuffer.baseAddress!)
+                    let lossBase = SendablePointer(lossBuffer.baseAddress!)
                     parallelChunks(count: B, threads: threads) { range in
                         var work = Workspace()
                         for b in range {
@@ -101,7 +101,7 @@ public struct CTCLoss: Sendable {
                             let nll = utteranceLossAndGradient(
                                 lp: lpBase.pointer + offset, grad: gBase.pointer + offset, frameStride: frameStride,
                                 frames: inputLengths[b], classes: K, target: targets[b], work: &work)
-                            lossBase.pointer[b] = nll
+                            lossBase.pointer[b] = Float(nll)
                         }
                     }
                 }
@@ -145,12 +145,7 @@ public struct CTCLoss: Sendable {
     ///   - grad: the gradient rows, same addressing; written for t < frames.
     /// - Returns: the negative log-likelihood (+∞ when the target cannot fit).
     func utteranceLossAndGradient(lp: UnsafeMutablePointer<Float>, grad: UnsafeMutablePointer<Float>, frameStride: Int,
-                                  frames T: Int, classes K: Int, target: [Int], work: inout Workspace) -> Float {
-        Float(utteranceNLL(lp: lp, grad: grad, frameStride: frameStride, frames: T, classes: K, target: target, work: &work))
-    }
-
-    private func utteranceNLL(lp: UnsafeMutablePointer<Float>, grad: UnsafeMutablePointer<Float>, frameStride: Int,
-                              frames T: Int, classes K: Int, target: [Int], work: inout Workspace) -> Double {
+                                  frames T: Int, classes K: Int, target: [Int], work: inout Workspace) -> Double {
         let L = target.count, S = 2 * L + 1
         if T == 0 { return L == 0 ? 0 : .infinity }
         // l′: blank, l₁, blank, l₂, …, blank
@@ -368,26 +363,4 @@ extension CTCLoss {
             }}}}
         }
     }
-}
-
-/// log-softmax of every row.
-///
-/// - Shapes: [N, K] → [N, K].
-public func logSoftmax(_ x: Matrix) -> Matrix {
-    var out = x
-    let K = x.cols
-    out.data.withUnsafeMutableBufferPointer { o in
-        for r in 0..<x.rows {
-            let row = o.baseAddress! + r * K
-            let lse = logSumExp(row, K)
-            for k in 0..<K { row[k] -= lse }
-        }
-    }
-    return out
-}
-
-/// A pointer handed to worker threads that write disjoint parts.
-struct UnsafeSendable: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<Float>
-    init(_ p: UnsafeMutablePointer<Float>) { pointer = p }
 }

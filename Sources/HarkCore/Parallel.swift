@@ -21,3 +21,10 @@ public func parallelChunks(count: Int, threads: Int, minimumChunk: Int = 1,
         if start < end { body(start..<end) }
     }
 }
+
+/// A pointer handed to worker threads that write disjoint parts of one buffer.
+public struct SendablePointer: @unchecked Sendable {
+    public let pointer: UnsafeMutablePointer<Float>
+    public init(_ p: UnsafeMutablePointer<Float>) { pointer = p }
+    public init(_ p: UnsafePointer<Float>) { pointer = UnsafeMutablePointer(mutating: p) }
+}

@@ -108,7 +108,7 @@ public final class FeatureExtractor: @unchecked Sendable {
         let blocks = (frames + Self.blockFrames - 1) / Self.blockFrames
         samples.withUnsafeBufferPointer { wave in
             out.data.withUnsafeMutableBufferPointer { dst in
-                let dstBase = UnsafeSendablePointer(dst.baseAddress!)
+                let dstBase = SendablePointer(dst.baseAddress!)
                 parallelChunks(count: blocks, threads: threads) { blockRange in
                     let work = Workspace(self)
                     for b in blockRange {
@@ -295,10 +295,4 @@ func vectorDot(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float
     var s = acc.sum()
     while i < n { s += x[i] * y[i]; i += 1 }
     return s
-}
-
-/// A raw pointer handed to worker threads that write disjoint rows.
-struct UnsafeSendablePointer: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<Float>
-    init(_ p: UnsafeMutablePointer<Float>) { pointer = p }
 }

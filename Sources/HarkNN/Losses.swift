@@ -9,18 +9,12 @@ import HarkCore
 public func crossEntropy(_ logits: Matrix, targets: [Int]) -> (loss: Float, gradient: Matrix) {
     let n = logits.rows, c = logits.cols
     precondition(targets.count == n && targets.allSatisfy { (0..<c).contains($0) }, "targets must be \(n) classes in 0..<\(c)")
+    let lp = logSoftmax(logits)
     var grad = Matrix(rows: n, cols: c)
     var total = 0.0
     for r in 0..<n {
-        let row = logits.data[(r * c)..<((r + 1) * c)]
-        let mx = row.max()!
-        var sum: Float = 0
-        for v in row { sum += expf(v - mx) }
-        let logSum = logf(sum) + mx
-        total += Double(logSum - logits.data[r * c + targets[r]])
-        for j in 0..<c {
-            grad.data[r * c + j] = expf(logits.data[r * c + j] - logSum) / Float(n)
-        }
+        total -= Double(lp.data[r * c + targets[r]])
+        for j in 0..<c { grad.data[r * c + j] = expf(lp.data[r * c + j]) / Float(n) }
         grad.data[r * c + targets[r]] -= 1 / Float(n)
     }
     return (Float(total / Double(n)), grad)

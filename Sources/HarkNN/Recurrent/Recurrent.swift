@@ -121,8 +121,8 @@ public final class Recurrent: ParameterContainer {
                 y.withUnsafeMutableBufferPointer { py in
                     hN.data.withUnsafeMutableBufferPointer { ph in
                         withOptionalBuffer(&cN) { pc in
-                            let xp = Shared(UnsafeMutablePointer(mutating: px.baseAddress!))
-                            let yp = Shared(py.baseAddress!), hp = Shared(ph.baseAddress!), cp = pc.map { Shared($0) }
+                            let xp = SendablePointer(px.baseAddress!)
+                            let yp = SendablePointer(py.baseAddress!), hp = SendablePointer(ph.baseAddress!), cp = pc.map { SendablePointer($0) }
                             let run = { (d: Int) in
                                 let state = (l * D + d) * B * H
                                 caches[d].value = self.layers[l][d].forward(
@@ -189,10 +189,10 @@ public final class Recurrent: ParameterContainer {
                 x.withUnsafeBufferPointer { px in
                     dh.data.withUnsafeMutableBufferPointer { pdh in
                         withOptionalBuffer(&dc) { pdc in
-                            let dyp = Shared(UnsafeMutablePointer(mutating: pdy.baseAddress!))
-                            let xp = Shared(UnsafeMutablePointer(mutating: px.baseAddress!))
-                            let dhp = Shared(pdh.baseAddress!), dcp = pdc.map { Shared($0) }
-                            let dxp = Shared(dxParts)
+                            let dyp = SendablePointer(pdy.baseAddress!)
+                            let xp = SendablePointer(px.baseAddress!)
+                            let dhp = SendablePointer(pdh.baseAddress!), dcp = pdc.map { SendablePointer($0) }
+                            let dxp = SendablePointer(dxParts)
                             let run = { (d: Int) in
                                 let state = (l * D + d) * B * H
                                 self.layers[l][d].backward(
@@ -222,12 +222,6 @@ public final class Recurrent: ParameterContainer {
             for d in 0..<count { body(d) }
         }
     }
-}
-
-/// A pointer handed to the worker threads, which touch disjoint parts.
-struct Shared: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<Float>
-    init(_ p: UnsafeMutablePointer<Float>) { pointer = p }
 }
 
 /// Calls `body` with the matrix's storage, or nil.
