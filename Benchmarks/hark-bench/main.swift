@@ -72,18 +72,19 @@ func benchRecurrent() {
     let rnn = Recurrent(.init(cell: cell, inputSize: I, hiddenSize: H, numLayers: L, bidirectional: true), rng: &rng)
     rnn.parallelDirections = !CommandLine.arguments.contains("--sequential")
     if !rnn.parallelDirections { BLASThreads.set(ProcessInfo.processInfo.activeProcessorCount) }
-    let x = Matrix(rows: T * B, cols: I, data: (0..<(T * B * I)).map { _ in rng.nextGaussian() })
+    let x = SequenceBatch(data: Matrix(rows: T * B, cols: I, data: (0..<(T * B * I)).map { _ in rng.nextGaussian() }),
+                          steps: T, lengths: [Int](repeating: T, count: B))
     let dOut = Matrix(rows: T * B, cols: 2 * H, data: (0..<(T * B * 2 * H)).map { _ in rng.nextGaussian() })
     var forwardFlops = 0.0
     for l in 0..<L {
         let inputSize = l == 0 ? I : 2 * H
         forwardFlops += 2 * 2 * Double(T * B * cell.gateCount * H * (inputSize + H))
     }
-    _ = rnn.forward(x, steps: T, keepCache: false)
-    let fwd = (0..<runs).map { _ in time { _ = rnn.forward(x, steps: T, keepCache: false) } }
+    _ = rnn.forward(x, keepCache: false)
+    let fwd = (0..<runs).map { _ in time { _ = rnn.forward(x, keepCache: false) } }
     let both = (0..<runs).map { _ in
         time {
-            let out = rnn.forward(x, steps: T)
+            let out = rnn.forward(x)
             _ = rnn.backward(dOut, cache: out.cache)
         }
     }
@@ -117,21 +118,23 @@ func benchStepGemm() {
 /// and "output."), an input and Hark's output, for scripts/check_pytorch_roundtrip.py.
 func exportModel(_ dir: String) throws {
     var rng = SeededGenerator(seed: 5)
-    let rnn = Recurrent(.init(cell: .lstm, inputSize: 13, hiddenSize: 16, numLayers: 2, batchFirst: true,
+    let rnn = Recurrent(.init(cell: .lstm, inputSize: 13, hiddenSize: 16, numLayers: 2,
                               bidirectional: true), rng: &rng)
     let output = Linear(inputSize: 32, outputSize: 7, rng: &rng)
     // A few SGD steps so the weights are Hark-trained, not just Hark-initialised.
+    // x [3·20, 13] batch-first (PyTorch's [3, 20, 13]); the network runs time-major.
     let x = Matrix(rows: 3 * 20, cols: 13, data: (0..<(3 * 20 * 13)).map { _ in rng.nextGaussian() })
+    let batch = SequenceBatch(batchFirst: x, steps: 20)
     let sgd = SGD(learningRate: 0.1)
     for _ in 0..<3 {
         rnn.zeroGrad(); output.zeroGrad()
-        let r = rnn.forward(x, steps: 20)
-        let y = output.forward(r.output)
+        let r = rnn.forward(batch)
+        let y = output.forward(r.output.data)
         let dy = Matrix(rows: y.rows, cols: y.cols, data: y.data.map { $0 / Float(y.data.count) })
-        _ = rnn.backward(output.backward(dy, input: r.output), cache: r.cache)
+        _ = rnn.backward(output.backward(dy, input: r.output.data), cache: r.cache)
         sgd.step(rnn.parameters + output.parameters)
     }
-    let y = output.forward(rnn.forward(x, steps: 20).output)
+    let y = batch.with(data: output.forward(rnn.forward(batch).output.data)).batchFirstData()
     let url = URL(fileURLWithPath: dir)
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     let named = rnn.parameters.map { ("rnn." + $0.name, $0) } + output.parameters.map { ("output." + $0.name, $0) }
@@ -151,10 +154,11 @@ func benchCTC() {
     let lp = logSoftmax(x)
     let targets = (0..<B).map { _ in (0..<L).map { _ in 1 + Int(rng.next() % UInt64(K - 1)) } }
     let lengths = [Int](repeating: T, count: B)
+    let lpBatch = SequenceBatch(data: lp, steps: T, lengths: lengths), xBatch = SequenceBatch(data: x, steps: T, lengths: lengths)
     let ctc = CTCLoss(reduction: .mean)
-    _ = ctc(logProbs: lp, steps: T, inputLengths: lengths, targets: targets)
-    let plain = (0..<runs).map { _ in time { _ = ctc(logProbs: lp, steps: T, inputLengths: lengths, targets: targets) } }
-    let fused = (0..<runs).map { _ in time { _ = ctc.fromActivations(x, steps: T, inputLengths: lengths, targets: targets) } }
+    _ = ctc(logProbs: lpBatch, targets: targets)
+    let plain = (0..<runs).map { _ in time { _ = ctc(logProbs: lpBatch, targets: targets) } }
+    let fused = (0..<runs).map { _ in time { _ = ctc.fromActivations(xBatch, targets: targets) } }
     let result: [String: Any] = ["benchmark": "ctc", "T": T, "B": B, "K": K, "L": L, "threads": ctc.threads,
                                  "runs": plain, "median": median(plain), "fused_runs": fused, "fused_median": median(fused)]
     let json = try! JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])

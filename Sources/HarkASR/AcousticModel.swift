@@ -86,36 +86,26 @@ public final class AcousticModel {
         stackFrames(extractor.compute(samples, threads: threads), by: config.stackFrames)
     }
 
-    /// Packs utterances into one batch-first matrix, padded with zeros.
-    ///
-    /// - Shapes: B matrices [Tᵦ, F] → [B·T, F], T = max Tᵦ, row b·T + t.
-    public static func pad(_ inputs: [Matrix]) -> (batch: Matrix, steps: Int, lengths: [Int]) {
-        let T = max(1, inputs.map(\.rows).max() ?? 1), F = inputs.first?.cols ?? 0
-        var m = Matrix(rows: inputs.count * T, cols: F)
-        for (b, x) in inputs.enumerated() {
-            m.data.replaceSubrange((b * T * F)..<((b * T + x.rows) * F), with: x.data)
-        }
-        return (m, T, inputs.map(\.rows))
-    }
-
     /// Everything `backward` needs from a training forward.
     public struct ForwardPass {
-        public var logits: Matrix
-        public var steps: Int
-        public var lengths: [Int]
+        /// [T·B, K], the input's layout.
+        public var logits: SequenceBatch
         var recurrent: Recurrent.Output
     }
 
-    /// - Shapes: batch [B·T, input_size] batch-first → logits [B·T, K].
-    public func forward(batch: Matrix, steps: Int, lengths: [Int],
-                        dropoutRNG: UnsafeMutablePointer<SeededGenerator>? = nil, keepCache: Bool = true) -> ForwardPass {
-        let r = rnn.forward(batch, steps: steps, lengths: lengths, dropoutRNG: dropoutRNG, keepCache: keepCache)
-        return ForwardPass(logits: output.forward(r.output), steps: steps, lengths: lengths, recurrent: r)
+    /// - Parameters:
+    ///   - batch: [T·B, input_size].
+    ///   - dropout: the generator of the dropout masks (training); nil: no dropout.
+    /// - Shapes: batch [T·B, input_size] → logits [T·B, K].
+    public func forward(_ batch: SequenceBatch, dropout: SeededGenerator? = nil, keepCache: Bool = true) -> ForwardPass {
+        let r = rnn.forward(batch, dropout: dropout, keepCache: keepCache)
+        // logits[T·B, K] = h[T·B, D·H] · W_outᵀ + b_out
+        return ForwardPass(logits: r.output.with(data: output.forward(r.output.data)), recurrent: r)
     }
 
-    /// Accumulates every parameter's gradient from ∂loss/∂logits.
+    /// Accumulates every parameter's gradient from ∂loss/∂logits [T·B, K].
     public func backward(_ dLogits: Matrix, pass: ForwardPass) {
-        let dHidden = output.backward(dLogits, input: pass.recurrent.output)
+        let dHidden = output.backward(dLogits, input: pass.recurrent.output.data)
         _ = rnn.backward(dHidden, cache: pass.recurrent.cache)
     }
 
@@ -124,8 +114,8 @@ public final class AcousticModel {
     /// - Shapes: input [T, input_size] → [T, K].
     public func logProbabilities(_ input: Matrix) -> Matrix {
         guard input.rows > 0 else { return Matrix(rows: 0, cols: config.tokens.count) }
-        let pass = forward(batch: input, steps: input.rows, lengths: [input.rows], keepCache: false)
-        return logSoftmax(pass.logits)
+        let pass = forward(SequenceBatch(single: input), keepCache: false)
+        return logSoftmax(pass.logits.data)
     }
 }
 

@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import HarkAudio
 import HarkCore
@@ -36,45 +35,40 @@ public enum Dataset {
         labels.count + zip(labels, labels.dropFirst()).filter { $0 == $1 }.count
     }
 
-    /// Reads a manifest's entries and computes their features on `threads` threads.
+    /// Reads a manifest's entries and computes their features on `threads`
+    /// threads; utterances keep the manifest's order.
     public static func load(_ entries: [ManifestEntry], model: AcousticModel, threads: Int,
                             progress: ((Int, Int) -> Void)? = nil) -> ([Utterance], DatasetReport) {
-        let lock = NSLock()
-        var slots = [Utterance?](repeating: nil, count: entries.count)
+        /// Why an entry is left out, besides unreadable audio.
+        enum Skip: Error { case untokenizable, tooLong }
+        var utterances: [Utterance] = []
         var report = DatasetReport()
-        var done = 0
         let options = AudioLoadOptions(targetSampleRate: model.config.sampleRate)
-        DispatchQueue.concurrentPerform(iterations: max(1, min(threads, entries.count))) { worker in
-            var i = worker
-            while i < entries.count {
-                let e = entries[i]
-                let text = model.config.text.normalize(e.text ?? "")
-                do {
-                    guard let labels = model.vocabulary.encode(text), !labels.isEmpty else {
-                        lock.lock(); report.untokenizable.append(e.audioPath); lock.unlock()
-                        i += threads
-                        continue
-                    }
-                    let audio = try AudioLoader.load(e.audioPath, options: options)
-                    let features = model.extractor.compute(audio.waveform.samples)
-                    let frames = features.rows / model.config.stackFrames
-                    lock.lock()
-                    if frames < minimumFrames(labels) {
-                        report.tooLong.append(e.audioPath)
-                    } else {
-                        slots[i] = Utterance(path: e.audioPath, text: text, labels: labels, features: features, inputFrames: frames)
-                        report.loaded += 1
-                        report.audioSeconds += audio.waveform.duration
-                    }
-                    lock.unlock()
-                } catch {
-                    lock.lock(); report.unreadable.append((e.audioPath, "\(error)")); lock.unlock()
-                }
-                lock.lock(); done += 1; let d = done; lock.unlock()
-                progress?(d, entries.count)
-                i += threads
+        var done = 0
+        processInOrder(entries, threads: threads, work: { e -> (Utterance, Double) in
+            let text = model.config.text.normalize(e.text ?? "")
+            guard let labels = model.vocabulary.encode(text), !labels.isEmpty else { throw Skip.untokenizable }
+            let audio = try AudioLoader.load(e.audioPath, options: options)
+            let features = model.extractor.compute(audio.waveform.samples)
+            let frames = features.rows / model.config.stackFrames
+            guard frames >= minimumFrames(labels) else { throw Skip.tooLong }
+            return (Utterance(path: e.audioPath, text: text, labels: labels, features: features, inputFrames: frames),
+                    audio.waveform.duration)
+        }, emit: { _, _, result in
+            utterances.append(result.0)
+            report.loaded += 1
+            report.audioSeconds += result.1
+            done += 1
+            progress?(done, entries.count)
+        }, failed: { _, e, error in
+            switch error {
+            case Skip.untokenizable: report.untokenizable.append(e.audioPath)
+            case Skip.tooLong: report.tooLong.append(e.audioPath)
+            default: report.unreadable.append((e.audioPath, "\(error)"))
             }
-        }
-        return (slots.compactMap { $0 }, report)
+            done += 1
+            progress?(done, entries.count)
+        })
+        return (utterances, report)
     }
 }

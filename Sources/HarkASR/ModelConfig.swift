@@ -99,7 +99,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
 
     public var recurrentOptions: Recurrent.Options {
         Recurrent.Options(cell: network.cell, inputSize: network.inputSize, hiddenSize: network.hiddenSize,
-                          numLayers: network.numLayers, batchFirst: true, dropout: network.dropout,
+                          numLayers: network.numLayers, dropout: network.dropout,
                           bidirectional: network.bidirectional)
     }
 }

@@ -21,25 +21,19 @@ public struct Transcript: Codable, Equatable, Sendable {
     public var duration: Double
 }
 
-/// How log-probabilities become text.
-public enum Decoding: Equatable, Sendable {
-    case greedy
-    case beam(width: Int)
-}
-
 /// Audio → text with a model. Long recordings go through the network in
 /// windows of `chunkFrames` input frames with `contextFrames` of context on
 /// each side (only the centre of each window is kept), so memory does not
 /// grow with the recording's length.
 public final class Transcriber: @unchecked Sendable {
     public let model: AcousticModel
-    public var decoding: Decoding
+    public var decoder: Decoder
     public var chunkFrames = 1000
     public var contextFrames = 100
 
-    public init(model: AcousticModel, decoding: Decoding = .greedy) {
+    public init(model: AcousticModel, decoding: DecoderOptions = .greedy) {
         self.model = model
-        self.decoding = decoding
+        self.decoder = Decoder(decoding, blank: model.config.blank)
     }
 
     /// Seconds per network frame: the frame shift times the stacking factor.
@@ -74,32 +68,34 @@ public final class Transcriber: @unchecked Sendable {
         return (decode(lp, duration: audio.waveform.duration), lp, audio.notes)
     }
 
-    /// Decodes log-probabilities into a transcript.
+    /// Decodes log-probabilities into a transcript: the best hypothesis, its
+    /// words with times and confidences from the frames of their tokens.
+    ///
+    /// - Shapes: logProbs [T, K].
     public func decode(_ logProbs: Matrix, duration: Double) -> Transcript {
+        transcript(decoder.decode(logProbs).first ?? Hypothesis(tokens: [], logProbability: 0), duration: duration)
+    }
+
+    /// Words are runs of tokens between spaces; a word spans its first token's
+    /// first frame to its last token's last frame, and its confidence is the
+    /// mean of its tokens'.
+    public func transcript(_ hypothesis: Hypothesis, duration: Double) -> Transcript {
         let vocab = model.vocabulary
         let space = vocab.tokens.firstIndex(of: " ")
-        switch decoding {
-        case .greedy:
-            let d = GreedyDecoder.decode(logProbs, blank: model.config.blank)
-            var words: [Word] = []
-            var current: [DecodedToken] = []
-            func flush() {
-                guard !current.isEmpty else { return }
-                let text = vocab.decode(current.map(\.token))
-                words.append(Word(word: text, start: Double(current.first!.firstFrame) * secondsPerFrame,
-                                  end: Double(current.last!.lastFrame + 1) * secondsPerFrame,
-                                  confidence: Double(current.map(\.confidence).reduce(0, +)) / Double(current.count)))
-                current = []
-            }
-            for t in d.tokens {
-                if t.token == space { flush() } else { current.append(t) }
-            }
-            flush()
-            return Transcript(text: words.map(\.word).joined(separator: " "), words: words, duration: duration)
-        case .beam(let width):
-            let best = PrefixBeamSearch(beamWidth: width, blank: model.config.blank).decode(logProbs).first
-            let text = vocab.decode(best?.tokens ?? []).split(separator: " ").joined(separator: " ")
-            return Transcript(text: text, words: text.split(separator: " ").map { Word(word: String($0)) }, duration: duration)
+        var words: [Word] = []
+        var current: [DecodedToken] = []
+        func flush() {
+            guard !current.isEmpty else { return }
+            words.append(Word(word: vocab.decode(current.map(\.token)),
+                              start: Double(current.first!.firstFrame) * secondsPerFrame,
+                              end: Double(current.last!.lastFrame + 1) * secondsPerFrame,
+                              confidence: Double(current.map(\.confidence).reduce(0, +)) / Double(current.count)))
+            current = []
         }
+        for t in hypothesis.tokens {
+            if t.token == space { flush() } else { current.append(t) }
+        }
+        flush()
+        return Transcript(text: words.map(\.word).joined(separator: " "), words: words, duration: duration)
     }
 }

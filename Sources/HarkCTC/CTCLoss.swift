@@ -9,9 +9,9 @@ import HarkCore
 /// label length, S = 2L + 1 the length of the extended label sequence
 /// l′ = (blank, l₁, blank, l₂, …, l_L, blank).
 ///
-/// Layout: log-probabilities are a matrix [T·B, K] whose row t·B + b holds
-/// frame t of utterance b (time-major, PyTorch's [T, B, K]); with
-/// `batchFirst`, row b·T + t. The gradient has the same layout.
+/// Layout: log-probabilities are a `SequenceBatch` [T·B, K] whose row t·B + b
+/// holds frame t of utterance b (time-major, PyTorch's [T, B, K]); its
+/// lengths are PyTorch's `input_lengths`. The gradient has the same layout.
 public struct CTCLoss: Sendable {
     public enum Reduction: String, Codable, Sendable {
         /// Per-utterance losses; the gradient is that of their sum.
@@ -27,8 +27,9 @@ public struct CTCLoss: Sendable {
     public var zeroInfinity: Bool
     /// Utterances are spread over this many threads.
     public var threads: Int
-    /// Always use the log-space recursion (tests compare the two paths).
-    var forceLogSpace = false
+    /// Which recursion runs: `.fast` the scaled-probability one (falling back
+    /// to log space where it underflows), `.reference` always log space.
+    public var kernels = KernelChoice.fast
 
     public init(blank: Int = 0, reduction: Reduction = .mean, zeroInfinity: Bool = false,
                 threads: Int = defaultThreadCount) {
@@ -58,11 +59,10 @@ public struct CTCLoss: Sendable {
     /// log-softmax unchanged). For an infinite loss PyTorch returns NaN;
     /// Hark returns 0, so one impossible utterance cannot poison a batch.
     ///
-    /// - Shapes: logProbs [T·B, K]; inputLengths B values ≤ T; targets B label
-    ///   lists (values in 0..<K, never the blank).
-    public func callAsFunction(logProbs: Matrix, steps: Int, inputLengths: [Int], targets: [[Int]],
-                               batchFirst: Bool = false) -> Result {
-        run(logProbs, steps: steps, inputLengths: inputLengths, targets: targets, batchFirst: batchFirst)
+    /// - Shapes: logProbs [T·B, K] with B lengths ≤ T; targets B label lists
+    ///   (values in 0..<K, never the blank).
+    public func callAsFunction(logProbs: SequenceBatch, targets: [[Int]]) -> Result {
+        run(logProbs, targets: targets)
     }
 
     /// Loss and gradient with respect to unnormalised activations, through a
@@ -70,14 +70,12 @@ public struct CTCLoss: Sendable {
     /// γ the posterior occupation of class k at frame t.
     ///
     /// - Shapes: activations [T·B, K], the rest as `callAsFunction`.
-    public func fromActivations(_ activations: Matrix, steps: Int, inputLengths: [Int], targets: [[Int]],
-                                batchFirst: Bool = false) -> Result {
-        run(logSoftmax(activations), steps: steps, inputLengths: inputLengths, targets: targets, batchFirst: batchFirst)
+    public func fromActivations(_ activations: SequenceBatch, targets: [[Int]]) -> Result {
+        run(activations.with(data: logSoftmax(activations.data)), targets: targets)
     }
 
-    private func run(_ lp: Matrix, steps T: Int, inputLengths: [Int], targets: [[Int]], batchFirst: Bool) -> Result {
-        let K = lp.cols, B = inputLengths.count
-        precondition(lp.rows == T * B, "log-probs have \(lp.rows) rows, expected T·B = \(T)·\(B)")
+    private func run(_ batch: SequenceBatch, targets: [[Int]]) -> Result {
+        let lp = batch.data, K = lp.cols, B = batch.batch, T = batch.steps, inputLengths = batch.lengths
         precondition(targets.count == B, "\(targets.count) targets for \(B) utterances")
         precondition((0..<K).contains(blank), "blank \(blank) is not a class of \(K)")
         for (b, t) in targets.enumerated() {
@@ -86,8 +84,8 @@ public struct CTCLoss: Sendable {
         }
         var losses = [Float](repeating: 0, count: B)
         var gradient = Matrix(rows: T * B, cols: K)
-        // Row of frame t of utterance b, and the distance between frames of one utterance.
-        let frameStride = batchFirst ? K : B * K
+        // Frame t of utterance b is row t·B + b: frames of one utterance are B·K floats apart.
+        let frameStride = B * K
         lp.data.withUnsafeBufferPointer { lpBuffer in
             gradient.data.withUnsafeMutableBufferPointer { gBuffer in
                 losses.withUnsafeMutableBufferPointer { lossBuffer in
@@ -97,7 +95,7 @@ public struct CTCLoss: Sendable {
                     parallelChunks(count: B, threads: threads) { range in
                         var work = Workspace()
                         for b in range {
-                            let offset = (batchFirst ? b * T : b) * K
+                            let offset = b * K
                             let nll = utteranceLossAndGradient(
                                 lp: lpBase.pointer + offset, grad: gBase.pointer + offset, frameStride: frameStride,
                                 frames: inputLengths[b], classes: K, target: targets[b], work: &work)
@@ -115,7 +113,7 @@ public struct CTCLoss: Sendable {
             total += losses[b] * scale
             if scale != 1 {
                 for t in 0..<inputLengths[b] {
-                    let row = (batchFirst ? b * T + t : t * B + b) * K
+                    let row = (t * B + b) * K
                     for k in 0..<K { gradient.data[row + k] *= scale }
                 }
             }
@@ -153,7 +151,7 @@ public struct CTCLoss: Sendable {
         if work.alpha.count < T * S { work.alpha = [Double](repeating: 0, count: T * S) }
         if work.beta.count < T * S { work.beta = [Double](repeating: 0, count: T * S) }
         if work.lcab.count < K { work.lcab = [Double](repeating: 0, count: K) }
-        if !forceLogSpace, let nll = scaledRecursion(lp: lp, grad: grad, frameStride: frameStride, T: T, K: K, work: &work) {
+        if kernels == .fast, let nll = scaledRecursion(lp: lp, grad: grad, frameStride: frameStride, T: T, K: K, work: &work) {
             return nll
         }
         let nll = work.labels.withUnsafeBufferPointer { l in

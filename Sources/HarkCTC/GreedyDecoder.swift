@@ -56,17 +56,8 @@ public enum GreedyDecoder {
 
     /// Decodes every utterance of a batch.
     ///
-    /// - Shapes: logProbs [T·B, K] time-major (row t·B + b) or batch-first (row b·T + t).
-    public static func decode(batch logProbs: Matrix, steps T: Int, lengths: [Int], blank: Int = 0,
-                              batchFirst: Bool = false) -> [GreedyDecoding] {
-        let B = lengths.count, K = logProbs.cols
-        return (0..<B).map { b in
-            var m = Matrix(rows: lengths[b], cols: K)
-            for t in 0..<lengths[b] {
-                let row = batchFirst ? b * T + t : t * B + b
-                for k in 0..<K { m[t, k] = logProbs[row, k] }
-            }
-            return decode(m, blank: blank)
-        }
+    /// - Shapes: logProbs [T·B, K].
+    public static func decode(batch logProbs: SequenceBatch, blank: Int = 0) -> [GreedyDecoding] {
+        (0..<logProbs.batch).map { decode(logProbs.sequence($0), blank: blank) }
     }
 }

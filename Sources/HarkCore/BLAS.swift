@@ -54,12 +54,26 @@ extension Matrix {
 
 import CHarkKernels
 
-/// Whether `PackedRightMatrix` uses Hark's AVX2 kernel (false: OpenBLAS).
-public let smallGemmKernelAvailable: Bool = hark_gemm_acc_available() == 1
+/// Which implementation of Hark's hand-written kernels runs. A value passed
+/// to the code that uses them (`PackedRightMatrix`, `Recurrent.kernels`), so
+/// that tests run both and compare each with PyTorch.
+public enum KernelChoice: String, Sendable, Codable, CaseIterable {
+    /// Portable Swift and OpenBLAS only: the reference the fast kernels are checked against.
+    case reference
+    /// Hark's AVX2/FMA kernels (CHarkKernels) where the processor and the sizes allow them.
+    case fast
+
+    /// Whether this processor has AVX2 and FMA, so that `.fast` can take the C kernels.
+    public static let fastAvailable: Bool = hark_gemm_acc_available() == 1
+
+    /// Whether the C kernels run under this choice on this processor.
+    public var usesVectorKernels: Bool { self == .fast && KernelChoice.fastAvailable }
+}
 
 /// A matrix b [K, N] laid out for repeated `c += a · b` with small a (the
 /// recurrent product of every time step; a general GEMM would re-pack b at
-/// every call). With AVX2 and FMA it is stored as
+/// every call). With `.fast` kernels on a processor with AVX2 and FMA, and N a
+/// multiple of 16, it is stored as
 /// column panels of 16, each K rows of 16 contiguous floats, which Hark's
 /// register-blocked kernel streams linearly; otherwise OpenBLAS multiplies.
 /// Build it once, multiply by it at every time step.
@@ -69,14 +83,16 @@ public struct PackedRightMatrix {
     /// panels[j·K + p·16 + q] = b[p, j + q] for j a multiple of 16 (packed
     /// layout), or b itself, row-major, when the kernel is not used.
     let storage: [Float]
-    let packed: Bool
+    /// Whether the packed AVX2 kernel multiplies (false: OpenBLAS).
+    public let usesPackedKernel: Bool
 
-    /// Packs `b` given row-major [K, N] with row stride `ldb`, or its
-    /// transpose: with `transposed`, `source` is bᵀ [N, K].
-    public init(k: Int, n: Int, source: UnsafePointer<Float>, transposed: Bool) {
+    /// Packs `b` given row-major [K, N] (contiguous), or its transpose: with
+    /// `transposed`, `source` is bᵀ [N, K].
+    public init(k: Int, n: Int, source: UnsafePointer<Float>, transposed: Bool, kernels: KernelChoice = .fast) {
         self.k = k
         self.n = n
-        packed = smallGemmKernelAvailable && n % 16 == 0
+        let packed = kernels.usesVectorKernels && n % 16 == 0
+        usesPackedKernel = packed
         let element = { (p: Int, j: Int) -> Float in transposed ? source[j * k + p] : source[p * n + j] }
         var s = [Float](repeating: 0, count: k * n)
         if packed {
@@ -93,7 +109,7 @@ public struct PackedRightMatrix {
     public func multiplyAccumulate(m: Int, a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
         if m == 0 || n == 0 || k == 0 { return }
         storage.withUnsafeBufferPointer { b in
-            if packed {
+            if usesPackedKernel {
                 hark_gemm_acc_packed(Int32(m), Int32(n), Int32(k), a, Int32(lda), b.baseAddress!, c, Int32(ldc))
             } else {
                 sgemm(m: m, n: n, k: k, a: a, lda: lda, b: b.baseAddress!, ldb: n, beta: 1, c: c, ldc: ldc)

@@ -20,26 +20,28 @@ public func crossEntropy(_ logits: Matrix, targets: [Int]) -> (loss: Float, grad
     return (Float(total / Double(n)), grad)
 }
 
-/// The rows of the last time step of each sequence, as the tutorial models'
-/// `out[:, -1, :]`.
+/// The rows of each sequence's last step, as the tutorial models'
+/// `out[:, -1, :]` (with lengths: step Tᵦ − 1 of sequence b).
 ///
-/// - Shapes: output [B·T, W] batch-first (or [T·B, W] time-major) → [B, W].
-public func lastStep(_ output: Matrix, steps T: Int, batchFirst: Bool) -> Matrix {
-    let B = output.rows / T, W = output.cols
+/// - Shapes: output [T·B, W] → [B, W].
+public func lastStep(_ output: SequenceBatch) -> Matrix {
+    let B = output.batch, W = output.width
     var out = Matrix(rows: B, cols: W)
-    for b in 0..<B {
-        let src = batchFirst ? b * T + T - 1 : (T - 1) * B + b
-        for j in 0..<W { out.data[b * W + j] = output.data[src * W + j] }
+    for b in 0..<B where output.lengths[b] > 0 {
+        let src = output.layout.row(output.lengths[b] - 1, b)
+        for j in 0..<W { out.data[b * W + j] = output.data.data[src * W + j] }
     }
     return out
 }
 
-/// Backward of `lastStep`: the gradient scattered into the last step's rows, zeros elsewhere.
-public func lastStepBackward(_ d: Matrix, steps T: Int, batchFirst: Bool) -> Matrix {
+/// Backward of `lastStep`: the gradient scattered into the last steps' rows, zeros elsewhere.
+///
+/// - Shapes: d [B, W] → [T·B, W].
+public func lastStepBackward(_ d: Matrix, layout: SequenceLayout) -> Matrix {
     let B = d.rows, W = d.cols
-    var out = Matrix(rows: B * T, cols: W)
-    for b in 0..<B {
-        let dst = batchFirst ? b * T + T - 1 : (T - 1) * B + b
+    var out = Matrix(rows: layout.steps * B, cols: W)
+    for b in 0..<B where layout.lengths[b] > 0 {
+        let dst = layout.row(layout.lengths[b] - 1, b)
         for j in 0..<W { out.data[dst * W + j] = d.data[b * W + j] }
     }
     return out

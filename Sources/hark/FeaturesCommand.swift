@@ -65,7 +65,7 @@ struct FeaturesCommand: ParsableCommand {
             let audio = try AudioLoader.load(input.path, options: audioOptions)
             audio.notes.forEach { printError("note: " + $0) }
             return (extractor.compute(audio.waveform.samples, threads: threadsPerFile), audio.waveform.duration)
-        }, emit: { input, result in
+        }, emit: { _, input, result in
             let (m, seconds) = result
             if let archive {
                 // Kaldi keys cannot hold white space.
@@ -79,7 +79,7 @@ struct FeaturesCommand: ParsableCommand {
                 print("\(input.path)\t\(url.path)\t[\(m.rows), \(m.cols)]")
             }
             progress.finished(audioSeconds: seconds)
-        }, failed: { input, error in
+        }, failed: { _, input, error in
             failedInputs.append(input.path)
             progress.failed("\(error)")
         })

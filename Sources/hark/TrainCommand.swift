@@ -211,26 +211,27 @@ final class TrainingProgress {
         self.epochs = epochs
     }
 
-    func show(_ e: TrainingEvent) {
-        if e.type == "epoch" {
+    func show(_ event: TrainingEvent) {
+        switch event {
+        case .epoch(let e):
             var line = "epoch \(e.epoch + 1)/\(epochs) done at step \(e.step)"
             if let cer = e.validCER, let wer = e.validWER {
                 line += String(format: ": valid CER %.2f%% WER %.2f%%%@", 100 * cer, 100 * wer, e.best == true ? " (best)" : "")
             }
             FileHandle.standardError.write((interactive ? "\r\u{1B}[K" : "") + line + "\n")
-            return
+        case .step(let e):
+            if let l = e.loss { smoothedLoss = smoothedLoss.map { 0.95 * $0 + 0.05 * l } ?? l }
+            let now = Date()
+            guard now.timeIntervalSince(lastPrint) >= (interactive ? 0.25 : 10) else { return }
+            lastPrint = now
+            let inEpoch = (e.step - 1) % max(batchesPerEpoch, 1) + 1
+            let width = 20, filled = width * inEpoch / max(batchesPerEpoch, 1)
+            let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+            let eta = e.etaSeconds.map { String(format: "%d:%02d", Int($0) / 60, Int($0) % 60) } ?? "?"
+            let line = String(format: "epoch %d/%d [%@] step %d loss %.3f %.0f frames/s ETA %@",
+                              e.epoch + 1, epochs, bar, e.step, smoothedLoss ?? .nan, e.framesPerSecond ?? 0, eta)
+            FileHandle.standardError.write(interactive ? "\r\u{1B}[K" + line : line + "\n")
         }
-        if let l = e.loss, l.isFinite { smoothedLoss = smoothedLoss.map { 0.95 * $0 + 0.05 * l } ?? l }
-        let now = Date()
-        guard now.timeIntervalSince(lastPrint) >= (interactive ? 0.25 : 10) else { return }
-        lastPrint = now
-        let inEpoch = (e.step - 1) % max(batchesPerEpoch, 1) + 1
-        let width = 20, filled = width * inEpoch / max(batchesPerEpoch, 1)
-        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-        let eta = e.etaSeconds.map { String(format: "%d:%02d", Int($0) / 60, Int($0) % 60) } ?? "?"
-        let line = String(format: "epoch %d/%d [%@] step %d loss %.3f %.0f frames/s ETA %@",
-                          e.epoch + 1, epochs, bar, e.step, smoothedLoss ?? .nan, e.framesPerSecond ?? 0, eta)
-        FileHandle.standardError.write(interactive ? "\r\u{1B}[K" + line : line + "\n")
     }
 
     func finish() {

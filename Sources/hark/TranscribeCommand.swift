@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HarkASR
 import HarkAudio
+import HarkCTC
 import HarkCore
 import HarkIO
 
@@ -59,7 +60,7 @@ struct TranscribeCommand: ParsableCommand {
                 try NPY.write(lp, to: url)
             }
             return t
-        }, emit: { input, t in
+        }, emit: { _, input, t in
             let rendered = renderer.render(t, source: input.path)
             if let dir = outputDir {
                 let url = URL(fileURLWithPath: dir).appendingPathComponent(input.name + "." + format.rawValue)
@@ -73,7 +74,7 @@ struct TranscribeCommand: ParsableCommand {
                 }
             }
             progress.finished(audioSeconds: t.duration)
-        }, failed: { input, error in
+        }, failed: { _, input, error in
             failed.append(input.path)
             progress.failed("\(error)")
         })
@@ -100,37 +101,34 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         let acoustic = try AcousticModel.load(directory: try ModelLocation.resolve(model))
-        let transcriber = Transcriber(model: acoustic, decoding: beam.map { .beam(width: $0) } ?? .greedy)
+        let decoding: DecoderOptions = beam.map { .beam(width: $0) } ?? .greedy
+        let transcriber = Transcriber(model: acoustic, decoding: decoding)
+        let evaluator = Evaluator(model: acoustic, decoding: decoding)
         let entries = try Manifest.read(manifest)
-        var rows = [String?](repeating: nil, count: entries.count)
-        var cer = EditCounts(), wer = EditCounts()
+        var rows: [String] = []
+        var totals = Evaluator.Totals()
         var failed: [String] = []
-        let lock = NSLock()
         let progress = BatchProgress(total: entries.count, label: "eval")
-        parallelChunks(count: entries.count, threads: threads) { range in
-            for i in range {
-                let e = entries[i]
-                do {
-                    let (t, _, _) = try transcriber.transcribe(path: e.audioPath)
-                    let reference = acoustic.config.text.normalize(e.text ?? "")
-                    let hypothesis = acoustic.config.text.normalize(t.text)
-                    let c = EditCounts.characters(reference: reference, hypothesis: hypothesis)
-                    let w = EditCounts.words(reference: reference, hypothesis: hypothesis)
-                    let row: [String: Any] = [
-                        "audio_filepath": e.writtenPath, "reference": reference, "hypothesis": hypothesis,
-                        "char_errors": c.errors, "chars": c.referenceLength, "word_errors": w.errors, "words": w.referenceLength,
-                    ]
-                    let json = String(decoding: try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
-                    lock.lock(); cer = cer + c; wer = wer + w; rows[i] = json; lock.unlock()
-                    progress.finished(audioSeconds: t.duration)
-                } catch {
-                    lock.lock(); failed.append(e.audioPath); lock.unlock()
-                    progress.failed("\(error)")
-                }
-            }
-        }
+        processInOrder(entries, threads: threads, work: { e -> (Evaluator.Score, Double) in
+            let (t, _, _) = try transcriber.transcribe(path: e.audioPath)
+            return (evaluator.score(reference: e.text ?? "", hypothesis: t.text), t.duration)
+        }, emit: { _, e, result in
+            let (s, duration) = result
+            let row: [String: Any] = [
+                "audio_filepath": e.writtenPath, "reference": s.reference, "hypothesis": s.hypothesis,
+                "char_errors": s.characters.errors, "chars": s.characters.referenceLength,
+                "word_errors": s.words.errors, "words": s.words.referenceLength,
+            ]
+            rows.append(String(decoding: try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
+            totals.add(s)
+            progress.finished(audioSeconds: duration)
+        }, failed: { _, e, error in
+            failed.append(e.audioPath)
+            progress.failed("\(error)")
+        })
+        let (cer, wer) = (totals.characters, totals.words)
         if let perUtterance {
-            let text = rows.compactMap { $0 }.map { $0 + "\n" }.joined()
+            let text = rows.map { $0 + "\n" }.joined()
             if perUtterance == "-" { print(text, terminator: "") } else { try text.write(toFile: perUtterance, atomically: true, encoding: .utf8) }
         }
         func line(_ name: String, _ c: EditCounts, _ unit: String) -> String {

@@ -73,10 +73,9 @@ final class TrainCommandTests: CLITestCase {
         let entry = try Manifest.read(manifest)[0]
         let audio = try HarkAudio.AudioLoader.load(entry.audioPath)
         let x = before.inputFeatures(audio.waveform.samples)
-        let pass = before.forward(batch: x, steps: x.rows, lengths: [x.rows])
+        let pass = before.forward(SequenceBatch(single: x))
         let labels = before.vocabulary.encode(before.config.text.normalize(entry.text!))!
-        let ctc = CTCLoss(blank: 0, reduction: .mean).fromActivations(pass.logits, steps: x.rows, inputLengths: [x.rows],
-                                                                      targets: [labels], batchFirst: true)
+        let ctc = CTCLoss(blank: 0, reduction: .mean).fromActivations(pass.logits, targets: [labels])
         before.backward(ctc.gradient, pass: pass)
         for (p, q) in zip(before.parameters, after.parameters) {
             let expected = zip(p.value, p.grad).map { $0 - 0.5 * $1 }

@@ -36,9 +36,9 @@ final class CTCFixtureTests: XCTestCase {
                   for logSpace in [false, true] {
                     let prefix = "\(name)/\(zi ? "zi" : "nozi").\(reduction.rawValue)"
                     var ctc = CTCLoss(blank: c["blank"] as! Int, reduction: reduction, zeroInfinity: zi, threads: 2)
-                    ctc.forceLogSpace = logSpace
-                    let r = ctc(logProbs: lp, steps: T, inputLengths: inputLengths, targets: targets)
-                    let fused = ctc.fromActivations(x, steps: T, inputLengths: inputLengths, targets: targets)
+                    ctc.kernels = logSpace ? .reference : .fast
+                    let r = ctc(logProbs: SequenceBatch(data: lp, steps: T, lengths: inputLengths), targets: targets)
+                    let fused = ctc.fromActivations(SequenceBatch(data: x, steps: T, lengths: inputLengths), targets: targets)
                     let expectedLoss = floats(prefix + ".loss")
                     let actualLoss = reduction == .none ? r.losses : [r.loss]
                     for (a, e) in zip(actualLoss, expectedLoss) {
@@ -63,16 +63,18 @@ final class CTCFixtureTests: XCTestCase {
         print("CTC fixtures: \(checked) case × reduction × zero_infinity × recursion combinations; worst loss rel error \(worst)")
     }
 
-    func testBatchFirstLayoutGivesTheSameResult() throws {
+    /// Each utterance of a padded batch gets the loss and gradient it gets alone.
+    func testBatchEqualsUtterancesAlone() throws {
         var rng = SeededGenerator(seed: 3)
-        let T = 7, B = 3, K = 5
-        let x = Matrix(rows: T * B, cols: K, data: (0..<(T * B * K)).map { _ in rng.nextGaussian() })
-        var bf = Matrix(rows: T * B, cols: K)
-        for t in 0..<T { for b in 0..<B { for k in 0..<K { bf[b * T + t, k] = x[t * B + b, k] } } }
-        let targets = [[1, 2], [3, 3, 1], [4]], lengths = [7, 6, 4]
-        let a = CTCLoss(reduction: .none).fromActivations(x, steps: T, inputLengths: lengths, targets: targets)
-        let b = CTCLoss(reduction: .none).fromActivations(bf, steps: T, inputLengths: lengths, targets: targets, batchFirst: true)
-        XCTAssertEqual(a.losses, b.losses)
-        for t in 0..<T { for bb in 0..<B { for k in 0..<K { XCTAssertEqual(a.gradient[t * B + bb, k], b.gradient[bb * T + t, k]) } } }
+        let K = 5
+        let lengths = [7, 6, 4], targets = [[1, 2], [3, 3, 1], [4]]
+        let utterances = lengths.map { T in Matrix(rows: T, cols: K, data: (0..<(T * K)).map { _ in rng.nextGaussian() }) }
+        let batch = SequenceBatch(padding: utterances)
+        let together = CTCLoss(reduction: .none).fromActivations(batch, targets: targets)
+        for (b, x) in utterances.enumerated() {
+            let alone = CTCLoss(reduction: .none).fromActivations(SequenceBatch(single: x), targets: [targets[b]])
+            XCTAssertEqual(together.losses[b], alone.losses[0])
+            XCTAssertEqual(batch.with(data: together.gradient).sequence(b), alone.gradient)
+        }
     }
 }

@@ -37,16 +37,16 @@ final class CTCTests: XCTestCase {
         let y: [[Float]] = [[0.4, 0.6], [0.3, 0.7]]
         let lp = Matrix(y.map { $0.map(logf) })
         let p = 0.6 * 0.7 + 0.4 * 0.7 + 0.6 * 0.3
-        let r = CTCLoss(reduction: .none)(logProbs: lp, steps: 2, inputLengths: [1 * 2].map { _ in 2 }, targets: [[1]])
+        let r = CTCLoss(reduction: .none)(logProbs: SequenceBatch(single: lp), targets: [[1]])
         XCTAssertEqual(Double(r.losses[0]), -log(p), accuracy: 1e-6)
         // γ₀(1) = (0.6·0.7 + 0.6·0.3)/p: the gradient at frame 0, class 1 is y − γ.
         XCTAssertEqual(Double(r.gradient[0, 1]), 0.6 - (0.6 * 0.7 + 0.6 * 0.3) / p, accuracy: 1e-6)
         XCTAssertEqual(Double(r.gradient[1, 0]), 0.3 - 0.6 * 0.3 / p, accuracy: 1e-6)
         // Target "1 1" needs 3 frames: impossible in 2.
-        let impossible = CTCLoss(reduction: .none)(logProbs: lp, steps: 2, inputLengths: [2], targets: [[1, 1]])
+        let impossible = CTCLoss(reduction: .none)(logProbs: SequenceBatch(single: lp), targets: [[1, 1]])
         XCTAssertEqual(impossible.losses[0], .infinity)
         XCTAssertEqual(impossible.gradient.data, [0, 0, 0, 0])
-        let zeroed = CTCLoss(reduction: .none, zeroInfinity: true)(logProbs: lp, steps: 2, inputLengths: [2], targets: [[1, 1]])
+        let zeroed = CTCLoss(reduction: .none, zeroInfinity: true)(logProbs: SequenceBatch(single: lp), targets: [[1, 1]])
         XCTAssertEqual(zeroed.losses[0], 0)
     }
 
@@ -55,7 +55,7 @@ final class CTCTests: XCTestCase {
             let lp = randomLogProbs(5, 3, seed: seed)
             let table = bruteForce(lp)
             for target in [[], [1], [2, 1], [1, 1], [1, 2, 1], [2, 2, 2]] {
-                let r = CTCLoss(reduction: .none)(logProbs: lp, steps: 5, inputLengths: [5], targets: [target])
+                let r = CTCLoss(reduction: .none)(logProbs: SequenceBatch(single: lp), targets: [target])
                 let p = table[target] ?? 0
                 if p == 0 {
                     XCTAssertEqual(r.losses[0], .infinity, "\(target)")
@@ -75,14 +75,14 @@ final class CTCTests: XCTestCase {
         let targets = [[1, 2, 2], [3], [1, 3, 1, 2]], lengths = [6, 4, 6]
         for reduction in [CTCLoss.Reduction.sum, .mean] {
             let ctc = CTCLoss(reduction: reduction)
-            let g = ctc.fromActivations(x, steps: T, inputLengths: lengths, targets: targets).gradient
+            let g = ctc.fromActivations(SequenceBatch(data: x, steps: T, lengths: lengths), targets: targets).gradient
             let eps: Float = 1e-2
             for i in 0..<x.data.count {
                 let saved = x.data[i]
                 x.data[i] = saved + eps
-                let up = Double(ctc.fromActivations(x, steps: T, inputLengths: lengths, targets: targets).loss)
+                let up = Double(ctc.fromActivations(SequenceBatch(data: x, steps: T, lengths: lengths), targets: targets).loss)
                 x.data[i] = saved - eps
-                let down = Double(ctc.fromActivations(x, steps: T, inputLengths: lengths, targets: targets).loss)
+                let down = Double(ctc.fromActivations(SequenceBatch(data: x, steps: T, lengths: lengths), targets: targets).loss)
                 x.data[i] = saved
                 let numeric = Float((up - down) / Double(2 * eps))
                 XCTAssertEqual(g.data[i], numeric, accuracy: 1e-3 + 1e-2 * abs(numeric), "\(reduction) ∂x[\(i)]")
@@ -94,7 +94,7 @@ final class CTCTests: XCTestCase {
         let T = 50, K = 6
         for scale: Float in [1e-4, 80] {
             let lp = randomLogProbs(T, K, seed: 5, scale: scale)
-            let r = CTCLoss(reduction: .mean).fromActivations(lp, steps: T, inputLengths: [T], targets: [[1, 2, 3, 3, 4, 5, 1]])
+            let r = CTCLoss(reduction: .mean).fromActivations(SequenceBatch(single: lp), targets: [[1, 2, 3, 3, 4, 5, 1]])
             XCTAssertTrue(r.loss.isFinite, "scale \(scale)")
             XCTAssertFalse(r.gradient.data.contains { !$0.isFinite }, "scale \(scale)")
         }
@@ -123,13 +123,13 @@ final class CTCTests: XCTestCase {
         for seed: UInt64 in 1...3 {
             let lp = randomLogProbs(T, K, seed: seed)
             let table = bruteForce(lp)
-            let hyps = PrefixBeamSearch(beamWidth: 100, nBest: 100).decode(lp)
+            let hyps = PrefixBeamSearch(BeamSearchOptions(width: 100, nBest: 100)).decode(lp)
             XCTAssertEqual(hyps.count, table.count)
             for h in hyps {
-                XCTAssertEqual(Double(h.logProbability), log(table[h.tokens]!), accuracy: 1e-5, "\(h.tokens)")
+                XCTAssertEqual(Double(h.logProbability), log(table[h.labels]!), accuracy: 1e-5, "\(h.labels)")
             }
             let best = table.max { $0.value < $1.value }!.key
-            XCTAssertEqual(hyps[0].tokens, best)
+            XCTAssertEqual(hyps[0].labels, best)
         }
     }
 
@@ -137,21 +137,55 @@ final class CTCTests: XCTestCase {
         for seed: UInt64 in 1...20 {
             let lp = randomLogProbs(30, 6, seed: seed, scale: 2)
             let greedy = GreedyDecoder.decode(lp)
-            let beam = PrefixBeamSearch(beamWidth: 8).decode(lp)[0]
+            let beam = PrefixBeamSearch(BeamSearchOptions(width: 8)).decode(lp)[0]
             XCTAssertGreaterThanOrEqual(beam.logProbability, greedy.pathLogProbability - 1e-5)
         }
     }
 
+    /// A stateful scorer: +5 for each 2, and at the end +1 per token counted in its state.
     struct PreferTwo: PrefixScorer {
-        func score(prefix: [Int], extendedBy token: Int) -> Float { token == 2 ? 5 : 0 }
+        var initialState: Int { 0 }
+        func advance(_ state: Int, token: Int) -> (state: Int, score: Float) { (state + 1, token == 2 ? 5 : 0) }
+        func finish(_ state: Int) -> Float { Float(state) }
     }
 
     func testScorerHookChangesTheRanking() {
         var lp = Matrix(rows: 3, cols: 3)
         for t in 0..<3 { lp[t, 0] = logf(0.2); lp[t, 1] = logf(0.5); lp[t, 2] = logf(0.3) }
-        XCTAssertEqual(PrefixBeamSearch(beamWidth: 10).decode(lp)[0].tokens, [1])
-        let biased = PrefixBeamSearch(beamWidth: 10, scorer: PreferTwo()).decode(lp)[0]
-        XCTAssertTrue(biased.tokens.contains(2), "\(biased.tokens)")
-        XCTAssertGreaterThan(biased.score, biased.logProbability)
+        XCTAssertEqual(PrefixBeamSearch(BeamSearchOptions(width: 10)).decode(lp)[0].labels, [1])
+        let biased = PrefixBeamSearch(BeamSearchOptions(width: 10, scorer: PreferTwo())).decode(lp)[0]
+        XCTAssertTrue(biased.labels.contains(2), "\(biased.labels)")
+        // Scorer score: 5 per 2 while growing, plus the token count at the end.
+        let twos = biased.labels.filter { $0 == 2 }.count
+        XCTAssertEqual(biased.scorerScore, Float(5 * twos + biased.labels.count))
+        XCTAssertEqual(biased.score, biased.logProbability + biased.scorerScore, accuracy: 1e-5)
+    }
+
+    /// The beam keeps where each token was heard: on clear posteriors its
+    /// tokens, frames and confidences equal greedy decoding's.
+    func testBeamTokensCarryFramesAndConfidences() {
+        let best = [0, 1, 1, 0, 0, 2, 2, 2, 0, 1, 0, 0]
+        var lp = Matrix(rows: best.count, cols: 3)
+        for t in best.indices { for k in 0..<3 { lp[t, k] = logf(k == best[t] ? 0.9 : 0.05) } }
+        let greedy = GreedyDecoder.decode(lp)
+        let beam = PrefixBeamSearch(BeamSearchOptions(width: 8)).decode(lp)[0]
+        XCTAssertEqual(beam.labels, [1, 2, 1])
+        XCTAssertEqual(beam.tokens.map(\.firstFrame), greedy.tokens.map(\.firstFrame))
+        XCTAssertEqual(beam.tokens.map(\.lastFrame), greedy.tokens.map(\.lastFrame))
+        for (b, g) in zip(beam.tokens, greedy.tokens) { XCTAssertEqual(b.confidence, g.confidence, accuracy: 1e-6) }
+    }
+
+    /// `Decoder` runs what the options say; n-best comes back ordered by score.
+    func testDecoderOptionsAndNBestOrder() {
+        let lp = randomLogProbs(20, 5, seed: 9, scale: 1)
+        XCTAssertEqual(Decoder(.greedy).decode(lp).map(\.labels), [GreedyDecoder.decode(lp).labels])
+        let hyps = Decoder(.beam(BeamSearchOptions(width: 16, nBest: 5))).decode(lp)
+        XCTAssertEqual(hyps.count, 5)
+        XCTAssertEqual(hyps.map(\.score), hyps.map(\.score).sorted(by: >))
+        // A threshold of log 1 = 0 prunes every token: only the empty prefix is left.
+        let pruned = Decoder(.beam(BeamSearchOptions(width: 16, tokenThreshold: 0))).decode(lp)
+        XCTAssertEqual(pruned[0].labels, [])
+        let batch = SequenceBatch(padding: [lp, randomLogProbs(7, 5, seed: 10, scale: 1)])
+        XCTAssertEqual(Decoder(.beam(width: 4)).decode(batch)[1].map(\.labels), Decoder(.beam(width: 4)).decode(batch.sequence(1)).map(\.labels))
     }
 }

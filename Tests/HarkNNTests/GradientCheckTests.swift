@@ -27,44 +27,48 @@ final class GradientCheckTests: XCTestCase {
         zip(a.data, b.data).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
     }
 
+    /// Every cell with the reference kernels at H = 3, and with the fast
+    /// kernels at H = 16 (the AVX2 LSTM step and the packed GEMM, forward and
+    /// backward). ReLU is left out at H = 16: with 16 units per direction some
+    /// pre-activation always lies within any usable ε of its kink; its fast
+    /// path is checked against PyTorch in FastPathFixtureTests instead.
     func testRecurrentLayersAllCells() {
         for cell in RecurrentCell.allCases {
-            for batchFirst in [false, true] {
-                checkRecurrent(cell: cell, batchFirst: batchFirst)
-            }
+            checkRecurrent(cell: cell, kernels: .reference, hidden: 3)
+            if cell != .rnnRelu { checkRecurrent(cell: cell, kernels: .fast, hidden: 16) }
         }
     }
 
-    func checkRecurrent(cell: RecurrentCell, batchFirst: Bool) {
-        let T = 5, B = 3, I = 4, H = 3, L = 2, D = 2
+    func checkRecurrent(cell: RecurrentCell, kernels: KernelChoice, hidden H: Int) {
+        let T = 5, B = 3, I = 4, L = 2, D = 2
         var rng = SeededGenerator(seed: 42)
-        let rnn = Recurrent(.init(cell: cell, inputSize: I, hiddenSize: H, numLayers: L, batchFirst: batchFirst,
+        let rnn = Recurrent(.init(cell: cell, inputSize: I, hiddenSize: H, numLayers: L,
                                   dropout: 0.3, bidirectional: true), rng: &rng)
+        rnn.kernels = kernels
         let lengths = [5, 2, 4]
         var x = randomMatrix(T * B, I, &rng)
         // Padded positions carry no gradient; leave them zero so the checks below skip nothing real.
         let rOut = randomMatrix(T * B, D * H, &rng), rH = randomMatrix(L * D * B, H, &rng), rC = randomMatrix(L * D * B, H, &rng)
         var h0 = randomMatrix(L * D * B, H, &rng), c0 = randomMatrix(L * D * B, H, &rng)
         let withC = cell == .lstm
+        func run() -> Recurrent.Output {
+            // The same dropout mask every evaluation.
+            rnn.forward(SequenceBatch(data: x, steps: T, lengths: lengths),
+                        initialState: RecurrentState(h: h0, c: withC ? c0 : nil), dropout: SeededGenerator(seed: 7))
+        }
         func loss() -> Double {
-            var dropout = SeededGenerator(seed: 7)   // the same mask every evaluation
-            let out = withUnsafeMutablePointer(to: &dropout) {
-                rnn.forward(x, steps: T, lengths: lengths, h0: h0, c0: withC ? c0 : nil, dropoutRNG: $0)
-            }
-            return dot(out.output, rOut) + dot(out.hN, rH) + (withC ? dot(out.cN!, rC) : 0)
+            let out = run()
+            return dot(out.output.data, rOut) + dot(out.finalState.h, rH) + (withC ? dot(out.finalState.c!, rC) : 0)
         }
         // ReLU is not differentiable at 0: a central difference that straddles a
         // kink averages the two slopes. ε must stay below the distance of every
         // pre-activation from 0, so ReLU gets a smaller one.
         epsilon = cell == .rnnRelu ? 3e-4 : 1e-2
         rnn.zeroGrad()
-        var dropout = SeededGenerator(seed: 7)
-        let out = withUnsafeMutablePointer(to: &dropout) {
-            rnn.forward(x, steps: T, lengths: lengths, h0: h0, c0: withC ? c0 : nil, dropoutRNG: $0)
-        }
-        let grads = rnn.backward(rOut, dhN: rH, dcN: withC ? rC : nil, cache: out.cache)
+        let out = run()
+        let grads = rnn.backward(rOut, dFinalState: RecurrentState(h: rH, c: withC ? rC : nil), cache: out.cache)
         var pick = SeededGenerator(seed: 3)
-        let label = "\(cell) batchFirst=\(batchFirst)"
+        let label = "\(cell) \(kernels) H=\(H)"
         for p in rnn.parameters {
             for _ in 0..<4 {
                 let i = Int(pick.next() % UInt64(p.count))
@@ -82,11 +86,11 @@ final class GradientCheckTests: XCTestCase {
         for _ in 0..<4 {
             let i = Int(pick.next() % UInt64(h0.data.count))
             let saved = h0.data[i]
-            assertGradient(grads.h0.data[i], { e in h0.data[i] = saved + e; defer { h0.data[i] = saved }; return loss() },
+            assertGradient(grads.initialState.h.data[i], { e in h0.data[i] = saved + e; defer { h0.data[i] = saved }; return loss() },
                            "\(label) ∂h0[\(i)]")
             if withC {
                 let savedC = c0.data[i]
-                assertGradient(grads.c0!.data[i], { e in c0.data[i] = savedC + e; defer { c0.data[i] = savedC }; return loss() },
+                assertGradient(grads.initialState.c!.data[i], { e in c0.data[i] = savedC + e; defer { c0.data[i] = savedC }; return loss() },
                                "\(label) ∂c0[\(i)]")
             }
         }
@@ -98,9 +102,10 @@ final class GradientCheckTests: XCTestCase {
         XCTAssertEqual(rnn.parameters.map(\.name), ["weight_ih_l0", "weight_hh_l0", "weight_ih_l0_reverse", "weight_hh_l0_reverse",
                                                     "weight_ih_l1", "weight_hh_l1", "weight_ih_l1_reverse", "weight_hh_l1_reverse"])
         let x = randomMatrix(4 * 2, 3, &rng), r = randomMatrix(4 * 2, 8, &rng)
-        func loss() -> Double { dot(rnn.forward(x, steps: 4, lengths: [4, 3]).output, r) }
+        let batch = { SequenceBatch(data: x, steps: 4, lengths: [4, 3]) }
+        func loss() -> Double { dot(rnn.forward(batch()).output.data, r) }
         rnn.zeroGrad()
-        _ = rnn.backward(r, cache: rnn.forward(x, steps: 4, lengths: [4, 3]).cache)
+        _ = rnn.backward(r, cache: rnn.forward(batch()).cache)
         for p in rnn.parameters {
             for i in stride(from: 0, to: p.count, by: 5) {
                 let saved = p.value[i]
@@ -131,11 +136,12 @@ final class GradientCheckTests: XCTestCase {
 
     func testCrossEntropyAndLastStep() {
         var rng = SeededGenerator(seed: 9)
-        var z = randomMatrix(4 * 3, 5, &rng)   // B = 4, T = 3, batch-first
+        var z = randomMatrix(3 * 4, 5, &rng)   // T = 3, B = 4, time-major; sequence 2 is 2 steps long
         let targets = [0, 3, 4, 1]
-        func loss() -> Double { Double(crossEntropy(lastStep(z, steps: 3, batchFirst: true), targets: targets).loss) }
-        let g = lastStepBackward(crossEntropy(lastStep(z, steps: 3, batchFirst: true), targets: targets).gradient,
-                                 steps: 3, batchFirst: true)
+        let layout = SequenceLayout(steps: 3, batch: 4, lengths: [3, 3, 2, 3])
+        func loss() -> Double { Double(crossEntropy(lastStep(SequenceBatch(data: z, layout: layout)), targets: targets).loss) }
+        let g = lastStepBackward(crossEntropy(lastStep(SequenceBatch(data: z, layout: layout)), targets: targets).gradient,
+                                 layout: layout)
         for i in 0..<z.data.count {
             let saved = z.data[i]
             assertGradient(g.data[i], { e in z.data[i] = saved + e; defer { z.data[i] = saved }; return loss() }, "CE ∂z[\(i)]")
@@ -147,40 +153,62 @@ final class RecurrentBehaviourTests: XCTestCase {
     func testDropoutOnlyWhenTrainingAndSeeded() {
         var rng = SeededGenerator(seed: 1)
         let rnn = Recurrent(.init(cell: .gru, inputSize: 3, hiddenSize: 4, numLayers: 2, dropout: 0.5), rng: &rng)
-        let x = Matrix(rows: 10, cols: 3, data: (0..<30).map { Float($0) / 30 })
-        let eval1 = rnn.forward(x, steps: 5).output, eval2 = rnn.forward(x, steps: 5).output
+        let x = SequenceBatch(data: Matrix(rows: 10, cols: 3, data: (0..<30).map { Float($0) / 30 }), steps: 5, lengths: [5, 5])
+        let eval1 = rnn.forward(x).output, eval2 = rnn.forward(x).output
         XCTAssertEqual(eval1, eval2)
-        var a = SeededGenerator(seed: 11), b = SeededGenerator(seed: 11), c = SeededGenerator(seed: 12)
-        let trainA = rnn.forward(x, steps: 5, dropoutRNG: &a).output
-        XCTAssertEqual(trainA, rnn.forward(x, steps: 5, dropoutRNG: &b).output)
-        XCTAssertNotEqual(trainA, rnn.forward(x, steps: 5, dropoutRNG: &c).output)
+        let trainA = rnn.forward(x, dropout: SeededGenerator(seed: 11)).output
+        XCTAssertEqual(trainA, rnn.forward(x, dropout: SeededGenerator(seed: 11)).output)
+        XCTAssertNotEqual(trainA, rnn.forward(x, dropout: SeededGenerator(seed: 12)).output)
         XCTAssertNotEqual(trainA, eval1)
     }
 
     func testParallelAndSequentialDirectionsAgreeExactly() {
         var rng = SeededGenerator(seed: 2)
         let rnn = Recurrent(.init(cell: .lstm, inputSize: 8, hiddenSize: 16, numLayers: 2, bidirectional: true), rng: &rng)
-        let x = Matrix(rows: 40, cols: 8, data: (0..<320).map { sinf(Float($0)) })
+        let x = SequenceBatch(data: Matrix(rows: 40, cols: 8, data: (0..<320).map { sinf(Float($0)) }), steps: 10, lengths: [10, 7, 3, 9])
         rnn.parallelDirections = true
-        let a = rnn.forward(x, steps: 10, lengths: [10, 7, 3, 9])
+        let a = rnn.forward(x)
         rnn.parallelDirections = false
-        let b = rnn.forward(x, steps: 10, lengths: [10, 7, 3, 9])
+        let b = rnn.forward(x)
         XCTAssertEqual(a.output, b.output)
-        XCTAssertEqual(a.hN, b.hN)
+        XCTAssertEqual(a.finalState, b.finalState)
     }
 
     /// The AVX2 LSTM step (H a multiple of 8) against the Swift reference step.
     func testVectorLSTMStepEqualsTheReference() {
         var rng = SeededGenerator(seed: 4)
         let rnn = Recurrent(.init(cell: .lstm, inputSize: 5, hiddenSize: 16, numLayers: 2, bidirectional: true), rng: &rng)
-        let x = Matrix(rows: 7 * 3, cols: 5, data: (0..<105).map { _ in rng.nextGaussian() * 3 })
-        let fast = rnn.forward(x, steps: 7, lengths: [7, 4, 6])
-        RecurrentDirection.vectorKernels = false
-        defer { RecurrentDirection.vectorKernels = true }
-        let reference = rnn.forward(x, steps: 7, lengths: [7, 4, 6])
-        assertClose(fast.output, reference.output, absolute: 1e-6, "output")
-        assertClose(fast.hN, reference.hN, absolute: 1e-6, "h_n")
-        assertClose(fast.cN!, reference.cN!, absolute: 1e-6, "c_n")
+        let x = SequenceBatch(data: Matrix(rows: 7 * 3, cols: 5, data: (0..<105).map { _ in rng.nextGaussian() * 3 }),
+                              steps: 7, lengths: [7, 4, 6])
+        let fast = rnn.forward(x)
+        rnn.kernels = .reference
+        let reference = rnn.forward(x)
+        assertClose(fast.output.data, reference.output.data, absolute: 1e-6, "output")
+        assertClose(fast.finalState.h, reference.finalState.h, absolute: 1e-6, "h_n")
+        assertClose(fast.finalState.c!, reference.finalState.c!, absolute: 1e-6, "c_n")
+    }
+
+    /// A unidirectional stream fed in chunks, each starting from the previous
+    /// chunk's final state, gives the same outputs as the whole sequence at once.
+    func testStateCarriedAcrossChunksEqualsOneRun() {
+        for cell in RecurrentCell.allCases {
+            var rng = SeededGenerator(seed: 6)
+            let rnn = Recurrent(.init(cell: cell, inputSize: 6, hiddenSize: 16, numLayers: 2), rng: &rng)
+            let T = 12, B = 2, I = 6
+            let x = Matrix(rows: T * B, cols: I, data: (0..<(T * B * I)).map { _ in rng.nextGaussian() })
+            let whole = rnn.forward(SequenceBatch(data: x, steps: T, lengths: [T, T]), keepCache: false)
+            var state: RecurrentState?
+            var pieces: [Float] = []
+            for (start, end) in [(0, 5), (5, 6), (6, 12)] {
+                let chunk = Matrix(rows: (end - start) * B, cols: I, data: Array(x.data[(start * B * I)..<(end * B * I)]))
+                let out = rnn.forward(SequenceBatch(data: chunk, steps: end - start, lengths: [end - start, end - start]),
+                                      initialState: state, keepCache: false)
+                pieces += out.output.data.data
+                state = out.finalState
+            }
+            assertClose(Matrix(rows: T * B, cols: 16, data: pieces), whole.output.data, absolute: 1e-6, "\(cell) chunked output")
+            assertClose(state!.h, whole.finalState.h, absolute: 1e-6, "\(cell) chunked h_n")
+        }
     }
 
     func testInitialisationIsPyTorchsUniformBound() {

@@ -15,7 +15,7 @@ final class SimpleModel: ParameterContainer {
 
     init(cell: RecurrentCell, inputSize: Int = 10, hiddenSize: Int = 20, outputSize: Int = 5) {
         var rng = SeededGenerator(seed: 0)
-        rnn = Recurrent(.init(cell: cell, inputSize: inputSize, hiddenSize: hiddenSize, batchFirst: true), rng: &rng)
+        rnn = Recurrent(.init(cell: cell, inputSize: inputSize, hiddenSize: hiddenSize), rng: &rng)
         fc = Linear(inputSize: hiddenSize, outputSize: outputSize, rng: &rng)
         prefix = cell == .lstm ? "lstm." : "rnn."
     }
@@ -27,12 +27,12 @@ final class SimpleModel: ParameterContainer {
 
     /// x [B·T, F] batch-first → logits [B, 5], and a closure that backpropagates ∂logits.
     func forward(_ x: Matrix, steps: Int) -> (Matrix, (Matrix) -> Void) {
-        let out = rnn.forward(x, steps: steps)
-        let last = lastStep(out.output, steps: steps, batchFirst: true)
+        let out = rnn.forward(SequenceBatch(batchFirst: x, steps: steps))
+        let last = lastStep(out.output)
         let logits = fc.forward(last)
         return (logits, { dLogits in
             let dLast = self.fc.backward(dLogits, input: last)
-            _ = self.rnn.backward(lastStepBackward(dLast, steps: steps, batchFirst: true), cache: out.cache)
+            _ = self.rnn.backward(lastStepBackward(dLast, layout: out.output.layout), cache: out.cache)
         })
     }
 }

@@ -6,6 +6,43 @@ public protocol Optimizer: AnyObject {
     var learningRate: Float { get set }
     /// Applies one update to every parameter from its accumulated gradient.
     func step(_ parameters: [Parameter])
+    /// Everything besides the hyper-parameters that the next `step` depends
+    /// on, for a checkpoint.
+    var state: OptimizerState { get }
+    /// Continues from a checkpoint's state; throws, naming the buffer, when it
+    /// does not fit parameters of these sizes.
+    func restore(_ state: OptimizerState, parameterSizes: [Int]) throws
+}
+
+/// An optimizer's state: per-parameter buffers by name (Adam's "m" and "v",
+/// SGD's "momentum"; `buffers[name][i]` belongs to parameter i) and a step
+/// count where the rule has one. Empty before the first step.
+public struct OptimizerState: Equatable, Sendable {
+    public var buffers: [String: [[Float]]]
+    public var step: Int?
+
+    public init(buffers: [String: [[Float]]] = [:], step: Int? = nil) {
+        self.buffers = buffers
+        self.step = step
+    }
+
+    /// The buffers named `name`, checked against the parameter sizes (nil: none saved).
+    func checked(_ name: String, parameterSizes: [Int]) throws -> [[Float]]? {
+        guard let b = buffers[name] else { return nil }
+        guard b.count == parameterSizes.count else {
+            throw OptimizerStateError(problem: "optimizer \(name): \(b.count) buffers for \(parameterSizes.count) parameters")
+        }
+        for (i, (buffer, size)) in zip(b, parameterSizes).enumerated() where buffer.count != size {
+            throw OptimizerStateError(problem: "optimizer \(name).\(i): \(buffer.count) values for a parameter of \(size)")
+        }
+        return b
+    }
+}
+
+/// A saved optimizer state that does not fit the model.
+public struct OptimizerStateError: Error, CustomStringConvertible, Equatable {
+    public var problem: String
+    public var description: String { problem }
 }
 
 /// PyTorch's `torch.optim.SGD`: with weight decay λ, momentum μ, dampening τ,
@@ -28,6 +65,12 @@ public final class SGD: Optimizer, Codable {
         self.dampening = dampening
         self.weightDecay = weightDecay
         self.nesterov = nesterov
+    }
+
+    public var state: OptimizerState { OptimizerState(buffers: buffers.isEmpty ? [:] : ["momentum": buffers]) }
+
+    public func restore(_ state: OptimizerState, parameterSizes: [Int]) throws {
+        buffers = try state.checked("momentum", parameterSizes: parameterSizes) ?? []
     }
 
     public func step(_ parameters: [Parameter]) {
@@ -80,6 +123,19 @@ public final class Adam: Optimizer, Codable {
                              epsilon: Float = 1e-8, weightDecay: Float = 0.01) -> Adam {
         Adam(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
              weightDecay: weightDecay, decoupled: true)
+    }
+
+    public var state: OptimizerState {
+        OptimizerState(buffers: m.isEmpty ? [:] : ["m": m, "v": v], step: stepCount)
+    }
+
+    public func restore(_ state: OptimizerState, parameterSizes: [Int]) throws {
+        let m = try state.checked("m", parameterSizes: parameterSizes) ?? []
+        let v = try state.checked("v", parameterSizes: parameterSizes) ?? []
+        guard m.isEmpty == v.isEmpty else { throw OptimizerStateError(problem: "optimizer: Adam needs both m and v, or neither") }
+        let step = state.step ?? 0
+        guard step >= 0 else { throw OptimizerStateError(problem: "optimizer step \(step) is negative") }
+        (self.m, self.v, stepCount) = (m, v, step)
     }
 
     public func step(_ parameters: [Parameter]) {

@@ -5,11 +5,11 @@ import HarkCore
 /// and `nn.GRU` in one type.
 ///
 /// Shapes. Letters: T steps, B batch, I input size, H hidden size per
-/// direction, D directions (1 or 2), L layers. Sequences are matrices of
-/// rows: time-major row t·B + b, or, with `batchFirst`, row b·T + t.
-/// - input [T·B, I] (or [B·T, I]), with per-sequence lengths (padded rows ignored)
+/// direction, D directions (1 or 2), L layers. Sequences are `SequenceBatch`es,
+/// time-major (row t·B + b, PyTorch's default `batch_first=False`).
+/// - input [T·B, I], with per-sequence lengths (padded rows ignored)
 /// - output [T·B, D·H]: [forward | backward] concatenated; padded rows are 0
-/// - h0, h_n, c0, c_n [L·D·B, H] = PyTorch's [L·D, B, H]: row (l·D + d)·B + b
+/// - state h, c [L·D·B, H] = PyTorch's [L·D, B, H]: row (l·D + d)·B + b
 ///
 /// Parameter names and order are PyTorch's `state_dict()`:
 /// `weight_ih_l{k}`, `weight_hh_l{k}`, `bias_ih_l{k}`, `bias_hh_l{k}`, then
@@ -21,19 +21,17 @@ public final class Recurrent: ParameterContainer {
         public var hiddenSize: Int
         public var numLayers = 1
         public var bias = true
-        public var batchFirst = false
         /// Dropout on the outputs of every layer but the last, in training only.
         public var dropout: Float = 0
         public var bidirectional = false
 
         public init(cell: RecurrentCell, inputSize: Int, hiddenSize: Int, numLayers: Int = 1, bias: Bool = true,
-                    batchFirst: Bool = false, dropout: Float = 0, bidirectional: Bool = false) {
+                    dropout: Float = 0, bidirectional: Bool = false) {
             self.cell = cell
             self.inputSize = inputSize
             self.hiddenSize = hiddenSize
             self.numLayers = numLayers
             self.bias = bias
-            self.batchFirst = batchFirst
             self.dropout = dropout
             self.bidirectional = bidirectional
         }
@@ -48,6 +46,8 @@ public final class Recurrent: ParameterContainer {
     /// Run the two directions of a bidirectional layer on two threads
     /// (OpenBLAS then runs single-threaded inside each). Results are identical either way.
     public var parallelDirections = true
+    /// Hark's AVX2 kernels (`.fast`) or the portable reference; results agree to float rounding.
+    public var kernels = KernelChoice.fast
 
     /// PyTorch's default initialisation: every parameter from U(−1/√H, 1/√H),
     /// in `state_dict()` order.
@@ -82,53 +82,60 @@ public final class Recurrent: ParameterContainer {
     }
 
     public struct Output {
-        /// [T·B, D·H] (or [B·T, D·H] with batchFirst).
-        public var output: Matrix
-        /// [L·D·B, H].
-        public var hN: Matrix
-        /// [L·D·B, H], LSTM only.
-        public var cN: Matrix?
+        /// [T·B, D·H], the input's layout.
+        public var output: SequenceBatch
+        /// Each sequence's state after its own last frame (a reverse
+        /// direction's: after frame 0): the initial state of a continuation.
+        public var finalState: RecurrentState
         public var cache: Cache
     }
 
+    /// A zero state for B sequences.
+    public func zeroState(batch B: Int) -> RecurrentState {
+        let rows = options.numLayers * options.directions * B
+        return RecurrentState(h: Matrix(rows: rows, cols: options.hiddenSize),
+                              c: options.cell.hasCellState ? Matrix(rows: rows, cols: options.hiddenSize) : nil)
+    }
+
     /// - Parameters:
-    ///   - input: [T·B, I] time-major, or [B·T, I] with `batchFirst`.
-    ///   - steps: T.
-    ///   - lengths: per-sequence lengths (nil: all T).
-    ///   - h0, c0: [L·D·B, H] (nil: zeros).
-    ///   - dropoutRNG: when given and `dropout` > 0, dropout is applied (training).
+    ///   - input: [T·B, I].
+    ///   - initialState: h0 (and c0) [L·D·B, H] (nil: zeros). A stream that
+    ///     continues a unidirectional model's earlier chunk passes that chunk's `finalState`.
+    ///   - dropout: when given and `options.dropout` > 0, dropout is applied
+    ///     (training) with masks drawn from this generator.
     ///   - keepCache: false for inference: less memory, and `backward` cannot follow.
-    public func forward(_ input: Matrix, steps: Int, lengths: [Int]? = nil, h0: Matrix? = nil, c0: Matrix? = nil,
-                        dropoutRNG: UnsafeMutablePointer<SeededGenerator>? = nil, keepCache: Bool = true) -> Output {
+    public func forward(_ input: SequenceBatch, initialState: RecurrentState? = nil,
+                        dropout: SeededGenerator? = nil, keepCache: Bool = true) -> Output {
         let o = options
-        precondition(input.cols == o.inputSize, "expected \(o.inputSize) input features, got \(input.cols)")
-        precondition(steps > 0 && input.rows % steps == 0, "\(input.rows) rows are not a multiple of \(steps) steps")
-        let B = input.rows / steps, T = steps, H = o.hiddenSize, D = o.directions, L = o.numLayers
-        let layout = SequenceLayout(steps: T, batch: B, lengths: lengths)
+        precondition(input.width == o.inputSize, "expected \(o.inputSize) input features, got \(input.width)")
+        let layout = input.layout
+        let B = layout.batch, T = layout.steps, H = o.hiddenSize, D = o.directions, L = o.numLayers
         let stateRows = L * D * B
-        if let h0 { precondition(h0.shape == [stateRows, H], "h0 must be [\(L * D), \(B), \(H)]") }
-        if let c0 { precondition(c0.shape == [stateRows, H] && o.cell == .lstm, "c0 must be [\(L * D), \(B), \(H)] (LSTM only)") }
-        var hN = h0 ?? Matrix(rows: stateRows, cols: H)
-        var cN: Matrix? = o.cell == .lstm ? (c0 ?? Matrix(rows: stateRows, cols: H)) : nil
+        var state = initialState ?? zeroState(batch: B)
+        precondition(state.h.shape == [stateRows, H], "h0 must be [\(L * D)·\(B), \(H)], not \(state.h.shape)")
+        precondition((state.c?.shape == [stateRows, H]) == o.cell.hasCellState,
+                     "c0 must be [\(L * D)·\(B), \(H)] for an LSTM and absent otherwise")
+        var rng = dropout
         var cache = Cache(layout: layout)
-        var x = o.batchFirst ? batchFirstToTimeMajor(input.data, steps: T, batch: B, width: o.inputSize) : input.data
+        var x = input.data.data
         var y: [Float] = []
         for l in 0..<L {
             let width = D * H
             y = [Float](repeating: 0, count: T * B * width)
             let caches = (0..<D).map { _ in Slot<RecurrentDirection.Cache>() }
+            let kernels = self.kernels
             x.withUnsafeBufferPointer { px in
                 y.withUnsafeMutableBufferPointer { py in
-                    hN.data.withUnsafeMutableBufferPointer { ph in
-                        withOptionalBuffer(&cN) { pc in
+                    state.h.data.withUnsafeMutableBufferPointer { ph in
+                        withOptionalBuffer(&state.c) { pc in
                             let xp = SendablePointer(px.baseAddress!)
                             let yp = SendablePointer(py.baseAddress!), hp = SendablePointer(ph.baseAddress!), cp = pc.map { SendablePointer($0) }
                             let run = { (d: Int) in
-                                let state = (l * D + d) * B * H
+                                let offset = (l * D + d) * B * H
                                 caches[d].value = self.layers[l][d].forward(
-                                    x: xp.pointer, layout: layout, h: hp.pointer + state,
-                                    c: cp.map { $0.pointer + state }, y: yp.pointer + d * H, ldy: width,
-                                    keepCache: keepCache)
+                                    x: xp.pointer, layout: layout, h: hp.pointer + offset,
+                                    c: cp.map { $0.pointer + offset }, y: yp.pointer + d * H, ldy: width,
+                                    keepCache: keepCache, kernels: kernels)
                             }
                             self.eachDirection(D, run)
                         }
@@ -137,40 +144,38 @@ public final class Recurrent: ParameterContainer {
             }
             if keepCache { cache.layerInputs.append(x) }
             cache.directions.append(caches.map { $0.value! })
-            if l < L - 1, o.dropout > 0, let rng = dropoutRNG {
+            if l < L - 1, o.dropout > 0, rng != nil {
                 let keep = 1 - o.dropout
                 var mask = [Float](repeating: 0, count: y.count)
-                for i in mask.indices where rng.pointee.nextUniform() < keep { mask[i] = 1 / keep }
+                for i in mask.indices where rng!.nextUniform() < keep { mask[i] = 1 / keep }
                 for i in y.indices { y[i] *= mask[i] }
                 cache.dropoutMasks.append(mask)
             }
             x = y
         }
-        let out = o.batchFirst ? timeMajorToBatchFirst(y, steps: T, batch: B, width: D * H) : y
-        return Output(output: Matrix(rows: T * B, cols: D * H, data: out), hN: hN, cN: cN, cache: cache)
+        return Output(output: input.with(data: Matrix(rows: T * B, cols: D * H, data: y)), finalState: state, cache: cache)
     }
 
     public struct Gradients {
-        /// ∂loss/∂input, same layout as the input.
+        /// ∂loss/∂input [T·B, I].
         public var input: Matrix
         /// ∂loss/∂h0, ∂loss/∂c0: [L·D·B, H].
-        public var h0: Matrix
-        public var c0: Matrix?
+        public var initialState: RecurrentState
     }
 
     /// Backpropagation through the stack: the forward's layer loop reversed.
     /// Accumulates every parameter's gradient.
     ///
     /// - Parameters:
-    ///   - dOutput: ∂loss/∂output, same layout as the output.
-    ///   - dhN, dcN: ∂loss/∂h_n, ∂loss/∂c_n [L·D·B, H] (nil: zero).
-    public func backward(_ dOutput: Matrix, dhN: Matrix? = nil, dcN: Matrix? = nil, cache: Cache) -> Gradients {
+    ///   - dOutput: ∂loss/∂output [T·B, D·H].
+    ///   - dFinalState: ∂loss/∂h_n, ∂loss/∂c_n [L·D·B, H] (nil: zero).
+    public func backward(_ dOutput: Matrix, dFinalState: RecurrentState? = nil, cache: Cache) -> Gradients {
         let o = options, layout = cache.layout
         let T = layout.steps, B = layout.batch, H = o.hiddenSize, D = o.directions, L = o.numLayers
         precondition(dOutput.shape == [T * B, D * H], "dOutput must be [\(T * B), \(D * H)]")
-        var dh = dhN ?? Matrix(rows: L * D * B, cols: H)
-        var dc: Matrix? = o.cell == .lstm ? (dcN ?? Matrix(rows: L * D * B, cols: H)) : nil
-        var dy = o.batchFirst ? batchFirstToTimeMajor(dOutput.data, steps: T, batch: B, width: D * H) : dOutput.data
+        var dState = dFinalState ?? zeroState(batch: B)
+        var dy = dOutput.data
+        let kernels = self.kernels
         for l in stride(from: L - 1, through: 0, by: -1) {
             let width = D * H
             let inputWidth = l == 0 ? o.inputSize : width
@@ -181,35 +186,35 @@ public final class Recurrent: ParameterContainer {
             }
             // Each direction's part of ∂x, summed after both have run.
             let partSize = T * B * inputWidth
-            let dxParts = UnsafeMutablePointer<Float>.allocate(capacity: D * partSize)
-            dxParts.initialize(repeating: 0, count: D * partSize)
-            defer { dxParts.deallocate() }
+            var dxParts = [Float](repeating: 0, count: D * partSize)
             let x = cache.layerInputs[l]
             dy.withUnsafeBufferPointer { pdy in
                 x.withUnsafeBufferPointer { px in
-                    dh.data.withUnsafeMutableBufferPointer { pdh in
-                        withOptionalBuffer(&dc) { pdc in
-                            let dyp = SendablePointer(pdy.baseAddress!)
-                            let xp = SendablePointer(px.baseAddress!)
-                            let dhp = SendablePointer(pdh.baseAddress!), dcp = pdc.map { SendablePointer($0) }
-                            let dxp = SendablePointer(dxParts)
-                            let run = { (d: Int) in
-                                let state = (l * D + d) * B * H
-                                self.layers[l][d].backward(
-                                    dy: dyp.pointer + d * H, ldy: width, x: xp.pointer, layout: layout,
-                                    cache: cache.directions[l][d], dh: dhp.pointer + state,
-                                    dc: dcp.map { $0.pointer + state }, dx: dxp.pointer + d * partSize)
+                    dxParts.withUnsafeMutableBufferPointer { pdx in
+                        dState.h.data.withUnsafeMutableBufferPointer { pdh in
+                            withOptionalBuffer(&dState.c) { pdc in
+                                let dyp = SendablePointer(pdy.baseAddress!)
+                                let xp = SendablePointer(px.baseAddress!)
+                                let dhp = SendablePointer(pdh.baseAddress!), dcp = pdc.map { SendablePointer($0) }
+                                let dxp = SendablePointer(pdx.baseAddress!)
+                                let run = { (d: Int) in
+                                    let offset = (l * D + d) * B * H
+                                    self.layers[l][d].backward(
+                                        dy: dyp.pointer + d * H, ldy: width, x: xp.pointer, layout: layout,
+                                        cache: cache.directions[l][d], dh: dhp.pointer + offset,
+                                        dc: dcp.map { $0.pointer + offset }, dx: dxp.pointer + d * partSize,
+                                        kernels: kernels)
+                                }
+                                self.eachDirection(D, run)
                             }
-                            self.eachDirection(D, run)
                         }
                     }
                 }
             }
-            dy = Array(UnsafeBufferPointer(start: dxParts, count: partSize))
+            dy = Array(dxParts[0..<partSize])
             if D == 2 { for i in dy.indices { dy[i] += dxParts[partSize + i] } }
         }
-        let dInput = o.batchFirst ? timeMajorToBatchFirst(dy, steps: T, batch: B, width: o.inputSize) : dy
-        return Gradients(input: Matrix(rows: T * B, cols: o.inputSize, data: dInput), h0: dh, c0: dc)
+        return Gradients(input: Matrix(rows: T * B, cols: o.inputSize, data: dy), initialState: dState)
     }
 
     private func eachDirection(_ count: Int, _ body: (Int) -> Void) {
@@ -236,18 +241,17 @@ final class Slot<T>: @unchecked Sendable {
     var value: T?
 }
 
-/// [B·T, W] (row b·T + t) → [T·B, W] (row t·B + b).
-public func batchFirstToTimeMajor(_ x: [Float], steps T: Int, batch B: Int, width W: Int) -> [Float] {
-    // The same block transpose as below, with the roles of T and B swapped.
-    timeMajorToBatchFirst(x, steps: B, batch: T, width: W)
-}
+/// The recurrent state between two chunks of a stream, or the initial and
+/// final state of one forward pass.
+///
+/// - Shapes: h, c [L·D·B, H] (PyTorch's [L·D, B, H], row (l·D + d)·B + b);
+///   c only for an LSTM.
+public struct RecurrentState: Equatable, Sendable {
+    public var h: Matrix
+    public var c: Matrix?
 
-/// [T·B, W] (row t·B + b) → [B·T, W] (row b·T + t).
-public func timeMajorToBatchFirst(_ x: [Float], steps T: Int, batch B: Int, width W: Int) -> [Float] {
-    var out = [Float](repeating: 0, count: x.count)
-    for t in 0..<T { for b in 0..<B {
-        let src = (t * B + b) * W, dst = (b * T + t) * W
-        for j in 0..<W { out[dst + j] = x[src + j] }
-    } }
-    return out
+    public init(h: Matrix, c: Matrix? = nil) {
+        self.h = h
+        self.c = c
+    }
 }

@@ -31,9 +31,6 @@ final class RecurrentDirection {
         biasHH = bias ? Parameter(name: "bias_hh" + suffix, shape: [gh]) : nil
     }
 
-    /// Use the AVX2 pointwise kernels where they apply (tests compare both paths).
-    nonisolated(unsafe) static var vectorKernels = true
-
     /// In `state_dict()` order.
     var parameters: [Parameter] { [weightIH, weightHH] + [biasIH, biasHH].compactMap { $0 } }
 
@@ -71,9 +68,10 @@ final class RecurrentDirection {
     ///     (each sequence's state after its own last frame).
     ///   - keepCache: false for inference: the per-step states are not kept
     ///     (the returned cache cannot be used by `backward`).
+    ///   - kernels: `.fast` takes the AVX2 LSTM step and the packed GEMM where they apply.
     func forward(x: UnsafePointer<Float>, layout: SequenceLayout,
                  h: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>?,
-                 y: UnsafeMutablePointer<Float>, ldy: Int, keepCache: Bool = true) -> Cache {
+                 y: UnsafeMutablePointer<Float>, ldy: Int, keepCache: Bool = true, kernels: KernelChoice) -> Cache {
         let T = layout.steps, B = layout.batch, H = hiddenSize, GH = cell.gateCount * H
         let rows = T * B
         // Every element read later is written first (rows of steps past the
@@ -89,12 +87,12 @@ final class RecurrentDirection {
         var gh = [Float](repeating: 0, count: B * GH)
         // W_hhᵀ [H, GH], packed once for the product inside the time loop.
         let whhT = weightHH.value.withUnsafeBufferPointer {
-            PackedRightMatrix(k: H, n: GH, source: $0.baseAddress!, transposed: true)
+            PackedRightMatrix(k: H, n: GH, source: $0.baseAddress!, transposed: true, kernels: kernels)
         }
         let lengths = layout.lengths
         let longest = lengths.max() ?? 0
         // The AVX2 version of LSTMCell.forwardStep (CHarkKernels), when it applies.
-        let vectorLSTM = cell == .lstm && RecurrentDirection.vectorKernels && smallGemmKernelAvailable && H % 8 == 0
+        let vectorLSTM = cell == .lstm && kernels.usesVectorKernels && H % 8 == 0
         var activeFlags = [UInt8](repeating: 0, count: B)
         cache.gates.withUnsafeMutableBufferPointer { gatesBuffer in
             let gates = gatesBuffer.baseAddress!
@@ -157,7 +155,7 @@ final class RecurrentDirection {
     ///   - dx: [T·B, I], accumulated.
     func backward(dy: UnsafePointer<Float>, ldy: Int, x: UnsafePointer<Float>, layout: SequenceLayout,
                   cache: Cache, dh: UnsafeMutablePointer<Float>, dc: UnsafeMutablePointer<Float>?,
-                  dx: UnsafeMutablePointer<Float>) {
+                  dx: UnsafeMutablePointer<Float>, kernels: KernelChoice) {
         let T = layout.steps, B = layout.batch, H = hiddenSize, GH = cell.gateCount * H
         let rows = T * B
         let lengths = layout.lengths
@@ -168,7 +166,7 @@ final class RecurrentDirection {
         var dhDirect = [Float](repeating: 0, count: B * H)
         // W_hh [GH, H], packed once for the product inside the time loop.
         let whh = weightHH.value.withUnsafeBufferPointer {
-            PackedRightMatrix(k: GH, n: H, source: $0.baseAddress!, transposed: false)
+            PackedRightMatrix(k: GH, n: H, source: $0.baseAddress!, transposed: false, kernels: kernels)
         }
         dGatesX.withUnsafeMutableBufferPointer { dgxBuffer in
         dGatesHStorage.withUnsafeMutableBufferPointer { dghBuffer in

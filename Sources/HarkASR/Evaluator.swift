@@ -1,0 +1,64 @@
+import Foundation
+import HarkCTC
+import HarkCore
+
+/// Scores a model's transcripts against references: what training
+/// validation and `hark eval` both compute, in one place.
+///
+/// Both sides are normalised as the model's `text` settings say (so no
+/// leading, trailing or repeated spaces); characters and words are aligned by
+/// Levenshtein distance.
+public struct Evaluator {
+    public let model: AcousticModel
+    public let decoder: Decoder
+
+    public init(model: AcousticModel, decoding: DecoderOptions = .greedy) {
+        self.model = model
+        decoder = Decoder(decoding, blank: model.config.blank)
+    }
+
+    /// One utterance's result.
+    public struct Score: Sendable {
+        public var reference: String
+        public var hypothesis: String
+        public var characters: EditCounts
+        public var words: EditCounts
+    }
+
+    /// Totals over utterances.
+    public struct Totals: Sendable {
+        public var characters = EditCounts()
+        public var words = EditCounts()
+        public var utterances = 0
+
+        public init() {}
+
+        public mutating func add(_ s: Score) {
+            characters = characters + s.characters
+            words = words + s.words
+            utterances += 1
+        }
+    }
+
+    /// Compares `hypothesis` (text) with `reference`, both normalised.
+    public func score(reference: String, hypothesis: String) -> Score {
+        let r = model.config.text.normalize(reference), h = model.config.text.normalize(hypothesis)
+        return Score(reference: r, hypothesis: h, characters: .characters(reference: r, hypothesis: h),
+                     words: .words(reference: r, hypothesis: h))
+    }
+
+    /// Decodes log-probabilities [T, K] and scores the text.
+    public func score(reference: String, logProbabilities lp: Matrix) -> Score {
+        let best = decoder.decode(lp).first?.labels ?? []
+        return score(reference: reference, hypothesis: model.vocabulary.decode(best))
+    }
+
+    /// Scores utterances with precomputed features (training validation), on `threads` threads.
+    public func evaluate(_ utterances: [Utterance], threads: Int) -> Totals {
+        var totals = Totals()
+        processInOrder(utterances, threads: threads, work: { u in
+            score(reference: u.text, logProbabilities: model.logProbabilities(stackFrames(u.features, by: model.config.stackFrames)))
+        }, emit: { _, _, s in totals.add(s) }, failed: { _, _, _ in })
+        return totals
+    }
+}

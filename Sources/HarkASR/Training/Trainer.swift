@@ -1,0 +1,251 @@
+import Foundation
+import HarkCTC
+import HarkCore
+import HarkIO
+import HarkNN
+
+/// Trains an `AcousticModel` with CTC on loaded utterances.
+///
+/// Loss: CTC with PyTorch's `mean` reduction (each utterance's negative
+/// log-likelihood divided by its transcript length, averaged over the batch).
+/// The output directory receives the best model (by validation CER; without
+/// validation data, the latest), `checkpoint.safetensors` (`Checkpoint`) and
+/// `train.log.jsonl` (`TrainingEvent`s).
+///
+/// `run` is the loop over epochs and batches; each batch is one `step`.
+public final class Trainer {
+    public let model: AcousticModel
+    public let options: TrainingOptions
+    let train: [Utterance]
+    let valid: [Utterance]
+    let outDirectory: URL
+    public private(set) var state = TrainingState()
+    let optimizer: Optimizer
+    let schedule: LearningRateSchedule
+    let evaluator: Evaluator
+    let ctc: CTCLoss
+    let threads: Int
+    /// Polled between steps; when it returns true a checkpoint is written and `run` returns.
+    public var shouldStop: () -> Bool = { false }
+    public var onEvent: (TrainingEvent) -> Void = { _ in }
+
+    public static let logFile = "train.log.jsonl"
+
+    public init(model: AcousticModel, options: TrainingOptions, train: [Utterance], valid: [Utterance],
+                outDirectory: URL, threads: Int = defaultThreadCount) {
+        self.model = model
+        self.options = options
+        self.train = train
+        self.valid = valid
+        self.outDirectory = outDirectory
+        self.threads = threads
+        optimizer = options.makeOptimizer()
+        evaluator = Evaluator(model: model)
+        ctc = CTCLoss(blank: model.config.blank, reduction: .mean, zeroInfinity: false, threads: threads)
+        let warmup = options.resolvedWarmup
+        let fraction = options.resolvedFinalFraction
+        let decaySteps = max(1, Self.plannedSteps(options, trainCount: train.count) - warmup)
+        schedule = LearningRateSchedule(base: options.learningRate, warmupSteps: warmup,
+                                        decay: fraction >= 1 ? .constant : .exponential(gamma: powf(fraction, 1 / Float(decaySteps))))
+    }
+
+    /// The steps a run takes unless patience or an interruption ends it earlier.
+    static func plannedSteps(_ options: TrainingOptions, trainCount: Int) -> Int {
+        let batchesPerEpoch = (trainCount + options.batchSize - 1) / max(options.batchSize, 1)
+        return min(options.maxSteps ?? Int.max, max(1, batchesPerEpoch * options.epochs))
+    }
+
+    var plannedSteps: Int { Self.plannedSteps(options, trainCount: train.count) }
+
+    // MARK: - Batches
+
+    /// The batches of an epoch, as utterance indices. Shuffled: utterances
+    /// sorted by length, cut into batches of similar length, batches in a
+    /// random order seeded by (seed, epoch). Not shuffled: manifest order.
+    func batches(epoch: Int) -> [[Int]] {
+        let n = train.count, size = max(1, options.batchSize)
+        guard options.shuffle else {
+            return stride(from: 0, to: n, by: size).map { Array($0..<min(n, $0 + size)) }
+        }
+        var rng = SeededGenerator(seed: options.seed ^ 0x5EED_BA7C, stream: UInt64(epoch))
+        // Ties in length are broken by a random key, so batches differ between epochs.
+        let keys = (0..<n).map { _ in rng.next() }
+        let order = (0..<n).sorted { (train[$0].inputFrames, keys[$0]) < (train[$1].inputFrames, keys[$1]) }
+        var result = stride(from: 0, to: n, by: size).map { Array(order[$0..<min(n, $0 + size)]) }
+        result.shuffle(using: &rng)
+        return result
+    }
+
+    // MARK: - One step
+
+    /// What one step did.
+    public struct StepResult: Sendable {
+        /// The batch's loss (not finite: the step was skipped).
+        public var loss: Float
+        /// The gradient norm before clipping (NaN when the loss was not finite).
+        public var gradNorm: Float
+        /// Whether the optimizer updated the weights.
+        public var applied: Bool
+        /// Input frames in the batch.
+        public var frames: Int
+    }
+
+    /// One optimizer step on the utterances `members` of the training set:
+    /// SpecAugment and dropout drawn from the stream (seed, step + 1), CTC
+    /// loss, backward, clipping, the update at the scheduled rate. A batch
+    /// whose loss or gradient is not finite leaves the weights as they were.
+    /// Advances `state.step`.
+    public func step(batch members: [Int]) -> StepResult {
+        var rng = SeededGenerator(seed: options.seed, stream: UInt64(state.step) &+ 1)
+        let inputs = members.map { i -> Matrix in
+            var f = train[i].features
+            if let aug = options.specAugment {
+                aug.apply(&f, channels: model.config.features.dimension / (model.config.features.deltas + 1), rng: &rng)
+            }
+            return stackFrames(f, by: model.config.stackFrames)
+        }
+        let batch = SequenceBatch(padding: inputs)
+        let parameters = model.parameters
+        for p in parameters { p.zeroGrad() }
+        let pass = model.forward(batch, dropout: model.config.network.dropout > 0 ? rng : nil)
+        let result = ctc.fromActivations(pass.logits, targets: members.map { train[$0].labels })
+        var norm: Float = .nan
+        var applied = false
+        if result.loss.isFinite {
+            model.backward(result.gradient, pass: pass)
+            norm = clipGradientNorm(parameters, maxNorm: options.clip > 0 ? options.clip : .infinity)
+            if norm.isFinite {
+                optimizer.learningRate = schedule.rate(at: state.step)
+                optimizer.step(parameters)
+                applied = true
+            }
+        }
+        if !applied { state.skippedNonFinite += 1 }
+        state.step += 1
+        return StepResult(loss: result.loss, gradNorm: norm, applied: applied, frames: batch.lengths.reduce(0, +))
+    }
+
+    // MARK: - Running
+
+    /// Trains until the epochs, the step limit or the patience run out, or
+    /// `shouldStop` says so. Resumes from `state` as restored by `resume()`.
+    public func run() throws {
+        try FileManager.default.createDirectory(at: outDirectory, withIntermediateDirectories: true)
+        let start = Date()
+        let startSeconds = state.seconds
+        let startStep = state.step
+        var lastReport = Date()
+        func elapsed() -> Double { startSeconds + Date().timeIntervalSince(start) }
+
+        epochs: while state.epoch < options.epochs && !state.finished {
+            let order = batches(epoch: state.epoch)
+            while state.batch < order.count {
+                if let limit = options.maxSteps, state.step >= limit { state.finished = true; break epochs }
+                if shouldStop() {
+                    state.seconds = elapsed()
+                    try saveCheckpoint()
+                    return
+                }
+                let result = step(batch: order[state.batch])
+                state.batch += 1
+                let now = Date()
+                let fps = Double(result.frames) / max(now.timeIntervalSince(lastReport), 1e-9)
+                lastReport = now
+                let perStep = (elapsed() - startSeconds) / Double(max(1, state.step - startStep))
+                try log(.step(.init(epoch: state.epoch, step: state.step, loss: result.loss.isFinite ? result.loss : nil,
+                                    learningRate: optimizer.learningRate, gradNorm: result.gradNorm.isFinite ? result.gradNorm : nil,
+                                    framesPerSecond: fps, skippedNonFinite: state.skippedNonFinite, elapsed: elapsed(),
+                                    etaSeconds: perStep * Double(max(0, plannedSteps - state.step)))))
+                if state.step % options.checkpointEvery == 0 {
+                    state.seconds = elapsed()
+                    try saveCheckpoint()
+                }
+            }
+            try endEpoch(elapsed: elapsed)
+        }
+        state.finished = true
+        if valid.isEmpty || state.bestCER == nil { try model.save(to: outDirectory) }
+        state.seconds = elapsed()
+        try saveCheckpoint()
+    }
+
+    /// Validates, keeps the best model, counts epochs without progress, checkpoints.
+    private func endEpoch(elapsed: () -> Double) throws {
+        var report = TrainingEvent.EpochReport(epoch: state.epoch, step: state.step, elapsed: elapsed())
+        if !valid.isEmpty {
+            let totals = evaluator.evaluate(valid, threads: threads)
+            let cer = totals.characters.rate
+            report.validCER = cer
+            report.validWER = totals.words.rate
+            report.best = state.bestCER.map { cer < $0 } ?? true
+            if report.best! {
+                state.bestCER = cer
+                state.badEpochs = 0
+                try model.save(to: outDirectory)
+            } else {
+                state.badEpochs += 1
+            }
+        } else {
+            try model.save(to: outDirectory)
+        }
+        state.epoch += 1
+        state.batch = 0
+        if state.badEpochs >= options.patience { state.finished = true }
+        state.seconds = elapsed()
+        try saveCheckpoint()
+        try log(.epoch(report))
+    }
+
+    /// Greedy CER and WER of the model on `utterances`.
+    public func evaluate(_ utterances: [Utterance]) -> (EditCounts, EditCounts) {
+        let t = evaluator.evaluate(utterances, threads: threads)
+        return (t.characters, t.words)
+    }
+
+    private func log(_ event: TrainingEvent) throws {
+        onEvent(event)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var line = try encoder.encode(event)
+        line.append(0x0A)
+        let url = outDirectory.appendingPathComponent(Self.logFile)
+        if let h = FileHandle(forWritingAtPath: url.path) {
+            h.seekToEndOfFile()
+            h.write(line)
+            h.closeFile()
+        } else {
+            try line.write(to: url)
+        }
+    }
+
+    // MARK: - Checkpoints
+
+    /// Writes the run's `Checkpoint` atomically.
+    public func saveCheckpoint() throws {
+        try Checkpoint(model: model, optimizer: optimizer, state: state, options: options).write(to: outDirectory)
+    }
+
+    /// Reads the options a checkpoint was trained with (a resumed run keeps them).
+    public static func checkpointOptions(in directory: URL) throws -> (TrainingOptions, ModelConfig) {
+        let c = try Checkpoint.read(from: directory)
+        return (c.options, c.config)
+    }
+
+    /// Restores weights, optimizer and position from the output directory's checkpoint.
+    public func resume() throws {
+        let checkpoint = try Checkpoint.read(from: outDirectory)
+        try checkpoint.restore(into: model, optimizer: optimizer,
+                               file: outDirectory.appendingPathComponent(Checkpoint.fileName).path)
+        state = checkpoint.state
+        // Steps logged after this checkpoint will be run again: drop their lines.
+        let logURL = outDirectory.appendingPathComponent(Self.logFile)
+        if let text = try? String(contentsOf: logURL, encoding: .utf8) {
+            let kept = text.split(separator: "\n").filter { line in
+                guard let e = try? JSONDecoder().decode(TrainingEvent.self, from: Data(line.utf8)) else { return false }
+                if case .epoch = e { return e.epoch < state.epoch }
+                return e.step <= state.step
+            }
+            try kept.map { $0 + "\n" }.joined().write(to: logURL, atomically: true, encoding: .utf8)
+        }
+    }
+}

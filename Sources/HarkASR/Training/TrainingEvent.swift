@@ -1,0 +1,78 @@
+/// One progress report of a training run, and a line of its JSON-lines log
+/// (`train.log.jsonl`): `{"type": "step", …}` or `{"type": "epoch", …}` with
+/// the fields of the payload; absent values are left out.
+public enum TrainingEvent: Codable, Sendable, Equatable {
+    case step(StepReport)
+    case epoch(EpochReport)
+
+    /// After every optimizer step (or skipped step).
+    public struct StepReport: Codable, Sendable, Equatable {
+        public var epoch: Int
+        /// Steps attempted so far, this one included.
+        public var step: Int
+        /// The batch's CTC loss; nil when it was not finite.
+        public var loss: Float?
+        public var learningRate: Float?
+        /// The gradient norm before clipping; nil when not finite (the step was skipped).
+        public var gradNorm: Float?
+        public var framesPerSecond: Double?
+        public var skippedNonFinite: Int?
+        public var elapsed: Double
+        public var etaSeconds: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case epoch, step, loss, learningRate = "lr", gradNorm = "grad_norm", framesPerSecond = "frames_per_s"
+            case skippedNonFinite = "skipped_nonfinite", elapsed, etaSeconds = "eta_s"
+        }
+    }
+
+    /// At the end of every epoch.
+    public struct EpochReport: Codable, Sendable, Equatable {
+        public var epoch: Int
+        public var step: Int
+        public var validCER: Double?
+        public var validWER: Double?
+        /// Whether this epoch's model is the best so far (nil without validation data).
+        public var best: Bool?
+        public var elapsed: Double
+
+        enum CodingKeys: String, CodingKey {
+            case epoch, step, validCER = "valid_cer", validWER = "valid_wer", best, elapsed
+        }
+    }
+
+    public var epoch: Int {
+        switch self {
+        case .step(let r): return r.epoch
+        case .epoch(let r): return r.epoch
+        }
+    }
+
+    public var step: Int {
+        switch self {
+        case .step(let r): return r.step
+        case .epoch(let r): return r.step
+        }
+    }
+
+    private enum TypeKey: String, CodingKey { case type }
+
+    public init(from decoder: Decoder) throws {
+        let type = try decoder.container(keyedBy: TypeKey.self).decode(String.self, forKey: .type)
+        switch type {
+        case "step": self = .step(try StepReport(from: decoder))
+        case "epoch": self = .epoch(try EpochReport(from: decoder))
+        default:
+            throw DecodingError.dataCorruptedError(forKey: TypeKey.type, in: try decoder.container(keyedBy: TypeKey.self),
+                                                   debugDescription: "unknown event type \"\(type)\"")
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: TypeKey.self)
+        switch self {
+        case .step(let r): try c.encode("step", forKey: .type); try r.encode(to: encoder)
+        case .epoch(let r): try c.encode("epoch", forKey: .type); try r.encode(to: encoder)
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import HarkCore
+
+/// How log-probabilities become tokens: a value, as whisper.cpp's decoding
+/// strategy plus parameters.
+public enum DecoderOptions: Sendable {
+    /// The best path: arg-max per frame, repeats merged, blanks dropped.
+    case greedy
+    /// CTC prefix beam search.
+    case beam(BeamSearchOptions)
+
+    /// Beam search of this width with the other settings at their defaults.
+    public static func beam(width: Int) -> DecoderOptions { .beam(BeamSearchOptions(width: width)) }
+}
+
+/// The settings of `PrefixBeamSearch`.
+public struct BeamSearchOptions: Sendable {
+    /// Prefixes kept after every frame.
+    public var width: Int
+    /// Hypotheses returned, best first.
+    public var nBest: Int
+    /// Pruning: tokens whose log-probability at a frame is below this are not
+    /// tried there (−∞: every token is tried).
+    public var tokenThreshold: Float
+    /// Added to the ranking as hypotheses grow (a language model); nil: acoustic score only.
+    public var scorer: (any PrefixScorer)?
+
+    public init(width: Int = 16, nBest: Int = 1, tokenThreshold: Float = -.infinity, scorer: (any PrefixScorer)? = nil) {
+        self.width = width
+        self.nBest = nBest
+        self.tokenThreshold = tokenThreshold
+        self.scorer = scorer
+    }
+}
+
+/// One decoding result: tokens with where they were heard, and its scores.
+public struct Hypothesis: Sendable {
+    public var tokens: [DecodedToken]
+    /// log P(tokens | audio): the best path's for greedy, summed over the
+    /// alignments the search kept for beam.
+    public var logProbability: Float
+    /// What the scorer added (0 without one).
+    public var scorerScore: Float
+    /// The ranking score: logProbability + scorerScore.
+    public var score: Float
+
+    public var labels: [Int] { tokens.map(\.token) }
+
+    public init(tokens: [DecodedToken], logProbability: Float, scorerScore: Float = 0, score: Float? = nil) {
+        self.tokens = tokens
+        self.logProbability = logProbability
+        self.scorerScore = scorerScore
+        self.score = score ?? logProbability + scorerScore
+    }
+}
+
+/// Runs the decoding `options` describe.
+public struct Decoder: Sendable {
+    public var options: DecoderOptions
+    public var blank: Int
+
+    public init(_ options: DecoderOptions, blank: Int = 0) {
+        self.options = options
+        self.blank = blank
+    }
+
+    /// The hypotheses of one utterance, best first (one for greedy, up to n-best for beam).
+    ///
+    /// - Shapes: logProbs [T, K] (rows beyond `length` are ignored).
+    public func decode(_ logProbs: Matrix, length: Int? = nil) -> [Hypothesis] {
+        switch options {
+        case .greedy:
+            let d = GreedyDecoder.decode(logProbs, length: length, blank: blank)
+            return [Hypothesis(tokens: d.tokens, logProbability: d.pathLogProbability)]
+        case .beam(let beam):
+            return PrefixBeamSearch(beam, blank: blank).decode(logProbs, length: length)
+        }
+    }
+
+    /// Every utterance of a batch.
+    ///
+    /// - Shapes: logProbs [T·B, K].
+    public func decode(_ batch: SequenceBatch) -> [[Hypothesis]] {
+        (0..<batch.batch).map { decode(batch.sequence($0)) }
+    }
+}
