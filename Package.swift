@@ -84,6 +84,7 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "HarkASRTests", dependencies: ["HarkASR", "HarkCore", "HarkIO", "HarkNN", "HarkCTC", "HarkTestSupport"],
                     exclude: ["Fixtures"]),
+        .testTarget(name: "HarkCoreTests", dependencies: ["HarkCore", "HarkTestSupport"]),
         .testTarget(name: "HarkIOTests", dependencies: ["HarkIO", "HarkTestSupport"]),
         .testTarget(name: "HarkNNTests", dependencies: ["HarkNN", "HarkIO", "HarkCore", "HarkTestSupport"],
                     exclude: ["Fixtures"]),

@@ -16,15 +16,25 @@ cross-entropy under SGD (momentum, weight decay) and under Adam. Last, every
 optimizer (SGD plain/momentum/Nesterov, Adam with L2, AdamW) fed the same five
 gradients, clip_grad_norm_, and ReduceLROnPlateau on a fixed metric sequence.
 
-Run from the repository root with PyTorch and safetensors installed:
-    python scripts/make_nn_fixtures.py
+A separate fixture, recurrent_fast: the recurrent layers at the sizes that take Hark's
+AVX2 kernels and their remainder paths (see fast_recurrent_cases). Its
+weights, inputs, initial states and loss weights are not stored but made by
+fixture_values(), a 32-bit integer hash that the Swift test repeats exactly;
+only the results are stored, which keeps the file small.
+
+Run from the repository root with PyTorch, NumPy and safetensors installed:
+    python scripts/make_nn_fixtures.py                  # every fixture
+    python scripts/make_nn_fixtures.py recurrent_fast   # only the named ones
 Writes Tests/HarkNNTests/Fixtures/{recurrent.safetensors, recurrent.json,
-simple.safetensors, simple.json, optim.safetensors, optim.json}.
+simple.safetensors, simple.json, optim.safetensors, optim.json,
+recurrent_fast.safetensors, recurrent_fast.json}.
 """
 import json
 import platform
+import sys
 from pathlib import Path
 
+import numpy as np
 import safetensors
 import torch
 import torch.nn as nn
@@ -201,26 +211,202 @@ def optimizer_cases(tensors, index):
                   "metrics": metrics, "lrs": lrs})
 
 
+# ---------------------------------------------------------------------------
+# recurrent_fast: the sizes that take Hark's AVX2 kernels.
+#
+# With KernelChoice.fast on a processor with AVX2 and FMA, Hark multiplies
+# h · W_hhᵀ (forward, width n = G·H; G = 4 LSTM, 3 GRU, 1 Elman) and
+# dgates · W_hh (backward, n = H) with its packed kernel when n % 16 == 0, in
+# blocks of 6 rows of the batch, the last 7–9 rows as two blocks (B = 7 → 4+3,
+# 9 → 5+4, 16 → 6+6+4, 1 → 1), and OpenBLAS otherwise; the LSTM's pointwise
+# step runs in AVX2 when H % 8 == 0. So H = 16 and 128 take the packed kernel
+# both ways for every cell, H = 24 and 40 only the LSTM's forward product (and
+# OpenBLAS for the rest), every H here the AVX2 LSTM step, and B ∈ {1, 7, 9, 16}
+# every remainder block but 2 (m = 2 only; HarkCoreTests covers m = 1…17).
+
+FAST_T, FAST_I = 5, 5
+FAST_T_LARGE = 4                # T for H = 128, to keep the file small
+FAST_BATCHES = (1, 7, 9, 16)
+
+# Every generated tensor: element e (row-major) of tensor number n of the case
+# with seed s is
+#     h = fmix32((s·0x9E3779B1 + n·0x85EBCA77 + e·0xC2B2AE3D) mod 2³²)
+#     value = float32(bound · ((h + 0.5) / 2³¹ − 1))       computed in float64
+# with fmix32 MurmurHash3's 32-bit finalizer. Each step is exact or one
+# correctly rounded operation, so Swift reproduces the same bits.
+FIXTURE_HASH = ("fmix32((seed*0x9E3779B1 + tensor*0x85EBCA77 + element*0xC2B2AE3D) mod 2^32) = h; "
+                "value = float32(bound * ((h + 0.5) / 2^31 - 1)) in float64; "
+                "fmix32: h ^= h >> 16; h *= 0x85EBCA6B; h ^= h >> 13; h *= 0xC2B2AE35; h ^= h >> 16 (mod 2^32)")
+
+
+def fixture_values(seed, tensor, count, bound):
+    """float32 values in (−bound, bound) from the hash above."""
+    mask = np.uint64(0xFFFFFFFF)
+    e = np.arange(count, dtype=np.uint64)
+    h = (np.uint64((seed * 0x9E3779B1 + tensor * 0x85EBCA77) & 0xFFFFFFFF) + e * np.uint64(0xC2B2AE3D)) & mask
+    h ^= h >> np.uint64(16)
+    h = (h * np.uint64(0x85EBCA6B)) & mask
+    h ^= h >> np.uint64(13)
+    h = (h * np.uint64(0xC2B2AE35)) & mask
+    h ^= h >> np.uint64(16)
+    return (np.float64(bound) * ((h.astype(np.float64) + 0.5) / 2.0 ** 31 - 1.0)).astype(np.float32)
+
+
+def row_blocks(m):
+    """The row blocks of hark_gemm_acc_packed (CHarkKernels/gemm_acc.c) for m rows."""
+    blocks = []
+    while m > 0:
+        rows = (m if m < 6 else 6) if (m >= 10 or m <= 6) else m // 2 + m % 2
+        blocks.append(rows)
+        m -= rows
+    return blocks
+
+
+def fast_case_specs():
+    """(cell, H, B, layers, bidirectional, mixed lengths, given initial state)."""
+    specs = []
+    for ci, cell in enumerate(CELLS):
+        # H = 16: the packed kernel both ways, every batch size.
+        specs += [(cell, 16, 1, 1, False, False, True), (cell, 16, 7, 1, True, True, False),
+                  (cell, 16, 9, 1, False, True, True), (cell, 16, 16, 1, True, True, True)]
+        # H = 24, 40: OpenBLAS beside the packed LSTM forward; batch sizes, directions,
+        # equal lengths and initial states rotated over the cells.
+        odd = ci % 2 == 1
+        specs += [(cell, 24, FAST_BATCHES[(ci + 1) % 4], 1, not odd, True, odd),
+                  (cell, 40, FAST_BATCHES[(ci + 2) % 4], 1, odd, not odd, odd)]
+    # Two layers: the second layer's input is the [T·B, 2H] output of the first.
+    specs += [("lstm", 16, 9, 2, True, True, True), ("gru", 16, 7, 2, True, True, False)]
+    # H = 128, the default model's size (a bidirectional LSTM): 8 panels of 16 columns in the
+    # backward product, 32 in the forward. Only the LSTM and the Elman cell, whose weight
+    # gradients are small: an H = 128 case stores G·H·(I + H + 2)·D of them (the LSTM's is 0.5 MB).
+    specs += [("lstm", 128, 16, 1, True, True, True), ("rnn_tanh", 128, 9, 1, False, True, True)]
+    return specs
+
+
+def run_recurrent(cls, kw, I, H, layers, bidirectional, params, x, lengths, h0, c0, r, dtype):
+    """Forward and backward of loss = Σ out⊙R_out + Σ h_n⊙R_h (+ Σ c_n⊙R_c) in `dtype`.
+    Returns the loss and the named results (outputs, states, gradients)."""
+    m = cls(I, H, num_layers=layers, bidirectional=bidirectional, **kw).to(dtype)
+    with torch.no_grad():
+        for k, v in m.named_parameters():
+            v.copy_(params[k])
+    x = x.to(dtype).requires_grad_(True)
+    h0 = h0.to(dtype).requires_grad_(True)
+    c0 = c0.to(dtype).requires_grad_(True) if c0 is not None else None
+    packed = pack_padded_sequence(x, torch.tensor(lengths), enforce_sorted=False)
+    out_p, hn = m(packed, (h0, c0) if c0 is not None else h0)
+    out, _ = pad_packed_sequence(out_p, total_length=x.shape[0])
+    cn = None
+    if c0 is not None:
+        hn, cn = hn
+    loss = (out * r["r_out"].to(dtype)).sum() + (hn * r["r_h"].to(dtype)).sum()
+    if cn is not None:
+        loss = loss + (cn * r["r_c"].to(dtype)).sum()
+    loss.backward()
+    res = {"output": out, "h_n": hn, "grad.input": x.grad, "grad.h0": h0.grad}
+    if cn is not None:
+        res.update({"c_n": cn, "grad.c0": c0.grad})
+    for k, v in m.named_parameters():
+        res["grad." + k] = v.grad
+    return loss.item(), {k: v.detach() for k, v in res.items()}
+
+
+def fast_recurrent_cases(tensors, index):
+    """The recurrent layers at the sizes of fast_case_specs(), computed in float64.
+
+    Inputs, weights, initial states and loss weights are float32 values from
+    fixture_values(); PyTorch computes in float64 from them, so that the stored
+    results (rounded to float32) carry no float32 rounding of PyTorch's own and
+    Hark's error against them is Hark's alone. PyTorch's own float32 error on the
+    same case is recorded as torch_float32_error, a yardstick for the tolerance.
+    The initial state is zeros when not given, but always a leaf, so that its
+    gradient is stored in every case.
+    """
+    for case_number, (cell, H, Bc, layers, bidirectional, mixed, given_state) in enumerate(fast_case_specs()):
+        seed = case_number + 1
+        cls, kw = CELLS[cell]
+        D = 2 if bidirectional else 1
+        G = {"lstm": 4, "gru": 3}.get(cell, 1)
+        Tc = FAST_T_LARGE if H >= 128 else FAST_T
+        lengths = [Tc - (b * 3 + seed) % Tc for b in range(Bc)] if mixed else [Tc] * Bc
+        name = f"{cell}_h{H}_b{Bc}_l{layers}_{'bi' if bidirectional else 'uni'}_" \
+               f"{'mixed' if mixed else 'equal'}_{'h0' if given_state else 'zero'}"
+        # The generated tensors, numbered in this order.
+        shapes = []
+        for k, v in cls(FAST_I, H, num_layers=layers, bidirectional=bidirectional, **kw).state_dict().items():
+            shapes.append((k, list(v.shape), 1 / H ** 0.5))
+        shapes.append(("input", [Tc, Bc, FAST_I], 1.0))
+        if given_state:
+            shapes.append(("h0", [layers * D, Bc, H], 1.0))
+            if cell == "lstm":
+                shapes.append(("c0", [layers * D, Bc, H], 1.0))
+        shapes += [("r_out", [Tc, Bc, D * H], 1.0), ("r_h", [layers * D, Bc, H], 1.0)]
+        if cell == "lstm":
+            shapes.append(("r_c", [layers * D, Bc, H], 1.0))
+        gen, generated = {}, []
+        for n, (k, shape, bound) in enumerate(shapes):
+            v = fixture_values(seed, n, int(np.prod(shape)), bound)
+            gen[k] = torch.from_numpy(v).reshape(shape)
+            generated.append({"name": k, "shape": shape, "bound": bound, "sum": float(v.astype(np.float64).sum())})
+        state_shape = (layers * D, Bc, H)
+        h0 = gen.get("h0", torch.zeros(state_shape))
+        c0 = gen.get("c0", torch.zeros(state_shape)) if cell == "lstm" else None
+        args = (cls, kw, FAST_I, H, layers, bidirectional, gen, gen["input"], lengths, h0, c0, gen)
+        loss, res = run_recurrent(*args, dtype=torch.float64)
+        _, res32 = run_recurrent(*args, dtype=torch.float32)
+        torch_error = max((res32[k].double() - v).abs().max().item() for k, v in res.items())
+        for k, v in res.items():
+            tensors[name + "/" + k] = v.float().clone()
+        index.append({"name": name, "seed": seed, "cell": cell, "hidden": H, "batch": Bc, "steps": Tc,
+                      "input_size": FAST_I, "layers": layers, "bidirectional": bidirectional,
+                      "lengths": lengths, "initial_state": given_state, "loss": loss,
+                      "torch_float32_error": torch_error,
+                      "paths": {"forward_gemm": "packed" if G * H % 16 == 0 else "openblas",
+                                "backward_gemm": "packed" if H % 16 == 0 else "openblas",
+                                "lstm_step": ("avx2" if H % 8 == 0 else "swift") if cell == "lstm" else None,
+                                "row_blocks": row_blocks(Bc)},
+                      "generated": generated})
+
+
 def main():
+    known = ("recurrent", "simple", "optim", "recurrent_fast")
+    wanted = sys.argv[1:] or list(known)
+    for w in wanted:
+        if w not in known:
+            sys.exit(f"unknown fixture {w!r}; expected some of {', '.join(known)}")
     OUT.mkdir(parents=True, exist_ok=True)
     versions = {"python": platform.python_version(), "torch": torch.__version__,
                 "safetensors": safetensors.__version__}
     meta = {"generator": "scripts/make_nn_fixtures.py", "command": "python scripts/make_nn_fixtures.py",
             "versions": versions}
-    tensors, index = {}, []
-    recurrent_cases(tensors, index)
-    save_file({k: v.contiguous() for k, v in tensors.items()}, OUT / "recurrent.safetensors",
-              metadata={"generator": meta["generator"]})
-    (OUT / "recurrent.json").write_text(json.dumps({**meta, "shape": {"T": T, "B": B, "I": I, "H": H},
-                                                    "cases": index}, indent=1) + "\n")
-    tensors, index = {}, []
-    simple_cases(tensors, index)
-    save_file({k: v.contiguous() for k, v in tensors.items()}, OUT / "simple.safetensors")
-    (OUT / "simple.json").write_text(json.dumps({**meta, "cases": index}, indent=1) + "\n")
-    tensors, index = {}, []
-    optimizer_cases(tensors, index)
-    save_file({k: v.contiguous() for k, v in tensors.items()}, OUT / "optim.safetensors")
-    (OUT / "optim.json").write_text(json.dumps({**meta, "cases": index}, indent=1) + "\n")
+    if "recurrent" in wanted:
+        tensors, index = {}, []
+        recurrent_cases(tensors, index)
+        save_file({k: v.contiguous() for k, v in tensors.items()}, OUT / "recurrent.safetensors",
+                  metadata={"generator": meta["generator"]})
+        (OUT / "recurrent.json").write_text(json.dumps({**meta, "shape": {"T": T, "B": B, "I": I, "H": H},
+                                                        "cases": index}, indent=1) + "\n")
+    if "simple" in wanted:
+        tensors, index = {}, []
+        simple_cases(tensors, index)
+        save_file({k: v.contiguous() for k, v in tensors.items()}, OUT / "simple.safetensors")
+        (OUT / "simple.json").write_text(json.dumps({**meta, "cases": index}, indent=1) + "\n")
+    if "optim" in wanted:
+        tensors, index = {}, []
+        optimizer_cases(tensors, index)
+        save_file({k: v.contiguous() for k, v in tensors.items()}, OUT / "optim.safetensors")
+        (OUT / "optim.json").write_text(json.dumps({**meta, "cases": index}, indent=1) + "\n")
+    if "recurrent_fast" in wanted:
+        tensors, index = {}, []
+        fast_recurrent_cases(tensors, index)
+        save_file({k: v.contiguous() for k, v in tensors.items()}, OUT / "recurrent_fast.safetensors",
+                  metadata={"generator": meta["generator"]})
+        fast_meta = {**meta, "command": "python scripts/make_nn_fixtures.py recurrent_fast",
+                     "versions": {**versions, "numpy": np.__version__, "platform": platform.platform()}}
+        # One line per case: the generated tensors' shapes would take most of the file one number a line.
+        head = json.dumps({**fast_meta, "hash": FIXTURE_HASH}, indent=1)[:-2]
+        cases = ",\n  ".join(json.dumps(c) for c in index)
+        (OUT / "recurrent_fast.json").write_text(f'{head},\n "cases": [\n  {cases}\n ]\n}}\n')
 
 
 if __name__ == "__main__":
