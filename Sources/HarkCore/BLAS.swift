@@ -6,7 +6,7 @@ import COpenBLAS
 /// - Shapes: `op(a)` is [M, K], `op(b)` is [K, N], `c` is [M, N]. Each buffer
 ///   holds a row-major matrix whose rows are `lda`, `ldb`, `ldc` floats apart
 ///   (by default: its column count, i.e. contiguous).
-public func sgemm(transA: Bool = false, transB: Bool = false,
+package func sgemm(transA: Bool = false, transB: Bool = false,
                   m: Int, n: Int, k: Int, alpha: Float = 1,
                   a: UnsafePointer<Float>, lda: Int? = nil,
                   b: UnsafePointer<Float>, ldb: Int? = nil,
@@ -88,7 +88,7 @@ public struct PackedRightMatrix {
 
     /// Packs `b` given row-major [K, N] (contiguous), or its transpose: with
     /// `transposed`, `source` is bᵀ [N, K].
-    public init(k: Int, n: Int, source: UnsafePointer<Float>, transposed: Bool, kernels: KernelChoice = .fast) {
+    package init(k: Int, n: Int, source: UnsafePointer<Float>, transposed: Bool, kernels: KernelChoice = .fast) {
         self.k = k
         self.n = n
         let packed = kernels.usesVectorKernels && n % 16 == 0
@@ -106,7 +106,7 @@ public struct PackedRightMatrix {
     }
 
     /// c[M, N] += a[M, K] · b.
-    public func multiplyAccumulate(m: Int, a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    package func multiplyAccumulate(m: Int, a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
         if m == 0 || n == 0 || k == 0 { return }
         storage.withUnsafeBufferPointer { b in
             if usesPackedKernel {

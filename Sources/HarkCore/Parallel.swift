@@ -23,8 +23,8 @@ public func parallelChunks(count: Int, threads: Int, minimumChunk: Int = 1,
 }
 
 /// A pointer handed to worker threads that write disjoint parts of one buffer.
-public struct SendablePointer: @unchecked Sendable {
-    public let pointer: UnsafeMutablePointer<Float>
-    public init(_ p: UnsafeMutablePointer<Float>) { pointer = p }
-    public init(_ p: UnsafePointer<Float>) { pointer = UnsafeMutablePointer(mutating: p) }
+package struct SendablePointer: @unchecked Sendable {
+    package let pointer: UnsafeMutablePointer<Float>
+    package init(_ p: UnsafeMutablePointer<Float>) { pointer = p }
+    package init(_ p: UnsafePointer<Float>) { pointer = UnsafeMutablePointer(mutating: p) }
 }
