@@ -162,7 +162,7 @@ public struct CTCLoss: Sendable {
                         let logLikelihood = alphas(lp: lp, frameStride: frameStride, T: T, labels: l, alpha: alpha)
                         let nll = -logLikelihood
                         let backward = betas(lp: lp, frameStride: frameStride, T: T, labels: l, beta: beta)
-                        assert(nll == .infinity || abs(backward - logLikelihood) <= 1e-3 * max(1, abs(logLikelihood)),
+                        assert(!nll.isFinite || abs(backward - logLikelihood) <= 1e-3 * max(1, abs(logLikelihood)),
                                "CTC forward (\(logLikelihood)) and backward (\(backward)) likelihoods disagree")
                         if nll == .infinity {
                             // No alignment: the gradient stays 0 (PyTorch: NaN).
