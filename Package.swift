@@ -74,7 +74,7 @@ let package = Package(
 
         // MARK: - Tests
 
-        .target(name: "HarkTestSupport", dependencies: ["HarkIO"], path: "Tests/HarkTestSupport"),
+        .target(name: "HarkTestSupport", dependencies: ["HarkIO", "HarkFeatures"], path: "Tests/HarkTestSupport"),
         .testTarget(name: "HarkAudioTests", dependencies: ["HarkAudio", "HarkTestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "HarkFeaturesTests",
@@ -88,7 +88,7 @@ let package = Package(
         .testTarget(name: "HarkIOTests", dependencies: ["HarkIO", "HarkTestSupport"]),
         .testTarget(name: "HarkNNTests", dependencies: ["HarkNN", "HarkIO", "HarkCore", "HarkTestSupport"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "HarkCLITests", dependencies: ["hark", "HarkIO", "HarkASR", "HarkAudio", "HarkCTC", "HarkCore", "HarkTestSupport"],
+        .testTarget(name: "HarkCLITests", dependencies: ["hark", "HarkIO", "HarkASR", "HarkAudio", "HarkCTC", "HarkCore", "HarkFeatures", "HarkTestSupport"],
                     exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]

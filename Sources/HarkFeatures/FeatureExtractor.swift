@@ -43,7 +43,10 @@ public final class FeatureExtractor: @unchecked Sendable {
         var takeLog: Bool
     }
 
+    /// - Throws: `FeatureError` naming the first option its declaration in
+    ///   `FeatureOption.all` rejects, or that `MelBanks` rejects.
     public init(_ options: FeatureOptions) throws {
+        try options.validate()
         self.options = options
         let mel: MelOptions
         switch options.kind {
@@ -53,9 +56,6 @@ public final class FeatureExtractor: @unchecked Sendable {
             spectrum = SpectrumSettings(useEnergy: o.useEnergy, rawEnergy: o.rawEnergy,
                                         logEnergyFloor: o.energyFloor > 0 ? logf(Float(o.energyFloor)) : nil,
                                         usePower: true, takeLog: true)
-            guard o.numCeps >= 1 && o.numCeps <= mel.numBins else {
-                throw FeatureError.invalidOption("num-ceps", "\(o.numCeps)", "must be between 1 and --num-mel-bins (\(mel.numBins))")
-            }
             dct = liftedDctMatrix(numCeps: o.numCeps, numBins: mel.numBins, cepstralLifter: o.cepstralLifter)
             baseDimension = o.numCeps
         case .fbank(let o):
@@ -66,11 +66,6 @@ public final class FeatureExtractor: @unchecked Sendable {
                                         usePower: o.usePower, takeLog: o.useLogFbank)
             dct = nil
             baseDimension = mel.numBins + (o.useEnergy ? 1 : 0)
-        }
-        try frame.validate()
-        guard options.deltas >= 0 && options.deltaWindow >= 1 else {
-            throw FeatureError.invalidOption("deltas", "\(options.deltas)/\(options.deltaWindow)",
-                                             "the delta order must be ≥ 0 and the window ≥ 1")
         }
         window = frame.windowType.coefficients(length: frame.windowSize, blackmanCoeff: frame.blackmanCoeff)
         melBanks = try MelBanks(options: mel, sampleFrequency: frame.sampleFrequency,

@@ -1,16 +1,21 @@
+// The options of each stage nest as Kaldi's do. What each option means, its
+// default's reason and its accepted values are declared once, in
+// `FeatureOption.all` (FeatureOptionTable.swift), under its Kaldi name; the
+// defaults themselves are the initial values of the stored properties here.
+
 /// MFCC options. Kaldi: `MfccOptions` in `feature-mfcc.h`.
 public struct MfccOptions: Equatable, Sendable {
     public var frame = FrameOptions()
     public var mel = MelOptions()
-    /// Cepstra kept, C0 included. Kaldi default 13.
+    /// --num-ceps
     public var numCeps = 13
-    /// Replace C0 by the log energy of the frame. Kaldi default true.
+    /// --use-energy
     public var useEnergy = true
-    /// Floor on the log energy (absolute, not relative); 0 = none. Kaldi default 0.
+    /// --energy-floor
     public var energyFloor: Double = 0
-    /// Energy before pre-emphasis and windowing (true) or after (false). Kaldi default true.
+    /// --raw-energy
     public var rawEnergy = true
-    /// Q of the sinusoidal lifter 1 + (Q/2)·sin(π i / Q); 0 = none. Kaldi default 22.
+    /// --cepstral-lifter
     public var cepstralLifter: Double = 22
 
     public init() {}
@@ -20,18 +25,23 @@ public struct MfccOptions: Equatable, Sendable {
 public struct FbankOptions: Equatable, Sendable {
     public var frame = FrameOptions()
     public var mel = MelOptions()
-    /// Add the log energy as an extra first column. Kaldi default false.
+    /// --use-energy
     public var useEnergy = false
-    /// Floor on the log energy; 0 = none. Kaldi default 0.
+    /// --energy-floor
     public var energyFloor: Double = 0
-    /// Energy before pre-emphasis and windowing. Kaldi default true.
+    /// --raw-energy
     public var rawEnergy = true
-    /// Log of the filterbank energies (true) or the energies themselves. Kaldi default true.
+    /// --use-log-fbank
     public var useLogFbank = true
-    /// Power spectrum (true) or magnitude spectrum (false). Kaldi default true.
+    /// --use-power
     public var usePower = true
 
     public init() {}
+}
+
+/// The two kinds of features, by their names in `config.json` and on the command line.
+public enum FeatureType: String, Codable, CaseIterable, Sendable {
+    case mfcc, fbank
 }
 
 /// Per-utterance cepstral mean (and variance) normalisation, as Kaldi's
@@ -48,11 +58,12 @@ public struct FeatureOptions: Equatable, Sendable {
     }
 
     public var kind: Kind
-    public var cmvn: CmvnMode = .none
-    /// Delta order, 0 = none (Kaldi `add-deltas --delta-order`).
-    public var deltas = 0
-    /// Delta window half-width (Kaldi `add-deltas --delta-window`, default 2).
-    public var deltaWindow = 2
+    /// --cmvn
+    public var cmvn: CmvnMode
+    /// --deltas
+    public var deltas: Int
+    /// --delta-window
+    public var deltaWindow: Int
 
     public init(kind: Kind, cmvn: CmvnMode = .none, deltas: Int = 0, deltaWindow: Int = 2) {
         self.kind = kind
@@ -61,8 +72,32 @@ public struct FeatureOptions: Equatable, Sendable {
         self.deltaWindow = deltaWindow
     }
 
-    public static var mfcc: FeatureOptions { FeatureOptions(kind: .mfcc(MfccOptions())) }
-    public static var fbank: FeatureOptions { FeatureOptions(kind: .fbank(FbankOptions())) }
+    /// The default options of features of `type`.
+    public init(type: FeatureType) {
+        switch type {
+        case .mfcc: self.init(kind: .mfcc(MfccOptions()))
+        case .fbank: self.init(kind: .fbank(FbankOptions()))
+        }
+    }
+
+    public static var mfcc: FeatureOptions { FeatureOptions(type: .mfcc) }
+    public static var fbank: FeatureOptions { FeatureOptions(type: .fbank) }
+
+    /// --type. Setting another type starts its options from their defaults;
+    /// CMVN and deltas are kept.
+    public var type: FeatureType {
+        get {
+            if case .mfcc = kind { return .mfcc }
+            return .fbank
+        }
+        set {
+            guard newValue != type else { return }
+            kind = FeatureOptions(type: newValue).kind
+        }
+    }
+
+    /// "mfcc" or "fbank".
+    public var typeName: String { type.rawValue }
 
     /// The frame options of either kind.
     public var frame: FrameOptions {
@@ -80,10 +115,20 @@ public struct FeatureOptions: Equatable, Sendable {
         }
     }
 
-    /// "mfcc" or "fbank".
-    public var typeName: String {
-        if case .mfcc = kind { return "mfcc" }
-        return "fbank"
+    /// The mel filterbank options of either kind.
+    public var mel: MelOptions {
+        get {
+            switch kind {
+            case .mfcc(let o): return o.mel
+            case .fbank(let o): return o.mel
+            }
+        }
+        set {
+            switch kind {
+            case .mfcc(var o): o.mel = newValue; kind = .mfcc(o)
+            case .fbank(var o): o.mel = newValue; kind = .fbank(o)
+            }
+        }
     }
 
     /// Columns of the final feature matrix.
@@ -94,5 +139,14 @@ public struct FeatureOptions: Equatable, Sendable {
         case .fbank(let o): base = o.mel.numBins + (o.useEnergy ? 1 : 0)
         }
         return base * (deltas + 1)
+    }
+
+    /// Checks every option of this feature type against its declaration in
+    /// `FeatureOption.all`, in table order. `MelBanks` adds Kaldi's checks of
+    /// the band against the Nyquist frequency and of the bins against the FFT.
+    ///
+    /// - Throws: `FeatureError.invalidOption` naming the first bad option and its value.
+    public func validate() throws {
+        for option in FeatureOption.all { try option.validate(in: self) }
     }
 }

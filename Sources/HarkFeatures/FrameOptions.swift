@@ -2,33 +2,30 @@
 /// and how each frame is prepared before the FFT.
 ///
 /// Kaldi: `FrameExtractionOptions` in `feature-window.h`. Names and defaults
-/// are Kaldi's, except `dither` (see below).
+/// are Kaldi's, except `dither`. What each option means, why its default is
+/// what it is, and which values it accepts: its entry in `FeatureOption.all`.
 public struct FrameOptions: Equatable, Sendable {
-    /// Sample rate the waveform must be at, Hz. Kaldi default 16000.
+    /// --sample-frequency
     public var sampleFrequency: Double = 16_000
-    /// Frame length in milliseconds. Kaldi default 25 (400 samples at 16 kHz).
+    /// --frame-length
     public var frameLength: Double = 25
-    /// Frame shift in milliseconds. Kaldi default 10.
+    /// --frame-shift
     public var frameShift: Double = 10
-    /// Pre-emphasis `x[i] -= c · x[i-1]`. Kaldi default 0.97.
+    /// --preemphasis-coefficient
     public var preemphasisCoefficient: Double = 0.97
-    /// Subtract each frame's mean before everything else. Kaldi default true.
+    /// --remove-dc-offset
     public var removeDcOffset = true
-    /// The taper applied to each frame. Kaldi default povey.
+    /// --window-type
     public var windowType: WindowType = .povey
-    /// The constant of the generalised Blackman window. Kaldi default 0.42.
+    /// --blackman-coeff
     public var blackmanCoeff: Double = 0.42
-    /// Zero-pad each frame to a power of two before the FFT. Kaldi default true.
+    /// --round-to-power-of-two
     public var roundToPowerOfTwo = true
-    /// true: only frames that fit entirely in the signal (Kaldi's default).
-    /// false: frames centred every shift, the edges reflected; T = round(N / shift).
+    /// --snip-edges
     public var snipEdges = true
-    /// Standard deviation of Gaussian noise added to every sample (on the
-    /// 16-bit integer scale). Kaldi's default is 1; Hark's is 0, so output is
-    /// deterministic unless asked otherwise.
+    /// --dither
     public var dither: Double = 0
-    /// Seed of the dither noise; frame t uses sub-stream t, so results do not
-    /// depend on the thread count.
+    /// --dither-seed
     public var ditherSeed: UInt64 = 0
 
     public init() {}
@@ -63,25 +60,6 @@ public struct FrameOptions: Equatable, Sendable {
         let shift = windowShift
         if snipEdges { return t * shift }
         return t * shift + shift / 2 - windowSize / 2
-    }
-
-    /// Checks the values as Kaldi does; the error names the bad option.
-    public func validate() throws {
-        guard sampleFrequency > 0 else {
-            throw FeatureError.invalidOption("sample-frequency", "\(sampleFrequency)", "must be positive")
-        }
-        guard windowShift > 0 else {
-            throw FeatureError.invalidOption("frame-shift", "\(frameShift)", "gives a shift of \(windowShift) samples at \(sampleFrequency) Hz; it must be at least one sample")
-        }
-        guard windowSize >= 2 else {
-            throw FeatureError.invalidOption("frame-length", "\(frameLength)", "gives \(windowSize) samples at \(sampleFrequency) Hz; a frame needs at least 2")
-        }
-        guard (0...1).contains(preemphasisCoefficient) else {
-            throw FeatureError.invalidOption("preemphasis-coefficient", "\(preemphasisCoefficient)", "must be in [0, 1]")
-        }
-        guard dither >= 0 else {
-            throw FeatureError.invalidOption("dither", "\(dither)", "must be 0 (off) or positive")
-        }
     }
 }
 

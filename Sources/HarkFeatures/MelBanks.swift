@@ -1,13 +1,13 @@
 import Foundation
 
 /// The mel filterbank options. Kaldi: `MelBanksOptions` in `mel-computations.h`.
+/// Meanings, defaults' reasons and accepted values: `FeatureOption.all`.
 public struct MelOptions: Equatable, Sendable {
-    /// Number of triangular filters. Kaldi default 23 (40 or 80 are common for fbank).
+    /// --num-mel-bins
     public var numBins = 23
-    /// Lower edge of the lowest filter, Hz. Kaldi default 20.
+    /// --low-freq
     public var lowFreq: Double = 20
-    /// Upper edge of the highest filter, Hz; 0 or negative means an offset
-    /// from the Nyquist frequency. Kaldi default 0 (= Nyquist).
+    /// --high-freq
     public var highFreq: Double = 0
 
     public init() {}

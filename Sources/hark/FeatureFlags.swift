@@ -2,127 +2,64 @@ import ArgumentParser
 import HarkAudio
 import HarkFeatures
 
-/// Feature options under Kaldi's names, shared by every command that computes
-/// features so that they cannot compute them differently.
+/// The feature options of every command that computes features (`features`,
+/// `train`), one `@OptionGroup`, so that they cannot compute them differently.
+///
+/// The Kaldi options (`--frame-length 25`, `--high-freq=-200`, …) are not
+/// `@Option`s here. Each is declared once, in `FeatureOption.all`
+/// (HarkFeatures), with its default, reason, range and JSON key, and
+/// ArgumentParser can only declare options as stored properties, which would
+/// repeat every one. So `Hark.main` lifts them out of the command line before
+/// ArgumentParser parses it and hands each one back as a hidden
+/// `--kaldi-option NAME=VALUE`, collected in `kaldiOptions`; `validate()`
+/// checks the values against their declarations, and `--help` lists the table
+/// after ArgumentParser's own help (see `KaldiOptionArguments`). A new entry in
+/// the table is a new flag, with its help, at once. Lifting also lets a value
+/// start with a dash (`--high-freq -200`), which ArgumentParser would refuse.
 struct FeatureFlags: ParsableArguments {
-    // Every option is optional: what is not given keeps the command's default
-    // (Kaldi's for `hark features`, the model's for training from a config).
-    @Option(help: "Feature type: mfcc or fbank.")
-    var type: FeatureKind?
-
-    @Option(help: "Sample rate of the analysis, Hz; audio at another rate is resampled (default 16000).")
-    var sampleFrequency: Double?
-    @Option(help: "Frame length in milliseconds (default 25).")
-    var frameLength: Double?
-    @Option(help: "Frame shift in milliseconds (default 10).")
-    var frameShift: Double?
-    @Option(help: "Pre-emphasis coefficient (default 0.97).")
-    var preemphasisCoefficient: Double?
-    @Option(help: "Subtract each frame's mean, true/false (default true).")
-    var removeDcOffset: Bool?
-    @Option(help: "Window: povey, hamming, hanning, rectangular, blackman (default povey).")
-    var windowType: WindowType?
-    @Option(help: "Constant of the Blackman window (default 0.42).")
-    var blackmanCoeff: Double?
-    @Option(help: "Zero-pad frames to a power of two before the FFT, true/false (default true).")
-    var roundToPowerOfTwo: Bool?
-    @Option(help: "Only frames that fit in the signal (true), or frames centred every shift with reflected edges (false) (default true).")
-    var snipEdges: Bool?
-    @Option(help: "Gaussian dither on the 16-bit sample scale (Kaldi's default is 1; Hark's 0 = off, deterministic).")
-    var dither: Double?
-    @Option(help: "Seed of the dither noise (default 0).")
-    var ditherSeed: UInt64?
-
-    @Option(help: "Number of mel bins (default 23).")
-    var numMelBins: Int?
-    @Option(help: "Low cut-off of the mel bins, Hz (default 20).")
-    var lowFreq: Double?
-    @Option(help: "High cut-off of the mel bins, Hz; ≤ 0: offset from Nyquist (default 0).")
-    var highFreq: Double?
-
-    @Option(help: "Cepstra kept, C0 included (mfcc; default 13).")
-    var numCeps: Int?
-    @Option(help: "Cepstral lifter Q, 0 = none (mfcc; default 22).")
-    var cepstralLifter: Double?
-    @Option(help: "Use the log energy: replaces C0 in mfcc, adds a first column in fbank (default: true for mfcc, false for fbank).")
-    var useEnergy: Bool?
-    @Option(help: "Energy before pre-emphasis and windowing, true/false (default true).")
-    var rawEnergy: Bool?
-    @Option(help: "Floor on the energy (not its log); 0 = none (default 0).")
-    var energyFloor: Double?
-    @Option(help: "Log of the mel energies (fbank; default true).")
-    var useLogFbank: Bool?
-    @Option(help: "Power spectrum (true) or magnitude (false) (fbank; default true).")
-    var usePower: Bool?
-
-    @Option(help: "Per-utterance normalisation: none, mean or meanvar (default none).")
-    var cmvn: CmvnMode?
-    @Option(help: "Delta order appended: 0 = none, 2 = deltas and delta-deltas (default 0).")
-    var deltas: Int?
-    @Option(help: "Delta window half-width (default 2).")
-    var deltaWindow: Int?
+    /// The Kaldi options given, as "name=value" in command-line order; filled
+    /// by `KaldiOptionArguments.lift`, never typed by a user.
+    @Option(name: .customLong(KaldiOptionArguments.carrier), help: .private)
+    var kaldiOptions: [String] = []
 
     @Option(help: "Use this channel (0-based) instead of the mean of all channels.")
     var channel: Int?
     @Option(help: "Resampler quality: best, medium or fastest (libsamplerate sinc converters).")
     var resampleQuality: Resampler.Quality = .best
 
-    enum FeatureKind: String, ExpressibleByArgument, CaseIterable { case mfcc, fbank }
+    /// Whether any Kaldi feature option was given.
+    var anyGiven: Bool { !kaldiOptions.isEmpty }
 
-    /// Whether any feature option was given.
-    var anyGiven: Bool {
-        let values: [Any?] = [type, sampleFrequency, frameLength, frameShift, preemphasisCoefficient, removeDcOffset,
-                              windowType, blackmanCoeff, roundToPowerOfTwo, snipEdges, dither, ditherSeed, numMelBins,
-                              lowFreq, highFreq, numCeps, cepstralLifter, useEnergy, rawEnergy, energyFloor,
-                              useLogFbank, usePower, cmvn, deltas, deltaWindow]
-        return values.contains { $0 != nil }
+    /// The given options applied over `defaults`, in table order, so that a
+    /// `--type` other than the defaults' starts from that type's defaults
+    /// before the other options apply. An option the resulting type does not
+    /// have is ignored (`validate()` has refused it when `--type` was given).
+    func featureOptions(over defaults: FeatureOptions = .mfcc) -> FeatureOptions {
+        var options = defaults
+        for (option, value) in given() {
+            do {
+                try option.set(value, in: &options)
+            } catch {
+                preconditionFailure("validate() lets only valid values through, not \(error)")
+            }
+        }
+        return options
     }
 
-    /// The given options applied over `defaults` (a different --type starts
-    /// from that type's Kaldi defaults).
-    func featureOptions(over defaults: FeatureOptions = .mfcc) -> FeatureOptions {
-        var base = defaults
-        if let type, type.rawValue != defaults.typeName { base = FeatureOptions(kind: type == .mfcc ? .mfcc(MfccOptions()) : .fbank(FbankOptions()), cmvn: defaults.cmvn, deltas: defaults.deltas, deltaWindow: defaults.deltaWindow) }
-        var frame = base.frame
-        if let v = sampleFrequency { frame.sampleFrequency = v }
-        if let v = frameLength { frame.frameLength = v }
-        if let v = frameShift { frame.frameShift = v }
-        if let v = preemphasisCoefficient { frame.preemphasisCoefficient = v }
-        if let v = removeDcOffset { frame.removeDcOffset = v }
-        if let v = windowType { frame.windowType = v }
-        if let v = blackmanCoeff { frame.blackmanCoeff = v }
-        if let v = roundToPowerOfTwo { frame.roundToPowerOfTwo = v }
-        if let v = snipEdges { frame.snipEdges = v }
-        if let v = dither { frame.dither = v }
-        if let v = ditherSeed { frame.ditherSeed = v }
-        switch base.kind {
-        case .mfcc(var o):
-            o.frame = frame
-            if let v = numMelBins { o.mel.numBins = v }
-            if let v = lowFreq { o.mel.lowFreq = v }
-            if let v = highFreq { o.mel.highFreq = v }
-            if let v = numCeps { o.numCeps = v }
-            if let v = cepstralLifter { o.cepstralLifter = v }
-            if let v = useEnergy { o.useEnergy = v }
-            if let v = rawEnergy { o.rawEnergy = v }
-            if let v = energyFloor { o.energyFloor = v }
-            base.kind = .mfcc(o)
-        case .fbank(var o):
-            o.frame = frame
-            if let v = numMelBins { o.mel.numBins = v }
-            if let v = lowFreq { o.mel.lowFreq = v }
-            if let v = highFreq { o.mel.highFreq = v }
-            if let v = useEnergy { o.useEnergy = v }
-            if let v = rawEnergy { o.rawEnergy = v }
-            if let v = energyFloor { o.energyFloor = v }
-            if let v = useLogFbank { o.useLogFbank = v }
-            if let v = usePower { o.usePower = v }
-            base.kind = .fbank(o)
+    /// The given options, each once (the last value given wins), in table order.
+    private func given() -> [(FeatureOption, String)] {
+        var values: [String: String] = [:]
+        for pair in kaldiOptions {
+            let (name, value) = Self.split(pair)
+            values[name] = value
         }
-        if let v = cmvn { base.cmvn = v }
-        if let v = deltas { base.deltas = v }
-        if let v = deltaWindow { base.deltaWindow = v }
-        return base
+        return FeatureOption.all.compactMap { option in values[option.name].map { (option, $0) } }
+    }
+
+    /// "frame-length=25" → ("frame-length", "25"); no "=": no value.
+    private static func split(_ pair: String) -> (name: String, value: String?) {
+        guard let equals = pair.firstIndex(of: "=") else { return (pair, nil) }
+        return (String(pair[..<equals]), String(pair[pair.index(after: equals)...]))
     }
 
     func audioOptions(sampleRate: Int) -> AudioLoadOptions {
@@ -130,19 +67,23 @@ struct FeatureFlags: ParsableArguments {
                          resampleQuality: resampleQuality)
     }
 
+    /// Each value against its declaration, as far as it can be checked alone:
+    /// the command checks the whole set once it knows what it applies over
+    /// (Kaldi's defaults for `hark features`, a config for `hark train`).
     mutating func validate() throws {
         if let channel, channel < 0 { throw ValidationError("--channel must be 0 or more, got \(channel)") }
-        if let f = sampleFrequency, f != f.rounded() {
-            throw ValidationError("--sample-frequency must be a whole number of Hz, got \(f)")
+        var type: FeatureType?
+        for pair in kaldiOptions {
+            let (name, value) = Self.split(pair)
+            guard let option = FeatureOption.named(name) else { throw ValidationError("unknown option --\(name)") }
+            guard let value else { throw ValidationError("missing value for --\(name)") }
+            do { try option.check(value) } catch { throw ValidationError("\(error)") }
+            if name == "type" { type = FeatureType(rawValue: value) }
         }
-        do {
-            _ = try FeatureExtractor(featureOptions())
-        } catch {
-            throw ValidationError("\(error)")
+        if let type, let (option, _) = given().first(where: { !$0.0.scope.includes(type) }) {
+            throw ValidationError("--\(option.name) is an \(option.scope.text) option, and --type is \(type.rawValue)")
         }
     }
 }
 
-extension WindowType: ExpressibleByArgument {}
-extension CmvnMode: ExpressibleByArgument {}
 extension Resampler.Quality: ExpressibleByArgument {}
