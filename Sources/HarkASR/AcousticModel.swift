@@ -55,11 +55,18 @@ public final class AcousticModel {
         } catch let error as DecodingError {
             throw ModelError(problem: "\(configURL.path): \(describe(error))")
         }
-        let model: AcousticModel
-        do { model = try AcousticModel(config: config, seed: 0) } catch let e as ModelError {
+        do { try config.validate() } catch let e as ModelError {
             throw ModelError(problem: "\(directory.path)/\(e.problem)")
         }
-        let weights = try SafeTensorsFile.read(directory.appendingPathComponent(weightsFile))
+        // The weights are read before the network is built, so that a config
+        // naming a huge network is refused for what the file holds, not allocated.
+        let weightsURL = directory.appendingPathComponent(weightsFile)
+        let weights = try SafeTensorsFile.read(weightsURL)
+        let stored = weights.tensors.values.reduce(0) { $0 + $1.elementCount }
+        guard stored >= config.parameterCount else {
+            throw ModelError(problem: "\(weightsURL.path): holds \(stored) values; the network of config.json has \(config.parameterCount) parameters")
+        }
+        let model = try AcousticModel(config: config, seed: 0)
         do {
             try StateDict.load(weights, into: model.namedParameters)
         } catch {
@@ -73,8 +80,9 @@ public final class AcousticModel {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try encoder.encode(config).write(to: directory.appendingPathComponent(Self.configFile), options: .atomic)
-        try StateDict.file(namedParameters, metadata: ["format": "pt"]).write(to: directory.appendingPathComponent(Self.weightsFile))
+        try FileWriting.writeAtomically(Array(try encoder.encode(config)), to: directory.appendingPathComponent(Self.configFile))
+        try FileWriting.writeAtomically(StateDict.file(namedParameters, metadata: ["format": "pt"]).encode(),
+                                        to: directory.appendingPathComponent(Self.weightsFile))
     }
 
     // MARK: - Computation

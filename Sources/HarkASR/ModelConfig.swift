@@ -78,23 +78,46 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         text = try c.decodeIfPresent(TextNormalizer.self, forKey: .text) ?? TextNormalizer(tokens: tokens, blank: blank)
     }
 
-    /// Checks that the parts agree; the error says which value is wrong.
+    /// Checks every value against `Limits` and that the parts agree, before
+    /// anything is allocated; the error says which value is wrong.
     public func validate() throws {
         func fail(_ m: String) -> ModelError { ModelError(problem: "config.json: " + m) }
-        guard sampleRate > 0 else { throw fail("sample_rate \(sampleRate) must be positive") }
+        // The features first: the feature dimension is only defined for valid options.
+        do { _ = try FeatureExtractor(features) } catch { throw fail("features: \(error)") }
         guard Double(sampleRate) == features.frame.sampleFrequency else {
             throw fail("sample_rate \(sampleRate) differs from features.sample_frequency \(features.frame.sampleFrequency)")
         }
-        guard stackFrames >= 1 else { throw fail("stack_frames \(stackFrames) must be at least 1") }
+        guard (1...Limits.stackFrames).contains(stackFrames) else {
+            throw fail("stack_frames \(stackFrames) must be in 1…\(Limits.stackFrames)")
+        }
         guard network.inputSize == features.dimension * stackFrames else {
             throw fail("network.input_size \(network.inputSize) must be the feature dimension \(features.dimension) × stack_frames \(stackFrames) = \(features.dimension * stackFrames)")
         }
-        guard network.hiddenSize >= 1, network.numLayers >= 1 else { throw fail("network sizes must be positive") }
+        guard (1...Limits.hiddenSize).contains(network.hiddenSize) else {
+            throw fail("network.hidden_size \(network.hiddenSize) must be in 1…\(Limits.hiddenSize)")
+        }
+        guard (1...Limits.layers).contains(network.numLayers) else {
+            throw fail("network.num_layers \(network.numLayers) must be in 1…\(Limits.layers)")
+        }
         guard network.dropout >= 0 && network.dropout < 1 else { throw fail("network.dropout \(network.dropout) must be in [0, 1)") }
         guard tokens.count >= 2 else { throw fail("tokens must list the blank and at least one symbol") }
+        guard tokens.count <= Limits.tokens else { throw fail("\(tokens.count) tokens; at most \(Limits.tokens)") }
         guard (0..<tokens.count).contains(blank) else { throw fail("blank \(blank) is not an index of the \(tokens.count) tokens") }
         guard Set(tokens).count == tokens.count else { throw fail("tokens contain duplicates") }
-        do { _ = try FeatureExtractor(features) } catch { throw fail("features: \(error)") }
+        guard Double(parameterCount) <= Double(Limits.parameters) else {
+            throw fail("the network would have \(parameterCount) parameters; at most \(Limits.parameters)")
+        }
+    }
+
+    /// The network's parameter count: per layer and direction G·H·(input + H) weights and 2·G·H biases, then the output layer.
+    public var parameterCount: Int {
+        let G = network.cell.gateCount, H = network.hiddenSize, D = network.bidirectional ? 2 : 1
+        var n = 0
+        for l in 0..<network.numLayers {
+            let input = l == 0 ? network.inputSize : D * H
+            n += D * G * H * (input + H + 2)
+        }
+        return n + tokens.count * (D * H + 1)
     }
 
     public var recurrentOptions: Recurrent.Options {

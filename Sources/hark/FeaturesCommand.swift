@@ -19,7 +19,7 @@ struct FeaturesCommand: ParsableCommand {
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case npy, ark }
 
-    @OptionGroup(title: "Feature options (Kaldi's names and defaults, except --dither 0)")
+    @OptionGroup(title: "Audio options")
     var features: FeatureFlags
 
     @Option(help: "Folder for the outputs (created if needed).")
@@ -37,6 +37,8 @@ struct FeaturesCommand: ParsableCommand {
     mutating func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
         guard !inputs.isEmpty else { throw ValidationError("no INPUT given") }
+        // The feature options as a whole, over Kaldi's defaults: a usage error too.
+        do { _ = try FeatureExtractor(features.featureOptions()) } catch { throw ValidationError("\(error)") }
     }
 
     func run() throws {
@@ -71,12 +73,12 @@ struct FeaturesCommand: ParsableCommand {
                 // Kaldi keys cannot hold white space.
                 let key = String(input.name.map { $0.isWhitespace ? "_" : $0 })
                 archive.append(key: key, m)
-                print("\(input.path)\t\(archive.arkURL.path)[\(key)]\t[\(m.rows), \(m.cols)]")
+                StandardOutput.line("\(input.path)\t\(archive.arkURL.path)[\(key)]\t[\(m.rows), \(m.cols)]")
             } else {
                 let url = outputURL.appendingPathComponent(input.name + ".npy")
                 try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
                 try NPY.write(m, to: url)
-                print("\(input.path)\t\(url.path)\t[\(m.rows), \(m.cols)]")
+                StandardOutput.line("\(input.path)\t\(url.path)\t[\(m.rows), \(m.cols)]")
             }
             progress.finished(audioSeconds: seconds)
         }, failed: { _, input, error in
@@ -85,6 +87,7 @@ struct FeaturesCommand: ParsableCommand {
         })
         try archive?.finish()
         printError(progress.summary())
+        try StandardOutput.finish()
         if !failedInputs.isEmpty {
             printError("\(failedInputs.count) input(s) failed:\n" + failedInputs.map { "  " + $0 }.joined(separator: "\n"))
             throw ExitCode(1)

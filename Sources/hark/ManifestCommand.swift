@@ -41,11 +41,12 @@ struct ManifestCommand: ParsableCommand {
         if !unknown.isEmpty { throw ToolError("--valid-speakers: no utterances of \(unknown.sorted().joined(separator: ", "))") }
         let train = entries.filter { !held.contains($0.speaker) }
         try ManifestBuilder.write(train, to: URL(fileURLWithPath: output))
-        print("\(output): \(train.count) utterances, \(Set(train.map(\.speaker)).count) speakers")
+        StandardOutput.line("\(output): \(train.count) utterances, \(Set(train.map(\.speaker)).count) speakers")
         if let validOutput {
             let valid = entries.filter { held.contains($0.speaker) }
             try ManifestBuilder.write(valid, to: URL(fileURLWithPath: validOutput))
-            print("\(validOutput): \(valid.count) utterances, \(held.count) speakers")
+            StandardOutput.line("\(validOutput): \(valid.count) utterances, \(held.count) speakers")
         }
+        try StandardOutput.finish()
     }
 }

@@ -28,7 +28,7 @@ final class BatchProgress: @unchecked Sendable {
     func failed(_ message: String) {
         record {
             failed += 1
-            if interactive { FileHandle.standardError.write("\r\u{1B}[K") }
+            if interactive { writeStandardError("\r\u{1B}[K") }
             printError(message)
         }
     }
@@ -47,7 +47,7 @@ final class BatchProgress: @unchecked Sendable {
         let eta = n > 0 ? t / Double(n) * Double(total - n) : 0
         let line = String(format: "%@: %d/%d (%.0f%%), %.1f s elapsed, ETA %.1f s",
                           label, n, total, 100 * Double(n) / Double(total), t, eta)
-        FileHandle.standardError.write(interactive ? "\r\u{1B}[K" + line + (n == total ? "\n" : "") : line + "\n")
+        writeStandardError(interactive ? "\r\u{1B}[K" + line + (n == total ? "\n" : "") : line + "\n")
     }
 
     /// "features: 948 done, 0 failed; 42.6 min of audio in 1.90 s (real-time factor 0.00074, 1345× faster than real time)".
@@ -61,10 +61,3 @@ final class BatchProgress: @unchecked Sendable {
     }
 }
 
-func printError(_ message: String) {
-    FileHandle.standardError.write("hark: \(message)\n")
-}
-
-extension FileHandle {
-    func write(_ string: String) { write(Data(string.utf8)) }
-}

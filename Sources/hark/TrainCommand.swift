@@ -69,19 +69,72 @@ struct TrainCommand: ParsableCommand {
         return FeatureOptions(kind: .fbank(fbank), cmvn: .meanvar)
     }
 
+    /// The training options the flags give.
+    var trainingOptions: TrainingOptions {
+        var options = TrainingOptions()
+        options.epochs = epochs
+        options.maxSteps = maxSteps
+        options.batchSize = batchSize
+        options.optimizer = optimizer
+        options.learningRate = lr
+        options.warmupSteps = warmupSteps
+        options.finalRateFraction = finalLrFraction
+        options.clip = clip
+        options.shuffle = !noShuffle
+        options.seed = seed
+        options.specAugment = specAugment == .on ? SpecAugment() : nil
+        options.patience = patience
+        options.checkpointEvery = checkpointEvery
+        return options
+    }
+
     mutating func validate() throws {
-        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
-        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
-        guard lr > 0 else { throw ValidationError("--lr must be positive") }
-        guard clip >= 0 else { throw ValidationError("--clip must be 0 (off) or positive") }
-        if let s = stackFrames, s < 1 { throw ValidationError("--stack-frames must be at least 1") }
-        if let d = dropout, !(0..<1).contains(d) { throw ValidationError("--dropout must be in [0, 1)") }
+        do { try trainingOptions.validate() } catch { throw ValidationError("\(error)") }
+        guard (1...Limits.threads).contains(threads) else { throw ValidationError("--threads \(threads) must be in 1…\(Limits.threads)") }
+        if let s = stackFrames, !(1...Limits.stackFrames).contains(s) {
+            throw ValidationError("--stack-frames \(s) must be in 1…\(Limits.stackFrames)")
+        }
+        if let h = hiddenSize, !(1...Limits.hiddenSize).contains(h) {
+            throw ValidationError("--hidden-size \(h) must be in 1…\(Limits.hiddenSize)")
+        }
+        if let l = numLayers, !(1...Limits.layers).contains(l) {
+            throw ValidationError("--num-layers \(l) must be in 1…\(Limits.layers)")
+        }
+        if let d = dropout, !(0..<1).contains(d) { throw ValidationError("--dropout \(d) must be in [0, 1)") }
         if resume && `init` != nil { throw ValidationError("--resume continues a run; --init starts a new one: not both") }
+    }
+
+    /// With --init the network, features and text come from that model: a
+    /// flag that says otherwise is an error rather than silently ignored.
+    func checkAgreement(with config: ModelConfig) throws {
+        var conflicts: [String] = []
+        func compare<T: Equatable>(_ flag: String, _ given: T?, _ model: T) {
+            if let given, given != model { conflicts.append("--\(flag) \(given) (the model has \(model))") }
+        }
+        compare("cell", cell, config.network.cell)
+        compare("hidden-size", hiddenSize, config.network.hiddenSize)
+        compare("num-layers", numLayers, config.network.numLayers)
+        compare("bidirectional", bidirectional, config.network.bidirectional)
+        compare("dropout", dropout, config.network.dropout)
+        compare("stack-frames", stackFrames, config.stackFrames)
+        if features.anyGiven && features.featureOptions(over: config.features) != config.features {
+            conflicts.append("feature options that differ from the model's")
+        }
+        if let keepCharacters, keepCharacters != config.text.keep { conflicts.append("--keep-characters (the model keeps \"\(config.text.keep)\")") }
+        guard conflicts.isEmpty else {
+            throw ValidationError("--init \(`init` ?? "") takes its network, features and text settings from the model; these flags contradict it: \(conflicts.joined(separator: ", ")). Drop them, or train a new model without --init")
+        }
     }
 
     func run() throws {
         let outURL = URL(fileURLWithPath: out)
-        var options = TrainingOptions()
+        // One run per output directory: a second one refuses at once.
+        try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true)
+        let lock = try DirectoryLock(outURL)
+        defer { withExtendedLifetime(lock) {} }
+        let removed = FileWriting.removeStaleTemporaries(in: outURL)
+        if !removed.isEmpty { printError("note: removed \(removed.count) temporary file(s) an interrupted run left in \(out)") }
+        var options = trainingOptions
         var modelConfig: ModelConfig
         let trainEntries = try Manifest.read(train)
         let validEntries = try valid.map { try Manifest.read($0) } ?? []
@@ -90,25 +143,13 @@ struct TrainCommand: ParsableCommand {
             (options, modelConfig) = try Trainer.checkpointOptions(in: outURL)
             printError("resuming \(out) with the options it was started with")
         } else {
-            options.epochs = epochs
-            options.maxSteps = maxSteps
-            options.batchSize = batchSize
-            options.optimizer = optimizer
-            options.learningRate = lr
-            options.warmupSteps = warmupSteps
-            options.finalRateFraction = finalLrFraction
-            options.clip = clip
-            options.shuffle = !noShuffle
-            options.seed = seed
-            options.specAugment = specAugment == .on ? SpecAugment() : nil
-            options.patience = patience
-            options.checkpointEvery = checkpointEvery
             modelConfig = try makeConfig(trainEntries)
         }
 
         let model: AcousticModel
         if let initDirectory = `init`, !resume {
             model = try AcousticModel.load(directory: URL(fileURLWithPath: initDirectory))
+            try checkAgreement(with: model.config)
         } else {
             model = try AcousticModel(config: modelConfig, seed: options.seed)
         }
@@ -134,8 +175,9 @@ struct TrainCommand: ParsableCommand {
         let s = trainer.state
         var summary = "trained \(s.step) steps in \(String(format: "%.0f", s.seconds)) s; skipped: \(s.skippedNonFinite) non-finite steps, \(trainReport.tooLong.count) utterances too long for their frames, \(trainReport.unreadable.count) unreadable"
         if let best = s.bestCER { summary += String(format: "; best validation CER %.2f%%", 100 * best) }
-        print(summary)
-        print("model: \(out)")
+        StandardOutput.line(summary)
+        StandardOutput.line("model: \(out)")
+        try StandardOutput.finish()
     }
 
     /// Features, stacking and network from --config or the flags; tokens from
@@ -190,7 +232,7 @@ final class InterruptFlag: @unchecked Sendable {
         source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
         source.setEventHandler { [unowned self] in
             self.lock.lock(); self.set = true; self.lock.unlock()
-            FileHandle.standardError.write("\nhark: interrupt: finishing the step and saving a checkpoint…\n")
+            writeStandardError("\nhark: interrupt: finishing the step and saving a checkpoint…\n")
         }
         source.resume()
     }
@@ -218,7 +260,7 @@ final class TrainingProgress {
             if let cer = e.validCER, let wer = e.validWER {
                 line += String(format: ": valid CER %.2f%% WER %.2f%%%@", 100 * cer, 100 * wer, e.best == true ? " (best)" : "")
             }
-            FileHandle.standardError.write((interactive ? "\r\u{1B}[K" : "") + line + "\n")
+            writeStandardError((interactive ? "\r\u{1B}[K" : "") + line + "\n")
         case .step(let e):
             if let l = e.loss { smoothedLoss = smoothedLoss.map { 0.95 * $0 + 0.05 * l } ?? l }
             let now = Date()
@@ -230,12 +272,12 @@ final class TrainingProgress {
             let eta = e.etaSeconds.map { String(format: "%d:%02d", Int($0) / 60, Int($0) % 60) } ?? "?"
             let line = String(format: "epoch %d/%d [%@] step %d loss %.3f %.0f frames/s ETA %@",
                               e.epoch + 1, epochs, bar, e.step, smoothedLoss ?? .nan, e.framesPerSecond ?? 0, eta)
-            FileHandle.standardError.write(interactive ? "\r\u{1B}[K" + line : line + "\n")
+            writeStandardError(interactive ? "\r\u{1B}[K" + line : line + "\n")
         }
     }
 
     func finish() {
-        if interactive { FileHandle.standardError.write("\n") }
+        if interactive { writeStandardError("\n") }
     }
 }
 

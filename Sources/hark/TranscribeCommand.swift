@@ -30,8 +30,8 @@ struct TranscribeCommand: ParsableCommand {
     enum Format: String, ExpressibleByArgument, CaseIterable { case txt, json, srt, vtt }
 
     mutating func validate() throws {
-        if let beam, beam < 1 { throw ValidationError("--beam must be at least 1") }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        try validateDecoding(beam: beam, threads: threads)
+        if let channel, channel < 0 { throw ValidationError("--channel \(channel) must be 0 or more") }
         guard !inputs.isEmpty else { throw ValidationError("no INPUT given") }
     }
 
@@ -68,9 +68,9 @@ struct TranscribeCommand: ParsableCommand {
                 try rendered.write(to: url, atomically: true, encoding: .utf8)
             } else {
                 switch format {
-                case .txt: FileHandle.standardOutput.write(list.count > 1 ? "\(input.path)\t\(rendered)" : rendered)
-                case .json: FileHandle.standardOutput.write(rendered)
-                case .srt, .vtt: FileHandle.standardOutput.write(list.count > 1 ? "==> \(input.path) <==\n\(rendered)\n" : rendered)
+                case .txt: StandardOutput.write(list.count > 1 ? "\(input.path)\t\(rendered)" : rendered)
+                case .json: StandardOutput.write(rendered)
+                case .srt, .vtt: StandardOutput.write(list.count > 1 ? "==> \(input.path) <==\n\(rendered)\n" : rendered)
                 }
             }
             progress.finished(audioSeconds: t.duration)
@@ -79,6 +79,7 @@ struct TranscribeCommand: ParsableCommand {
             progress.failed("\(error)")
         })
         if list.count > 1 || !failed.isEmpty { printError(progress.summary()) }
+        try StandardOutput.finish()
         if !failed.isEmpty {
             printError("\(failed.count) input(s) failed:\n" + failed.map { "  " + $0 }.joined(separator: "\n"))
             throw ExitCode(1)
@@ -91,13 +92,22 @@ struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Score a model on a manifest: CER and WER with substitutions, deletions and insertions.",
-        discussion: "Transcripts are normalised as the model's config.json says. Levenshtein alignment; rates are not capped.")
+        discussion: """
+        Transcripts are normalised as the model's config.json says. Levenshtein alignment; a rate is the \
+        errors of the whole manifest over its reference length (not a mean of per-utterance rates), and \
+        is not capped. An utterance whose reference is empty counts its hypothesis as insertions; when \
+        the whole manifest has no reference characters (or words) the rate is printed as n/a.
+        """)
 
     @Option(help: "Model directory (default: the bundled model).") var model: String?
     @Option(help: "Beam search with this beam width (default: greedy).") var beam: Int?
     @Option(help: "Write per-utterance results as JSON lines to this file (- for stdout).") var perUtterance: String?
     @Option(help: "Worker threads (default: all cores).") var threads: Int = defaultThreadCount
     @Argument(help: "A manifest with transcripts.") var manifest: String
+
+    mutating func validate() throws {
+        try validateDecoding(beam: beam, threads: threads)
+    }
 
     func run() throws {
         let acoustic = try AcousticModel.load(directory: try ModelLocation.resolve(model))
@@ -129,18 +139,33 @@ struct EvalCommand: ParsableCommand {
         let (cer, wer) = (totals.characters, totals.words)
         if let perUtterance {
             let text = rows.map { $0 + "\n" }.joined()
-            if perUtterance == "-" { print(text, terminator: "") } else { try text.write(toFile: perUtterance, atomically: true, encoding: .utf8) }
+            if perUtterance == "-" {
+                StandardOutput.write(text)
+            } else {
+                try FileWriting.writeAtomically(Array(text.utf8), to: URL(fileURLWithPath: perUtterance))
+            }
         }
         func line(_ name: String, _ c: EditCounts, _ unit: String) -> String {
-            String(format: "%@ %.2f%% (%d errors: %d substitutions, %d deletions, %d insertions; %d reference %@)",
-                   name, 100 * c.rate, c.errors, c.substitutions, c.deletions, c.insertions, c.referenceLength, unit)
+            // With no reference at all the rate is undefined: say so rather than print inf or nan.
+            let rate = c.referenceLength > 0 ? String(format: "%.2f%%", 100 * c.rate) : "n/a"
+            return String(format: "%@ %@ (%d errors: %d substitutions, %d deletions, %d insertions; %d reference %@)",
+                          name, rate, c.errors, c.substitutions, c.deletions, c.insertions, c.referenceLength, unit)
         }
-        print(line("CER", cer, "characters"))
-        print(line("WER", wer, "words"))
+        StandardOutput.line(line("CER", cer, "characters"))
+        StandardOutput.line(line("WER", wer, "words"))
+        try StandardOutput.finish()
         printError(progress.summary())
         if !failed.isEmpty {
             printError("\(failed.count) input(s) failed:\n" + failed.map { "  " + $0 }.joined(separator: "\n"))
             throw ExitCode(1)
         }
     }
+}
+
+/// The checks `transcribe` and `eval` share.
+func validateDecoding(beam: Int?, threads: Int) throws {
+    if let beam, !(1...Limits.beamWidth).contains(beam) {
+        throw ValidationError("--beam \(beam) must be in 1…\(Limits.beamWidth)")
+    }
+    guard (1...Limits.threads).contains(threads) else { throw ValidationError("--threads \(threads) must be in 1…\(Limits.threads)") }
 }

@@ -57,7 +57,8 @@ final class ModelFormatTests: XCTestCase {
         }
         try expect(nil, "no config.json")
         try expect("{ not json", "config.json")
-        try expect(config.replacingOccurrences(of: "\"hidden_size\": 16", with: "\"hidden_size\": 17"), "has shape")
+        try expect(config.replacingOccurrences(of: "\"hidden_size\": 16", with: "\"hidden_size\": 17"), "the network of config.json has")
+        try expect(config.replacingOccurrences(of: "\"hidden_size\": 16", with: "\"hidden_size\": 15"), "has shape")
         try expect(config.replacingOccurrences(of: "\"input_size\": 40", with: "\"input_size\": 41"), "network.input_size 41 must be")
         try expect(config.replacingOccurrences(of: "\"num_layers\": 2", with: "\"num_layers\": 1"), "unexpected tensor \"rnn.weight_ih_l1\"")
         try expect(config, weights: false, "model.safetensors: no such file")

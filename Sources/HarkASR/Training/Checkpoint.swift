@@ -1,4 +1,5 @@
 import Foundation
+import HarkCore
 import HarkIO
 import HarkNN
 
@@ -55,7 +56,8 @@ public struct Checkpoint {
             "config": String(decoding: try encoder.encode(config), as: UTF8.self),
         ]
         if let step = optimizer.step { metadata["optimizer_step"] = String(step) }
-        try SafeTensorsFile(tensors: tensors, metadata: metadata).write(to: directory.appendingPathComponent(Self.fileName))
+        try FileWriting.writeAtomically(SafeTensorsFile(tensors: tensors, metadata: metadata).encode(),
+                                        to: directory.appendingPathComponent(Self.fileName))
     }
 
     /// Reads `directory`'s checkpoint; the error names the file and what is wrong.
@@ -91,9 +93,18 @@ public struct Checkpoint {
             guard let step = Int(s), step >= 0 else { throw fail("optimizer_step \"\(s)\" is not a count") }
             optimizer.step = step
         }
-        return Checkpoint(weights: SafeTensorsFile(tensors: weights), optimizer: optimizer,
-                          state: try decode(TrainingState.self, "state"), options: try decode(TrainingOptions.self, "options"),
-                          config: try decode(ModelConfig.self, "config"))
+        let checkpoint = Checkpoint(weights: SafeTensorsFile(tensors: weights), optimizer: optimizer,
+                                    state: try decode(TrainingState.self, "state"),
+                                    options: try decode(TrainingOptions.self, "options"),
+                                    config: try decode(ModelConfig.self, "config"))
+        do {
+            try checkpoint.options.validate()
+            try checkpoint.state.validate()
+            try checkpoint.config.validate()
+        } catch {
+            throw fail("\(error)")
+        }
+        return checkpoint
     }
 
     private init(weights: SafeTensorsFile, optimizer: OptimizerState, state: TrainingState,

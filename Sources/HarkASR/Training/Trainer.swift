@@ -20,6 +20,8 @@ public final class Trainer {
     let valid: [Utterance]
     let outDirectory: URL
     public private(set) var state = TrainingState()
+    /// Whether `resume()` restored a checkpoint.
+    private var resumed = false
     let optimizer: Optimizer
     let schedule: LearningRateSchedule
     let evaluator: Evaluator
@@ -129,8 +131,13 @@ public final class Trainer {
 
     /// Trains until the epochs, the step limit or the patience run out, or
     /// `shouldStop` says so. Resumes from `state` as restored by `resume()`.
+    ///
+    /// A run that did not `resume()` starts a new log (an old run's lines are
+    /// removed). The caller keeps other processes out of the directory (see
+    /// `DirectoryLock`).
     public func run() throws {
         try FileManager.default.createDirectory(at: outDirectory, withIntermediateDirectories: true)
+        if !resumed { try? FileManager.default.removeItem(at: outDirectory.appendingPathComponent(Self.logFile)) }
         let start = Date()
         let startSeconds = state.seconds
         let startStep = state.step
@@ -202,20 +209,15 @@ public final class Trainer {
         return (t.characters, t.words)
     }
 
+    /// Reports the event and appends it to the log as one JSON line (all of
+    /// it or nothing: a failed append leaves no partial line).
     private func log(_ event: TrainingEvent) throws {
         onEvent(event)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         var line = try encoder.encode(event)
         line.append(0x0A)
-        let url = outDirectory.appendingPathComponent(Self.logFile)
-        if let h = FileHandle(forWritingAtPath: url.path) {
-            h.seekToEndOfFile()
-            h.write(line)
-            h.closeFile()
-        } else {
-            try line.write(to: url)
-        }
+        try FileWriting.append(Array(line), to: outDirectory.appendingPathComponent(Self.logFile).path)
     }
 
     // MARK: - Checkpoints
@@ -237,6 +239,7 @@ public final class Trainer {
         try checkpoint.restore(into: model, optimizer: optimizer,
                                file: outDirectory.appendingPathComponent(Checkpoint.fileName).path)
         state = checkpoint.state
+        resumed = true
         // Steps logged after this checkpoint will be run again: drop their lines.
         let logURL = outDirectory.appendingPathComponent(Self.logFile)
         if let text = try? String(contentsOf: logURL, encoding: .utf8) {
@@ -245,7 +248,7 @@ public final class Trainer {
                 if case .epoch = e { return e.epoch < state.epoch }
                 return e.step <= state.step
             }
-            try kept.map { $0 + "\n" }.joined().write(to: logURL, atomically: true, encoding: .utf8)
+            try FileWriting.writeAtomically(Array(kept.map { $0 + "\n" }.joined().utf8), to: logURL)
         }
     }
 }

@@ -57,3 +57,76 @@ extension TrainingOptions {
         }
     }
 }
+
+/// The largest sizes Hark accepts from flags, `config.json` files and
+/// checkpoints: beyond them a value is refused before anything is allocated.
+/// Each is far above what a small-footprint model uses and small enough that
+/// the memory it implies fits a workstation.
+public enum Limits {
+    /// Hidden units per direction (the default model has 128).
+    public static let hiddenSize = 4096
+    /// Recurrent layers.
+    public static let layers = 32
+    /// Frames stacked into one network input.
+    public static let stackFrames = 64
+    /// Output tokens, blank included.
+    public static let tokens = 65_536
+    /// Network parameters in all (4 bytes each: 1.6 GB).
+    public static let parameters = 400_000_000
+    /// Utterances per batch.
+    public static let batchSize = 65_536
+    /// Epochs, steps, patience and checkpoint intervals.
+    public static let count = 1_000_000_000
+    /// Beam width of prefix beam search (memory and time grow with it).
+    public static let beamWidth = 4096
+    /// Worker threads.
+    public static let threads = 1024
+}
+
+/// A training option, checkpoint field or configuration value out of range.
+public struct InvalidValue: Error, CustomStringConvertible, Equatable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+extension TrainingOptions {
+    /// Checks every option; the error names it (as a flag and as the
+    /// checkpoint's key) and gives the accepted range. Flags are checked by
+    /// it before a run starts, checkpoints when they are read.
+    public func validate() throws {
+        func check(_ ok: Bool, _ name: String, _ value: Any, _ range: String) throws {
+            guard ok else { throw InvalidValue("\(name) \(value) must be \(range)") }
+        }
+        try check((1...Limits.count).contains(epochs), "--epochs (epochs)", epochs, "in 1…\(Limits.count)")
+        if let m = maxSteps { try check((0...Limits.count).contains(m), "--max-steps (maxSteps)", m, "in 0…\(Limits.count)") }
+        try check((1...Limits.batchSize).contains(batchSize), "--batch-size (batchSize)", batchSize, "in 1…\(Limits.batchSize)")
+        try check(learningRate.isFinite && learningRate > 0, "--lr (learningRate)", learningRate, "a positive finite number")
+        if let w = warmupSteps { try check((0...Limits.count).contains(w), "--warmup-steps (warmupSteps)", w, "in 0…\(Limits.count)") }
+        if let f = finalRateFraction {
+            try check(f.isFinite && f > 0 && f <= 1, "--final-lr-fraction (finalRateFraction)", f, "in (0, 1]")
+        }
+        try check(clip.isFinite && clip >= 0, "--clip (clip)", clip, "0 (off) or a positive finite number")
+        try check((0...Limits.count).contains(patience), "--patience (patience)", patience, "in 0…\(Limits.count)")
+        try check((1...Limits.count).contains(checkpointEvery), "--checkpoint-every (checkpointEvery)", checkpointEvery, "in 1…\(Limits.count)")
+        try check(weightDecay.isFinite && weightDecay >= 0, "weightDecay", weightDecay, "0 or a positive finite number")
+        if let s = specAugment {
+            for (name, v) in [("frequencyMasks", s.frequencyMasks), ("maxFrequencyWidth", s.maxFrequencyWidth),
+                              ("timeMasks", s.timeMasks), ("maxTimeWidth", s.maxTimeWidth)] {
+                try check((0...10_000).contains(v), "specAugment.\(name)", v, "in 0…10000")
+            }
+            try check(s.maxTimeFraction.isFinite && (0...1).contains(s.maxTimeFraction), "specAugment.maxTimeFraction", s.maxTimeFraction, "in [0, 1]")
+        }
+    }
+}
+
+extension TrainingState {
+    /// Checks a checkpoint's position: counts are never negative, times and rates finite.
+    public func validate() throws {
+        for (name, v) in [("epoch", epoch), ("batch", batch), ("step", step), ("badEpochs", badEpochs),
+                          ("skippedNonFinite", skippedNonFinite)] where !(0...Limits.count).contains(v) {
+            throw InvalidValue("state \(name) \(v) must be in 0…\(Limits.count)")
+        }
+        guard seconds.isFinite && seconds >= 0 else { throw InvalidValue("state seconds \(seconds) must be a finite count of seconds") }
+        if let b = bestCER, !(b.isFinite && b >= 0) { throw InvalidValue("state bestCER \(b) must be a finite rate") }
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+import HarkCore
+
+/// Results go to standard output through here: every write is checked, so a
+/// full disk or a closed pipe (with SIGPIPE ignored) is reported and the
+/// command exits 1 instead of trapping or exiting 0 with its output lost.
+/// After the first failure nothing more is written; `finish()` reports it.
+enum StandardOutput {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var failure: WriteError?
+
+    static func write(_ text: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard failure == nil else { return }
+        do {
+            try FileWriting.writeAll(Array(text.utf8), to: STDOUT_FILENO, destination: "standard output")
+        } catch let e as WriteError {
+            failure = e
+        } catch {}
+    }
+
+    /// A line of results.
+    static func line(_ text: String) { write(text + "\n") }
+
+    /// Throws the first write failure, if any: the last call of every command that prints results.
+    static func finish() throws {
+        lock.lock()
+        defer { lock.unlock() }
+        if let failure { throw ToolError("\(failure)") }
+    }
+}
+
+/// Notes, progress and errors go to standard error. A failure to write them
+/// is ignored: there is nowhere left to report it, and the exit status still
+/// tells.
+func writeStandardError(_ text: String) {
+    try? FileWriting.writeAll(Array(text.utf8), to: STDERR_FILENO, destination: "standard error")
+}
+
+func printError(_ message: String) {
+    writeStandardError("hark: \(message)\n")
+}
