@@ -13,6 +13,8 @@ public struct Utterance: Sendable {
     public var features: Matrix
     /// Frames after stacking.
     public var inputFrames: Int
+    /// The waveform at the model's rate, kept when training augments audio.
+    public var samples: [Float]?
 }
 
 /// Utterances left out of a data set, by reason.
@@ -37,7 +39,9 @@ public enum Dataset {
 
     /// Reads a manifest's entries and computes their features on `threads`
     /// threads; utterances keep the manifest's order.
-    public static func load(_ entries: [ManifestEntry], model: AcousticModel, threads: Int,
+    ///
+    /// - Parameter keepAudio: keep each utterance's waveform (for augmentation).
+    public static func load(_ entries: [ManifestEntry], model: AcousticModel, threads: Int, keepAudio: Bool = false,
                             progress: ((Int, Int) -> Void)? = nil) -> ([Utterance], DatasetReport) {
         /// Why an entry is left out, besides unreadable audio.
         enum Skip: Error { case untokenizable, tooLong }
@@ -52,7 +56,8 @@ public enum Dataset {
             let features = model.extractor.compute(audio.waveform.samples)
             let frames = features.rows / model.config.stackFrames
             guard frames >= minimumFrames(labels) else { throw Skip.tooLong }
-            return (Utterance(path: e.audioPath, text: text, labels: labels, features: features, inputFrames: frames),
+            return (Utterance(path: e.audioPath, text: text, labels: labels, features: features, inputFrames: frames,
+                              samples: keepAudio ? audio.waveform.samples : nil),
                     audio.waveform.duration)
         }, emit: { _, _, result in
             utterances.append(result.0)

@@ -13,7 +13,7 @@ import Foundation
 final class RealFFT: @unchecked Sendable {
     let size: Int
     private let plan: fftwf_plan
-    private static let planningLock = NSLock()
+    static let planningLock = NSLock()
 
     init(size: Int) {
         precondition(size >= 2, "FFT length \(size) is too short")

@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import HarkASR
+import HarkAudio
 import HarkCore
 import HarkFeatures
 import HarkIO
@@ -57,6 +58,24 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Characters kept in transcripts after case folding (default: space, apostrophe, A-Z).")
     var keepCharacters: String?
     @Option(help: "Worker threads (default: all cores).") var threads: Int = defaultThreadCount
+
+    @Flag(help: "Augment the training audio with the recommended settings (speed 0.9,1.0,1.1; level ±6 dB; noise at 5–30 dB SNR on half the utterances; telephone band and reverberation on a fifth; leading/trailing silence re-cut on half). The options below change single parts, with or without --augment.")
+    var augment = false
+    @Option(help: "Speed perturbation: factors drawn per utterance, comma-separated, e.g. 0.9,1.0,1.1 (resampled with libsamplerate; tempo and pitch change, the transcript does not).")
+    var speedPerturb: String?
+    @Option(help: "Volume perturbation: gain in dB drawn from MIN:MAX, e.g. --volume-perturb=-6:6.")
+    var volumePerturb: String?
+    @Option(help: "Probability of adding noise to an utterance.") var noiseProb: Double?
+    @Option(help: "Signal-to-noise ratio in dB drawn from MIN:MAX (default 5:30).") var noiseSnr: String?
+    @Option(help: "Noise recordings: a directory or manifest of audio (default: generated noise of the --noise-kinds).")
+    var noise: String?
+    @Option(help: "Generated noise kinds, comma-separated: white, pink, brown, babble (other training utterances summed).")
+    var noiseKinds: String?
+    @Option(help: "Probability of telephone band: down to 8 kHz and up again.") var telephoneProb: Double?
+    @Option(help: "Probability of reverberation by a synthetic room impulse response.") var reverbProb: Double?
+    @Option(help: "RT60 of the synthetic rooms, seconds, drawn from MIN:MAX (default 0.2:0.8).") var rt60: String?
+    @Option(help: "Probability of re-cutting the leading and trailing silence (trimming or padding).") var silenceProb: Double?
+    @Option(help: "Longest leading or trailing silence after re-cutting, seconds (default 0.3).") var maxSilence: Double?
     @OptionGroup(title: "Feature options (default: 40 log-mel filterbanks with per-utterance meanvar CMVN)")
     var features: FeatureFlags
 
@@ -85,10 +104,43 @@ struct TrainCommand: ParsableCommand {
         options.specAugment = specAugment == .on ? SpecAugment() : nil
         options.patience = patience
         options.checkpointEvery = checkpointEvery
+        options.augmentation = try? makeAugmentation()
         return options
     }
 
+    /// The augmentation the flags ask for (nil: none).
+    func makeAugmentation() throws -> Augmentation? {
+        func numbers(_ flag: String, _ text: String, separator: Character, count: Int? = nil) throws -> [Double] {
+            let parts = text.split(separator: separator, omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
+            guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }), count.map({ parts.count == $0 }) ?? true else {
+                throw ValidationError("--\(flag) \(text): expected \(count == 2 ? "MIN:MAX" : "numbers separated by \"\(separator)\"")")
+            }
+            return parts.map { $0! }
+        }
+        var a = augment ? Augmentation.recommended : Augmentation()
+        if let v = speedPerturb { a.speedFactors = try numbers("speed-perturb", v, separator: ",") }
+        if let v = volumePerturb { a.volumeDecibels = try numbers("volume-perturb", v, separator: ":", count: 2) }
+        if let v = noiseProb { a.noiseProbability = v }
+        if let v = noiseSnr { a.snrDecibels = try numbers("noise-snr", v, separator: ":", count: 2) }
+        if let v = noise { a.noiseRecordings = v }
+        if let v = noiseKinds {
+            a.noiseKinds = try v.split(separator: ",").map {
+                guard let k = Augmentation.NoiseKind(rawValue: String($0)) else {
+                    throw ValidationError("--noise-kinds: \"\($0)\" is not one of white, pink, brown, babble")
+                }
+                return k
+            }
+        }
+        if let v = telephoneProb { a.telephoneProbability = v }
+        if let v = reverbProb { a.reverbProbability = v }
+        if let v = rt60 { a.rt60Seconds = try numbers("rt60", v, separator: ":", count: 2) }
+        if let v = silenceProb { a.silenceProbability = v }
+        if let v = maxSilence { a.maxSilenceSeconds = v }
+        return a.isActive ? a : nil
+    }
+
     mutating func validate() throws {
+        _ = try makeAugmentation()
         do { try trainingOptions.validate() } catch { throw ValidationError("\(error)") }
         guard (1...Limits.threads).contains(threads) else { throw ValidationError("--threads \(threads) must be in 1…\(Limits.threads)") }
         if let s = stackFrames, !(1...Limits.stackFrames).contains(s) {
@@ -155,11 +207,13 @@ struct TrainCommand: ParsableCommand {
         }
         printError("model: \(model.config.network.numLayers)-layer \(model.config.network.bidirectional ? "bidirectional " : "")\(model.config.network.cell.rawValue), \(model.config.network.hiddenSize) per direction, \(model.parameters.reduce(0) { $0 + $1.count }) parameters, \(model.config.tokens.count) tokens")
 
-        let (trainSet, trainReport) = loadData(trainEntries, model: model, label: "train")
+        let (trainSet, trainReport) = loadData(trainEntries, model: model, label: "train", keepAudio: options.augmentation != nil)
         let (validSet, _) = loadData(validEntries, model: model, label: "valid")
         guard !trainSet.isEmpty else { throw ToolError("no usable training utterance in \(train)") }
 
-        let trainer = Trainer(model: model, options: options, train: trainSet, valid: validSet, outDirectory: outURL, threads: threads)
+        let noiseRecordings = try loadNoise(options.augmentation?.noiseRecordings, model: model)
+        let trainer = Trainer(model: model, options: options, train: trainSet, valid: validSet, outDirectory: outURL,
+                              threads: threads, noise: noiseRecordings)
         if resume { try trainer.resume() }
         let interrupt = InterruptFlag()
         trainer.shouldStop = { interrupt.isSet }
@@ -208,10 +262,32 @@ struct TrainCommand: ParsableCommand {
         return c
     }
 
-    func loadData(_ entries: [ManifestEntry], model: AcousticModel, label: String) -> ([Utterance], DatasetReport) {
+    /// The noise recordings at the model's rate; at most an hour of audio is kept.
+    func loadNoise(_ noise: String?, model: AcousticModel) throws -> [[Float]] {
+        guard let noise else { return [] }
+        let collection = InputCollection(arguments: [noise])
+        for f in collection.failures { throw ToolError("--noise \(f.input): \(f.message)") }
+        var recordings: [[Float]] = [], total = 0
+        let limit = 3600 * model.config.sampleRate
+        for input in collection.inputs where total < limit {
+            do {
+                let audio = try AudioLoader.load(input.path, options: AudioLoadOptions(targetSampleRate: model.config.sampleRate))
+                let samples = Array(audio.waveform.samples.prefix(limit - total))
+                total += samples.count
+                recordings.append(samples)
+            } catch {
+                printError("--noise: skipped \(input.path): \(error)")
+            }
+        }
+        guard !recordings.isEmpty else { throw ToolError("--noise \(noise): no readable noise recording") }
+        printError(String(format: "noise: %d recordings, %.1f min", recordings.count, Double(total) / Double(model.config.sampleRate) / 60))
+        return recordings
+    }
+
+    func loadData(_ entries: [ManifestEntry], model: AcousticModel, label: String, keepAudio: Bool = false) -> ([Utterance], DatasetReport) {
         guard !entries.isEmpty else { return ([], DatasetReport()) }
         let start = Date()
-        let (set, report) = Dataset.load(entries, model: model, threads: threads)
+        let (set, report) = Dataset.load(entries, model: model, threads: threads, keepAudio: keepAudio)
         for (path, message) in report.unreadable { printError("\(label): skipped \(path): \(message)") }
         for path in report.tooLong { printError("\(label): skipped \(path): transcript longer than its frames allow") }
         for path in report.untokenizable { printError("\(label): skipped \(path): empty transcript or characters without a token") }

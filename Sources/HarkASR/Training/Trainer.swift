@@ -33,9 +33,15 @@ public final class Trainer {
 
     public static let logFile = "train.log.jsonl"
 
+    /// Noise recordings for augmentation (the generated kinds are used without them).
+    let noiseRecordings: [[Float]]
+
+    /// - Parameter noise: noise recordings at the model's rate for augmentation
+    ///   (empty: generated white, pink, brown and babble noise).
     public init(model: AcousticModel, options: TrainingOptions, train: [Utterance], valid: [Utterance],
-                outDirectory: URL, threads: Int = defaultThreadCount) {
+                outDirectory: URL, threads: Int = defaultThreadCount, noise: [[Float]] = []) {
         self.model = model
+        noiseRecordings = noise
         self.options = options
         self.train = train
         self.valid = valid
@@ -99,8 +105,9 @@ public final class Trainer {
     /// Advances `state.step`.
     public func step(batch members: [Int]) -> StepResult {
         var rng = SeededGenerator(seed: options.seed, stream: UInt64(state.step) &+ 1)
-        let inputs = members.map { i -> Matrix in
-            var f = train[i].features
+        let features = batchFeatures(members)
+        let inputs = features.map { f -> Matrix in
+            var f = f
             if let aug = options.specAugment {
                 aug.apply(&f, channels: model.config.features.dimension / (model.config.features.deltas + 1), rng: &rng)
             }
@@ -125,6 +132,37 @@ public final class Trainer {
         if !applied { state.skippedNonFinite += 1 }
         state.step += 1
         return StepResult(loss: result.loss, gradNorm: norm, applied: applied, frames: batch.lengths.reduce(0, +))
+    }
+
+    /// The features [T, F] of the batch's utterances: computed once at load,
+    /// or, with augmentation, from each utterance's audio augmented afresh
+    /// (on `threads` threads; utterance i of the batch draws from the stream
+    /// (seed, step, i), so results do not depend on the thread count). An
+    /// utterance that augmentation made too short for its transcript keeps its
+    /// plain features.
+    func batchFeatures(_ members: [Int]) -> [Matrix] {
+        let utterances = train
+        guard let augmentation = options.augmentation, augmentation.isActive else { return members.map { utterances[$0].features } }
+        let sources = Augmentation.NoiseSources(recordings: noiseRecordings) { rng in
+            utterances[Int(rng.next() % UInt64(utterances.count))].samples ?? []
+        }
+        let step = UInt64(state.step)
+        var out = [Matrix?](repeating: nil, count: members.count)
+        let lock = NSLock()
+        parallelChunks(count: members.count, threads: threads) { range in
+            for i in range {
+                let u = utterances[members[i]]
+                var rng = SeededGenerator(seed: self.options.seed ^ 0xA0D1_0A06, stream: step << 20 | UInt64(i))
+                var f = u.features
+                if let samples = u.samples,
+                   let augmented = try? augmentation.apply(samples, sampleRate: self.model.config.sampleRate, noise: sources, rng: &rng) {
+                    let g = self.model.extractor.compute(augmented)
+                    if g.rows / self.model.config.stackFrames >= Dataset.minimumFrames(u.labels) { f = g }
+                }
+                lock.lock(); out[i] = f; lock.unlock()
+            }
+        }
+        return out.map { $0! }
     }
 
     // MARK: - Running

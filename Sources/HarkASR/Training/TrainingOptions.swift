@@ -25,6 +25,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// A checkpoint every this many steps (and at every epoch's end).
     public var checkpointEvery = 50
     public var weightDecay: Float = 0
+    /// Augmentation of the training audio (nil: none; features are then computed once).
+    public var augmentation: Augmentation?
 
     public init() {}
 
@@ -116,6 +118,7 @@ extension TrainingOptions {
             }
             try check(s.maxTimeFraction.isFinite && (0...1).contains(s.maxTimeFraction), "specAugment.maxTimeFraction", s.maxTimeFraction, "in [0, 1]")
         }
+        try augmentation?.validate()
     }
 }
 
