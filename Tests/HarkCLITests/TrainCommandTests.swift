@@ -87,8 +87,20 @@ final class TrainCommandTests: CLITestCase {
     /// A run killed with SIGKILL and resumed ends with exactly the weights of
     /// an uninterrupted run.
     func testResumeAfterSIGKILLGivesTheSameWeights() throws {
+        try checkResumeAfterSIGKILL(["--epochs", "40"] + small, steps: 40)
+    }
+
+    /// The same with every augmentation on and two batches an epoch, so that
+    /// the next batch's audio is being prepared when the run is killed.
+    func testAugmentedResumeAfterSIGKILLGivesTheSameWeights() throws {
+        try checkResumeAfterSIGKILL(["--epochs", "12", "--hidden-size", "32", "--num-layers", "1", "--batch-size", "2",
+                                     "--checkpoint-every", "5", "--augment", "--noise-prob", "1", "--reverb-prob", "0.5"],
+                                    steps: 24)
+    }
+
+    func checkResumeAfterSIGKILL(_ options: [String], steps expectedSteps: Int, line: UInt = #line) throws {
         let full = dir.appendingPathComponent("full").path, killed = dir.appendingPathComponent("killed").path
-        let args = ["train", "--train", manifest, "--epochs", "40", "--lr", "3e-3"] + small
+        let args = ["train", "--train", manifest, "--lr", "3e-3"] + options
         XCTAssertEqual(try hark(args + ["--out", full]).status, 0)
 
         let process = Process()
@@ -117,7 +129,7 @@ final class TrainCommandTests: CLITestCase {
         for name in a.order { XCTAssertEqual(a.tensors[name], b.tensors[name], name) }
         let steps = try String(contentsOfFile: killed + "/train.log.jsonl", encoding: .utf8)
             .split(separator: "\n").filter { $0.contains("\"type\":\"step\"") }.count
-        XCTAssertEqual(steps, 40, "every step logged once")
+        XCTAssertEqual(steps, expectedSteps, "every step logged once", line: line)
     }
 
     /// Ctrl-C: the step finishes, a checkpoint is written, exit status 130.

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import HarkCTC
 import HarkCore
@@ -103,9 +104,12 @@ public final class Trainer {
     /// loss, backward, clipping, the update at the scheduled rate. A batch
     /// whose loss or gradient is not finite leaves the weights as they were.
     /// Advances `state.step`.
-    public func step(batch members: [Int]) -> StepResult {
+    ///
+    /// - Parameter prepared: the batch's features from `batchFeatures(members, step: state.step)`
+    ///   when they were computed ahead (nil: computed here).
+    public func step(batch members: [Int], prepared: [Matrix]? = nil) -> StepResult {
         var rng = SeededGenerator(seed: options.seed, stream: UInt64(state.step) &+ 1)
-        let features = batchFeatures(members)
+        let features = prepared ?? batchFeatures(members, step: state.step)
         let inputs = features.map { f -> Matrix in
             var f = f
             if let aug = options.specAugment {
@@ -140,13 +144,13 @@ public final class Trainer {
     /// (seed, step, i), so results do not depend on the thread count). An
     /// utterance that augmentation made too short for its transcript keeps its
     /// plain features.
-    func batchFeatures(_ members: [Int]) -> [Matrix] {
+    func batchFeatures(_ members: [Int], step: Int) -> [Matrix] {
         let utterances = train
         guard let augmentation = options.augmentation, augmentation.isActive else { return members.map { utterances[$0].features } }
         let sources = Augmentation.NoiseSources(recordings: noiseRecordings) { rng in
             utterances[Int(rng.next() % UInt64(utterances.count))].samples ?? []
         }
-        let step = UInt64(state.step)
+        let step = UInt64(step)
         var out = [Matrix?](repeating: nil, count: members.count)
         let lock = NSLock()
         parallelChunks(count: members.count, threads: threads) { range in
@@ -182,6 +186,8 @@ public final class Trainer {
         var lastReport = Date()
         func elapsed() -> Double { startSeconds + Date().timeIntervalSince(start) }
 
+        let augmenting = options.augmentation?.isActive ?? false
+        var ahead: Prefetch<[Matrix]>?
         epochs: while state.epoch < options.epochs && !state.finished {
             let order = batches(epoch: state.epoch)
             while state.batch < order.count {
@@ -191,7 +197,14 @@ public final class Trainer {
                     try saveCheckpoint()
                     return
                 }
-                let result = step(batch: order[state.batch])
+                // With augmentation the next batch's audio is prepared while this step runs.
+                let prepared = ahead?.take()
+                ahead = nil
+                if augmenting, state.batch + 1 < order.count {
+                    let next = order[state.batch + 1], nextStep = state.step + 1
+                    ahead = Prefetch { self.batchFeatures(next, step: nextStep) }
+                }
+                let result = step(batch: order[state.batch], prepared: prepared)
                 state.batch += 1
                 let now = Date()
                 let fps = Double(result.frames) / max(now.timeIntervalSince(lastReport), 1e-9)
@@ -212,6 +225,24 @@ public final class Trainer {
         if valid.isEmpty || state.bestCER == nil { try model.save(to: outDirectory) }
         state.seconds = elapsed()
         try saveCheckpoint()
+    }
+
+    /// A value computed on another thread, waited for by `take`.
+    final class Prefetch<Value>: @unchecked Sendable {
+        private var value: Value?
+        private let done = DispatchSemaphore(value: 0)
+
+        init(_ compute: @escaping () -> Value) {
+            DispatchQueue.global().async {
+                self.value = compute()
+                self.done.signal()
+            }
+        }
+
+        func take() -> Value {
+            done.wait()
+            return value!
+        }
     }
 
     /// Validates, keeps the best model, counts epochs without progress, checkpoints.
