@@ -123,8 +123,9 @@ public struct PrefixBeamSearch {
                     }
                 }
             }
-            // Prefixes no alignment reaches (a repeat without the frames for a blank) are dropped.
-            beam = Dictionary(uniqueKeysWithValues: next.filter { $0.value.total > -.infinity }.sorted {
+            // Prefixes no alignment reaches (a repeat without the frames for a blank), and
+            // those the scorer rules out, are dropped.
+            beam = Dictionary(uniqueKeysWithValues: next.filter { $0.value.total > -.infinity && $0.value.extra > -.infinity }.sorted {
                 ($0.value.score, $1.key) > ($1.value.score, $0.key)
             }.prefix(options.width).map { ($0.key, $0.value) })
         }

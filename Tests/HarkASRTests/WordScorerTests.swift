@@ -1,0 +1,100 @@
+import Foundation
+@testable import HarkASR
+import HarkCore
+import HarkCTC
+import XCTest
+
+/// Word-level fusion in the character beam search: an LM, hotwords and a
+/// closed vocabulary change what they should and nothing else.
+final class WordScorerTests: XCTestCase {
+    /// tokens: blank, space, A, C, P, T, S
+    let tokens = ["<blank>", " ", "A", "C", "P", "T", "S"]
+    let space = 1
+
+    /// A unigram model from a table of log10 probabilities; unknown words get `unknown`.
+    struct UnigramLM: WordLanguageModel {
+        var table: [String: Float]
+        var unknown: Float = -5
+        var end: Float = -0.5
+        var beginSentence: Int { 0 }
+        func score(_ state: Int, _ word: String) -> (log10: Float, next: Int, isUnknown: Bool) {
+            if let p = table[word] { return (p, state + 1, false) }
+            return (unknown, state + 1, true)
+        }
+        func endSentence(_ state: Int) -> Float { end }
+        var words: [String] { Array(table.keys) }
+    }
+
+    /// Log-probabilities [T, K] from per-frame distributions over the tokens (the rest share what is left).
+    func posteriors(_ frames: [[String: Float]]) -> Matrix {
+        var m = Matrix(rows: frames.count, cols: tokens.count)
+        for (t, f) in frames.enumerated() {
+            let rest = (1 - f.values.reduce(0, +)) / Float(tokens.count - f.count)
+            for (k, tok) in tokens.enumerated() { m[t, k] = logf(f[tok] ?? rest) }
+        }
+        return m
+    }
+
+    /// "CAP" by a little, "CAT" close behind, then a space and "SAT".
+    var capOrCat: Matrix {
+        posteriors([["C": 0.9], ["<blank>": 0.9], ["A": 0.9], ["<blank>": 0.9], ["P": 0.5, "T": 0.45], ["<blank>": 0.9],
+                    [" ": 0.9], ["S": 0.9], ["A": 0.9], ["T": 0.9], ["<blank>": 0.9]])
+    }
+
+    func text(_ h: Hypothesis) -> String { h.labels.map { tokens[$0] }.joined() }
+
+    func beam(_ scorer: (any PrefixScorer)?, nBest: Int = 1) -> [Hypothesis] {
+        PrefixBeamSearch(BeamSearchOptions(width: 16, nBest: nBest, scorer: scorer)).decode(capOrCat)
+    }
+
+    func testWithoutWeightsTheBeamIsUnchanged() {
+        var o = WordDecodingOptions()
+        o.alpha = 0; o.beta = 0; o.unknownPenalty = 0
+        let lm = UnigramLM(table: ["CAT": -1, "SAT": -1])
+        let plain = beam(nil, nBest: 5)
+        let fused = beam(WordScorer(lm: lm, options: o, tokens: tokens, space: space), nBest: 5)
+        XCTAssertEqual(plain.map(\.labels), fused.map(\.labels))
+        for (a, b) in zip(plain, fused) { XCTAssertEqual(a.score, b.score, accuracy: 1e-5) }
+        XCTAssertEqual(text(plain[0]), "CAP SAT")
+    }
+
+    func testLanguageModelPicksTheLikelyWord() {
+        var o = WordDecodingOptions()
+        o.alpha = 1; o.beta = 0
+        let lm = UnigramLM(table: ["CAT": -1, "CAP": -3, "SAT": -1])
+        let best = beam(WordScorer(lm: lm, options: o, tokens: tokens, space: space))[0]
+        XCTAssertEqual(text(best), "CAT SAT")
+        // Scores: LM part = α·ln10·(log10 p(CAT) + log10 p(SAT) + log10 p(</s>)) + 2β.
+        XCTAssertEqual(best.scorerScore, Float(log(10.0)) * (-1 - 1 - 0.5), accuracy: 1e-4)
+        XCTAssertEqual(best.score, best.logProbability + best.scorerScore, accuracy: 1e-4)
+    }
+
+    func testHotwordChangesTheResult() {
+        var o = WordDecodingOptions()
+        o.hotwords = ["CAT": 3]
+        let best = beam(WordScorer(lm: NoLanguageModel(), hasModel: false, options: o, tokens: tokens, space: space))[0]
+        XCTAssertEqual(text(best), "CAT SAT")
+        // Without the hotword, no LM: the acoustics decide.
+        let plain = beam(WordScorer(lm: NoLanguageModel(), hasModel: false, options: WordDecodingOptions(), tokens: tokens, space: space))[0]
+        XCTAssertEqual(text(plain), "CAP SAT")
+    }
+
+    func testClosedVocabularyOutputsOnlyListedWords() {
+        var o = WordDecodingOptions()
+        o.vocabulary = ["CAT", "SAT", "AT"]
+        for h in beam(WordScorer(lm: NoLanguageModel(), hasModel: false, options: o, tokens: tokens, space: space), nBest: 8)
+        where h.score > -.infinity {
+            for w in text(h).split(separator: " ") { XCTAssertTrue(o.vocabulary!.contains(String(w)), "\(text(h))") }
+        }
+        XCTAssertEqual(text(beam(WordScorer(lm: NoLanguageModel(), hasModel: false, options: o, tokens: tokens, space: space))[0]), "CAT SAT")
+    }
+
+    func testUnknownWordsArePenalised() {
+        var o = WordDecodingOptions()
+        o.alpha = 0; o.beta = 0; o.unknownPenalty = -4
+        let lm = UnigramLM(table: ["CAT": -1, "SAT": -1])
+        let best = beam(WordScorer(lm: lm, options: o, tokens: tokens, space: space))[0]
+        XCTAssertEqual(text(best), "CAT SAT", "CAP is unknown to the LM")
+        XCTAssertEqual(best.scorerScore, 0, accuracy: 1e-6)
+    }
+}
