@@ -13,7 +13,8 @@ import HarkNN
 ///                    "num_layers": 3, "bidirectional": true, "dropout": 0.2 },
 ///       "tokens": ["<blank>", " ", "A", …],
 ///       "blank": 0,
-///       "text": { "case": "upper", "keep": " 'ABC…" }
+///       "text": { "case": "upper", "keep": " 'ABC…" },
+///       "decoder": { "lm": "lm.arpa", "alpha": 0.6, "beta": 1.5, "beam": 32 }   (optional)
 ///     }
 ///
 /// Features are computed, then CMVN, then deltas (Kaldi's order); then
@@ -51,9 +52,12 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public var blank: Int
     /// How transcripts are normalised before training and scoring.
     public var text: TextNormalizer
+    /// Decoding defaults of the model directory (a language model beside the
+    /// weights and its weights); absent in models without them.
+    public var decoder: DecoderConfig?
 
     enum CodingKeys: String, CodingKey {
-        case sampleRate = "sample_rate", features, stackFrames = "stack_frames", network, tokens, blank, text
+        case sampleRate = "sample_rate", features, stackFrames = "stack_frames", network, tokens, blank, text, decoder
     }
 
     public init(sampleRate: Int, features: FeatureOptions, stackFrames: Int, network: Network,
@@ -76,6 +80,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         tokens = try c.decode([String].self, forKey: .tokens)
         blank = try c.decodeIfPresent(Int.self, forKey: .blank) ?? 0
         text = try c.decodeIfPresent(TextNormalizer.self, forKey: .text) ?? TextNormalizer(tokens: tokens, blank: blank)
+        self.decoder = try c.decodeIfPresent(DecoderConfig.self, forKey: .decoder)
     }
 
     /// Checks every value against `Limits` and that the parts agree, before
@@ -104,6 +109,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         guard tokens.count <= Limits.tokens else { throw fail("\(tokens.count) tokens; at most \(Limits.tokens)") }
         guard (0..<tokens.count).contains(blank) else { throw fail("blank \(blank) is not an index of the \(tokens.count) tokens") }
         guard Set(tokens).count == tokens.count else { throw fail("tokens contain duplicates") }
+        if let d = decoder { do { try d.validate() } catch { throw fail("decoder: \(error)") } }
         guard Double(parameterCount) <= Double(Limits.parameters) else {
             throw fail("the network would have \(parameterCount) parameters; at most \(Limits.parameters)")
         }
