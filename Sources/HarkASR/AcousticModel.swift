@@ -20,6 +20,9 @@ public final class AcousticModel {
     public let rnn: Recurrent
     public let output: Linear
     public let extractor: FeatureExtractor
+    /// The directory the model was loaded from (nil: made in memory); files a
+    /// config names (a language model) are relative to it.
+    public private(set) var directory: URL?
 
     public static let configFile = "config.json"
     public static let weightsFile = "model.safetensors"
@@ -67,6 +70,7 @@ public final class AcousticModel {
             throw ModelError(problem: "\(weightsURL.path): holds \(stored) values; the network of config.json has \(config.parameterCount) parameters")
         }
         let model = try AcousticModel(config: config, seed: 0)
+        model.directory = directory
         do {
             try StateDict.load(weights, into: model.namedParameters)
         } catch {
