@@ -85,7 +85,7 @@ let package = Package(
         .testTarget(name: "HarkASRTests", dependencies: ["HarkASR", "HarkCore", "HarkIO", "HarkNN", "HarkCTC", "HarkTestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "HarkCoreTests", dependencies: ["HarkCore", "HarkTestSupport"]),
-        .testTarget(name: "HarkIOTests", dependencies: ["HarkIO", "HarkTestSupport"]),
+        .testTarget(name: "HarkIOTests", dependencies: ["HarkIO", "HarkNN", "HarkTestSupport"]),
         .testTarget(name: "HarkNNTests", dependencies: ["HarkNN", "HarkIO", "HarkCore", "HarkTestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "HarkCLITests", dependencies: ["hark", "HarkIO", "HarkASR", "HarkAudio", "HarkCTC", "HarkCore", "HarkFeatures", "HarkTestSupport"],

@@ -11,6 +11,7 @@ import HarkCore
 public final class KaldiArchiveWriter {
     private let handle: FileHandle
     private var scpLines: [String] = []
+    private var keys: Set<String> = []
     private var offset: UInt64 = 0
     public let arkURL: URL
     public let scpURL: URL
@@ -25,9 +26,11 @@ public final class KaldiArchiveWriter {
         handle = h
     }
 
-    /// Appends one matrix; `key` must not contain white space.
+    /// Appends one matrix; `key` must not be empty, contain white space or
+    /// repeat an earlier key (`AudioInput.archiveKey` is all three).
     public func append(key: String, _ m: Matrix) {
         precondition(!key.isEmpty && !key.contains(where: { $0.isWhitespace }), "Kaldi key \"\(key)\" is empty or has white space")
+        precondition(keys.insert(key).inserted, "Kaldi key \"\(key)\" is already in the archive")
         var entry = Data((key + " ").utf8)
         let objectOffset = offset + UInt64(entry.count)
         entry.append(contentsOf: [0, 0x42] + Array("FM ".utf8))
@@ -56,28 +59,43 @@ public final class KaldiArchiveWriter {
 }
 
 /// Reads a Kaldi binary archive of float matrices (for tests and tools).
+///
+/// Every size is checked against the bytes that remain before anything is
+/// allocated, so a damaged archive gives an error naming the entry, never a
+/// crash or a huge allocation.
 public enum KaldiArchiveReader {
     public static func read(_ url: URL) throws -> [(key: String, matrix: Matrix)] {
         guard let data = try? Data(contentsOf: url) else { throw IOError(url.path, "cannot read") }
-        let b = [UInt8](data)
+        return try decode([UInt8](data), name: url.path)
+    }
+
+    public static func decode(_ b: [UInt8], name: String) throws -> [(key: String, matrix: Matrix)] {
         var i = 0
         var entries: [(String, Matrix)] = []
+        var seen: Set<String> = []
         func int32(at p: Int) -> Int {
             Int(Int32(bitPattern: UInt32(b[p]) | UInt32(b[p + 1]) << 8 | UInt32(b[p + 2]) << 16 | UInt32(b[p + 3]) << 24))
         }
         while i < b.count {
-            guard let space = b[i...].firstIndex(of: 0x20) else { throw IOError(url.path, "entry at byte \(i) has no key") }
+            guard let space = b[i...].firstIndex(of: 0x20) else { throw IOError(name, "entry at byte \(i) has no key") }
             let key = String(decoding: b[i..<space], as: UTF8.self)
+            guard space > i else { throw IOError(name, "entry at byte \(i) has an empty key") }
+            guard seen.insert(key).inserted else { throw IOError(name, "key \"\(key)\" appears twice") }
             var p = space + 1
             guard p + 15 <= b.count, b[p] == 0, b[p + 1] == 0x42, Array(b[(p + 2)..<(p + 5)]) == Array("FM ".utf8),
                   b[p + 5] == 4, b[p + 10] == 4 else {
-                throw IOError(url.path, "entry \"\(key)\" is not a binary float matrix")
+                throw IOError(name, "entry \"\(key)\" is not a binary float matrix")
             }
             let rows = int32(at: p + 6), cols = int32(at: p + 11)
             p += 15
-            let bytes = rows * cols * 4
-            guard rows >= 0, cols >= 0, p + bytes <= b.count else { throw IOError(url.path, "entry \"\(key)\" is truncated") }
-            var values = [Float](repeating: 0, count: rows * cols)
+            guard rows >= 0, cols >= 0 else { throw IOError(name, "entry \"\(key)\" has a negative size \(rows)×\(cols)") }
+            // rows and cols are below 2³¹, so rows·cols·4 < 2⁶⁴ fits only if checked.
+            let (count, o1) = rows.multipliedReportingOverflow(by: cols)
+            let (bytes, o2) = count.multipliedReportingOverflow(by: 4)
+            guard !o1, !o2, bytes <= b.count - p else {
+                throw IOError(name, "entry \"\(key)\" is truncated: \(rows)×\(cols) floats need more than the \(b.count - p) bytes left")
+            }
+            var values = [Float](repeating: 0, count: count)
             values.withUnsafeMutableBytes { dst in
                 b.withUnsafeBytes { src in dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[p..<(p + bytes)])) }
             }

@@ -27,6 +27,9 @@ public struct SafeTensor: Equatable, Sendable {
         guard dtype == "F32" else {
             throw IOError(name, "dtype \(dtype), but Hark needs F32 (in PyTorch: `model.float()` before saving)")
         }
+        guard bytes.count == elementCount * 4 else {
+            throw IOError(name, "shape \(shape) needs \(elementCount * 4) bytes but the tensor has \(bytes.count)")
+        }
         var out = [Float](repeating: 0, count: elementCount)
         bytes.withUnsafeBytes { src in out.withUnsafeMutableBytes { $0.copyMemory(from: src) } }
         return out
@@ -39,6 +42,9 @@ public struct SafeTensor: Equatable, Sendable {
         case "I64": size = 8
         case "I32": size = 4
         default: throw IOError(name, "dtype \(dtype), expected an integer tensor (I64 or I32)")
+        }
+        guard bytes.count == elementCount * size else {
+            throw IOError(name, "shape \(shape) needs \(elementCount * size) bytes but the tensor has \(bytes.count)")
         }
         return (0..<elementCount).map { i in
             var v: UInt64 = 0
@@ -56,7 +62,9 @@ public struct SafeTensor: Equatable, Sendable {
 /// Reading checks everything before trusting it: the header length against
 /// the file size, the JSON, every dtype, shape and offset pair, that each
 /// tensor's byte count equals its element count times its dtype's size, and
-/// that no two tensors overlap. Nothing is allocated from an unchecked field.
+/// that the tensors, sorted by offset, tile the data section exactly: no
+/// gap, no overlap, nothing after the last one. Nothing is allocated from an
+/// unchecked field.
 public struct SafeTensorsFile: Sendable {
     public var tensors: [String: SafeTensor]
     public var metadata: [String: String]
@@ -142,9 +150,25 @@ public struct SafeTensorsFile: Sendable {
             }
             entries.append((key, begin, end, dtype, shape))
         }
+        // The spec: the data section is exactly the tensors, back to back.
+        // A header length off by one shifts every tensor by a byte and shows
+        // up here as a gap, an overlap or bytes left over.
         entries.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
-        for (a, b) in zip(entries, entries.dropFirst()) where b.begin < a.end {
-            throw IOError(name, "tensors \"\(a.name)\" and \"\(b.name)\" overlap")
+        var covered = 0
+        var previous: String?
+        for e in entries {
+            if e.begin < covered {
+                throw IOError(name, "tensors \"\(previous!)\" and \"\(e.name)\" overlap (bytes \(e.begin)..<\(covered) of the data)")
+            }
+            if e.begin > covered {
+                throw IOError(name, previous.map { "\(e.begin - covered) bytes between tensors \"\($0)\" and \"\(e.name)\" belong to no tensor" }
+                    ?? "the first \(e.begin) data bytes, before tensor \"\(e.name)\", belong to no tensor")
+            }
+            covered = e.end
+            previous = e.name
+        }
+        if covered != dataSize {
+            throw IOError(name, "\(dataSize - covered) bytes after the last tensor belong to no tensor (the data section is \(dataSize) bytes, the tensors cover \(covered); is the header length right?)")
         }
         var file = SafeTensorsFile(tensors: [], metadata: metadata)
         for e in entries {

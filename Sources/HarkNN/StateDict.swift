@@ -22,8 +22,9 @@ public enum StateDict {
 
     /// Copies every tensor into its parameter, as `load_state_dict(strict=True)`:
     /// every parameter must be present with its exact shape and dtype F32, and,
-    /// when `strict`, no other tensor may be present. Nothing is changed unless
-    /// everything fits.
+    /// when `strict`, no other tensor may be present. Every value must be
+    /// finite (a NaN or an infinity is named with its tensor and index).
+    /// Nothing is changed unless everything fits.
     public static func load(_ file: SafeTensorsFile, into parameters: NamedParameters, strict: Bool = true) throws {
         var problems: [String] = []
         var values: [[Float]] = []
@@ -36,7 +37,18 @@ public enum StateDict {
                 problems.append("tensor \"\(name)\" has shape \(t.shape), the model expects \(p.shape)")
                 continue
             }
-            do { values.append(try t.floats(name: "tensor \"\(name)\"")) } catch { problems.append("\(error)") }
+            do {
+                let v = try t.floats(name: "tensor \"\(name)\"")
+                // One NaN weight turns every output into NaN: refuse it here,
+                // where the name and place are still known.
+                if let bad = v.firstIndex(where: { !$0.isFinite }) {
+                    let count = v.lazy.filter { !$0.isFinite }.count
+                    problems.append("tensor \"\(name)\" has a non-finite value (\(v[bad])) at index \(bad)\(indexInShape(bad, p.shape))"
+                                    + (count > 1 ? " and \(count - 1) more" : ""))
+                    continue
+                }
+                values.append(v)
+            } catch { problems.append("\(error)") }
         }
         if strict {
             let known = Set(parameters.map { $0.name })
@@ -46,5 +58,17 @@ public enum StateDict {
         }
         guard problems.isEmpty else { throw StateDictError(problems: problems) }
         for ((_, p), v) in zip(parameters, values) { p.value = v }
+    }
+
+    /// `[i, j]` for a flat index of a tensor of two or more dimensions.
+    private static func indexInShape(_ flat: Int, _ shape: [Int]) -> String {
+        guard shape.count > 1, !shape.contains(0) else { return "" }
+        var rest = flat
+        var index: [Int] = []
+        for d in shape.reversed() {
+            index.append(rest % d)
+            rest /= d
+        }
+        return " ([\(index.reversed().map(String.init).joined(separator: ", "))])"
     }
 }

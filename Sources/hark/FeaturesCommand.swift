@@ -70,8 +70,7 @@ struct FeaturesCommand: ParsableCommand {
         }, emit: { _, input, result in
             let (m, seconds) = result
             if let archive {
-                // Kaldi keys cannot hold white space.
-                let key = String(input.name.map { $0.isWhitespace ? "_" : $0 })
+                let key = input.archiveKey
                 archive.append(key: key, m)
                 StandardOutput.line("\(input.path)\t\(archive.arkURL.path)[\(key)]\t[\(m.rows), \(m.cols)]")
             } else {

@@ -72,7 +72,7 @@ final class FileFormatTests: XCTestCase {
 
         let bad = dir.appendingPathComponent("bad.jsonl")
         try "{\"text\": \"no path\"}\n".write(to: bad, atomically: true, encoding: .utf8)
-        XCTAssertThrowsError(try Manifest.read(bad.path)) { XCTAssertTrue("\($0)".contains("line 1 has no \"audio_filepath\""), "\($0)") }
+        XCTAssertThrowsError(try Manifest.read(bad.path)) { XCTAssertTrue("\($0)".contains("line 1: no \"audio_filepath\""), "\($0)") }
     }
 
     func testInputCollectionNamesAreUniqueAndMirrorFolders() throws {

@@ -54,6 +54,48 @@ final class SafeTensorsTests: XCTestCase {
         expect(file(#"{"__metadata__": {"k": 3}}"#), "__metadata__ value \"k\" is not a string")
     }
 
+    /// The spec: sorted by offset, the tensors cover the data section with no
+    /// gap, no overlap and nothing after the last one.
+    func testTensorsMustTileTheData() throws {
+        let two = #"{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "b": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}"#
+        XCTAssertNoThrow(try SafeTensorsFile.decode(file(two, dataBytes: 8), name: "m.safetensors"))
+        expect(file(two, dataBytes: 9), "1 bytes after the last tensor belong to no tensor (the data section is 9 bytes, the tensors cover 8")
+        expect(file(#"{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "b": {"dtype": "F32", "shape": [1], "data_offsets": [6, 10]}}"#,
+                    dataBytes: 10), "2 bytes between tensors \"a\" and \"b\" belong to no tensor")
+        expect(file(#"{"a": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}"#, dataBytes: 8),
+               "the first 4 data bytes, before tensor \"a\", belong to no tensor")
+        expect(file(#"{}"#, dataBytes: 3), "3 bytes after the last tensor")
+        // Empty tensors take no room and break no tiling.
+        XCTAssertNoThrow(try SafeTensorsFile.decode(file(#"{"e": {"dtype": "F32", "shape": [0], "data_offsets": [0, 0]}}"#), name: "m"))
+    }
+
+    /// The release binary gave every tensor shifted by one byte, and an empty
+    /// transcript with status 0, for a file whose header length was one short.
+    func testHeaderLengthOffByOneIsAnError() throws {
+        let good = SafeTensorsFile(tensors: [("output.weight", SafeTensor(shape: [2, 2], floats: [1, 2, 3, 4])),
+                                             ("output.bias", SafeTensor(shape: [2], floats: [5, 6]))]).encode()
+        XCTAssertNoThrow(try SafeTensorsFile.decode(good, name: "model.safetensors"))
+        var n: UInt64 = 0
+        for i in 0..<8 { n |= UInt64(good[i]) << (8 * UInt64(i)) }
+        for delta in [-1, 1] {
+            var bad = good
+            let m = UInt64(Int(n) + delta)
+            for i in 0..<8 { bad[i] = UInt8(truncatingIfNeeded: m >> (8 * UInt64(i))) }
+            XCTAssertThrowsError(try SafeTensorsFile.decode(bad, name: "model.safetensors"), "header length \(m)") { error in
+                XCTAssertTrue("\(error)".hasPrefix("model.safetensors: "), "\(error)")
+            }
+        }
+        // Header length right, one stray byte appended.
+        expect(good + [0], "1 bytes after the last tensor belong to no tensor")
+    }
+
+    func testValuesOfAMismatchedTensorAreAnErrorNotACrash() {
+        let t = SafeTensor(dtype: "F32", shape: [3], bytes: [0, 0, 0, 0])
+        XCTAssertThrowsError(try t.floats(name: "w")) { XCTAssertTrue("\($0)".contains("shape [3] needs 12 bytes but the tensor has 4"), "\($0)") }
+        let i = SafeTensor(dtype: "I64", shape: [2], bytes: [1, 0, 0, 0])
+        XCTAssertThrowsError(try i.integers(name: "n")) { XCTAssertTrue("\($0)".contains("needs 16 bytes"), "\($0)") }
+    }
+
     func testDtypeIsCheckedWhenValuesAreRead() throws {
         let f = try SafeTensorsFile.decode(file(#"{"w": {"dtype": "F16", "shape": [2], "data_offsets": [0, 4]}}"#, dataBytes: 4), name: "x")
         XCTAssertThrowsError(try f.tensors["w"]!.floats(name: "tensor \"w\"")) { error in

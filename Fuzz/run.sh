@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Builds one fuzz target and runs it under libFuzzer.
+#
+#   Fuzz/run.sh TARGET SECONDS [libFuzzer flags…]
+#
+# TARGET is one of: safetensors npy kaldi manifest config audio.
+# The corpus grows in Fuzz/.work/corpus/TARGET (seeded from the committed
+# Fuzz/corpus/TARGET); crashes, hangs (-timeout=10) and allocations over
+# 2 GB (-rss_limit_mb=2048) are written to Fuzz/.work/artifacts/TARGET/.
+# One worker: the machine is shared.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+target="${1:?usage: Fuzz/run.sh TARGET SECONDS [libFuzzer flags...]}"
+seconds="${2:?usage: Fuzz/run.sh TARGET SECONDS [libFuzzer flags...]}"
+shift 2
+cd "$here"
+swift build -c release --product "fuzz-$target" \
+    -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
+binary="$(swift build -c release --show-bin-path)/fuzz-$target"
+corpus="$here/.work/corpus/$target"
+artifacts="$here/.work/artifacts/$target"
+mkdir -p "$corpus" "$artifacts"
+exec "$binary" "$corpus" "$here/corpus/$target" \
+    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+    -artifact_prefix="$artifacts/" -print_final_stats=1 "$@"
