@@ -23,8 +23,15 @@ public struct Transcript: Codable, Equatable, Sendable {
 
 /// Audio → text with a model. Long recordings go through the network in
 /// windows of `chunkFrames` input frames with `contextFrames` of context on
-/// each side (only the centre of each window is kept), so memory does not
-/// grow with the recording's length.
+/// each side (only the centre of each window is kept); a recording no longer
+/// than one window and its context goes through whole.
+///
+/// `transcribe(path:)` streams: audio is decoded and resampled block by
+/// block, features are computed as samples arrive, the network runs window by
+/// window and the decoder consumes each window's log-probabilities, so memory
+/// does not grow with the recording's length. With per-utterance CMVN (the
+/// default model's) the audio is read twice, once for the statistics; the
+/// result is exactly that of processing the whole recording at once.
 public final class Transcriber: @unchecked Sendable {
     public let model: AcousticModel
     public var decoder: Decoder
@@ -63,9 +70,41 @@ public final class Transcriber: @unchecked Sendable {
     /// Returns the transcript and the log-probabilities [T, K].
     public func transcribe(path: String, channel: ChannelSelection = .average,
                            threads: Int = 1) throws -> (Transcript, Matrix, [String]) {
-        let audio = try AudioLoader.load(path, options: AudioLoadOptions(targetSampleRate: model.config.sampleRate, channel: channel))
-        let lp = logProbabilities(audio.waveform.samples, threads: threads)
-        return (decode(lp, duration: audio.waveform.duration), lp, audio.notes)
+        let K = model.config.tokens.count
+        var all: [Float] = []
+        let (t, notes) = try transcribe(path: path, audio: AudioLoadOptions(channel: channel)) { all.append(contentsOf: $0.data) }
+        return (t, Matrix(rows: all.count / K, cols: K, data: all), notes)
+    }
+
+    /// Reads a file (or `-`) as a stream and transcribes it; `logProbabilities`,
+    /// when given, receives the log-probabilities window by window ([t, K] each).
+    /// The model's sample rate replaces `audio.targetSampleRate`.
+    /// Returns the transcript and the notes (e.g. upsampling).
+    public func transcribe(path: String, audio: AudioLoadOptions,
+                           logProbabilities sink: ((Matrix) throws -> Void)? = nil) throws -> (Transcript, [String]) {
+        var options = audio
+        options.targetSampleRate = model.config.sampleRate
+        let reader = try AudioReader(path, options: options)
+        let decoding = DecodingStream(decoder)
+        let windows = WindowedNetwork(model: model, chunkFrames: chunkFrames, contextFrames: contextFrames) { lp in
+            try sink?(lp)
+            decoding.consume(lp)
+        }
+        let stack = model.config.stackFrames
+        var pending: [Float] = []
+        let F = model.extractor.options.dimension
+        try model.extractor.computeStreaming(read: { try reader.read() }, rewind: { try reader.rewind() }) { features in
+            // Stack k feature frames into one input frame; a trailing partial group is dropped.
+            pending.append(contentsOf: features.data)
+            let groups = pending.count / (F * stack)
+            if groups > 0 {
+                try windows.push(Matrix(rows: groups, cols: F * stack, data: Array(pending[0..<(groups * F * stack)])))
+                pending.removeFirst(groups * F * stack)
+            }
+        }
+        try windows.finish()
+        let duration = Double(reader.samplesRead) / Double(reader.sampleRate)
+        return (transcript(decoding.finish() ?? Hypothesis(tokens: [], logProbability: 0), duration: duration), reader.notes)
     }
 
     /// Decodes log-probabilities into a transcript: the best hypothesis, its
@@ -85,10 +124,10 @@ public final class Transcriber: @unchecked Sendable {
         var words: [Word] = []
         var current: [DecodedToken] = []
         func flush() {
-            guard !current.isEmpty else { return }
+            guard let first = current.first, let last = current.last else { return }
             words.append(Word(word: vocab.decode(current.map(\.token)),
-                              start: Double(current.first!.firstFrame) * secondsPerFrame,
-                              end: Double(current.last!.lastFrame + 1) * secondsPerFrame,
+                              start: Double(first.firstFrame) * secondsPerFrame,
+                              end: Double(last.lastFrame + 1) * secondsPerFrame,
                               confidence: Double(current.map(\.confidence).reduce(0, +)) / Double(current.count)))
             current = []
         }
@@ -97,5 +136,143 @@ public final class Transcriber: @unchecked Sendable {
         }
         flush()
         return Transcript(text: words.map(\.word).joined(separator: " "), words: words, duration: duration)
+    }
+}
+
+/// The network over input frames that arrive in blocks, in the windows
+/// `Transcriber.logProbabilities` uses: whole when the recording fits one
+/// window and its context, else centres of `chunkFrames` with `contextFrames`
+/// on each side. Holds at most one window of input.
+///
+/// - Shapes: input blocks [t, input_size]; `emit` gets [t', K] in order.
+final class WindowedNetwork {
+    let model: AcousticModel
+    let chunkFrames: Int, contextFrames: Int
+    let emit: (Matrix) throws -> Void
+    /// Input frames `origin ..< origin + buffered` (flat, row-major).
+    private var buffer: [Float] = []
+    private var origin = 0
+    private var cols = 0
+    /// The next window's first kept frame.
+    private var start = 0
+    private(set) var framesOut = 0
+
+    init(model: AcousticModel, chunkFrames: Int, contextFrames: Int, emit: @escaping (Matrix) throws -> Void) {
+        self.model = model
+        self.chunkFrames = chunkFrames
+        self.contextFrames = contextFrames
+        self.emit = emit
+    }
+
+    private var available: Int { origin + (cols > 0 ? buffer.count / cols : 0) }
+
+    func push(_ input: Matrix) throws {
+        cols = input.cols
+        buffer.append(contentsOf: input.data)
+        // Windowed only once the recording is longer than one window and its context.
+        guard available > chunkFrames + 2 * contextFrames else { return }
+        while available >= start + chunkFrames + contextFrames { try run(end: start + chunkFrames, total: nil) }
+    }
+
+    func finish() throws {
+        let T = available
+        if T <= chunkFrames + 2 * contextFrames {
+            if T > 0 { try run(whole: T) }
+            return
+        }
+        while start < T { try run(end: min(T, start + chunkFrames), total: T) }
+    }
+
+    private func rows(_ lo: Int, _ hi: Int) -> Matrix {
+        Matrix(rows: hi - lo, cols: cols, data: Array(buffer[((lo - origin) * cols)..<((hi - origin) * cols)]))
+    }
+
+    private func run(whole T: Int) throws {
+        let lp = model.logProbabilities(rows(0, T))
+        framesOut += lp.rows
+        try emit(lp)
+        start = T
+    }
+
+    private func run(end: Int, total: Int?) throws {
+        let lo = max(0, start - contextFrames)
+        let hi = min(total ?? Int.max, end + contextFrames)
+        let lp = model.logProbabilities(rows(lo, hi))
+        let K = lp.cols
+        let centre = Matrix(rows: end - start, cols: K, data: Array(lp.data[((start - lo) * K)..<((end - lo) * K)]))
+        framesOut += centre.rows
+        try emit(centre)
+        start = end
+        // The next window starts its context here.
+        let keepFrom = max(0, start - contextFrames)
+        if keepFrom > origin {
+            buffer.removeFirst((keepFrom - origin) * cols)
+            origin = keepFrom
+        }
+    }
+}
+
+/// The decoder fed window by window: greedy is frame-local (a token's run
+/// may continue across a window boundary and is joined, exactly as
+/// `GreedyDecoder` joins it), beam search keeps its beam between windows.
+final class DecodingStream {
+    private let blank: Int
+    private var beam: BeamSearchStream?
+    // Greedy state, as in `GreedyDecoder.decode`.
+    private var tokens: [DecodedToken] = []
+    private var pathLogProbability: Float = 0
+    private var previous: Int
+    private var sum: Float = 0
+    private(set) var frames = 0
+
+    init(_ decoder: Decoder) {
+        blank = decoder.blank
+        previous = decoder.blank
+        if case .beam(let options) = decoder.options {
+            beam = PrefixBeamSearch(options, blank: decoder.blank).stream()
+        }
+    }
+
+    /// - Shapes: logProbs [t, K], the next t frames.
+    func consume(_ logProbs: Matrix) {
+        defer { frames += logProbs.rows }
+        if let beam { beam.consume(logProbs); return }
+        let K = logProbs.cols
+        // The window's own greedy tokens, in order: the same tokens this loop starts,
+        // plus, first, the continuation of the previous window's last run if there is one.
+        let fresh = GreedyDecoder.decode(logProbs, blank: blank).tokens
+        var nextFresh = 0
+        for r in 0..<logProbs.rows {
+            let t = frames + r
+            var best = 0
+            var bestValue = -Float.infinity
+            for k in 0..<K where logProbs[r, k] > bestValue {
+                best = k
+                bestValue = logProbs[r, k]
+            }
+            pathLogProbability += bestValue
+            if best != blank && best == previous {
+                if r == 0 { nextFresh = 1 }
+                sum += expf(bestValue)
+                tokens[tokens.count - 1].lastFrame = t
+                tokens[tokens.count - 1].confidence = sum / Float(t - tokens[tokens.count - 1].firstFrame + 1)
+            } else if best != blank {
+                sum = expf(bestValue)
+                guard nextFresh < fresh.count else { continue }
+                var token = fresh[nextFresh]
+                nextFresh += 1
+                token.firstFrame = t
+                token.lastFrame = t
+                token.confidence = sum
+                tokens.append(token)
+            }
+            previous = best
+        }
+    }
+
+    /// The best hypothesis.
+    func finish() -> Hypothesis? {
+        if let beam { return beam.finish().first }
+        return Hypothesis(tokens: tokens, logProbability: pathLogProbability)
     }
 }

@@ -9,6 +9,8 @@ public struct AudioError: Error, CustomStringConvertible, Equatable, Sendable {
         case unrecognized = "not a recognised audio file"
         case badHeader = "invalid header"
         case truncated = "truncated file"
+        case tooLong = "input too long"
+        case badSampleRate = "implausible sample rate"
         case noSamples = "no audio samples"
         case nonFinite = "non-finite sample"
         case badChannel = "no such channel"

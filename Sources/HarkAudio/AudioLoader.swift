@@ -8,12 +8,28 @@ public struct AudioLoadOptions: Sendable, Equatable {
     public var channel: ChannelSelection
     /// The resampler used when the file's rate differs from the target.
     public var resampleQuality: Resampler.Quality
+    /// Read pipes, FIFOs and devices as streams (true for inputs the user
+    /// named); false refuses them at once (inputs found in a directory, where
+    /// a FIFO without a writer would otherwise stop the batch).
+    public var allowStreams: Bool
+    /// Most bytes read from a stream (standard input, a pipe, a device).
+    public var maxStreamBytes: Int
+    /// Seconds to wait for a FIFO's writer.
+    public var fifoWriterWait: Double
 
     public init(targetSampleRate: Int? = nil, channel: ChannelSelection = .average,
-                resampleQuality: Resampler.Quality = .best) {
+                resampleQuality: Resampler.Quality = .best, allowStreams: Bool = true,
+                maxStreamBytes: Int = AudioLimits.maxStreamBytes, fifoWriterWait: Double = AudioLimits.fifoWriterWait) {
         self.targetSampleRate = targetSampleRate
         self.channel = channel
         self.resampleQuality = resampleQuality
+        self.allowStreams = allowStreams
+        self.maxStreamBytes = maxStreamBytes
+        self.fifoWriterWait = fifoWriterWait
+    }
+
+    var policy: AudioSource.Policy {
+        AudioSource.Policy(maxStreamBytes: maxStreamBytes, allowStreams: allowStreams, fifoWriterWait: fifoWriterWait)
     }
 }
 
@@ -28,68 +44,28 @@ public struct LoadedAudio: Sendable {
     public var notes: [String]
 }
 
-/// Reads any file libsndfile can decode, mixes it to mono and resamples it.
+/// Reads any file libsndfile can decode, mixes it to mono and resamples it,
+/// whole. (`AudioReader` gives the same samples block by block.)
 public enum AudioLoader {
-    /// Bytes of a file inspected before decoding (the RIFF header check).
+    /// Bytes of a file inspected before decoding (the header checks).
     static let headBytes = 65_536
 
     /// Loads `path`, or standard input when `path` is `-`.
     public static func load(_ path: String, options: AudioLoadOptions = AudioLoadOptions()) throws -> LoadedAudio {
-        let decoded: DecodedAudio
-        if path == "-" {
-            let bytes = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
-            decoded = try decode(bytes: bytes, displayName: "-", channel: options.channel)
-        } else {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                throw AudioError(.notFound, path)
-            }
-            if isDirectory.boolValue { throw AudioError(.isDirectory, path) }
-            guard let file = FileHandle(forReadingAtPath: path) else {
-                throw AudioError(.unreadable, path, "permission denied or not a regular file")
-            }
-            let head = [UInt8](file.readData(ofLength: headBytes))
-            let size = Int(file.seekToEndOfFile())
-            file.closeFile()
-            if size == 0 { throw AudioError(.empty, path, "0 bytes") }
-            try RiffCheck.check(head: head, fileSize: size, displayName: path)
-            decoded = try SoundFile.decode(path: path, displayName: path, channel: options.channel)
-        }
-        return try finish(decoded, displayName: path, options: options)
+        try collect(AudioReader(path, options: options))
     }
 
     /// Decodes an in-memory file (any format libsndfile reads).
     public static func load(bytes: [UInt8], displayName: String,
                             options: AudioLoadOptions = AudioLoadOptions()) throws -> LoadedAudio {
-        let decoded = try decode(bytes: bytes, displayName: displayName, channel: options.channel)
-        return try finish(decoded, displayName: displayName, options: options)
+        try collect(AudioReader(bytes: bytes, displayName: displayName, options: options))
     }
 
-    private static func decode(bytes: [UInt8], displayName: String, channel: ChannelSelection) throws -> DecodedAudio {
-        if bytes.isEmpty { throw AudioError(.empty, displayName, "0 bytes") }
-        try RiffCheck.check(head: Array(bytes.prefix(headBytes)), fileSize: bytes.count, displayName: displayName)
-        return try SoundFile.decode(bytes: bytes, displayName: displayName, channel: channel)
-    }
-
-    private static func finish(_ decoded: DecodedAudio, displayName: String,
-                               options: AudioLoadOptions) throws -> LoadedAudio {
-        var waveform = decoded.waveform
-        var notes: [String] = []
-        let original = waveform.sampleRate
-        if let target = options.targetSampleRate, target != original {
-            if target > original {
-                notes.append("\(displayName): upsampling from \(original) Hz to \(target) Hz; this cannot add the missing bandwidth above \(original / 2) Hz")
-            }
-            do {
-                waveform.samples = try Resampler.resample(waveform.samples, from: original, to: target,
-                                                          quality: options.resampleQuality)
-            } catch var error as AudioError {
-                error.input = displayName
-                throw error
-            }
-            waveform.sampleRate = target
-        }
-        return LoadedAudio(waveform: waveform, originalSampleRate: original, channels: decoded.channels,
-                           formatName: decoded.formatName, notes: notes)
+    private static func collect(_ reader: AudioReader) throws -> LoadedAudio {
+        var samples: [Float] = []
+        while let block = try reader.read() { samples.append(contentsOf: block) }
+        return LoadedAudio(waveform: Waveform(samples: samples, sampleRate: reader.sampleRate),
+                           originalSampleRate: reader.originalSampleRate, channels: reader.channels,
+                           formatName: reader.formatName, notes: reader.notes)
     }
 }

@@ -18,126 +18,148 @@ public struct DecodedAudio: Sendable {
     public var formatName: String
 }
 
-/// The only place Hark talks to libsndfile.
+/// The only place Hark talks to libsndfile: an open file decoded block by
+/// block into mono samples.
 ///
-/// Reads in fixed-size chunks, so no allocation is ever sized by a header
-/// field alone: a header that claims more data than the file holds yields a
-/// `truncated` error, not a huge buffer.
-enum SoundFile {
+/// Reads in fixed-size blocks, so no allocation is ever sized by a header
+/// field: a header that claims more data than the file holds yields a
+/// `truncated` error at the end, not a huge buffer.
+final class SoundFile {
     /// Largest channel count accepted; libsndfile's own limit is 1024.
     static let maxChannels = 1024
+    /// Frames decoded per `read` (all channels).
+    static let blockSamples = 65_536
 
-    static func decode(path: String, displayName: String,
-                       channel: ChannelSelection) throws -> DecodedAudio {
+    let displayName: String
+    let channels: Int
+    let sampleRate: Int
+    let formatName: String
+    /// Frames the header declares (0 or less: unknown).
+    let declaredFrames: Int64
+    /// Frames delivered so far.
+    private(set) var framesRead = 0
+    private let handle: OpaquePointer
+    private let source: MemorySource?
+    private let pick: Int
+    private var buffer: [Float]
+    private let blockFrames: Int
+    private var finished = false
+
+    /// Opens a file by path, or bytes in memory through libsndfile's virtual I/O.
+    init(_ input: AudioSource, displayName: String, channel: ChannelSelection) throws {
         var info = SF_INFO()
-        guard let handle = sf_open(path, Int32(SFM_READ), &info) else {
-            throw openError(displayName)
+        var handle: OpaquePointer?
+        switch input {
+        case .file(let path, _):
+            handle = sf_open(path, Int32(SFM_READ), &info)
+            source = nil
+        case .memory(let bytes):
+            let source = MemorySource(bytes: bytes)
+            var io = SF_VIRTUAL_IO(
+                get_filelen: { user in MemorySource.from(user).length },
+                seek: { offset, whence, user in MemorySource.from(user).seek(offset, whence) },
+                read: { ptr, count, user in MemorySource.from(user).read(into: ptr, count: count) },
+                write: { _, _, _ in 0 },
+                tell: { user in MemorySource.from(user).position })
+            handle = sf_open_virtual(&io, Int32(SFM_READ), &info, Unmanaged.passUnretained(source).toOpaque())
+            self.source = source
         }
-        defer { sf_close(handle) }
-        return try read(handle, info: info, displayName: displayName, channel: channel)
-    }
-
-    static func decode(bytes: [UInt8], displayName: String,
-                       channel: ChannelSelection) throws -> DecodedAudio {
-        let source = MemorySource(bytes: bytes)
-        var io = SF_VIRTUAL_IO(
-            get_filelen: { user in MemorySource.from(user).length },
-            seek: { offset, whence, user in MemorySource.from(user).seek(offset, whence) },
-            read: { ptr, count, user in MemorySource.from(user).read(into: ptr, count: count) },
-            write: { _, _, _ in 0 },
-            tell: { user in MemorySource.from(user).position })
-        var info = SF_INFO()
-        let user = Unmanaged.passUnretained(source).toOpaque()
-        let handle = withExtendedLifetime(source) { sf_open_virtual(&io, Int32(SFM_READ), &info, user) }
-        guard let handle else { throw openError(displayName) }
-        defer { sf_close(handle); withExtendedLifetime(source) {} }
-        return try read(handle, info: info, displayName: displayName, channel: channel)
-    }
-
-    private static func openError(_ name: String) -> AudioError {
-        let message = String(cString: sf_strerror(nil))
-        return AudioError(.unrecognized, name, "libsndfile says \"\(message.trimmingCharacters(in: .whitespacesAndNewlines))\"")
-    }
-
-    private static func read(_ handle: OpaquePointer, info: SF_INFO, displayName: String,
-                             channel: ChannelSelection) throws -> DecodedAudio {
-        let channels = Int(info.channels)
+        guard let handle else {
+            let message = String(cString: sf_strerror(nil)).trimmingCharacters(in: .whitespacesAndNewlines)
+            throw AudioError(.unrecognized, displayName, "libsndfile says \"\(message)\"")
+        }
+        self.handle = handle
+        self.displayName = displayName
+        channels = Int(info.channels)
+        sampleRate = Int(info.samplerate)
+        declaredFrames = Int64(info.frames)
+        formatName = Self.formatName(info.format)
+        pick = { if case .channel(let c) = channel { return c } else { return -1 } }()
+        blockFrames = max(256, Self.blockSamples / max(1, channels))
+        buffer = []
         guard channels > 0 else {
             throw AudioError(.badHeader, displayName, "the header claims \(channels) channels")
         }
-        guard channels <= maxChannels else {
-            throw AudioError(.badHeader, displayName, "the header claims \(channels) channels (at most \(maxChannels) are supported)")
+        guard channels <= Self.maxChannels else {
+            throw AudioError(.badHeader, displayName, "the header claims \(channels) channels (at most \(Self.maxChannels) are supported)")
         }
-        guard info.samplerate > 0 else {
-            throw AudioError(.badHeader, displayName, "the header claims a sample rate of \(info.samplerate) Hz")
+        guard sampleRate > 0 else {
+            throw AudioError(.badHeader, displayName, "the header claims a sample rate of \(sampleRate) Hz")
         }
-        var pick = -1
+        guard sampleRate >= AudioLimits.minSampleRate && sampleRate <= AudioLimits.maxSampleRate else {
+            throw AudioError(.badSampleRate, displayName,
+                             "the header claims \(sampleRate) Hz; Hark accepts \(AudioLimits.minSampleRate) to \(AudioLimits.maxSampleRate) Hz (a corrupt header, or convert the file)")
+        }
         if case .channel(let c) = channel {
             guard c >= 0 && c < channels else {
                 throw AudioError(.badChannel, displayName,
                                  "channel \(c) requested but the file has \(channels) (0 to \(channels - 1))")
             }
-            pick = c
         }
+        buffer = [Float](repeating: 0, count: blockFrames * channels)
+    }
 
-        let chunkFrames = max(256, 65_536 / channels)
-        var buffer = [Float](repeating: 0, count: chunkFrames * channels)
-        var mono: [Float] = []
-        let declared = Int64(info.frames)
-        if declared > 0 && declared < Int64(1 << 22) { mono.reserveCapacity(Int(declared)) }
-        let scale = 1 / Float(channels)
-        var badFrame = -1
-        while true {
-            let got = buffer.withUnsafeMutableBufferPointer { sf_readf_float(handle, $0.baseAddress, sf_count_t(chunkFrames)) }
-            if got <= 0 { break }
-            let n = Int(got)
-            let chunkStart = mono.count
-            if channels == 1 {
-                mono.append(contentsOf: buffer[0..<n])
-            } else {
-                buffer.withUnsafeBufferPointer { b in
+    deinit { sf_close(handle) }
+
+    /// The next block of mono samples, or an empty array at the end.
+    /// At the end, checks that the file held every frame its header declares.
+    func read() throws -> [Float] {
+        if finished { return [] }
+        let channels = self.channels, pick = self.pick
+        let got = buffer.withUnsafeMutableBufferPointer { sf_readf_float(handle, $0.baseAddress, sf_count_t(blockFrames)) }
+        if got <= 0 {
+            finished = true
+            try finish()
+            return []
+        }
+        let n = Int(got)
+        var mono: [Float]
+        if channels == 1 {
+            mono = Array(buffer[0..<n])
+        } else {
+            let scale = 1 / Float(channels)
+            mono = [Float](repeating: 0, count: n)
+            buffer.withUnsafeBufferPointer { b in
+                mono.withUnsafeMutableBufferPointer { m in
                     for f in 0..<n {
-                        let frame = b.baseAddress! + f * channels
+                        let base = f * channels
                         if pick >= 0 {
-                            mono.append(frame[pick])
+                            m[f] = b[base + pick]
                         } else {
                             var s: Float = 0
-                            for c in 0..<channels { s += frame[c] }
-                            mono.append(s * scale)
+                            for c in 0..<channels { s += b[base + c] }
+                            m[f] = s * scale
                         }
                     }
                 }
             }
-            if badFrame < 0 {
-                // A NaN or infinity in a channel used makes the mono sample non-finite too;
-                // x · 0 is 0 for every finite x and NaN otherwise.
-                var finite = true
-                mono.withUnsafeBufferPointer { m in
-                    var acc: Float = 0
-                    for i in chunkStart..<m.count { acc += m[i] * 0 }
-                    finite = acc == 0
-                }
-                if !finite { badFrame = mono[chunkStart...].firstIndex { !$0.isFinite }! }
-            }
         }
+        // A NaN or infinity in a channel used makes the mono sample non-finite too;
+        // x · 0 is 0 for every finite x and NaN otherwise.
+        var acc: Float = 0
+        for x in mono { acc += x * 0 }
+        if acc != 0 || acc.isNaN, let bad = mono.firstIndex(where: { !$0.isFinite }) {
+            let frame = framesRead + bad
+            throw AudioError(.nonFinite, displayName,
+                             "NaN or infinity at frame \(frame) (\(String(format: "%.3f", Double(frame) / Double(sampleRate))) s)")
+        }
+        framesRead += n
+        return mono
+    }
+
+    private func finish() throws {
         let status = sf_error(handle)
         if status != 0 {
             let message = String(cString: sf_strerror(handle))
-            throw AudioError(.unreadable, displayName, "decoding stopped after \(mono.count) frames: libsndfile says \"\(message)\"")
+            throw AudioError(.unreadable, displayName, "decoding stopped after \(framesRead) frames: libsndfile says \"\(message)\"")
         }
-        if badFrame >= 0 {
-            throw AudioError(.nonFinite, displayName,
-                             "NaN or infinity at frame \(badFrame) (\(String(format: "%.3f", Double(badFrame) / Double(info.samplerate))) s)")
-        }
-        if declared > 0 && declared != Int64(Int64.max) && Int64(mono.count) < declared {
+        if declaredFrames > 0 && declaredFrames != Int64.max && Int64(framesRead) < declaredFrames {
             throw AudioError(.truncated, displayName,
-                             "the header declares \(declared) frames but only \(mono.count) could be decoded")
+                             "the header declares \(declaredFrames) frames but only \(framesRead) could be decoded")
         }
-        if mono.isEmpty {
+        if framesRead == 0 {
             throw AudioError(.noSamples, displayName, "the file has a valid header but no audio data")
         }
-        return DecodedAudio(waveform: Waveform(samples: mono, sampleRate: Int(info.samplerate)),
-                            channels: channels, formatName: formatName(info.format))
     }
 
     /// libsndfile's description of a major format and subtype.
@@ -156,9 +178,9 @@ enum SoundFile {
 }
 
 /// Bytes in memory served to libsndfile through its virtual I/O callbacks
-/// (standard input is read whole, then decoded from here, so every format
-/// libsndfile knows works from a pipe).
-private final class MemorySource {
+/// (standard input and pipes are read whole, up to a limit, then decoded
+/// from here, so every format libsndfile knows works from a pipe).
+final class MemorySource {
     let bytes: [UInt8]
     var position: sf_count_t = 0
     var length: sf_count_t { sf_count_t(bytes.count) }
@@ -166,7 +188,8 @@ private final class MemorySource {
     init(bytes: [UInt8]) { self.bytes = bytes }
 
     static func from(_ user: UnsafeMutableRawPointer?) -> MemorySource {
-        Unmanaged<MemorySource>.fromOpaque(user!).takeUnretainedValue()
+        guard let user else { preconditionFailure("libsndfile called back without its user pointer") }
+        return Unmanaged<MemorySource>.fromOpaque(user).takeUnretainedValue()
     }
 
     func seek(_ offset: sf_count_t, _ whence: Int32) -> sf_count_t {
@@ -184,7 +207,7 @@ private final class MemorySource {
         guard let pointer, count > 0, position < length else { return 0 }
         let n = min(count, length - position)
         bytes.withUnsafeBytes { raw in
-            pointer.copyMemory(from: raw.baseAddress! + Int(position), byteCount: Int(n))
+            if let base = raw.baseAddress { pointer.copyMemory(from: base + Int(position), byteCount: Int(n)) }
         }
         position += n
         return n

@@ -109,7 +109,7 @@ public final class FeatureExtractor: @unchecked Sendable {
                     for b in blockRange {
                         let t0 = b * Self.blockFrames
                         let t1 = min(frames, t0 + Self.blockFrames)
-                        self.computeBlock(t0..<t1, wave: wave, out: dstBase.pointer + t0 * self.baseDimension, work: work)
+                        self.computeBlock(t0..<t1, wave: wave, origin: 0, out: dstBase.pointer + t0 * self.baseDimension, work: work)
                     }
                 }
             }
@@ -141,13 +141,14 @@ public final class FeatureExtractor: @unchecked Sendable {
     }
 
     /// Frames `range` into `out` ([range.count, baseDimension], row-major).
-    private func computeBlock(_ range: Range<Int>, wave: UnsafeBufferPointer<Float>,
-                              out: UnsafeMutablePointer<Float>, work: Workspace) {
+    /// `wave` holds samples `origin ..< origin + wave.count` of the signal.
+    func computeBlock(_ range: Range<Int>, wave: UnsafeBufferPointer<Float>, origin: Int,
+                      out: UnsafeMutablePointer<Float>, work: Workspace) {
         let numBins = melBanks.count
         work.mel.withUnsafeMutableBufferPointer { mel in
             work.energy.withUnsafeMutableBufferPointer { energy in
                 for (i, t) in range.enumerated() {
-                    energy[i] = analyseFrame(t, wave: wave, work: work, melOut: mel.baseAddress! + i * numBins)
+                    energy[i] = analyseFrame(t, wave: wave, origin: origin, work: work, melOut: mel.baseAddress! + i * numBins)
                 }
                 let n = range.count
                 if let dct {
@@ -179,19 +180,20 @@ public final class FeatureExtractor: @unchecked Sendable {
     /// Writes M mel energies to `melOut`; returns the frame's log energy
     /// (floored; 0 when energy is not used).
     @inline(__always)
-    private func analyseFrame(_ t: Int, wave: UnsafeBufferPointer<Float>, work: Workspace,
+    private func analyseFrame(_ t: Int, wave: UnsafeBufferPointer<Float>, origin: Int, work: Workspace,
                               melOut: UnsafeMutablePointer<Float>) -> Float {
         let length = windowSize
         let padded = fft.size
         let x = work.fft.input
         let raw = work.frame
         let scale = FeatureExtractor.sampleScale
-        let n = wave.count
+        // Sample indices are the signal's; `wave` starts at `origin` and its end is the signal's end so far.
+        let n = origin + wave.count
         let start = snipEdges ? t * windowShift : t * windowShift + windowShift / 2 - windowSize / 2
 
         // Extract, reflecting at the edges: index −1 → 0, N → N−1.
-        if start >= 0 && start + length <= n {
-            let src = UnsafeRawPointer(wave.baseAddress! + start)
+        if start >= origin && start + length <= n {
+            let src = UnsafeRawPointer(wave.baseAddress! + (start - origin))
             let dst = UnsafeMutableRawPointer(raw)
             var i = 0
             while i + 8 <= length {
@@ -199,12 +201,14 @@ public final class FeatureExtractor: @unchecked Sendable {
                                toByteOffset: i * 4, as: SIMD8<Float>.self)
                 i += 8
             }
-            while i < length { raw[i] = wave[start + i] * scale; i += 1 }
+            while i < length { raw[i] = wave[start - origin + i] * scale; i += 1 }
         } else {
+            let last = wave.count - 1
             for i in 0..<length {
                 var s = start + i
                 while s < 0 || s >= n { s = s < 0 ? -s - 1 : 2 * n - 1 - s }
-                raw[i] = wave[s] * scale
+                // A stream keeps the samples a frame can reach, so the clamp never bites.
+                raw[i] = wave[min(max(s - origin, 0), last)] * scale
             }
         }
         if frame.dither != 0 {

@@ -59,14 +59,31 @@ struct FeaturesCommand: ParsableCommand {
             ? try KaldiArchiveWriter(ark: outputURL.appendingPathComponent("feats.ark"),
                                      scp: outputURL.appendingPathComponent("feats.scp"))
             : nil
-        let audioOptions = features.audioOptions(sampleRate: extractor.sampleRate)
         let inputsList = collection.inputs
-        // One file: all threads on its frames. Many: one file per thread.
-        let threadsPerFile = inputsList.count == 1 ? threads : 1
+        // Pipes, FIFOs and devices are read only when named; one found in a directory is refused, not waited on.
+        let named = Set(inputs)
         processInOrder(inputsList, threads: threads, work: { input -> (Matrix, Double) in
-            let audio = try AudioLoader.load(input.path, options: audioOptions)
-            audio.notes.forEach { printError("note: " + $0) }
-            return (extractor.compute(audio.waveform.samples, threads: threadsPerFile), audio.waveform.duration)
+            var audioOptions = features.audioOptions(sampleRate: extractor.sampleRate)
+            audioOptions.allowStreams = named.contains(input.path)
+            let reader = try AudioReader(input.path, options: audioOptions)
+            reader.notes.forEach { printError("note: " + $0) }
+            // .npy: rows go to the file as they are computed (memory stays flat); ark: one matrix per entry.
+            let url = outputURL.appendingPathComponent(input.name + ".npy")
+            let npy = archive == nil ? try NPYRowWriter(url, cols: extractor.options.dimension) : nil
+            let F = extractor.options.dimension
+            var values: [Float] = []
+            do {
+                try extractor.computeStreaming(read: { try reader.read() }, rewind: { try reader.rewind() }) { block in
+                    if let npy { try npy.append(block) } else { values += block.data }
+                }
+                try npy?.finish()
+            } catch {
+                npy?.discard()
+                throw error
+            }
+            // With .npy, only the shape goes on: an empty [rows, 0] matrix.
+            let result = npy.map { Matrix(rows: $0.rows, cols: 0) } ?? Matrix(rows: values.count / F, cols: F, data: values)
+            return (result, Double(reader.samplesRead) / Double(reader.sampleRate))
         }, emit: { _, input, result in
             let (m, seconds) = result
             if let archive {
@@ -75,9 +92,7 @@ struct FeaturesCommand: ParsableCommand {
                 StandardOutput.line("\(input.path)\t\(archive.arkURL.path)[\(key)]\t[\(m.rows), \(m.cols)]")
             } else {
                 let url = outputURL.appendingPathComponent(input.name + ".npy")
-                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-                try NPY.write(m, to: url)
-                StandardOutput.line("\(input.path)\t\(url.path)\t[\(m.rows), \(m.cols)]")
+                StandardOutput.line("\(input.path)\t\(url.path)\t[\(m.rows), \(extractor.options.dimension)]")
             }
             progress.finished(audioSeconds: seconds)
         }, failed: { _, input, error in
@@ -91,6 +106,63 @@ struct FeaturesCommand: ParsableCommand {
             printError("\(failedInputs.count) input(s) failed:\n" + failedInputs.map { "  " + $0 }.joined(separator: "\n"))
             throw ExitCode(1)
         }
+    }
+}
+
+/// A `.npy` file written row block by row block: a header with the row
+/// count left open, the rows, then the header again with the count, renamed
+/// into place at the end. The bytes equal `NPY.encode` of the whole matrix
+/// (its header is 128 bytes for any shape up to 60 digits in all).
+final class NPYRowWriter {
+    let url: URL, partial: URL
+    let cols: Int
+    private(set) var rows = 0
+    private let handle: FileHandle
+
+    init(_ url: URL, cols: Int) throws {
+        self.url = url
+        self.cols = cols
+        partial = url.deletingLastPathComponent().appendingPathComponent("." + url.lastPathComponent + ".partial")
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        guard FileManager.default.createFile(atPath: partial.path, contents: nil),
+              let h = FileHandle(forWritingAtPath: partial.path) else {
+            throw ToolError("\(url.path): cannot write")
+        }
+        handle = h
+        try handle.write(contentsOf: Self.header(rows: 0, cols: cols))
+    }
+
+    /// NPY 1.0's header for a float32 [rows, cols] array, as `NPY.encode` writes it.
+    static func header(rows: Int, cols: Int) -> Data {
+        var text = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(rows), \(cols)), }"
+        let unpadded = 10 + text.utf8.count + 1
+        text += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+        let n = UInt16(text.utf8.count)
+        return Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(n & 0xFF), UInt8(n >> 8)] + Array(text.utf8))
+    }
+
+    /// - Shapes: block [t, cols].
+    func append(_ block: Matrix) throws {
+        try block.data.withUnsafeBytes { try handle.write(contentsOf: Data($0)) }
+        rows += block.rows
+    }
+
+    func finish() throws {
+        let header = Self.header(rows: rows, cols: cols)
+        guard header.count == Self.header(rows: 0, cols: cols).count else {
+            discard()
+            throw ToolError("\(url.path): a [\(rows), \(cols)] array does not fit the .npy header")
+        }
+        try handle.seek(toOffset: 0)
+        try handle.write(contentsOf: header)
+        try handle.close()
+        _ = try? FileManager.default.removeItem(at: url)
+        try FileManager.default.moveItem(at: partial, to: url)
+    }
+
+    func discard() {
+        try? handle.close()
+        try? FileManager.default.removeItem(at: partial)
     }
 }
 

@@ -49,15 +49,20 @@ struct TranscribeCommand: ParsableCommand {
         let list = collection.inputs
         let progress = BatchProgress(total: list.count, label: "transcribe")
         let renderer = TranscriptFormat(rawValue: format.rawValue)!
-        let perFile = list.count == 1 ? threads : 1
         let channelSelection: ChannelSelection = channel.map { .channel($0) } ?? .average
+        // Pipes, FIFOs and devices are read only when named; one found in a directory is refused, not waited on.
+        let named = Set(inputs)
+        let K = acoustic.config.tokens.count
         processInOrder(list, threads: threads, work: { input -> Transcript in
-            let (t, lp, notes) = try transcriber.transcribe(path: input.path, channel: channelSelection, threads: perFile)
+            let audio = AudioLoadOptions(channel: channelSelection, allowStreams: named.contains(input.path))
+            var lp: [Float] = []
+            let (t, notes) = try transcriber.transcribe(path: input.path, audio: audio,
+                                                        logProbabilities: emitLogprobs.map { _ in { lp.append(contentsOf: $0.data) } })
             notes.forEach { printError("note: " + $0) }
             if let dir = emitLogprobs {
                 let url = URL(fileURLWithPath: dir).appendingPathComponent(input.name + ".npy")
                 try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-                try NPY.write(lp, to: url)
+                try NPY.write(Matrix(rows: lp.count / K, cols: K, data: lp), to: url)
             }
             return t
         }, emit: { _, input, t in

@@ -1,0 +1,99 @@
+/// An input decoded as a stream: mono blocks at the target rate, read one
+/// after another, so memory does not grow with the recording's length.
+///
+/// A regular file is decoded from disk; standard input and other streams are
+/// held in memory (at most `AudioLimits.maxStreamBytes`). `rewind()` starts
+/// again from the first sample (a second pass, e.g. for per-utterance CMVN).
+public final class AudioReader {
+    /// The input as the user named it.
+    public let displayName: String
+    /// The rate of the samples `read` returns.
+    public let sampleRate: Int
+    /// The file's rate before any resampling.
+    public let originalSampleRate: Int
+    public let channels: Int
+    public let formatName: String
+    /// Things the user should know that are not errors (e.g. upsampling).
+    public let notes: [String]
+    /// Samples returned so far (at `sampleRate`).
+    public private(set) var samplesRead = 0
+
+    private let source: AudioSource
+    private let options: AudioLoadOptions
+    private var file: SoundFile
+    private var resampler: ResamplerStream?
+    private var ended = false
+
+    public convenience init(_ path: String, options: AudioLoadOptions = AudioLoadOptions()) throws {
+        try self.init(source: AudioSource.open(path, policy: options.policy), displayName: path, options: options)
+    }
+
+    /// Decodes an in-memory file (any format libsndfile reads).
+    public convenience init(bytes: [UInt8], displayName: String, options: AudioLoadOptions = AudioLoadOptions()) throws {
+        if bytes.isEmpty { throw AudioError(.empty, displayName, "0 bytes") }
+        try self.init(source: .memory(bytes), displayName: displayName, options: options)
+    }
+
+    init(source: AudioSource, displayName: String, options: AudioLoadOptions) throws {
+        let (head, size) = try source.head(AudioLoader.headBytes)
+        try ContainerCheck.check(head: head, fileSize: size, displayName: displayName)
+        self.source = source
+        self.options = options
+        self.displayName = displayName
+        file = try SoundFile(source, displayName: displayName, channel: options.channel)
+        originalSampleRate = file.sampleRate
+        channels = file.channels
+        formatName = file.formatName
+        let target = options.targetSampleRate ?? file.sampleRate
+        sampleRate = target
+        var notes: [String] = []
+        if target > file.sampleRate {
+            notes.append("\(displayName): upsampling from \(file.sampleRate) Hz to \(target) Hz; this cannot add the missing bandwidth above \(file.sampleRate / 2) Hz")
+        }
+        self.notes = notes
+        resampler = try makeResampler()
+    }
+
+    private func makeResampler() throws -> ResamplerStream? {
+        guard sampleRate != originalSampleRate else { return nil }
+        do {
+            return try ResamplerStream(from: originalSampleRate, to: sampleRate, quality: options.resampleQuality)
+        } catch var error as AudioError {
+            error.input = displayName
+            throw error
+        }
+    }
+
+    /// The next block of samples in [-1, 1] at `sampleRate`; nil at the end.
+    /// Throws when the input turns out bad (truncated, non-finite samples, …),
+    /// at the block where that is found.
+    public func read() throws -> [Float]? {
+        while !ended {
+            let block = try file.read()
+            let end = block.isEmpty
+            var out = block
+            if let resampler {
+                do {
+                    out = try resampler.process(block, end: end)
+                } catch var error as AudioError {
+                    error.input = displayName
+                    throw error
+                }
+            }
+            if end { ended = true }
+            if !out.isEmpty {
+                samplesRead += out.count
+                return out
+            }
+        }
+        return nil
+    }
+
+    /// Starts again from the first sample.
+    public func rewind() throws {
+        file = try SoundFile(source, displayName: displayName, channel: options.channel)
+        resampler = try makeResampler()
+        ended = false
+        samplesRead = 0
+    }
+}

@@ -1,0 +1,231 @@
+import HarkCore
+
+/// The base features (MFCC or fbank, before CMVN and deltas) of a signal that
+/// arrives in blocks: each `push` returns the frames its samples complete,
+/// `finish` the last ones (whose windows may reflect at the signal's end).
+/// The rows equal `FeatureExtractor.computeBase` of the whole signal, bit for bit.
+///
+/// Frames come out in the blocks of `FeatureExtractor.blockFrames` that
+/// `computeBase` uses (so a push may return none until a block is complete).
+/// Memory: the samples one block needs and one block of output.
+///
+/// - Shapes: each call returns [t, baseDimension]; their rows concatenated are [T, baseDimension].
+public final class FeatureStream {
+    public let extractor: FeatureExtractor
+    private let work: FeatureExtractor.Workspace
+    /// Samples `origin ..< origin + buffer.count` of the signal.
+    private var buffer: [Float] = []
+    private var origin = 0
+    /// The next frame to compute.
+    public private(set) var nextFrame = 0
+    private var finished = false
+
+    public init(_ extractor: FeatureExtractor) {
+        self.extractor = extractor
+        work = FeatureExtractor.Workspace(extractor)
+    }
+
+    /// Index of frame t's first sample (negative before the start when edges are not snipped).
+    private func firstSample(_ t: Int) -> Int {
+        let e = extractor
+        return e.snipEdges ? t * e.windowShift : t * e.windowShift + e.windowShift / 2 - e.windowSize / 2
+    }
+
+    /// Adds samples (mono, [-1, 1], at the extractor's rate); returns the frames now complete.
+    public func push(_ samples: [Float]) -> Matrix {
+        precondition(!finished, "push after finish")
+        buffer.append(contentsOf: samples)
+        let end = origin + buffer.count
+        var last = nextFrame
+        while firstSample(last) + extractor.windowSize <= end { last += 1 }
+        // Whole blocks only, aligned as `computeBase` aligns them: the DCT's GEMM
+        // then sees the same blocks, so the sums round the same way.
+        let B = FeatureExtractor.blockFrames
+        return compute(upTo: max(nextFrame, last / B * B))
+    }
+
+    /// The remaining frames, once every sample has been pushed.
+    public func finish() -> Matrix {
+        precondition(!finished, "finish twice")
+        finished = true
+        let total = extractor.frame.frameCount(sampleCount: origin + buffer.count)
+        return compute(upTo: max(total, nextFrame))
+    }
+
+    private func compute(upTo last: Int) -> Matrix {
+        let D = extractor.baseDimension
+        var out = Matrix(rows: last - nextFrame, cols: D)
+        if last > nextFrame && !buffer.isEmpty {
+            buffer.withUnsafeBufferPointer { wave in
+                out.data.withUnsafeMutableBufferPointer { dst in
+                    var t0 = nextFrame
+                    while t0 < last {
+                        let t1 = min(last, t0 + FeatureExtractor.blockFrames)
+                        extractor.computeBlock(t0..<t1, wave: wave, origin: origin,
+                                               out: dst.baseAddress! + (t0 - nextFrame) * D, work: work)
+                        t0 = t1
+                    }
+                }
+            }
+        }
+        nextFrame = last
+        // Keep what later frames can reach, reflections included: from one window before the next frame.
+        let keepFrom = max(0, firstSample(nextFrame) - extractor.windowSize)
+        if keepFrom > origin {
+            let drop = min(keepFrom - origin, buffer.count)
+            buffer.removeFirst(drop)
+            origin += drop
+        }
+        return out
+    }
+}
+
+/// Per-utterance CMVN as a transform learned from a first pass over the
+/// features: statistics accumulated row by row in double precision, then
+/// x · scale + offset per column, exactly as `applyCmvn` does on the whole matrix.
+public struct CmvnAccumulator {
+    public let mode: CmvnMode
+    private var sum: [Double]
+    private var sumSq: [Double]
+    public private(set) var count = 0
+
+    public init(mode: CmvnMode, dimension: Int) {
+        self.mode = mode
+        sum = [Double](repeating: 0, count: dimension)
+        sumSq = [Double](repeating: 0, count: dimension)
+    }
+
+    /// - Shapes: rows [t, D].
+    public mutating func add(_ rows: Matrix) {
+        let cols = rows.cols
+        for r in 0..<rows.rows {
+            for c in 0..<cols {
+                let v = Double(rows.data[r * cols + c])
+                sum[c] += v
+                sumSq[c] += v * v
+            }
+        }
+        count += rows.rows
+    }
+
+    /// (scale, offset) per column.
+    public func transform() -> (scale: [Float], offset: [Float]) {
+        let cols = sum.count
+        var offset = [Float](repeating: 0, count: cols)
+        var scale = [Float](repeating: 1, count: cols)
+        guard mode != .none, count > 0 else { return (scale, offset) }
+        let n = Double(count)
+        for c in 0..<cols {
+            let mean = sum[c] / n
+            if mode == .meanvar {
+                let variance = max(sumSq[c] / n - mean * mean, 1e-20)
+                let s = 1 / variance.squareRoot()
+                scale[c] = Float(s)
+                offset[c] = Float(-mean * s)
+            } else {
+                offset[c] = Float(-mean)
+            }
+        }
+        return (scale, offset)
+    }
+}
+
+/// Kaldi's `add-deltas` on frames that arrive in blocks: a frame is emitted
+/// once the frames its filter reaches have arrived (order × window ahead);
+/// `finish` emits the last ones, clamped at the end as `addDeltas` clamps.
+/// The rows equal `addDeltas` of the whole matrix, bit for bit.
+///
+/// - Shapes: [t, D] in → [t', D·(order + 1)] out.
+public final class DeltaStream {
+    public let order: Int, window: Int
+    /// Frames `origin ..< origin + frames.rows` of the input, the oldest still needed first.
+    private var kept: [Float] = []
+    private var origin = 0
+    private var received = 0
+    private var nextFrame = 0
+    private let reach: Int
+    private var dimension = -1
+
+    public init(order: Int, window: Int) {
+        self.order = order
+        self.window = window
+        reach = order * window
+    }
+
+    public func push(_ rows: Matrix) -> Matrix {
+        if dimension < 0 { dimension = rows.cols }
+        kept.append(contentsOf: rows.data)
+        received += rows.rows
+        return emit(upTo: max(nextFrame, received - reach), total: nil)
+    }
+
+    public func finish() -> Matrix {
+        emit(upTo: received, total: received)
+    }
+
+    private func emit(upTo last: Int, total: Int?) -> Matrix {
+        let D = max(dimension, 0)
+        guard last > nextFrame, D > 0 else { return Matrix(rows: 0, cols: D * (order + 1)) }
+        // The frames last-1+reach and first-reach, clamped to the signal: within
+        // this padded block addDeltas never clamps, so every sum is the whole-matrix one.
+        let lo = nextFrame - reach, hi = last + reach
+        let newest = (total ?? received) - 1
+        var padded = Matrix(rows: hi - lo, cols: D)
+        for r in lo..<hi {
+            let src = min(max(r, 0), newest) - origin
+            padded.data.replaceSubrange(((r - lo) * D)..<((r - lo + 1) * D), with: kept[(src * D)..<((src + 1) * D)])
+        }
+        let full = addDeltas(padded, order: order, window: window)
+        let C = full.cols
+        let out = Matrix(rows: last - nextFrame, cols: C, data: Array(full.data[(reach * C)..<((reach + last - nextFrame) * C)]))
+        nextFrame = last
+        let keepFrom = max(0, nextFrame - reach)
+        if keepFrom > origin {
+            kept.removeFirst((keepFrom - origin) * D)
+            origin = keepFrom
+        }
+        return out
+    }
+}
+
+extension FeatureExtractor {
+    /// Features (analysis, CMVN, deltas, as `compute`) of a signal read block
+    /// by block with `read` (nil at the end), handed to `emit` block by block.
+    /// Per-utterance CMVN needs the whole utterance's statistics, so with CMVN
+    /// the signal is read twice: once for the statistics, then (after
+    /// `rewind`) for the features. Memory does not grow with the signal's length,
+    /// and the rows equal `compute` of the whole signal, bit for bit.
+    ///
+    /// - Shapes: the emitted blocks' rows concatenated are `compute`'s [T, F].
+    public func computeStreaming(read: () throws -> [Float]?, rewind: () throws -> Void,
+                                 emit: (Matrix) throws -> Void) throws {
+        var transform: (scale: [Float], offset: [Float])?
+        if options.cmvn != .none {
+            var stats = CmvnAccumulator(mode: options.cmvn, dimension: baseDimension)
+            let first = FeatureStream(self)
+            while let block = try read() { stats.add(first.push(block)) }
+            stats.add(first.finish())
+            transform = stats.transform()
+            try rewind()
+        }
+        let stream = FeatureStream(self)
+        let deltas = options.deltas > 0 ? DeltaStream(order: options.deltas, window: options.deltaWindow) : nil
+        func pass(_ base: Matrix) throws {
+            var m = base
+            if let (scale, offset) = transform {
+                let D = m.cols
+                for r in 0..<m.rows {
+                    for c in 0..<D { m.data[r * D + c] = m.data[r * D + c] * scale[c] + offset[c] }
+                }
+            }
+            if let deltas { m = deltas.push(m) }
+            if m.rows > 0 { try emit(m) }
+        }
+        while let block = try read() { try pass(stream.push(block)) }
+        try pass(stream.finish())
+        if let deltas {
+            let rest = deltas.finish()
+            if rest.rows > 0 { try emit(rest) }
+        }
+    }
+}
