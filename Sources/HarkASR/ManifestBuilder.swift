@@ -1,4 +1,5 @@
 import Foundation
+import HarkCore
 import HarkAudio
 import HarkIO
 
@@ -79,6 +80,6 @@ public enum ManifestBuilder {
             }
             out += line + "\n"
         }
-        try out.write(to: url, atomically: true, encoding: .utf8)
+        try FileWriting.writeAtomically(Array(out.utf8), to: url)
     }
 }

@@ -50,7 +50,18 @@ public enum FileWriting {
     /// flushed to disk and renamed over `url`: a reader (or a run killed at
     /// any moment) sees the old file or the new one, never part of one. The
     /// temporary file is removed when the write fails.
+    ///
+    /// A destination that exists and is not a regular file (a device such as
+    /// /dev/stdout, a FIFO, a symbolic link) is written in place instead:
+    /// renaming over it would replace it.
     public static func writeAtomically(_ bytes: [UInt8], to url: URL) throws {
+        var info = stat()
+        if lstat(url.path, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG {
+            let fd = open(url.path, O_WRONLY | O_TRUNC | O_CLOEXEC)
+            guard fd >= 0 else { throw WriteError(destination: url.path, reason: String(cString: strerror(errno))) }
+            defer { close(fd) }
+            return try writeAll(bytes, to: fd, destination: url.path)
+        }
         let temporary = url.deletingLastPathComponent().appendingPathComponent(temporaryName(for: url.lastPathComponent)).path
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw WriteError(destination: url.path, reason: String(cString: strerror(errno))) }

@@ -19,16 +19,16 @@ public final class KaldiArchiveWriter {
     public init(ark: URL, scp: URL) throws {
         arkURL = ark
         scpURL = scp
-        guard FileManager.default.createFile(atPath: ark.path, contents: nil),
-              let h = FileHandle(forWritingAtPath: ark.path) else {
-            throw IOError(ark.path, "cannot create the archive")
-        }
-        handle = h
+        // open(2), not FileManager.createFile, which would replace whatever is at the path.
+        let fd = open(ark.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw IOError(ark.path, "cannot create the archive: \(String(cString: strerror(errno)))") }
+        handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
     }
 
     /// Appends one matrix; `key` must not be empty, contain white space or
-    /// repeat an earlier key (`AudioInput.archiveKey` is all three).
-    public func append(key: String, _ m: Matrix) {
+    /// repeat an earlier key (`AudioInput.archiveKey` is all three). A failed
+    /// write (a full disk) throws; the archive is then unusable.
+    public func append(key: String, _ m: Matrix) throws {
         precondition(!key.isEmpty && !key.contains(where: { $0.isWhitespace }), "Kaldi key \"\(key)\" is empty or has white space")
         precondition(keys.insert(key).inserted, "Kaldi key \"\(key)\" is already in the archive")
         var entry = Data((key + " ").utf8)
@@ -37,7 +37,15 @@ public final class KaldiArchiveWriter {
         entry.append(4); entry.append(contentsOf: le(Int32(m.rows)))
         entry.append(4); entry.append(contentsOf: le(Int32(m.cols)))
         m.data.withUnsafeBytes { entry.append(contentsOf: $0) }
-        handle.write(entry)
+        do {
+            try FileWriting.writeAll(Array(entry), to: handle.fileDescriptor, destination: arkURL.path)
+        } catch {
+            // No partial entry is left: the archive ends after the last whole one.
+            _ = ftruncate(handle.fileDescriptor, off_t(offset))
+            _ = lseek(handle.fileDescriptor, off_t(offset), SEEK_SET)
+            keys.remove(key)
+            throw error
+        }
         offset += UInt64(entry.count)
         scpLines.append("\(key) \(arkURL.path):\(objectOffset)")
     }
@@ -47,9 +55,9 @@ public final class KaldiArchiveWriter {
         handle.closeFile()
         let text = scpLines.map { $0 + "\n" }.joined()
         do {
-            try text.write(to: scpURL, atomically: true, encoding: .utf8)
+            try FileWriting.writeAtomically(Array(text.utf8), to: scpURL)
         } catch {
-            throw IOError(scpURL.path, "cannot write: \(error.localizedDescription)")
+            throw IOError(scpURL.path, "cannot write: \(error)")
         }
     }
 

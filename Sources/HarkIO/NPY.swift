@@ -24,9 +24,9 @@ public enum NPY {
     /// Writes atomically (a temporary file renamed into place).
     public static func write(_ m: Matrix, to url: URL) throws {
         do {
-            try encode(m).write(to: url, options: .atomic)
+            try FileWriting.writeAtomically([UInt8](encode(m)), to: url)
         } catch {
-            throw IOError(url.path, "cannot write: \(error.localizedDescription)")
+            throw IOError(url.path, "cannot write: \((error as? WriteError)?.reason ?? "\(error)")")
         }
     }
 

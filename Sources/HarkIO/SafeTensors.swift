@@ -1,4 +1,5 @@
 import Foundation
+import HarkCore
 
 /// One tensor of a safetensors file.
 public struct SafeTensor: Equatable, Sendable {
@@ -211,9 +212,9 @@ public struct SafeTensorsFile: Sendable {
     /// Writes atomically (temporary file, then rename).
     public func write(to url: URL) throws {
         do {
-            try Data(encode()).write(to: url, options: .atomic)
+            try FileWriting.writeAtomically(encode(), to: url)
         } catch {
-            throw IOError(url.path, "cannot write: \(error.localizedDescription)")
+            throw IOError(url.path, "cannot write: \((error as? WriteError)?.reason ?? "\(error)")")
         }
     }
 }

@@ -88,7 +88,7 @@ struct FeaturesCommand: ParsableCommand {
             let (m, seconds) = result
             if let archive {
                 let key = input.archiveKey
-                archive.append(key: key, m)
+                try archive.append(key: key, m)
                 StandardOutput.line("\(input.path)\t\(archive.arkURL.path)[\(key)]\t[\(m.rows), \(m.cols)]")
             } else {
                 let url = outputURL.appendingPathComponent(input.name + ".npy")

@@ -70,7 +70,7 @@ struct TranscribeCommand: ParsableCommand {
             if let dir = outputDir {
                 let url = URL(fileURLWithPath: dir).appendingPathComponent(input.name + "." + format.rawValue)
                 try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-                try rendered.write(to: url, atomically: true, encoding: .utf8)
+                try FileWriting.writeAtomically(Array(rendered.utf8), to: url)
             } else {
                 switch format {
                 case .txt: StandardOutput.write(list.count > 1 ? "\(input.path)\t\(rendered)" : rendered)

@@ -35,6 +35,24 @@ final class FileWritingTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: log, encoding: .utf8), "a\nb\n")
     }
 
+    /// A device or a symbolic link is written through, never replaced.
+    func testAtomicWriteLeavesDevicesAndLinksInPlace() throws {
+        XCTAssertThrowsError(try FileWriting.writeAtomically([1, 2], to: URL(fileURLWithPath: "/dev/full"))) {
+            XCTAssertEqual("\($0)", "cannot write to /dev/full: No space left on device")
+        }
+        var info = stat()
+        XCTAssertEqual(lstat("/dev/full", &info), 0)
+        XCTAssertEqual(info.st_mode & S_IFMT, S_IFCHR, "/dev/full is still a device")
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let target = dir.appendingPathComponent("target"), link = dir.appendingPathComponent("link")
+        try Data([9]).write(to: target)
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: target)
+        try FileWriting.writeAtomically([7, 8], to: link)
+        XCTAssertEqual([UInt8](try Data(contentsOf: target)), [7, 8])
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: link.path), target.path)
+    }
+
     func testStaleTemporariesAreRemoved() throws {
         let dir = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -37,8 +37,8 @@ final class FileFormatTests: XCTestCase {
         let ark = dir.appendingPathComponent("feats.ark"), scp = dir.appendingPathComponent("feats.scp")
         let writer = try KaldiArchiveWriter(ark: ark, scp: scp)
         let a = Matrix([[1, 2], [3, 4], [5, 6]]), b = Matrix([[7, 8, 9]])
-        writer.append(key: "utt1", a)
-        writer.append(key: "spk/utt2", b)
+        try writer.append(key: "utt1", a)
+        try writer.append(key: "spk/utt2", b)
         try writer.finish()
         let bytes = [UInt8](try Data(contentsOf: ark))
         // "utt1 \0BFM \4<rows>\4<cols>" then floats.
@@ -93,5 +93,15 @@ final class FileFormatTests: XCTestCase {
         // Two inputs with the same name and extension get numbered.
         let twice = InputCollection(arguments: [dir.appendingPathComponent("x.wav").path, dir.appendingPathComponent("x.wav").path])
         XCTAssertEqual(twice.inputs.map(\.name), ["x.wav", "x.wav-2"])
+    }
+
+    /// A full disk: the failed entry is an error naming the archive, not a trap.
+    func testArchiveOnAFullDeviceThrows() throws {
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let writer = try KaldiArchiveWriter(ark: URL(fileURLWithPath: "/dev/full"), scp: dir.appendingPathComponent("feats.scp"))
+        XCTAssertThrowsError(try writer.append(key: "utt1", Matrix(rows: 2, cols: 3))) {
+            XCTAssertEqual("\($0)", "cannot write to /dev/full: No space left on device")
+        }
     }
 }
