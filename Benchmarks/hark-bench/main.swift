@@ -6,11 +6,13 @@
 //   swift run -c release hark-bench step-gemm [--batch 16] [--hidden 256]
 //   swift run -c release hark-bench ctc [--frames 400] [--batch 16] [--classes 29] [--labels 60]
 //   swift run -c release hark-bench export-model DIR   (for scripts/check_pytorch_roundtrip.py)
+//   swift run -c release hark-bench augment FILE [--runs N]   (each augmentation of hark train, alone)
 //
 // Prints one JSON object per benchmark with every run's wall time, the
 // median, and the real-time factor (processing time / audio duration).
 
 import Foundation
+import HarkASR
 import HarkAudio
 import HarkCTC
 import HarkCore
@@ -165,7 +167,37 @@ func benchCTC() {
     print(String(decoding: json, as: UTF8.self))
 }
 
+/// The time of each augmentation part on one recording (one thread), and of the features after it.
+func benchAugment(_ path: String) throws {
+    let runs = option("--runs", 20)
+    let samples = try AudioLoader.load(path, options: AudioLoadOptions(targetSampleRate: 16_000)).waveform.samples
+    let extractor = try FeatureExtractor(.fbank)
+    var parts: [(String, Augmentation)] = []
+    var a = Augmentation(); a.speedFactors = [1.1]; parts.append(("speed", a))
+    a = Augmentation(); a.volumeDecibels = [-6, 6]; parts.append(("volume", a))
+    for kind in Augmentation.NoiseKind.allCases {
+        a = Augmentation(); a.noiseProbability = 1; a.noiseKinds = [kind]; parts.append(("noise-\(kind)", a))
+    }
+    a = Augmentation(); a.telephoneProbability = 1; parts.append(("telephone", a))
+    a = Augmentation(); a.reverbProbability = 1; parts.append(("reverb", a))
+    a = Augmentation(); a.silenceProbability = 1; parts.append(("silence", a))
+    parts.append(("recommended", .recommended))
+    let sources = Augmentation.NoiseSources { _ in samples }
+    var result: [String: Any] = ["benchmark": "augment", "seconds_of_audio": Double(samples.count) / 16_000]
+    result["features_ms"] = median((0..<runs).map { _ in time { _ = extractor.compute(samples) } }) * 1000
+    for (name, aug) in parts {
+        var rng = SeededGenerator(seed: 1)
+        result[name + "_ms"] = median((0..<runs).map { _ in time { _ = try? aug.apply(samples, sampleRate: 16_000, noise: sources, rng: &rng) } }) * 1000
+    }
+    let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
+    print(String(decoding: json, as: UTF8.self))
+}
+
 let args = CommandLine.arguments
+if args.count >= 3 && args[1] == "augment" {
+    do { try benchAugment(args[2]) } catch { print("hark-bench: \(error)"); exit(1) }
+    exit(0)
+}
 if args.count >= 2 && args[1] == "step-gemm" { benchStepGemm(); exit(0) }
 if args.count >= 2 && args[1] == "ctc" { benchCTC(); exit(0) }
 if args.count >= 3 && args[1] == "export-model" {

@@ -132,8 +132,8 @@ public struct Augmentation: Codable, Equatable, Sendable {
             x = reverberate(x, rt60: rt60, sampleRate: sampleRate, rng: &rng)
         }
         if telephoneProbability > 0, Double(rng.nextUniform()) < telephoneProbability, sampleRate > 8000 {
-            x = try Resampler.resample(try Resampler.resample(x, from: sampleRate, to: 8000, quality: .medium),
-                                       from: 8000, to: sampleRate, quality: .medium)
+            x = try Resampler.resample(try Resampler.resample(x, from: sampleRate, to: 8000, quality: .fastest),
+                                       from: 8000, to: sampleRate, quality: .fastest)
         }
         if noiseProbability > 0, Double(rng.nextUniform()) < noiseProbability {
             let snr = uniform(snrDecibels, &rng)
@@ -157,7 +157,7 @@ public struct Augmentation: Codable, Equatable, Sendable {
     /// at factor · rate and resampled to the rate.
     public func changeSpeed(_ x: [Float], by factor: Double, sampleRate: Int) throws -> [Float] {
         if factor == 1 { return x }
-        return try Resampler.resample(x, from: Int((Double(sampleRate) * factor).rounded()), to: sampleRate, quality: .medium)
+        return try Resampler.resample(x, from: Int((Double(sampleRate) * factor).rounded()), to: sampleRate, quality: .fastest)
     }
 
     /// The speech (frames of 10 ms within 35 dB of the loudest) with new
