@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "HarkNN", targets: ["HarkNN"]),
         .library(name: "HarkCTC", targets: ["HarkCTC"]),
         .library(name: "HarkASR", targets: ["HarkASR"]),
+        .library(name: "HarkLM", targets: ["HarkLM"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -39,6 +40,9 @@ let package = Package(
         // libsamplerate: band-limited sinc resampling [libsamplerate0-dev]
         .systemLibrary(name: "CSamplerate", pkgConfig: "samplerate",
                        providers: [.apt(["libsamplerate0-dev"])]),
+        // zlib: reading gzip-compressed ARPA language models [zlib1g-dev]
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
 
         // AVX2 kernels, chosen at run time: the per-step recurrent product and the LSTM step.
         .target(name: "CHarkKernels"),
@@ -59,11 +63,13 @@ let package = Package(
         .target(name: "HarkASR", dependencies: ["HarkCore", "HarkAudio", "HarkFeatures", "HarkNN", "HarkCTC", "HarkIO"]),
         // File formats and inputs: .npy, Kaldi archives, manifests, input discovery.
         .target(name: "HarkIO", dependencies: ["HarkCore"]),
+        // N-gram language models: ARPA reading and scoring as KenLM, modified Kneser-Ney estimation as lmplz.
+        .target(name: "HarkLM", dependencies: ["HarkCore", "CZlib"]),
 
         // MARK: - Command-line tool (a thin client of the libraries)
 
         .executableTarget(name: "hark", dependencies: [
-            "HarkAudio", "HarkCore", "HarkFeatures", "HarkIO", "HarkNN", "HarkCTC", "HarkASR",
+            "HarkAudio", "HarkCore", "HarkFeatures", "HarkIO", "HarkNN", "HarkCTC", "HarkASR", "HarkLM",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -88,7 +94,9 @@ let package = Package(
         .testTarget(name: "HarkIOTests", dependencies: ["HarkIO", "HarkNN", "HarkTestSupport"]),
         .testTarget(name: "HarkNNTests", dependencies: ["HarkNN", "HarkIO", "HarkCore", "HarkTestSupport"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "HarkCLITests", dependencies: ["hark", "HarkIO", "HarkASR", "HarkAudio", "HarkCTC", "HarkCore", "HarkFeatures", "HarkTestSupport"],
+        .testTarget(name: "HarkLMTests", dependencies: ["HarkLM", "HarkTestSupport"],
+                    exclude: ["Fixtures"]),
+        .testTarget(name: "HarkCLITests", dependencies: ["hark", "HarkIO", "HarkASR", "HarkLM", "HarkAudio", "HarkCTC", "HarkCore", "HarkFeatures", "HarkTestSupport"],
                     exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v5]

@@ -7,6 +7,7 @@ packages=(
   libfftw3-dev         # FFT of every feature frame (fftw3f)
   libopenblas-dev      # sgemm (CBLAS)
   libsamplerate0-dev   # sinc resampling
+  zlib1g-dev           # gzip-compressed ARPA language models
 )
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi

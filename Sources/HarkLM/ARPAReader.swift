@@ -1,0 +1,237 @@
+import Foundation
+
+extension NGramModel {
+    /// Reads an ARPA file written by KenLM, SRILM or `hark lm`, plain or gzip
+    /// (recognised by its magic bytes, not its extension). A malformed file
+    /// throws an `ARPAError` naming the file, the line and what is wrong.
+    public static func read(_ url: URL) throws -> NGramModel {
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            let missing = !FileManager.default.fileExists(atPath: url.path)
+            throw ARPAError(file: url.path, line: nil, problem: missing ? "no such file" : "cannot read the file")
+        }
+        var bytes = [UInt8](data)
+        if Gzip.isCompressed(bytes) { bytes = try Gzip.decompress(bytes, name: url.path) }
+        var parser = ARPAParser(bytes: bytes, name: url.path)
+        return try parser.parse()
+    }
+
+    /// Parses ARPA text, with the checks of `read`; `name` is used in errors.
+    public static func parse(_ text: String, name: String) throws -> NGramModel {
+        var parser = ARPAParser(bytes: Array(text.utf8), name: name)
+        return try parser.parse()
+    }
+}
+
+/// The ARPA back-off format (as SRILM's ngram-format(5) describes it):
+///
+///     \data\
+///     ngram 1=<count>
+///     …
+///     ngram N=<count>
+///
+///     \1-grams:
+///     <log10 p>  <w>  [<log10 bo>]
+///     …
+///     \N-grams:
+///     <log10 p>  <w₁ … w_N>
+///
+///     \end\
+///
+/// Fields are separated by tabs or spaces; anything before `\data\` (comments
+/// some tools write) and after `\end\` is ignored. Checked: the counts are
+/// consecutive from order 1, each section has exactly its header's count of
+/// lines, each line has a probability, n words and (below the highest order)
+/// an optional back-off; numbers parse, a probability is ≤ 0 and not NaN
+/// (−inf allowed), a back-off is finite; the words of longer n-grams are
+/// unigrams; no n-gram appears twice; `<s>` and `</s>` are unigrams.
+struct ARPAParser {
+    let bytes: [UInt8]
+    let name: String
+    private var position = 0
+    private var lineNumber = 0
+
+    init(bytes: [UInt8], name: String) {
+        self.bytes = bytes
+        self.name = name
+    }
+
+    private func fail(_ problem: String, line: Int? = nil) -> ARPAError {
+        ARPAError(file: name, line: line ?? lineNumber, problem: problem)
+    }
+
+    /// The next line without its end of line (\n or \r\n), or nil at the end.
+    private mutating func nextLine() -> ArraySlice<UInt8>? {
+        guard position < bytes.count else { return nil }
+        let start = position
+        var end = start
+        while end < bytes.count && bytes[end] != UInt8(ascii: "\n") { end += 1 }
+        position = end + 1
+        lineNumber += 1
+        if end > start && bytes[end - 1] == UInt8(ascii: "\r") { return bytes[start..<(end - 1)] }
+        return bytes[start..<end]
+    }
+
+    private static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0d || b == 0x0b || b == 0x0c }
+
+    private static func trimmed(_ line: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        var s = line.startIndex, e = line.endIndex
+        while s < e && isSpace(line[s]) { s += 1 }
+        while e > s && isSpace(line[e - 1]) { e -= 1 }
+        return line[s..<e]
+    }
+
+    private static func fields(_ line: ArraySlice<UInt8>) -> [ArraySlice<UInt8>] {
+        var out: [ArraySlice<UInt8>] = []
+        var i = line.startIndex
+        while i < line.endIndex {
+            while i < line.endIndex && isSpace(line[i]) { i += 1 }
+            let start = i
+            while i < line.endIndex && !isSpace(line[i]) { i += 1 }
+            if i > start { out.append(line[start..<i]) }
+        }
+        return out
+    }
+
+    private static func text(_ s: ArraySlice<UInt8>) -> String { String(decoding: s, as: UTF8.self) }
+
+    private static func quoted(_ s: ArraySlice<UInt8>) -> String {
+        let t = text(s)
+        return "\"" + (t.count > 60 ? String(t.prefix(60)) + "…" : t) + "\""
+    }
+
+    private func number(_ field: ArraySlice<UInt8>, what: String) throws -> Float {
+        guard let v = Float(Self.text(field)) else { throw fail("\(what) \(Self.quoted(field)) is not a number") }
+        return v
+    }
+
+    mutating func parse() throws -> NGramModel {
+        // \data\ and the counts.
+        var found = false
+        while let line = nextLine() {
+            if Self.trimmed(line).elementsEqual("\\data\\".utf8) { found = true; break }
+        }
+        guard found else { throw fail("no \\data\\ line: not an ARPA file", line: max(lineNumber, 1)) }
+        var counts: [Int] = []
+        var section: ArraySlice<UInt8>?
+        while let raw = nextLine() {
+            let line = Self.trimmed(raw)
+            if line.isEmpty { continue }
+            if line.first == UInt8(ascii: "\\") { section = line; break }
+            guard line.starts(with: "ngram ".utf8) else {
+                throw fail("expected \"ngram N=COUNT\" in the \\data\\ header, found \(Self.quoted(line))")
+            }
+            let spec = Self.text(line.dropFirst(6)).split(separator: "=", omittingEmptySubsequences: false)
+            guard spec.count == 2, let n = Int(spec[0].trimmingCharacters(in: .whitespaces)),
+                  let c = Int(spec[1].trimmingCharacters(in: .whitespaces)) else {
+                throw fail("expected \"ngram N=COUNT\" in the \\data\\ header, found \(Self.quoted(line))")
+            }
+            guard n == counts.count + 1 else {
+                throw fail("the header's orders must run 1, 2, 3, …; found order \(n) after \(counts.count)")
+            }
+            guard n <= NGramModel.maxOrder else { throw fail("order \(n) is above the supported maximum \(NGramModel.maxOrder)") }
+            guard c >= 0 else { throw fail("negative count \(c) of \(n)-grams") }
+            // Each n-gram line takes at least 2n + 1 bytes ("p w₁ … wₙ" and its end of line):
+            // refuse counts the file cannot hold before allocating for them.
+            guard c <= bytes.count / (2 * n + 1) else {
+                throw fail("the header says \(c) \(n)-grams; a file of \(bytes.count) bytes cannot hold that many")
+            }
+            counts.append(c)
+        }
+        guard !counts.isEmpty else { throw fail("the \\data\\ header lists no \"ngram N=COUNT\" lines") }
+        let order = counts.count
+
+        // \1-grams:
+        var words: [String] = []
+        var vocabulary: [String: Int32] = [:]
+        var unigrams: [NGramWeights] = []
+        words.reserveCapacity(counts[0])
+        unigrams.reserveCapacity(counts[0] + 1)
+        var tables: [NGramTable] = []
+        var gram = [Int32](repeating: 0, count: order)
+        for n in 1...order {
+            guard let header = section else {
+                throw fail("missing the \\\(n)-grams: section (the file ends)", line: lineNumber + 1)
+            }
+            guard header.elementsEqual("\\\(n)-grams:".utf8) else {
+                throw fail("expected \\\(n)-grams:, found \(Self.quoted(header))")
+            }
+            var table = n >= 2 ? NGramTable(order: n, capacity: counts[n - 1]) : nil
+            var seen = 0
+            section = nil
+            while let raw = nextLine() {
+                let line = Self.trimmed(raw)
+                if line.isEmpty { continue }
+                if line.first == UInt8(ascii: "\\") { section = line; break }
+                seen += 1
+                guard seen <= counts[n - 1] else {
+                    throw fail("more \(n)-grams than the header's \(counts[n - 1])")
+                }
+                let f = Self.fields(line)
+                let hasBackoff = f.count == n + 2
+                guard f.count == n + 1 || (hasBackoff && n < order) else {
+                    let expected = n < order ? "a probability, \(n) word\(n == 1 ? "" : "s") and an optional back-off"
+                                             : "a probability and \(n) word\(n == 1 ? "" : "s") (no back-off at the highest order)"
+                    throw fail("\(f.count) field\(f.count == 1 ? "" : "s") in a \(n)-gram line; expected \(expected)")
+                }
+                let prob = try number(f[0], what: "probability")
+                guard !prob.isNaN && prob != .infinity else { throw fail("probability \(Self.quoted(f[0])) is not allowed") }
+                guard prob <= 0 else { throw fail("probability \(Self.quoted(f[0])) is positive; ARPA probabilities are log10 values ≤ 0") }
+                var backoff: Float = 0
+                if hasBackoff {
+                    backoff = try number(f[n + 1], what: "back-off")
+                    guard backoff.isFinite else { throw fail("back-off \(Self.quoted(f[n + 1])) is not finite") }
+                }
+                let weights = NGramWeights(prob: prob, backoff: backoff, extends: backoff != 0)
+                if n == 1 {
+                    let word = Self.text(f[1])
+                    guard vocabulary[word] == nil else { throw fail("the 1-gram \(Self.quoted(f[1])) appears twice") }
+                    vocabulary[word] = Int32(words.count)
+                    words.append(word)
+                    unigrams.append(weights)
+                } else {
+                    for k in 0..<n {
+                        guard let id = vocabulary[Self.text(f[k + 1])] else {
+                            throw fail("the word \(Self.quoted(f[k + 1])) of this \(n)-gram is not among the 1-grams")
+                        }
+                        gram[k] = id
+                    }
+                    guard table!.insert(gram[0..<n], weights) else {
+                        throw fail("this \(n)-gram appears twice")
+                    }
+                }
+            }
+            guard seen == counts[n - 1] else {
+                throw fail("the \\\(n)-grams: section has \(seen) lines; the header says \(counts[n - 1])")
+            }
+            if let table { tables.append(table) }
+        }
+        guard let end = section else { throw fail("missing \\end\\ (the file ends)", line: lineNumber + 1) }
+        guard end.elementsEqual("\\end\\".utf8) else { throw fail("expected \\end\\, found \(Self.quoted(end))") }
+
+        guard let start = vocabulary["<s>"] else { throw ARPAError(file: name, line: nil, problem: "the 1-grams have no <s>") }
+        guard let stop = vocabulary["</s>"] else { throw ARPAError(file: name, line: nil, problem: "the 1-grams have no </s>") }
+        let unknown: Int32
+        if let u = vocabulary["<unk>"] {
+            unknown = u
+        } else {
+            // KenLM's default for a model without <unk>: log10 p = −100.
+            unknown = Int32(words.count)
+            words.append("<unk>")
+            unigrams.append(NGramWeights(prob: -100, backoff: 0, extends: false))
+        }
+        // A context of a longer n-gram must stay in the state.
+        for n in stride(from: order, through: 2, by: -1) {
+            let table = tables[n - 2]
+            for e in 0..<table.count {
+                let prefix = table.ids[(e * n)..<(e * n + n - 1)]
+                if n == 2 {
+                    unigrams[Int(prefix.first!)].extends = true
+                } else if let p = tables[n - 3].find(prefix) {
+                    tables[n - 3].weights[p].extends = true
+                }
+            }
+        }
+        return NGramModel(order: order, words: words, unigrams: unigrams, tables: tables,
+                          unknown: unknown, sentenceStart: start, sentenceEnd: stop)
+    }
+}
