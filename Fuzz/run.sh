@@ -20,6 +20,11 @@ binary="$(swift build -c release --show-bin-path)/fuzz-$target"
 corpus="$here/.work/corpus/$target"
 artifacts="$here/.work/artifacts/$target"
 mkdir -p "$corpus" "$artifacts"
+extra=()
+# libvorbis leaks its vorbis_info (5.8 kB) when libsndfile gives up on a
+# damaged Ogg Vorbis header (reproducer: Fuzz/reproducers/audio-libvorbis-leak.ogg;
+# Hark closes every handle it opens). Leaks are not what this target hunts.
+if [ "$target" = audio ]; then extra+=(-detect_leaks=0); fi
 exec "$binary" "$corpus" "$here/corpus/$target" \
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-    -artifact_prefix="$artifacts/" -print_final_stats=1 "$@"
+    -artifact_prefix="$artifacts/" -print_final_stats=1 "${extra[@]}" "$@"

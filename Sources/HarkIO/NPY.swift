@@ -158,9 +158,12 @@ public enum NPY {
                 try expect(")")
                 return .tuple(dims)
             default:
-                for (word, b) in [("True", true), ("False", false)] where text.unicodeScalars.dropFirst(i).starts(with: word.unicodeScalars) {
-                    i += word.unicodeScalars.count
-                    return .bool(b)
+                for (word, b) in [("True", true), ("False", false)] {
+                    let w = Array(word.unicodeScalars)
+                    if s.count - i >= w.count && Array(s[i..<(i + w.count)]) == w {
+                        i += w.count
+                        return .bool(b)
+                    }
                 }
                 throw HeaderProblem(message: "unexpected '\(s[i])' at character \(i)")
             }

@@ -42,6 +42,15 @@ final class FuzzRegressionTests: XCTestCase {
         XCTAssertEqual(m, Matrix([[1, 2]]))
     }
 
+    /// Each True/False used to be matched against the header's remaining
+    /// text (a copy from the start each time): quadratic in the header's length.
+    func testLongHeaderWithManyBooleansParsesInOnePass() throws {
+        let extra = (0..<4000).map { "'k\($0)': True" }.joined(separator: ", ")
+        let m = try NPY.decode(npy(header: "{\(extra), 'descr': '<f4', 'fortran_order': False, 'shape': (1,), }", data: [0, 0, 0x80, 0x3F]),
+                               name: "x.npy")
+        XCTAssertEqual(m, Matrix([[1]]))
+    }
+
     func kaldi(_ key: String, rows: Int32, cols: Int32, data: [UInt8] = []) -> [UInt8] {
         func le(_ v: Int32) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
         return Array((key + " ").utf8) + [0, 0x42] + Array("FM ".utf8) + [4] + le(rows) + [4] + le(cols) + data
