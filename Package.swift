@@ -60,7 +60,7 @@ let package = Package(
         // CTC loss and gradient, greedy and prefix-beam decoding.
         .target(name: "HarkCTC", dependencies: ["HarkCore"]),
         // Speech recognition: model directory, text, data, training, transcription, scoring.
-        .target(name: "HarkASR", dependencies: ["HarkCore", "HarkAudio", "HarkFeatures", "HarkNN", "HarkCTC", "HarkIO"]),
+        .target(name: "HarkASR", dependencies: ["HarkCore", "HarkAudio", "HarkFeatures", "HarkNN", "HarkCTC", "HarkIO", "HarkLM"]),
         // File formats and inputs: .npy, Kaldi archives, manifests, input discovery.
         .target(name: "HarkIO", dependencies: ["HarkCore"]),
         // N-gram language models: ARPA reading and scoring as KenLM, modified Kneser-Ney estimation as lmplz.

@@ -16,13 +16,15 @@ public enum TranscriptFormat: String, CaseIterable, Sendable {
     /// The text, one line.
     static func txt(_ t: Transcript, source: String) -> String { t.text + "\n" }
 
-    /// `{"audio", "text", "duration", "words": [{"word", "start", "end", "confidence"}]}`.
+    /// `{"audio", "text", "duration", "words": [{"word", "start", "end", "confidence"}]}`, and with
+    /// n-best decoding `"nbest": [{"text", "acoustic", "lm", "score"}]`, best first.
     static func json(_ t: Transcript, source: String) -> String {
         struct Out: Encodable {
             let audio: String
             let text: String
             let duration: Double
             let words: [Word]
+            let nbest: [Alternative]?
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -30,7 +32,11 @@ public enum TranscriptFormat: String, CaseIterable, Sendable {
             Word(word: w.word, start: w.start.map { ($0 * 1000).rounded() / 1000 }, end: w.end.map { ($0 * 1000).rounded() / 1000 },
                  confidence: w.confidence.map { ($0 * 10000).rounded() / 10000 })
         }
-        let data = (try? encoder.encode(Out(audio: source, text: t.text, duration: t.duration, words: rounded))) ?? Data()
+        let nbest = t.alternatives?.map { a in
+            Alternative(text: a.text, acoustic: (a.acoustic * 1e4).rounded() / 1e4, lm: (a.lm * 1e4).rounded() / 1e4,
+                        score: (a.score * 1e4).rounded() / 1e4)
+        }
+        let data = (try? encoder.encode(Out(audio: source, text: t.text, duration: t.duration, words: rounded, nbest: nbest))) ?? Data()
         return String(decoding: data, as: UTF8.self) + "\n"
     }
 

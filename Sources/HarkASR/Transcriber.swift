@@ -19,6 +19,19 @@ public struct Transcript: Codable, Equatable, Sendable {
     public var words: [Word]
     /// Seconds of audio.
     public var duration: Double
+    /// With n-best decoding, every hypothesis kept, best first (the first is `text`).
+    public var alternatives: [Alternative]? = nil
+}
+
+/// One hypothesis of an n-best list with its scores (natural log).
+public struct Alternative: Codable, Equatable, Sendable {
+    public var text: String
+    /// log P(tokens | audio) over the alignments the beam kept.
+    public var acoustic: Double
+    /// What the language model, word bonus, penalties and hotwords added.
+    public var lm: Double
+    /// The ranking score: acoustic + lm.
+    public var score: Double
 }
 
 /// Audio → text with a model. Long recordings go through the network in
@@ -104,7 +117,7 @@ public final class Transcriber: @unchecked Sendable {
         }
         try windows.finish()
         let duration = Double(reader.samplesRead) / Double(reader.sampleRate)
-        return (transcript(decoding.finish() ?? Hypothesis(tokens: [], logProbability: 0), duration: duration), reader.notes)
+        return (transcript(decoding.finish(), duration: duration), reader.notes)
     }
 
     /// Decodes log-probabilities into a transcript: the best hypothesis, its
@@ -112,7 +125,20 @@ public final class Transcriber: @unchecked Sendable {
     ///
     /// - Shapes: logProbs [T, K].
     public func decode(_ logProbs: Matrix, duration: Double) -> Transcript {
-        transcript(decoder.decode(logProbs).first ?? Hypothesis(tokens: [], logProbability: 0), duration: duration)
+        transcript(decoder.decode(logProbs), duration: duration)
+    }
+
+    /// The transcript of the best of `hypotheses` (best first), with all of
+    /// them as alternatives when there are several.
+    public func transcript(_ hypotheses: [Hypothesis], duration: Double) -> Transcript {
+        var t = transcript(hypotheses.first ?? Hypothesis(tokens: [], logProbability: 0), duration: duration)
+        if hypotheses.count > 1 {
+            t.alternatives = hypotheses.map { h in
+                Alternative(text: model.config.text.normalize(model.vocabulary.decode(h.labels)),
+                            acoustic: Double(h.logProbability), lm: Double(h.scorerScore), score: Double(h.score))
+            }
+        }
+        return t
     }
 
     /// Words are runs of tokens between spaces; a word spans its first token's
@@ -270,9 +296,9 @@ final class DecodingStream {
         }
     }
 
-    /// The best hypothesis.
-    func finish() -> Hypothesis? {
-        if let beam { return beam.finish().first }
-        return Hypothesis(tokens: tokens, logProbability: pathLogProbability)
+    /// The hypotheses, best first (greedy: one).
+    func finish() -> [Hypothesis] {
+        if let beam { return beam.finish() }
+        return [Hypothesis(tokens: tokens, logProbability: pathLogProbability)]
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import HarkCTC
+import HarkLM
 
 /// A word-level language model as the beam search sees it: log10
 /// probabilities of the next word given a state (ARPA back-off semantics).
@@ -14,6 +15,9 @@ public protocol WordLanguageModel: Sendable {
     /// The model's words (without `<s>`, `</s>`, `<unk>`).
     var words: [String] { get }
 }
+
+/// Hark's ARPA n-gram models, as KenLM scores them.
+extension NGramModel: WordLanguageModel {}
 
 /// No language model: every word scores 0 (vocabulary constraints and hotwords still apply).
 public struct NoLanguageModel: WordLanguageModel {

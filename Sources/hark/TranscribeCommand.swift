@@ -21,7 +21,8 @@ struct TranscribeCommand: ParsableCommand {
     @Option(help: "Model directory (config.json + model.safetensors).") var model: String?
     @Option(help: "Output format: txt, json, srt or vtt.") var format: Format = .txt
     @Option(help: "Write one file per input here instead of printing.") var outputDir: String?
-    @Option(help: "Beam search with this beam width (default: greedy).") var beam: Int?
+    @OptionGroup(title: "Decoding (greedy unless a beam, a language model, a vocabulary or hotwords are given)")
+    var decoding: DecodingFlags
     @Option(help: "Write each input's log-probabilities [frames, tokens] as <name>.npy here.") var emitLogprobs: String?
     @Option(help: "Use this channel (0-based) instead of the mean of all channels.") var channel: Int?
     @Option(help: "Worker threads (default: all cores).") var threads: Int = defaultThreadCount
@@ -30,7 +31,7 @@ struct TranscribeCommand: ParsableCommand {
     enum Format: String, ExpressibleByArgument, CaseIterable { case txt, json, srt, vtt }
 
     mutating func validate() throws {
-        try validateDecoding(beam: beam, threads: threads)
+        try validateThreads(threads)
         if let channel, channel < 0 { throw ValidationError("--channel \(channel) must be 0 or more") }
         guard !inputs.isEmpty else { throw ValidationError("no INPUT given") }
     }
@@ -38,7 +39,7 @@ struct TranscribeCommand: ParsableCommand {
     func run() throws {
         let modelURL = try ModelLocation.resolve(model)
         let acoustic = try AcousticModel.load(directory: modelURL)
-        let transcriber = Transcriber(model: acoustic, decoding: beam.map { .beam(width: $0) } ?? .greedy)
+        let transcriber = Transcriber(model: acoustic, decoding: try decoding.decoding(acoustic, lm: try decoding.loadLM(acoustic)))
         let collection = InputCollection(arguments: inputs)
         collection.notes.forEach { printError("note: " + $0) }
         for f in collection.failures { printError("\(f.input): \(f.message)") }
@@ -105,20 +106,21 @@ struct EvalCommand: ParsableCommand {
         """)
 
     @Option(help: "Model directory (default: the bundled model).") var model: String?
-    @Option(help: "Beam search with this beam width (default: greedy).") var beam: Int?
+    @OptionGroup(title: "Decoding (greedy unless a beam, a language model, a vocabulary or hotwords are given)")
+    var decoding: DecodingFlags
     @Option(help: "Write per-utterance results as JSON lines to this file (- for stdout).") var perUtterance: String?
     @Option(help: "Worker threads (default: all cores).") var threads: Int = defaultThreadCount
     @Argument(help: "A manifest with transcripts.") var manifest: String
 
     mutating func validate() throws {
-        try validateDecoding(beam: beam, threads: threads)
+        try validateThreads(threads)
     }
 
     func run() throws {
         let acoustic = try AcousticModel.load(directory: try ModelLocation.resolve(model))
-        let decoding: DecoderOptions = beam.map { .beam(width: $0) } ?? .greedy
-        let transcriber = Transcriber(model: acoustic, decoding: decoding)
-        let evaluator = Evaluator(model: acoustic, decoding: decoding)
+        let options = try decoding.decoding(acoustic, lm: try decoding.loadLM(acoustic))
+        let transcriber = Transcriber(model: acoustic, decoding: options)
+        let evaluator = Evaluator(model: acoustic, decoding: options)
         let entries = try Manifest.read(manifest)
         var rows: [String] = []
         var totals = Evaluator.Totals()
@@ -167,10 +169,7 @@ struct EvalCommand: ParsableCommand {
     }
 }
 
-/// The checks `transcribe` and `eval` share.
-func validateDecoding(beam: Int?, threads: Int) throws {
-    if let beam, !(1...Limits.beamWidth).contains(beam) {
-        throw ValidationError("--beam \(beam) must be in 1…\(Limits.beamWidth)")
-    }
+/// The thread count's check, shared by the commands that take one.
+func validateThreads(_ threads: Int) throws {
     guard (1...Limits.threads).contains(threads) else { throw ValidationError("--threads \(threads) must be in 1…\(Limits.threads)") }
 }

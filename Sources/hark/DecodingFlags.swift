@@ -1,0 +1,118 @@
+import ArgumentParser
+import Foundation
+import HarkASR
+import HarkCTC
+import HarkLM
+
+/// How `transcribe`, `eval` and `tune` decode: greedy by default; a beam, a
+/// language model, a vocabulary or hotwords turn on prefix beam search with
+/// word fusion. A model directory's `"decoder"` defaults apply unless a flag
+/// says otherwise.
+struct DecodingFlags: ParsableArguments {
+    @Option(help: "Beam search with this beam width (default: greedy, or the model's decoder.beam).")
+    var beam: Int?
+    @Option(help: "A word n-gram language model (ARPA, plain or gzip) fused into the beam search (default: the model's decoder.lm). 'none' turns the model's off.")
+    var lm: String?
+    @Option(help: "Weight α of the LM's log-probability (default: the model's, else 0.5).")
+    var alpha: Float?
+    @Option(help: "Bonus β per word (default: the model's, else 1).")
+    var beta: Float?
+    @Option(help: "Penalty (natural log) for a word the LM or vocabulary does not know (default -10).")
+    var unknownPenalty: Float?
+    @Option(help: "Only words of this file (one per line) may be output.")
+    var vocabulary: String?
+    @Option(help: "A word or phrase to favour, WORD[:BOOST] (boost in natural log per word, default 5); repeatable.")
+    var hotword: [String] = []
+    @Option(help: "A file of hotwords, one WORD[:BOOST] per line.")
+    var hotwords: String?
+    @Option(help: "Keep the N best hypotheses (JSON output lists them with their scores).")
+    var nbest: Int = 1
+    @Option(help: "Tokens below this log-probability at a frame are not tried by the beam (default -8; -inf tries all).")
+    var tokenMinLogprob: Float?
+
+    mutating func validate() throws {
+        if let beam, !(1...Limits.beamWidth).contains(beam) { throw ValidationError("--beam \(beam) must be in 1…\(Limits.beamWidth)") }
+        guard (1...Limits.beamWidth).contains(nbest) else { throw ValidationError("--nbest \(nbest) must be in 1…\(Limits.beamWidth)") }
+        for (name, v) in [("alpha", alpha), ("beta", beta), ("unknown-penalty", unknownPenalty)] {
+            if let v, !v.isFinite || abs(v) > 1000 { throw ValidationError("--\(name) \(v) must be a finite number of magnitude ≤ 1000") }
+        }
+        if let t = tokenMinLogprob, t.isNaN || t > 0 { throw ValidationError("--token-min-logprob \(t) must be ≤ 0") }
+        for h in hotword { _ = try Self.parseHotword(h, source: "--hotword") }
+    }
+
+    static func parseHotword(_ text: String, source: String) throws -> (String, Float) {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        let word = String(parts[0]).trimmingCharacters(in: .whitespaces)
+        guard !word.isEmpty, parts.count <= 2 else { throw ValidationError("\(source) \"\(text)\": expected WORD[:BOOST]") }
+        guard parts.count == 2 else { return (word, 5) }
+        guard let boost = Float(parts[1]), boost.isFinite, abs(boost) <= 1000 else {
+            throw ValidationError("\(source) \"\(text)\": the boost must be a finite number")
+        }
+        return (word, boost)
+    }
+
+    /// Whether word-level beam search is asked for (by flags or the model).
+    func wantsWords(_ model: AcousticModel) -> Bool {
+        lmPath(model) != nil || vocabulary != nil || !hotword.isEmpty || hotwords != nil
+    }
+
+    func lmPath(_ model: AcousticModel) -> String? {
+        if let lm { return lm == "none" ? nil : lm }
+        return model.config.decoder?.lm.map { (model.directory ?? URL(fileURLWithPath: ".")).appendingPathComponent($0).path }
+    }
+
+    /// The word options (α, β, penalties, vocabulary, hotwords), normalised as the model's text.
+    func wordOptions(_ model: AcousticModel, alpha a: Float? = nil, beta b: Float? = nil) throws -> WordDecodingOptions {
+        var o = WordDecodingOptions()
+        o.alpha = a ?? alpha ?? model.config.decoder?.alpha ?? o.alpha
+        o.beta = b ?? beta ?? model.config.decoder?.beta ?? o.beta
+        o.unknownPenalty = unknownPenalty ?? model.config.decoder?.unknownPenalty ?? o.unknownPenalty
+        let normalize = { (s: String) in model.config.text.normalize(s) }
+        if let vocabulary {
+            guard let text = try? String(contentsOfFile: vocabulary, encoding: .utf8) else {
+                throw ToolError("--vocabulary \(vocabulary): cannot read it as UTF-8 text")
+            }
+            o.vocabulary = text.split(whereSeparator: \.isNewline).map { normalize(String($0)) }.filter { !$0.isEmpty }
+            guard !(o.vocabulary!.isEmpty) else { throw ToolError("--vocabulary \(vocabulary): no word in it") }
+        }
+        var pairs = try hotword.map { try Self.parseHotword($0, source: "--hotword") }
+        if let hotwords {
+            guard let text = try? String(contentsOfFile: hotwords, encoding: .utf8) else {
+                throw ToolError("--hotwords \(hotwords): cannot read it as UTF-8 text")
+            }
+            for (i, line) in text.split(whereSeparator: \.isNewline).enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+                do { pairs.append(try Self.parseHotword(String(line), source: "--hotwords \(hotwords) line \(i + 1):")) } catch {
+                    throw ToolError("\(error)")
+                }
+            }
+        }
+        for (w, boost) in pairs { o.hotwords[normalize(w)] = boost }
+        return o
+    }
+
+    /// The loaded LM, if any (read once; shared by every utterance).
+    func loadLM(_ model: AcousticModel) throws -> NGramModel? {
+        guard let path = lmPath(model) else { return nil }
+        return try NGramModel.read(URL(fileURLWithPath: path))
+    }
+
+    /// The decoding for `model` (with `lm` already loaded), optionally with other α, β.
+    func decoding(_ model: AcousticModel, lm: NGramModel?, alpha: Float? = nil, beta: Float? = nil) throws -> DecoderOptions {
+        let width = beam ?? model.config.decoder?.beam
+        guard wantsWords(model) || width != nil || nbest > 1 else { return .greedy }
+        var options = BeamSearchOptions(width: width ?? 32, nBest: nbest)
+        options.tokenThreshold = tokenMinLogprob ?? model.config.decoder?.tokenMinLogprob ?? (wantsWords(model) ? -8 : -.infinity)
+        if wantsWords(model) {
+            guard let space = model.vocabulary.tokens.firstIndex(of: " ") else {
+                throw ToolError("the model has no space token: word decoding needs one")
+            }
+            let words = try wordOptions(model, alpha: alpha, beta: beta)
+            if let lm {
+                options.scorer = WordScorer(lm: lm, options: words, tokens: model.vocabulary.tokens, space: space)
+            } else {
+                options.scorer = WordScorer(lm: NoLanguageModel(), hasModel: false, options: words, tokens: model.vocabulary.tokens, space: space)
+            }
+        }
+        return .beam(options)
+    }
+}
