@@ -7,6 +7,9 @@
 //   swift run -c release hark-bench ctc [--frames 400] [--batch 16] [--classes 29] [--labels 60]
 //   swift run -c release hark-bench export-model DIR   (for scripts/check_pytorch_roundtrip.py)
 //   swift run -c release hark-bench augment FILE [--runs N]   (each augmentation of hark train, alone)
+//   swift run -c release hark-bench decode --model DIR --lm FILE --alpha A --beta B --beam N --out DIR MANIFEST
+//       (the network's log-probabilities of every utterance, written as DIR/NNNN.npy, then the beam
+//        search with the LM over them on all cores; times both; for Benchmarks/compare_decoders.py)
 //
 // Prints one JSON object per benchmark with every run's wall time, the
 // median, and the real-time factor (processing time / audio duration).
@@ -18,6 +21,7 @@ import HarkCTC
 import HarkCore
 import HarkFeatures
 import HarkIO
+import HarkLM
 import HarkNN
 
 func median(_ xs: [Double]) -> Double {
@@ -193,7 +197,69 @@ func benchAugment(_ path: String) throws {
     print(String(decoding: json, as: UTF8.self))
 }
 
+/// Network once, then LM beam search over the saved log-probabilities, each timed.
+func benchDecode() throws {
+    func value(_ name: String) -> String? {
+        let a = CommandLine.arguments
+        return a.firstIndex(of: name).flatMap { $0 + 1 < a.count ? a[$0 + 1] : nil }
+    }
+    guard let modelDir = value("--model"), let lmPath = value("--lm"), let out = value("--out"),
+          let manifest = CommandLine.arguments.last else {
+        throw IOError("hark-bench decode", "usage: --model DIR --lm FILE --out DIR [--alpha A] [--beta B] [--beam N] MANIFEST")
+    }
+    let alpha = Float(value("--alpha") ?? "0.5")!, beta = Float(value("--beta") ?? "1")!, beam = Int(value("--beam") ?? "32")!
+    let threads = option("--threads", ProcessInfo.processInfo.activeProcessorCount)
+    let model = try AcousticModel.load(directory: URL(fileURLWithPath: modelDir))
+    let lm = try NGramModel.read(URL(fileURLWithPath: lmPath))
+    let entries = try Manifest.read(manifest)
+    try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+    let transcriber = Transcriber(model: model)
+    var logProbs = [Matrix](repeating: Matrix(rows: 0, cols: 0), count: entries.count)
+    var audioSeconds = 0.0
+    let networkTime = time {
+        processInOrder(Array(entries.enumerated()), threads: threads, work: { (i, e) -> (Matrix, Double) in
+            let (t, lp, _) = try transcriber.transcribe(path: e.audioPath)
+            return (lp, t.duration)
+        }, emit: { _, item, r in logProbs[item.0] = r.0; audioSeconds += r.1 }, failed: { _, item, error in
+            FileHandle.standardError.write(Data("\(item.1.audioPath): \(error)\n".utf8))
+        })
+    }
+    for (i, lp) in logProbs.enumerated() {
+        try NPY.write(lp, to: URL(fileURLWithPath: out).appendingPathComponent(String(format: "%04d.npy", i)))
+    }
+    var words = WordDecodingOptions()
+    words.alpha = alpha
+    words.beta = beta
+    let space = model.vocabulary.tokens.firstIndex(of: " ")!
+    var options = BeamSearchOptions(width: beam)
+    options.tokenThreshold = Float(value("--token-min-logprob") ?? "-8")!
+    options.scorePruning = Float(value("--beam-prune-logprob") ?? "-10")!
+    options.scorer = WordScorer(lm: lm, options: words, tokens: model.vocabulary.tokens, space: space)
+    let evaluator = Evaluator(model: model, decoding: .beam(options))
+    var totals = Evaluator.Totals()
+    var hypotheses = [String](repeating: "", count: entries.count)
+    let decodeTime = time {
+        processInOrder(Array(entries.indices), threads: threads, work: { i in
+            evaluator.score(reference: entries[i].text ?? "", logProbabilities: logProbs[i])
+        }, emit: { _, i, s in totals.add(s); hypotheses[i] = s.hypothesis }, failed: { _, _, _ in })
+    }
+    let result: [String: Any] = [
+        "benchmark": "decode", "utterances": entries.count, "audio_seconds": audioSeconds, "threads": threads,
+        "alpha": alpha, "beta": beta, "beam": beam,
+        "network_seconds": networkTime, "decode_seconds": decodeTime,
+        "decode_times_real_time": audioSeconds / decodeTime, "network_times_real_time": audioSeconds / networkTime,
+        "wer": totals.words.rate, "cer": totals.characters.rate, "hypotheses": hypotheses,
+        "tokens": model.vocabulary.tokens,
+    ]
+    let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
+    print(String(decoding: json, as: UTF8.self))
+}
+
 let args = CommandLine.arguments
+if args.count >= 2 && args[1] == "decode" {
+    do { try benchDecode() } catch { print("hark-bench: \(error)"); exit(1) }
+    exit(0)
+}
 if args.count >= 3 && args[1] == "augment" {
     do { try benchAugment(args[2]) } catch { print("hark-bench: \(error)"); exit(1) }
     exit(0)

@@ -21,13 +21,19 @@ public struct BeamSearchOptions: Sendable {
     /// Pruning: tokens whose log-probability at a frame is below this are not
     /// tried there (−∞: every token is tried).
     public var tokenThreshold: Float
+    /// Pruning: after every frame, prefixes whose score is more than this
+    /// below the best one's are dropped (pyctcdecode's `beam_prune_logp`);
+    /// −∞ keeps all `width` of them.
+    public var scorePruning: Float
     /// Added to the ranking as hypotheses grow (a language model); nil: acoustic score only.
     public var scorer: (any PrefixScorer)?
 
-    public init(width: Int = 16, nBest: Int = 1, tokenThreshold: Float = -.infinity, scorer: (any PrefixScorer)? = nil) {
+    public init(width: Int = 16, nBest: Int = 1, tokenThreshold: Float = -.infinity, scorePruning: Float = -.infinity,
+                scorer: (any PrefixScorer)? = nil) {
         self.width = width
         self.nBest = nBest
         self.tokenThreshold = tokenThreshold
+        self.scorePruning = scorePruning
         self.scorer = scorer
     }
 }

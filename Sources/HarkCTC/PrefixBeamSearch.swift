@@ -175,9 +175,13 @@ private final class BeamSearchState<S: PrefixScorer>: AnyBeamSearchState {
                 }
             }
         }
-        // Prefixes no alignment reaches (a repeat without the frames for a blank), and
-        // those the scorer rules out, are dropped.
-        beam = Dictionary(uniqueKeysWithValues: next.filter { $0.value.total > -.infinity && $0.value.extra > -.infinity }.sorted {
+        // Prefixes no alignment reaches (a repeat without the frames for a blank), those
+        // the scorer rules out, and those too far below the best are dropped.
+        let best = next.values.map(\.score).max() ?? -.infinity
+        let floor = Double(options.scorePruning) == -.infinity ? -.infinity : best + Double(options.scorePruning)
+        beam = Dictionary(uniqueKeysWithValues: next.filter {
+            $0.value.total > -.infinity && $0.value.extra > -.infinity && $0.value.score >= floor
+        }.sorted {
             ($0.value.score, $1.key) > ($1.value.score, $0.key)
         }.prefix(options.width).map { ($0.key, $0.value) })
     }

@@ -27,8 +27,10 @@ struct DecodingFlags: ParsableArguments {
     var hotwords: String?
     @Option(help: "Keep the N best hypotheses (JSON output lists them with their scores).")
     var nbest: Int = 1
-    @Option(help: "Tokens below this log-probability at a frame are not tried by the beam (default -8; -inf tries all).")
+    @Option(help: "Tokens below this log-probability at a frame are not tried by the beam (default with words -8, else -inf: all).")
     var tokenMinLogprob: Float?
+    @Option(help: "Prefixes scoring more than this below the best are dropped after each frame (default with words -10, else -inf: keep the beam width).")
+    var beamPruneLogprob: Float?
 
     mutating func validate() throws {
         if let beam, !(1...Limits.beamWidth).contains(beam) { throw ValidationError("--beam \(beam) must be in 1…\(Limits.beamWidth)") }
@@ -37,6 +39,7 @@ struct DecodingFlags: ParsableArguments {
             if let v, !v.isFinite || abs(v) > 1000 { throw ValidationError("--\(name) \(v) must be a finite number of magnitude ≤ 1000") }
         }
         if let t = tokenMinLogprob, t.isNaN || t > 0 { throw ValidationError("--token-min-logprob \(t) must be ≤ 0") }
+        if let t = beamPruneLogprob, t.isNaN || t > 0 { throw ValidationError("--beam-prune-logprob \(t) must be ≤ 0") }
         for h in hotword { _ = try Self.parseHotword(h, source: "--hotword") }
     }
 
@@ -102,6 +105,7 @@ struct DecodingFlags: ParsableArguments {
         guard wantsWords(model) || width != nil || nbest > 1 else { return .greedy }
         var options = BeamSearchOptions(width: width ?? 32, nBest: nbest)
         options.tokenThreshold = tokenMinLogprob ?? model.config.decoder?.tokenMinLogprob ?? (wantsWords(model) ? -8 : -.infinity)
+        options.scorePruning = beamPruneLogprob ?? (wantsWords(model) ? -10 : -.infinity)
         if wantsWords(model) {
             guard let space = model.vocabulary.tokens.firstIndex(of: " ") else {
                 throw ToolError("the model has no space token: word decoding needs one")
