@@ -267,12 +267,17 @@ private final class BeamSearchState<S: PrefixScorer>: AnyBeamSearchState {
             while i >= 0 { out.append(chain[i].decoded); i = chain[i].previous }
             return shared + out.reversed()
         }
-        return beam.map { node, e -> (Int, Hypothesis) in
-            let end = Double(scorer.finish(states[e.state]))
-            return (node, Hypothesis(tokens: tokens(e.emission), logProbability: Float(e.total),
-                                     scorerScore: Float(e.extra + end), score: Float(e.score + end)))
-        }.sorted { ($0.1.score, $1.1.tokens.count, $1.0) > ($1.1.score, $0.1.tokens.count, $0.0) }
-            .prefix(options.nBest).map(\.1)
+        // Ranked before the tokens are gathered: only the n best are built
+        // (each holds every token of a long recording).
+        let ranked = beam.map { node, e -> (node: Int, entry: BeamEntry, end: Double, count: Int) in
+            (node, e, Double(scorer.finish(states[e.state])), e.emission >= 0 ? chain[e.emission].depth : shared.count)
+        }.sorted {
+            (Float($0.entry.score + $0.end), $1.count, $1.node) > (Float($1.entry.score + $1.end), $0.count, $0.node)
+        }
+        return ranked.prefix(options.nBest).map { r in
+            Hypothesis(tokens: tokens(r.entry.emission), logProbability: Float(r.entry.total),
+                       scorerScore: Float(r.entry.extra + r.end), score: Float(r.entry.score + r.end))
+        }
     }
 }
 
