@@ -75,7 +75,7 @@ let package = Package(
 
         // MARK: - Benchmarks (run by hand: `swift run -c release hark-bench …`)
 
-        .executableTarget(name: "hark-bench", dependencies: ["HarkAudio", "HarkFeatures", "HarkNN", "HarkCTC", "HarkCore", "HarkIO"],
+        .executableTarget(name: "hark-bench", dependencies: ["HarkAudio", "HarkFeatures", "HarkNN", "HarkCTC", "HarkCore", "HarkIO", "HarkLM"],
                           path: "Benchmarks/hark-bench"),
 
         // MARK: - Tests
