@@ -308,7 +308,7 @@ def main():
     scores = {"hand": kenlm_scores(kenlm, fx("hand.arpa"), HAND_SENTENCES)}
     estimator = {"corpus": "corpus.txt", "cases": []}
     lmplz = args.lmplz or (build_lmplz() if args.build_lmplz else None)
-    configurations = [(2, ()), (3, ()), (4, ()), (3, (1,)), (4, (0, 1))]
+    configurations = [(1, ()), (2, ()), (3, ()), (4, ()), (3, (1,)), (4, (0, 1))]
     for order, prune in configurations:
         ref = reference_mkn(sentences, order, prune)
         name = f"lmplz-{order}" + ("-prune" + "-".join(map(str, prune)) if prune else "") + ".arpa"

@@ -5,6 +5,7 @@
 //       [--input 39] [--batch 16] [--frames 400] [--runs N] [--sequential]
 //   swift run -c release hark-bench step-gemm [--batch 16] [--hidden 256]
 //   swift run -c release hark-bench ctc [--frames 400] [--batch 16] [--classes 29] [--labels 60]
+//   swift run -c release hark-bench lm ARPA [--scores N] [--runs N]
 //   swift run -c release hark-bench export-model DIR   (for scripts/check_pytorch_roundtrip.py)
 //   swift run -c release hark-bench augment FILE [--runs N]   (each augmentation of hark train, alone)
 //   swift run -c release hark-bench decode --model DIR --lm FILE --alpha A --beta B --beam N --out DIR MANIFEST
@@ -197,6 +198,50 @@ func benchAugment(_ path: String) throws {
     print(String(decoding: json, as: UTF8.self))
 }
 
+/// Reading an ARPA file, then `score` as a decoder calls it: N words drawn
+/// from the model's vocabulary (a few out of it), each scored from the state
+/// the previous word left (restarting at <s> every 20 words).
+func benchLM(_ path: String) throws {
+    let n = option("--scores", 2_000_000), runs = option("--runs", 5)
+    var model: NGramModel?
+    let load = try throwingTime { model = try NGramModel.read(URL(fileURLWithPath: path)) }
+    let lm = model!
+    var rng = SeededGenerator(seed: 1)
+    let vocabulary = lm.words + ["UNSEEN1", "UNSEEN2"]
+    let words = (0..<n).map { _ in vocabulary[Int(rng.next() % UInt64(vocabulary.count))] }
+    var checksum: Float = 0
+    let times = (0..<runs).map { _ in
+        time {
+            var state = lm.beginSentence
+            for (i, w) in words.enumerated() {
+                if i % 20 == 0 { state = lm.beginSentence }
+                let s = lm.score(state, w)
+                checksum += s.log10
+                state = s.next
+            }
+        }
+    }
+    // The same by WordID, looked up once per word.
+    let ids = words.map(lm.id)
+    let idTimes = (0..<runs).map { _ in
+        time {
+            var state = lm.beginSentence
+            for (i, w) in ids.enumerated() {
+                if i % 20 == 0 { state = lm.beginSentence }
+                let s = lm.score(state, w)
+                checksum -= s.log10
+                state = s.next
+            }
+        }
+    }
+    let result: [String: Any] = ["benchmark": "lm-score", "arpa": path, "order": lm.order, "ngrams": lm.counts,
+                                 "load_seconds": load, "scores": n, "runs": times, "id_runs": idTimes,
+                                 "ns_per_score": median(times) / Double(n) * 1e9,
+                                 "ns_per_score_by_id": median(idTimes) / Double(n) * 1e9, "checksum": Double(checksum)]
+    let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
+    print(String(decoding: json, as: UTF8.self))
+}
+
 /// Network once, then LM beam search over the saved log-probabilities, each timed.
 func benchDecode() throws {
     func value(_ name: String) -> String? {
@@ -255,7 +300,17 @@ func benchDecode() throws {
     print(String(decoding: json, as: UTF8.self))
 }
 
+func throwingTime(_ body: () throws -> Void) throws -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
 let args = CommandLine.arguments
+if args.count >= 3 && args[1] == "lm" {
+    do { try benchLM(args[2]) } catch { print("hark-bench: \(error)"); exit(1) }
+    exit(0)
+}
 if args.count >= 2 && args[1] == "decode" {
     do { try benchDecode() } catch { print("hark-bench: \(error)"); exit(1) }
     exit(0)

@@ -5,14 +5,36 @@ extension NGramModel {
     /// (recognised by its magic bytes, not its extension). A malformed file
     /// throws an `ARPAError` naming the file, the line and what is wrong.
     public static func read(_ url: URL) throws -> NGramModel {
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            let missing = !FileManager.default.fileExists(atPath: url.path)
-            throw ARPAError(file: url.path, line: nil, problem: missing ? "no such file" : "cannot read the file")
-        }
-        var bytes = [UInt8](data)
+        var bytes = try readBytes(url.path)
         if Gzip.isCompressed(bytes) { bytes = try Gzip.decompress(bytes, name: url.path) }
         var parser = ARPAParser(bytes: bytes, name: url.path)
         return try parser.parse()
+    }
+
+    /// The file's bytes, read straight into one array (no second copy).
+    static func readBytes(_ path: String) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw ARPAError(file: path, line: nil, problem: errno == ENOENT ? "no such file" : "cannot read the file (\(String(cString: strerror(errno))))")
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            throw ARPAError(file: path, line: nil, problem: "not a regular file")
+        }
+        let size = Int(info.st_size)
+        var failure: Int32 = 0
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            count = 0
+            while count < size {
+                let n = Foundation.read(fd, buffer.baseAddress! + count, size - count)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { failure = n < 0 ? errno : 0; break }
+                count += n
+            }
+        }
+        if failure != 0 { throw ARPAError(file: path, line: nil, problem: "cannot read the file (\(String(cString: strerror(failure))))") }
+        return bytes
     }
 
     /// Parses ARPA text, with the checks of `read`; `name` is used in errors.

@@ -106,6 +106,22 @@ public final class NGramModel: @unchecked Sendable {
         return (p, next, id == unknown)
     }
 
+    /// A word as this model's integer id; a decoder that scores the same
+    /// words many times can look them up once (`id(_:)`) and skip the string
+    /// hashing of `score(_:_:)` with a String.
+    public struct WordID: Hashable, Sendable {
+        let raw: Int32
+    }
+
+    /// The word's id; `<unk>`'s when the model does not have the word.
+    public func id(_ word: String) -> WordID { WordID(raw: vocabulary[word] ?? unknown) }
+
+    /// `score(_:_:)` by id: the same values, without the string lookup.
+    public func score(_ state: State, _ word: WordID) -> (log10: Float, next: State, isUnknown: Bool) {
+        let (p, next) = score(state, id: word.raw)
+        return (p, next, word.raw == unknown)
+    }
+
     /// `score` by word id.
     func score(_ state: State, id w: Int32) -> (Float, State) {
         let uni = unigrams[Int(w)]

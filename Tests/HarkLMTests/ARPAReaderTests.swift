@@ -142,9 +142,15 @@ final class ARPAReaderTests: XCTestCase {
         }
     }
 
-    func testMissingFile() {
+    func testMissingFileAndDirectory() {
         XCTAssertThrowsError(try NGramModel.read(URL(fileURLWithPath: "/nonexistent/lm.arpa"))) { error in
             XCTAssertEqual("\(error)", "/nonexistent/lm.arpa: no such file")
+        }
+        XCTAssertThrowsError(try NGramModel.read(LMFixtures.directory)) { error in
+            XCTAssertTrue("\(error)".hasSuffix("Fixtures: not a regular file"), "\(error)")
+        }
+        XCTAssertThrowsError(try NGramModel.parse("", name: "empty.arpa")) { error in
+            XCTAssertTrue("\(error)".contains("no \\data\\"), "\(error)")
         }
     }
 }

@@ -28,6 +28,8 @@ final class KenLMScoreTests: XCTestCase {
             var state = bos ? model.beginSentence : model.nullContext
             for (i, word) in words.enumerated() {
                 let s = model.score(state, word)
+                let byID = model.score(state, model.id(word))
+                XCTAssertTrue(byID.log10 == s.log10 && byID.next == s.next && byID.isUnknown == s.isUnknown, word, file: file, line: line)
                 got.append(s.log10)
                 expected.append((full[i][0] as! NSNumber).floatValue)
                 XCTAssertEqual(s.isUnknown, full[i][2] as! Bool, "\(sentence): \(word)", file: file, line: line)
