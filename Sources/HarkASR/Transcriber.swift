@@ -50,6 +50,11 @@ public final class Transcriber: @unchecked Sendable {
     public var decoder: Decoder
     public var chunkFrames = 1000
     public var contextFrames = 100
+    /// A recording whose loudest 20 ms (each frame's mean removed, RMS
+    /// relative to full scale) stays below this many dB is silence and
+    /// transcribes as empty text: digital silence, a DC offset, faint noise,
+    /// or stereo channels that cancel. Speech sits around −40 to −10 dBFS.
+    public var silenceFloorDecibels: Float = -55
 
     public init(model: AcousticModel, decoding: DecoderOptions = .greedy) {
         self.model = model
@@ -98,6 +103,7 @@ public final class Transcriber: @unchecked Sendable {
         var options = audio
         options.targetSampleRate = model.config.sampleRate
         let reader = try AudioReader(path, options: options)
+        var meter = LevelMeter(frame: max(1, model.config.sampleRate / 50))
         let decoding = DecodingStream(decoder)
         let windows = WindowedNetwork(model: model, chunkFrames: chunkFrames, contextFrames: contextFrames) { lp in
             try sink?(lp)
@@ -106,7 +112,11 @@ public final class Transcriber: @unchecked Sendable {
         let stack = model.config.stackFrames
         var pending: [Float] = []
         let F = model.extractor.options.dimension
-        try model.extractor.computeStreaming(read: { try reader.read() }, rewind: { try reader.rewind() }) { features in
+        try model.extractor.computeStreaming(read: {
+            let block = try reader.read()
+            if let block { meter.feed(block) }
+            return block
+        }, rewind: { try reader.rewind() }) { features in
             // Stack k feature frames into one input frame; a trailing partial group is dropped.
             pending.append(contentsOf: features.data)
             let groups = pending.count / (F * stack)
@@ -117,6 +127,9 @@ public final class Transcriber: @unchecked Sendable {
         }
         try windows.finish()
         let duration = Double(reader.samplesRead) / Double(reader.sampleRate)
+        if meter.loudestDecibels < silenceFloorDecibels {
+            return (Transcript(text: "", words: [], duration: duration), reader.notes)
+        }
         return (transcript(decoding.finish(), duration: duration), reader.notes)
     }
 
@@ -162,6 +175,33 @@ public final class Transcriber: @unchecked Sendable {
         }
         flush()
         return Transcript(text: words.map(\.word).joined(separator: " "), words: words, duration: duration)
+    }
+}
+
+/// The level of the loudest frame of a signal that arrives in blocks.
+struct LevelMeter {
+    let frame: Int
+    private var pending: [Float] = []
+    private var loudestMeanSquare: Float = 0
+
+    init(frame: Int) { self.frame = frame }
+
+    /// The loudest frame's RMS in dB relative to full scale (−∞ for silence).
+    var loudestDecibels: Float { 10 * log10f(loudestMeanSquare) }
+
+    mutating func feed(_ samples: [Float]) {
+        pending.append(contentsOf: samples)
+        var start = 0
+        while start + frame <= pending.count {
+            var mean: Float = 0
+            for i in start..<(start + frame) { mean += pending[i] }
+            mean /= Float(frame)
+            var power: Float = 0
+            for i in start..<(start + frame) { let d = pending[i] - mean; power += d * d }
+            loudestMeanSquare = max(loudestMeanSquare, power / Float(frame))
+            start += frame
+        }
+        pending.removeFirst(start)
     }
 }
 

@@ -1,4 +1,6 @@
 import Foundation
+import HarkAudio
+import HarkCore
 import HarkTestSupport
 import XCTest
 
@@ -28,5 +30,37 @@ final class DefaultModelTests: CLITestCase {
         XCTAssertEqual(run.status, 1)
         XCTAssertTrue(run.stdout.contains("audio/an52-mmaf-b.wav\tENTER SEVEN\n"), run.stdout)
         XCTAssertTrue(run.stderr.contains("broken.wav: not a recognised audio file"), run.stderr)
+    }
+}
+
+/// Recordings without speech transcribe as empty text, whatever the model
+/// would make of them: digital silence, a DC offset, faint noise, stereo
+/// channels that cancel.
+final class SilenceTests: CLITestCase {
+    func testNoSpeechGivesEmptyText() throws {
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var rng = SeededGenerator(seed: 3)
+        let n = 32_000
+        let speech = try HarkAudio.AudioLoader.load(repositoryRoot.appendingPathComponent("audio/an52-mmaf-b.wav").path).waveform.samples
+        let files: [(String, [UInt8])] = [
+            ("silence", WavBuilder.pcm16([Int16](repeating: 0, count: n))),
+            ("dc", WavBuilder.pcm16([Int16](repeating: 9000, count: n))),
+            ("faint", WavBuilder.pcm16((0..<n).map { _ in Int16(max(-32768, min(32767, rng.nextGaussian() * 20))) })),
+            ("cancel", WavBuilder.pcm16(speech.flatMap { x -> [Int16] in
+                let v = Int16(max(-32767, min(32767, x * 32767)))
+                return [v, -v]
+            }, channels: 2)),
+        ]
+        for (name, bytes) in files {
+            let url = dir.appendingPathComponent(name + ".wav")
+            try Data(bytes).write(to: url)
+            let run = try hark(["transcribe", url.path])
+            XCTAssertEqual(run.status, 0, run.stderr)
+            XCTAssertEqual(run.stdout, "\n", "\(name): \(run.stdout)")
+        }
+        // The same speech on one channel of the stereo file is heard.
+        let left = try hark(["transcribe", "--channel", "0", dir.appendingPathComponent("cancel.wav").path])
+        XCTAssertEqual(left.stdout, "ENTER SEVEN\n", left.stderr)
     }
 }
