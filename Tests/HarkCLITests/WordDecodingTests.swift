@@ -89,4 +89,27 @@ final class WordDecodingTests: CLITestCase {
         XCTAssertTrue(run.stdout.contains("β=0.0") && run.stdout.contains("α=0.5"), run.stdout)
         XCTAssertTrue(run.stdout.contains("best: --alpha 0.0 --beta 0.0: WER 0.00%"), run.stdout)
     }
+
+    /// A model directory that names an LM in config.json decodes with it unless told otherwise.
+    func testModelDirectoryDecoderDefaults() throws {
+        let lm = try buildLM()
+        let model = dir.appendingPathComponent("model")
+        try FileManager.default.copyItem(at: repositoryRoot.appendingPathComponent("models/an4-blstm"), to: model)
+        try FileManager.default.copyItem(at: URL(fileURLWithPath: lm), to: model.appendingPathComponent("lm.arpa"))
+        let configURL = model.appendingPathComponent("config.json")
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as! [String: Any]
+        config["decoder"] = ["lm": "lm.arpa", "alpha": 0.5, "beta": 1.0, "beam": 8]
+        try JSONSerialization.data(withJSONObject: config).write(to: configURL)
+        func lmScore(_ extra: [String]) throws -> Double {
+            let run = try hark(["transcribe", "--model", model.path, "--nbest", "2", "--beam-prune-logprob=-50",
+                                "--format", "json"] + extra + [sample])
+            XCTAssertEqual(run.status, 0, run.stderr)
+            let object = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
+            XCTAssertEqual(object["text"] as? String, "ENTER SEVEN")
+            return (object["nbest"] as! [[String: Any]])[0]["lm"] as! Double
+        }
+        // Without an LM the word part is β per word (the model's β = 1, two words); with it, less.
+        XCTAssertEqual(try lmScore(["--lm", "none"]), 2, accuracy: 1e-4, "--lm none turns the model's LM off")
+        XCTAssertLessThan(try lmScore([]), 1.9, "the model's LM is used")
+    }
 }
