@@ -108,8 +108,11 @@ final class WordDecodingTests: CLITestCase {
             XCTAssertEqual(object["text"] as? String, "ENTER SEVEN")
             return (object["nbest"] as! [[String: Any]])[0]["lm"] as! Double
         }
-        // Without an LM the word part is β per word (the model's β = 1, two words); with it, less.
-        XCTAssertEqual(try lmScore(["--lm", "none"]), 2, accuracy: 1e-4, "--lm none turns the model's LM off")
-        XCTAssertLessThan(try lmScore([]), 1.9, "the model's LM is used")
+        // With the model's LM: β = 1 for each of two words plus the LM's log-probabilities (negative).
+        let withLM = try lmScore([])
+        XCTAssertNotEqual(withLM, 0)
+        XCTAssertLessThan(withLM, 1.9, "the model's LM is used")
+        // --lm none: a plain beam, no word scores at all.
+        XCTAssertEqual(try lmScore(["--lm", "none"]), 0, "--lm none turns the model's LM off")
     }
 }
