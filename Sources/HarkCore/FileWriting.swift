@@ -7,6 +7,11 @@ public struct WriteError: Error, CustomStringConvertible, Equatable {
     public var reason: String
 
     public var description: String { "cannot write to \(destination): \(reason)" }
+
+    public init(destination: String, reason: String) {
+        self.destination = destination
+        self.reason = reason
+    }
 }
 
 /// Writing that reports every failure (a full disk, a closed pipe, a

@@ -14,6 +14,7 @@ struct Hark: ParsableCommand {
     /// group: their Kaldi feature options are lifted out of the arguments
     /// first, and listed after their help (see `FeatureFlags` for why).
     static func main() {
+        StandardOutput.claimClosedDescriptors()
         let arguments = Array(CommandLine.arguments.dropFirst())
         guard KaldiOptionArguments.featureCommand(in: arguments) != nil else { return main(arguments) }
         do {

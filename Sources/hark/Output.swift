@@ -9,6 +9,19 @@ enum StandardOutput {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var failure: WriteError?
 
+    /// Run first: a standard output or error that was closed (`>&-`) is
+    /// held by /dev/null, so that no file the command opens takes its number
+    /// (results would go into it); a closed standard output then fails the
+    /// first write, as a full disk does.
+    static func claimClosedDescriptors() {
+        let closedOutput = fcntl(STDOUT_FILENO, F_GETFD) == -1
+        for fd in [STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO] where fcntl(fd, F_GETFD) == -1 {
+            let null = open("/dev/null", fd == STDIN_FILENO ? O_RDONLY : O_WRONLY)
+            if null >= 0 && null != fd { dup2(null, fd); close(null) }
+        }
+        if closedOutput { failure = WriteError(destination: "standard output", reason: "it is closed") }
+    }
+
     static func write(_ text: String) {
         lock.lock()
         defer { lock.unlock() }

@@ -146,6 +146,20 @@ final class BadInputTests: CLITestCase {
         bash.waitUntilExit()
         XCTAssertEqual(status.trimmingCharacters(in: .whitespacesAndNewlines), "1")
         XCTAssertTrue(try String(contentsOfFile: dir.path + "/err", encoding: .utf8).contains("Broken pipe"))
+        // A closed standard output: exit 1; a full standard error: the results still come, exit 0.
+        for (redirect, expected) in [(">&- 2>'\(dir.path)/err2'", "1"), ("2>/dev/full >/dev/null", "0")] {
+            let shell = Process()
+            shell.executableURL = URL(fileURLWithPath: "/bin/bash")
+            shell.arguments = ["-c", "'\(Self.binary.path)' transcribe '\(sample)' \(redirect); echo $?"]
+            shell.currentDirectoryURL = repositoryRoot
+            let pipe = Pipe()
+            shell.standardOutput = pipe
+            try shell.run()
+            let status = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            shell.waitUntilExit()
+            XCTAssertEqual(status.trimmingCharacters(in: .whitespacesAndNewlines), expected, redirect)
+        }
+        XCTAssertTrue(try String(contentsOfFile: dir.path + "/err2", encoding: .utf8).contains("cannot write to standard output: it is closed"))
     }
 
     /// Two runs into one directory: the second refuses at once; the first finishes intact.
