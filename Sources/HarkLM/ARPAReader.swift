@@ -65,7 +65,8 @@ extension NGramModel {
 /// lines, each line has a probability, n words and (below the highest order)
 /// an optional back-off; numbers parse, a probability is ≤ 0 and not NaN
 /// (−inf allowed), a back-off is finite; the words of longer n-grams are
-/// unigrams; no n-gram appears twice; `<s>` and `</s>` are unigrams.
+/// unigrams; the context (first n − 1 words) of an n-gram is an n−1-gram,
+/// as KenLM requires; no n-gram appears twice; `<s>` and `</s>` are unigrams.
 struct ARPAParser {
     /// A run of the file's bytes (no reference counting, unlike ArraySlice).
     typealias Bytes = Slice<UnsafeBufferPointer<UInt8>>
@@ -237,6 +238,16 @@ struct ARPAParser {
                         }
                         gram[k] = id
                     }
+                    // Its context must be an n−1-gram (KenLM refuses the file otherwise), which
+                    // then begins a longer n-gram and so must stay in a state.
+                    if n == 2 {
+                        unigrams[Int(gram[0])].extends = true
+                    } else if let p = tables[n - 3].find(gram[0..<(n - 1)]) {
+                        tables[n - 3].weights[p].extends = true
+                    } else {
+                        let context = f[1..<n].map { Self.text($0) }.joined(separator: " ")
+                        throw fail("the context \"\(context)\" of this \(n)-gram is not among the \(n - 1)-grams")
+                    }
                     guard table!.insert(gram[0..<n], weights) else {
                         throw fail("this \(n)-gram appears twice")
                     }
@@ -260,18 +271,6 @@ struct ARPAParser {
             unknown = Int32(words.count)
             words.append("<unk>")
             unigrams.append(NGramWeights(prob: -100, backoff: 0, extends: false))
-        }
-        // A context of a longer n-gram must stay in the state.
-        for n in stride(from: order, through: 2, by: -1) {
-            let table = tables[n - 2]
-            for e in 0..<table.count {
-                let prefix = table.ids[(e * n)..<(e * n + n - 1)]
-                if n == 2 {
-                    unigrams[Int(prefix.first!)].extends = true
-                } else if let p = tables[n - 3].find(prefix) {
-                    tables[n - 3].weights[p].extends = true
-                }
-            }
         }
         return NGramModel(order: order, words: words, unigrams: unigrams, tables: tables,
                           unknown: unknown, sentenceStart: start, sentenceEnd: stop)
