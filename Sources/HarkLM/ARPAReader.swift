@@ -65,12 +65,20 @@ extension NGramModel {
 /// lines, each line has a probability, n words and (below the highest order)
 /// an optional back-off; numbers parse, a probability is ≤ 0 and not NaN
 /// (−inf allowed), a back-off is finite; the words of longer n-grams are
-/// unigrams; no n-gram appears twice; `<s>` and `</s>` are unigrams.
+/// unigrams; the context (first n − 1 words) of an n-gram is an n−1-gram,
+/// as KenLM requires; no n-gram appears twice; `<s>` and `</s>` are unigrams.
 struct ARPAParser {
+    /// A run of the file's bytes (no reference counting, unlike ArraySlice).
+    typealias Bytes = Slice<UnsafeBufferPointer<UInt8>>
+
     let bytes: [UInt8]
     let name: String
+    /// `bytes` while `parse` runs.
+    private var buffer = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
     private var position = 0
     private var lineNumber = 0
+    /// The fields of the current line, reused from line to line.
+    private var fieldBuffer: [Bytes] = []
 
     init(bytes: [UInt8], name: String) {
         self.bytes = bytes
@@ -82,7 +90,8 @@ struct ARPAParser {
     }
 
     /// The next line without its end of line (\n or \r\n), or nil at the end.
-    private mutating func nextLine() -> ArraySlice<UInt8>? {
+    private mutating func nextLine() -> Bytes? {
+        let bytes = buffer
         guard position < bytes.count else { return nil }
         let start = position
         var end = start
@@ -95,38 +104,49 @@ struct ARPAParser {
 
     private static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0d || b == 0x0b || b == 0x0c }
 
-    private static func trimmed(_ line: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+    private static func trimmed(_ line: Bytes) -> Bytes {
         var s = line.startIndex, e = line.endIndex
         while s < e && isSpace(line[s]) { s += 1 }
         while e > s && isSpace(line[e - 1]) { e -= 1 }
         return line[s..<e]
     }
 
-    private static func fields(_ line: ArraySlice<UInt8>) -> [ArraySlice<UInt8>] {
-        var out: [ArraySlice<UInt8>] = []
+    /// The line's fields, in `fieldBuffer`.
+    private mutating func split(_ line: Bytes) {
+        fieldBuffer.removeAll(keepingCapacity: true)
         var i = line.startIndex
         while i < line.endIndex {
-            while i < line.endIndex && isSpace(line[i]) { i += 1 }
+            while i < line.endIndex && Self.isSpace(line[i]) { i += 1 }
             let start = i
-            while i < line.endIndex && !isSpace(line[i]) { i += 1 }
-            if i > start { out.append(line[start..<i]) }
+            while i < line.endIndex && !Self.isSpace(line[i]) { i += 1 }
+            if i > start { fieldBuffer.append(line[start..<i]) }
         }
-        return out
     }
 
-    private static func text(_ s: ArraySlice<UInt8>) -> String { String(decoding: s, as: UTF8.self) }
+    private static func text(_ s: Bytes) -> String { String(decoding: UnsafeBufferPointer(rebasing: s), as: UTF8.self) }
 
-    private static func quoted(_ s: ArraySlice<UInt8>) -> String {
+    private static func quoted(_ s: Bytes) -> String {
         let t = text(s)
         return "\"" + (t.count > 60 ? String(t.prefix(60)) + "…" : t) + "\""
     }
 
-    private func number(_ field: ArraySlice<UInt8>, what: String) throws -> Float {
+    /// A number as Swift reads it (decimal or exponent form, nan, inf; a
+    /// decimal point whatever the locale), the whole field or an error.
+    private func number(_ field: Bytes, what: String) throws -> Float {
         guard let v = Float(Self.text(field)) else { throw fail("\(what) \(Self.quoted(field)) is not a number") }
         return v
     }
 
     mutating func parse() throws -> NGramModel {
+        let bytes = self.bytes
+        return try bytes.withUnsafeBufferPointer { b in
+            buffer = b
+            defer { buffer = UnsafeBufferPointer(start: nil, count: 0) }
+            return try parseBuffer()
+        }
+    }
+
+    private mutating func parseBuffer() throws -> NGramModel {
         // \data\ and the counts.
         var found = false
         while let line = nextLine() {
@@ -134,7 +154,7 @@ struct ARPAParser {
         }
         guard found else { throw fail("no \\data\\ line: not an ARPA file", line: max(lineNumber, 1)) }
         var counts: [Int] = []
-        var section: ArraySlice<UInt8>?
+        var section: Bytes?
         while let raw = nextLine() {
             let line = Self.trimmed(raw)
             if line.isEmpty { continue }
@@ -188,7 +208,8 @@ struct ARPAParser {
                 guard seen <= counts[n - 1] else {
                     throw fail("more \(n)-grams than the header's \(counts[n - 1])")
                 }
-                let f = Self.fields(line)
+                split(line)
+                let f = fieldBuffer
                 let hasBackoff = f.count == n + 2
                 guard f.count == n + 1 || (hasBackoff && n < order) else {
                     let expected = n < order ? "a probability, \(n) word\(n == 1 ? "" : "s") and an optional back-off"
@@ -217,6 +238,16 @@ struct ARPAParser {
                         }
                         gram[k] = id
                     }
+                    // Its context must be an n−1-gram (KenLM refuses the file otherwise), which
+                    // then begins a longer n-gram and so must stay in a state.
+                    if n == 2 {
+                        unigrams[Int(gram[0])].extends = true
+                    } else if let p = tables[n - 3].find(gram[0..<(n - 1)]) {
+                        tables[n - 3].weights[p].extends = true
+                    } else {
+                        let context = f[1..<n].map { Self.text($0) }.joined(separator: " ")
+                        throw fail("the context \"\(context)\" of this \(n)-gram is not among the \(n - 1)-grams")
+                    }
                     guard table!.insert(gram[0..<n], weights) else {
                         throw fail("this \(n)-gram appears twice")
                     }
@@ -240,18 +271,6 @@ struct ARPAParser {
             unknown = Int32(words.count)
             words.append("<unk>")
             unigrams.append(NGramWeights(prob: -100, backoff: 0, extends: false))
-        }
-        // A context of a longer n-gram must stay in the state.
-        for n in stride(from: order, through: 2, by: -1) {
-            let table = tables[n - 2]
-            for e in 0..<table.count {
-                let prefix = table.ids[(e * n)..<(e * n + n - 1)]
-                if n == 2 {
-                    unigrams[Int(prefix.first!)].extends = true
-                } else if let p = tables[n - 3].find(prefix) {
-                    tables[n - 3].weights[p].extends = true
-                }
-            }
         }
         return NGramModel(order: order, words: words, unigrams: unigrams, tables: tables,
                           unknown: unknown, sentenceStart: start, sentenceEnd: stop)

@@ -31,6 +31,13 @@ import Foundation
 ///   ≤ the threshold of its order is left out. The discounts still come from
 ///   all n-grams; a pruned n-gram's adjusted count moves into γ of its
 ///   context, so the distribution still sums to one.
+///
+/// Storage: the n-grams of each order are numbered as they first appear,
+/// n-gram i of order n being (an (n−1)-gram id, a word id) (`GramCounts`),
+/// so counts, contexts, suffixes and probabilities are flat arrays indexed
+/// by those ids. Memory grows with the number of distinct n-grams (about
+/// 190 bytes each at order 4, the ARPA text included); the output lists each
+/// order in the order of first appearance.
 public struct NGramEstimator {
     public let order: Int
     /// Pruning thresholds for orders 2, 3, …; the last applies to the higher
@@ -69,11 +76,12 @@ public struct NGramEstimator {
             throw EstimationError("pruning thresholds must not decrease with the order: \(prune)")
         }
         // Word ids: <unk> 0, <s> 1, </s> 2 (as lmplz), then by first appearance.
+        // Unigram ids are word ids; grams[n − 1] numbers the n-grams of order n ≥ 2.
         let unk: Int32 = 0, bos: Int32 = 1, eos: Int32 = 2
         var vocabulary: [String] = ["<unk>", "<s>", "</s>"]
         var ids: [String: Int32] = [:]
-        // raw[n − 1][g]: occurrences of the n-gram g.
-        var raw = [[[Int32]: Int]](repeating: [:], count: order)
+        var grams = (1...order).map { GramCounts(order: $0) }
+        grams[0].raw = [0, 0, 0]
         for (index, sentence) in sentences.enumerated() {
             var seq: [Int32] = [bos]
             for word in sentence {
@@ -86,35 +94,46 @@ public struct NGramEstimator {
                     let id = Int32(vocabulary.count)
                     ids[word] = id
                     vocabulary.append(word)
+                    grams[0].raw.append(0)
                     seq.append(id)
                 }
             }
             seq.append(eos)
-            for end in 1..<seq.count {
-                for n in 1...min(order, end + 1) {
-                    raw[n - 1][Array(seq[(end - n + 1)...end]), default: 0] += 1
+            // Every n-gram of the sentence, by its start s: seq[s], seq[s…s+1], …
+            for s in 0..<seq.count {
+                var id = seq[s]
+                grams[0].raw[Int(id)] += 1
+                var n = 2
+                while n <= order && s + n - 1 < seq.count {
+                    id = grams[n - 1].add(prefix: id, word: seq[s + n - 1])
+                    n += 1
                 }
             }
         }
-        raw[0][[unk]] = 0
-        raw[0][[bos]] = 0
+        grams[0].raw[Int(bos)] = 0  // the unigram <s> is not counted, as in lmplz
+        let counts = grams.map(\.count)
+        for n in stride(from: 2, through: order, by: 1) { grams[n - 1].linkSuffixes(lower: n == 2 ? nil : grams[n - 2]) }
 
-        // Adjusted counts.
-        var adjusted = raw
-        for n in stride(from: order - 1, through: 1, by: -1) {
-            var continuation: [[Int32]: Int] = [:]
-            for g in raw[n].keys { continuation[Array(g.dropFirst()), default: 0] += 1 }
-            for g in raw[n - 1].keys where g[0] != bos && g != [unk] {
-                adjusted[n - 1][g] = continuation[g] ?? 0
-            }
+        // Adjusted counts: raw at the highest order and for n-grams that begin with <s>;
+        // else the number of distinct words before the n-gram.
+        var adjusted = grams.map { $0.raw }
+        var startsWithBOS: [[Bool]] = [(0..<counts[0]).map { $0 == Int(bos) }]
+        for n in 2..<(order + 1) {
+            startsWithBOS.append(grams[n - 1].prefix.map { startsWithBOS[n - 2][Int($0)] })
         }
-        adjusted[0][[bos]] = 0
+        for n in 1..<order {
+            var continuation = [Int](repeating: 0, count: counts[n - 1])
+            for suffix in grams[n].suffix { continuation[Int(suffix)] += 1 }
+            for i in 0..<counts[n - 1] where !startsWithBOS[n - 1][i] { adjusted[n - 1][i] = continuation[i] }
+        }
+        adjusted[0][Int(unk)] = 0
+        adjusted[0][Int(bos)] = 0
 
         // Discounts D[n − 1][k], k = 0…3, from the counts of counts.
         var discounts: [[Double]] = []
         for n in 1...order {
             var t = [Int](repeating: 0, count: 5)
-            for a in adjusted[n - 1].values where a >= 1 && a <= 4 { t[a] += 1 }
+            for a in adjusted[n - 1] where a >= 1 && a <= 4 { t[a] += 1 }
             do {
                 discounts.append(try Self.discounts(order: n, countsOfCounts: t))
             } catch let error as EstimationError {
@@ -125,48 +144,59 @@ public struct NGramEstimator {
             }
         }
 
-        func pruned(_ g: [Int32]) -> Bool { g.count >= 2 && raw[g.count - 1][g]! <= threshold(g.count) }
+        func pruned(_ n: Int, _ i: Int) -> Bool { n >= 2 && grams[n - 1].raw[i] <= threshold(n) }
+        /// The context of n-gram i of order n: an n−1-gram id (all unigrams share context 0).
+        func context(_ n: Int, _ i: Int) -> Int { n == 1 ? 0 : Int(grams[n - 1].prefix[i]) }
 
-        // Per context h: S(h) and γ(h).
-        var sums = [[[Int32]: Double]](repeating: [:], count: order)   // sums[n − 1][h], |h| = n − 1
-        var gamma = [[[Int32]: Double]](repeating: [:], count: order)
+        // Per context h: S(h) = Σ_w a(h w) and γ(h); contexts[n − 1] are the (n−1)-grams that have extensions.
+        var sums: [[Double]] = [], gamma: [[Double]] = []
         for n in 1...order {
             let d = discounts[n - 1]
-            var numerator: [[Int32]: Double] = [:]
-            for (g, a) in adjusted[n - 1] {
-                let h = Array(g.dropLast())
-                sums[n - 1][h, default: 0] += Double(a)
-                numerator[h, default: 0] += pruned(g) ? Double(a) : (a > 0 ? d[min(a, 3)] : 0)
+            let contexts = n == 1 ? 1 : counts[n - 2]
+            var sum = [Double](repeating: 0, count: contexts), numerator = [Double](repeating: 0, count: contexts)
+            for i in 0..<counts[n - 1] {
+                let a = adjusted[n - 1][i], h = context(n, i)
+                sum[h] += Double(a)
+                numerator[h] += pruned(n, i) ? Double(a) : (a > 0 ? d[min(a, 3)] : 0)
             }
-            for (h, s) in sums[n - 1] { gamma[n - 1][h] = numerator[h]! / s }
+            sums.append(sum)
+            gamma.append(zip(numerator, sum).map { $1 > 0 ? $0 / $1 : .nan })
         }
         // Interpolation, lower orders first: p(h w) = u(h w) + γ(h) · p(h′ w).
-        let uniform = 1 / Double(adjusted[0].count - 1)  // <s> excluded
-        var prob = [[[Int32]: Double]](repeating: [:], count: order)
+        let uniform = 1 / Double(counts[0] - 1)  // <s> excluded
+        var prob: [[Double]] = []
         for n in 1...order {
             let d = discounts[n - 1]
-            for (g, a) in adjusted[n - 1] where !pruned(g) {
-                let h = Array(g.dropLast())
-                let u = (Double(a) - (a > 0 ? d[min(a, 3)] : 0)) / sums[n - 1][h]!
-                let lower = n == 1 ? uniform : prob[n - 2][Array(g.dropFirst())]!
-                prob[n - 1][g] = u + gamma[n - 1][h]! * lower
+            var p = [Double](repeating: .nan, count: counts[n - 1])
+            for i in 0..<counts[n - 1] where !pruned(n, i) {
+                let a = adjusted[n - 1][i], h = context(n, i)
+                let u = (Double(a) - (a > 0 ? d[min(a, 3)] : 0)) / sums[n - 1][h]
+                let lower = n == 1 ? uniform : prob[n - 2][Int(grams[n - 1].suffix[i])]
+                p[i] = u + gamma[n - 1][h] * lower
             }
+            prob.append(p)
         }
-        prob[0][[bos]] = 1
+        prob[0][Int(bos)] = 1
 
-        // The ARPA text: unigrams in id order, longer n-grams sorted by ids.
+        // The ARPA text, each order in the order of first appearance.
+        var text: [[String]] = [vocabulary]   // text[n − 1][i]: "w₁ … wₙ" of n-gram i
         var out = "\\data\\\n"
-        for n in 1...order { out += "ngram \(n)=\(prob[n - 1].count)\n" }
+        for n in 1...order { out += "ngram \(n)=\((0..<counts[n - 1]).filter { !pruned(n, $0) }.count)\n" }
         for n in 1...order {
+            if n >= 2 {
+                let g = grams[n - 1]
+                text.append((0..<counts[n - 1]).map { text[n - 2][Int(g.prefix[$0])] + " " + vocabulary[Int(g.word[$0])] })
+                if n >= 3 { text[n - 2] = [] }   // order n − 1 is written and order n spelt: free its texts
+            }
             out += "\n\\\(n)-grams:\n"
-            let grams = prob[n - 1].keys.sorted { $0.lexicographicallyPrecedes($1) }
-            for g in grams {
-                out += Self.format(min(0, log10(prob[n - 1][g]!)))
-                out += "\t" + g.map { vocabulary[Int($0)] }.joined(separator: " ")
+            for i in 0..<counts[n - 1] where !pruned(n, i) {
+                out += Self.format(min(0, log10(prob[n - 1][i])))
+                out += "\t" + text[n - 1][i]
                 if n < order {
                     // γ(g) when g is a context of a kept or pruned longer n-gram; else 1.
-                    let isContext = g.last != unk && g.last != eos && gamma[n][g] != nil
-                    out += "\t" + Self.format(isContext ? log10(gamma[n][g]!) : 0)
+                    let last = n == 1 ? Int32(i) : grams[n - 1].word[i]
+                    let isContext = last != unk && last != eos && sums[n][i] > 0
+                    out += "\t" + Self.format(isContext ? log10(gamma[n][i]) : 0)
                 }
                 out += "\n"
             }
@@ -196,5 +226,52 @@ public struct NGramEstimator {
         let f = Float(value)
         if f == 0 { return "0" }
         return "\(f)"
+    }
+}
+
+/// The n-grams of one order n ≥ 2, numbered by first appearance: n-gram i
+/// is its first n − 1 words (the (n−1)-gram `prefix[i]`) followed by
+/// `word[i]`, seen `raw[i]` times; `suffix[i]` is the (n−1)-gram of its last
+/// n − 1 words. For n = 1 only `raw` is used (unigram ids are word ids).
+struct GramCounts {
+    let order: Int
+    var prefix: [Int32] = []
+    var word: [Int32] = []
+    var raw: [Int] = []
+    var suffix: [Int32] = []
+    private var index: [UInt64: Int32] = [:]
+
+    init(order: Int) { self.order = order }
+
+    var count: Int { raw.count }
+
+    private static func key(_ prefix: Int32, _ word: Int32) -> UInt64 {
+        UInt64(UInt32(bitPattern: prefix)) << 32 | UInt64(UInt32(bitPattern: word))
+    }
+
+    /// Counts one occurrence of (prefix, word); returns its id.
+    mutating func add(prefix p: Int32, word w: Int32) -> Int32 {
+        let k = Self.key(p, w)
+        if let id = index[k] {
+            raw[Int(id)] += 1
+            return id
+        }
+        let id = Int32(raw.count)
+        index[k] = id
+        prefix.append(p)
+        word.append(w)
+        raw.append(1)
+        return id
+    }
+
+    func find(prefix p: Int32, word w: Int32) -> Int32? { index[Self.key(p, w)] }
+
+    /// Fills `suffix` from the order below (nil: unigrams, whose ids are word ids).
+    /// The suffix of (prefix, w) is (suffix of prefix, w), which the order below has.
+    mutating func linkSuffixes(lower: GramCounts?) {
+        suffix = (0..<count).map { i in
+            guard let lower else { return word[i] }
+            return lower.find(prefix: lower.suffix[Int(prefix[i])], word: word[i])!
+        }
     }
 }

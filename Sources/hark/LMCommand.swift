@@ -92,9 +92,9 @@ struct LMCommand: ParsableCommand {
         }
         let url = URL(fileURLWithPath: output)
         try FileWriting.writeAtomically(Array(arpa.utf8), to: url)
-        let counts = try NGramModel.parse(arpa, name: output).counts
         StandardOutput.line("\(output): order \(order), \(sentences.count) sentences, \(words) words")
-        for (n, c) in counts.enumerated() { StandardOutput.line("ngram \(n + 1)=\(c)") }
+        // The n-gram counts: the "ngram N=COUNT" lines of the header.
+        for line in arpa.split(separator: "\n", maxSplits: order + 1).dropFirst().prefix(order) { StandardOutput.line(String(line)) }
         try StandardOutput.finish()
     }
 }

@@ -130,6 +130,8 @@ final class ARPAReaderTests: XCTestCase {
             ("wrong section header", edit(11, "\\3-grams:"), 11, "expected \\2-grams:"),
             ("missing \\end\\", edit(15, nil), 15, "missing \\end\\"),
             ("something else for \\end\\", edit(15, "\\3-grams:"), 15, "expected \\end\\"),
+            ("a trigram without its context", edit(3, "ngram 2=2\nngram 3=1").replacingOccurrences(of: "\n\n\\end\\", with: "\n\n\\3-grams:\n-0.1\tA <s> A\n\n\\end\\"),
+             17, "the context \"A <s>\" of this 3-gram is not among the 2-grams"),
             ("the file ends after the 1-grams", lines[0..<9].joined(separator: "\n"), 10, "missing the \\2-grams: section"),
         ]
         for (what, text, line, fragment) in cases {
