@@ -36,7 +36,8 @@ final class ResamplerStream {
         consumed += count
         let expected = Int((Double(consumed) * ratio).rounded())
         while true {
-            let want = max(4096, Int(Double(count - offset) * ratio) + 64)
+            // A bounded scratch buffer: libsamplerate takes what fits and the loop goes on.
+            let want = min(1 << 20, max(4096, Int(Double(count - offset) * ratio) + 64))
             if output.count < want { output = [Float](repeating: 0, count: want) }
             var used = 0, generated = 0
             let status: Int32 = data.withUnsafeBufferPointer { inp in
