@@ -110,4 +110,17 @@ final class TextAndScoringTests: XCTestCase {
                        "WEBVTT\n\n00:00:00.510 --> 00:00:01.500\nENTER SEVEN\n\n01:01:01.200 --> 01:01:01.500\nGO\n")
         XCTAssertTrue(TranscriptFormat.json.render(t, source: "x.wav").contains("\"start\":0.51"))
     }
+
+    /// Configurations the config.json fuzzer found crashing (Fuzz/reproducers/config-*) are refused with an error.
+    func testConfigFuzzReproducersAreRefused() throws {
+        let folder = repositoryRoot.appendingPathComponent("Fuzz/reproducers")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix("config-") }
+        XCTAssertFalse(files.isEmpty)
+        for name in files {
+            let data = try Data(contentsOf: folder.appendingPathComponent(name))
+            XCTAssertThrowsError(try JSONDecoder().decode(ModelConfig.self, from: data).validate(), name) { error in
+                XCTAssertTrue("\(error)".contains("frame_length"), "\(name): \(error)")
+            }
+        }
+    }
 }
