@@ -33,7 +33,7 @@ cat "$work/an4-valid.jsonl" "$work/fsdd-valid.jsonl" > "$work/valid.jsonl"
 
 start=$(date +%s)
 "$hark" train --train "$work/train.jsonl" --valid "$work/valid.jsonl" --out "$work/run" \
-  --seed 1 --epochs ${EPOCHS:-100} --patience 25 --batch-size 24 --optimizer adam --lr 2e-3 --warmup-steps 300 \
+  --seed 1 --epochs ${EPOCHS:-50} --patience 25 --batch-size 24 --optimizer adam --lr 2e-3 --warmup-steps 300 \
   --cell lstm --hidden-size 128 --num-layers 3 --bidirectional true --dropout 0.3 --stack-frames 3 \
   --spec-augment on --clip 5 --type fbank --num-mel-bins 40 --cmvn meanvar \
   --augment
