@@ -108,7 +108,7 @@ private final class BeamSearchBox<S: PrefixScorer>: AnyBeamSearchState {
 ///
 /// Everything a frame touches is a flat array reused from frame to frame:
 /// the beam and the next frame's entries are arrays of `BeamEntry`, and a
-/// per-node table (`slotOf`) finds a prefix's entry among the latter, so a
+/// prefix's node records its entry among the latter, so a
 /// frame allocates nothing once the buffers have grown. What the scorer
 /// gives a prefix depends on the prefix alone, so it is kept on the
 /// prefix's node and asked for once, however often the prefix leaves the
@@ -122,15 +122,10 @@ private struct BeamSearchState<S: PrefixScorer> {
 
     // Prefixes as nodes of a tree: node 0 is the empty prefix (token −1).
     // Node numbers only grow (compaction keeps their order), so ties broken
-    // by node number break as they would without compaction. A node's
-    // children are a list: `firstChild[node]`, then `nextSibling` (−1 ends it).
-    var tokenOf: [Int32] = [-1], parentOf: [Int32] = [-1], depthOf: [Int32] = [0]
-    var firstChild: [Int32] = [-1], nextSibling: [Int32] = [-1]
-    /// Per node: its index in `next` during a frame, −1 when it has none.
-    var slotOf: [Int32] = [-1]
-    /// Per node: what the scorer added along the prefix, and its scorer
-    /// state (an index into `states`; −1: not scored yet).
-    var extraOf: [Double] = [0], stateOf: [Int32] = [0]
+    // by node number break as they would without compaction. `children`
+    // finds a node's child by token.
+    var nodes = [PrefixNode(token: -1, parent: -1, depth: 0, state: 0)]
+    var children = PrefixTreeEdges()
     var chain: [BeamEmission] = []
     /// The tokens every entry of the beam shares, oldest first (set aside from the chain).
     var shared: [DecodedToken] = []
@@ -159,15 +154,10 @@ private struct BeamSearchState<S: PrefixScorer> {
     /// The node of prefix `node` + token `k`, made if new.
     @inline(__always)
     mutating func child(_ node: Int, _ k: Int) -> Int {
-        var c = firstChild[node]
-        while c >= 0 {
-            if tokenOf[Int(c)] == k { return Int(c) }
-            c = nextSibling[Int(c)]
-        }
-        let n = tokenOf.count
-        tokenOf.append(Int32(k)); parentOf.append(Int32(node)); depthOf.append(depthOf[node] + 1)
-        firstChild.append(-1); nextSibling.append(firstChild[node]); firstChild[node] = Int32(n)
-        slotOf.append(-1); extraOf.append(0); stateOf.append(-1)
+        if let c = children[node, k] { return c }
+        let n = nodes.count
+        nodes.append(PrefixNode(token: Int32(k), parent: Int32(node), depth: nodes[node].depth + 1))
+        children.insert(node, k, child: n)
         return n
     }
 
@@ -186,10 +176,10 @@ private struct BeamSearchState<S: PrefixScorer> {
     /// The index of `node`'s entry in `next`, made with this scorer part (`extra`, `state`) if new.
     @inline(__always)
     private mutating func slot(_ node: Int, extra: Double, state: Int) -> Int {
-        let s = slotOf[node]
+        let s = nodes[node].slot
         if s >= 0 { return Int(s) }
         next.append(BeamEntry(node: node, extra: extra, state: state))
-        slotOf[node] = Int32(next.count - 1)
+        nodes[node].slot = Int32(next.count - 1)
         return next.count - 1
     }
 
@@ -210,7 +200,7 @@ private struct BeamSearchState<S: PrefixScorer> {
             // Stay on the same prefix: a blank, or the last token repeated (its run goes on at t).
             let s = slot(node, extra: e.extra, state: e.state)
             next[s].add(blankEnding: true, total + row[blank], emission: e.emission)
-            let last = Int(tokenOf[node])
+            let last = Int(nodes[node].token)
             if last >= 0 {
                 let p = e.pnb + row[last]
                 if next[s].add(blankEnding: false, p) {
@@ -223,15 +213,15 @@ private struct BeamSearchState<S: PrefixScorer> {
             // Extend by a token; a repeat of the last token needs a blank between.
             for k in candidates {
                 let c = child(node, k)
-                var sc = Int(slotOf[c])
+                var sc = Int(nodes[c].slot)
                 if sc < 0 {
-                    if stateOf[c] < 0 {
+                    if nodes[c].state < 0 {
                         let (state, score) = scorer.advance(states[e.state], token: k)
                         states.append(state)
-                        stateOf[c] = Int32(states.count - 1)
-                        extraOf[c] = e.extra + Double(score)
+                        nodes[c].state = Int32(states.count - 1)
+                        nodes[c].extra = e.extra + Double(score)
                     }
-                    sc = slot(c, extra: extraOf[c], state: Int(stateOf[c]))
+                    sc = slot(c, extra: nodes[c].extra, state: Int(nodes[c].state))
                 }
                 let p = (k == last ? e.pb : total) + row[k]
                 if next[sc].add(blankEnding: false, p) {
@@ -252,7 +242,7 @@ private struct BeamSearchState<S: PrefixScorer> {
         ranked.removeAll(keepingCapacity: true)
         var best = -Double.infinity
         for (i, e) in next.enumerated() {
-            slotOf[e.node] = -1
+            nodes[e.node].slot = -1
             let total = e.total
             guard total > -.infinity && e.extra > -.infinity else { continue }
             let score = total + e.extra
@@ -309,36 +299,33 @@ private struct BeamSearchState<S: PrefixScorer> {
     /// later frame can change) are moved to `shared`.
     private mutating func compact() {
         // The tree: mark the nodes kept, number them in their old order.
-        let shallowest = beam.map { depthOf[$0.node] }.min() ?? 0
-        var newId = [Int32](repeating: -1, count: tokenOf.count)
+        let shallowest = beam.map { nodes[$0.node].depth }.min() ?? 0
+        var newId = [Int32](repeating: -1, count: nodes.count)
         for e in beam {
             var n = e.node
-            while n >= 0 && depthOf[n] >= shallowest && newId[n] < 0 { newId[n] = 0; n = Int(parentOf[n]) }
+            while n >= 0 && nodes[n].depth >= shallowest && newId[n] < 0 { newId[n] = 0; n = Int(nodes[n].parent) }
         }
-        var order: [Int] = []
-        for old in newId.indices where newId[old] >= 0 { newId[old] = Int32(order.count); order.append(old) }
-        tokenOf = order.map { tokenOf[$0] }
-        depthOf = order.map { depthOf[$0] }
-        parentOf = order.map { parentOf[$0] >= 0 ? newId[Int(parentOf[$0])] : -1 }
-        firstChild = [Int32](repeating: -1, count: order.count)
-        nextSibling = [Int32](repeating: -1, count: order.count)
-        for n in order.indices where parentOf[n] >= 0 {
-            let p = Int(parentOf[n])
-            nextSibling[n] = firstChild[p]
-            firstChild[p] = Int32(n)
+        // In place (new numbers never exceed old ones), keeping the array's capacity.
+        var kept = 0
+        for old in newId.indices where newId[old] >= 0 {
+            newId[old] = Int32(kept)
+            var node = nodes[old]
+            node.parent = node.parent >= 0 ? newId[Int(node.parent)] : -1
+            nodes[kept] = node
+            kept += 1
         }
-        slotOf = [Int32](repeating: -1, count: order.count)
-        extraOf = order.map { extraOf[$0] }
-        stateOf = order.map { stateOf[$0] }
+        nodes.removeLast(nodes.count - kept)
+        children.removeAll()
+        for (n, node) in nodes.enumerated() where node.parent >= 0 { children.insert(Int(node.parent), Int(node.token), child: n) }
         for i in beam.indices { beam[i].node = Int(newId[beam[i].node]) }
 
         // The scorer states the kept nodes use (an entry's is its node's).
         var newState = [Int32](repeating: -1, count: states.count)
-        for st in stateOf where st >= 0 { newState[Int(st)] = 0 }
-        var kept: [S.State] = []
-        for old in newState.indices where newState[old] >= 0 { newState[old] = Int32(kept.count); kept.append(states[old]) }
-        states = kept
-        for n in stateOf.indices where stateOf[n] >= 0 { stateOf[n] = newState[Int(stateOf[n])] }
+        for node in nodes where node.state >= 0 { newState[Int(node.state)] = 0 }
+        var keptStates: [S.State] = []
+        for old in newState.indices where newState[old] >= 0 { newState[old] = Int32(keptStates.count); keptStates.append(states[old]) }
+        states = keptStates
+        for n in nodes.indices where nodes[n].state >= 0 { nodes[n].state = newState[Int(nodes[n].state)] }
         for i in beam.indices { beam[i].state = Int(newState[beam[i].state]) }
 
         // The chain: the latest link that every entry's head has strictly before it.
@@ -364,13 +351,16 @@ private struct BeamSearchState<S: PrefixScorer> {
             var i = h
             while i >= 0 && i != common && newLink[i] < 0 { newLink[i] = 0; i = chain[i].previous }
         }
-        var links: [BeamEmission] = []
-        for old in newLink.indices where newLink[old] >= 0 { newLink[old] = Int32(links.count); links.append(chain[old]) }
-        for i in links.indices {
-            let p = links[i].previous
-            links[i].previous = p < 0 || p == common ? -1 : Int(newLink[p])
+        // In place, as the tree: a link's previous one comes before it.
+        var keptLinks = 0
+        for old in newLink.indices where newLink[old] >= 0 {
+            newLink[old] = Int32(keptLinks)
+            var link = chain[old]
+            link.previous = link.previous < 0 || link.previous == common ? -1 : Int(newLink[link.previous])
+            chain[keptLinks] = link
+            keptLinks += 1
         }
-        chain = links
+        chain.removeLast(chain.count - keptLinks)
         for i in beam.indices where beam[i].emission >= 0 { beam[i].emission = Int(newLink[beam[i].emission]) }
     }
 
@@ -426,6 +416,78 @@ struct BeamEntry {
     @inline(__always)
     mutating func add(blankEnding: Bool, _ logP: Double, emission head: Int) {
         if add(blankEnding: blankEnding, logP) { emission = head }
+    }
+}
+
+/// A prefix in the tree: its last token (−1 for the empty prefix), its
+/// parent (−1 for the root) and its length; during a frame, its entry's index
+/// in `next` (−1: none); and, once scored, what the scorer added along it and
+/// its scorer state (an index into the search's `states`; −1: not scored yet).
+struct PrefixNode {
+    var token: Int32
+    var parent: Int32
+    var depth: Int32
+    var slot: Int32 = -1
+    var state: Int32 = -1
+    var extra: Double = 0
+}
+
+/// The edges of the prefix tree, (parent, token) → child: a hash table
+/// with open addressing and linear probing, at most half full.
+struct PrefixTreeEdges {
+    /// parent · 2³² + token per slot (−1: empty), and the child there.
+    private var keys = [Int](repeating: -1, count: 1024)
+    private var values = [Int32](repeating: -1, count: 1024)
+    private var count = 0
+
+    @inline(__always)
+    private static func key(_ parent: Int, _ token: Int) -> Int { parent << 32 | token }
+
+    /// The first slot to probe for `key` (Fibonacci hashing) in a table of `capacity`, a power of 2.
+    @inline(__always)
+    private static func home(_ key: Int, _ capacity: Int) -> Int {
+        Int(truncatingIfNeeded: (UInt64(bitPattern: Int64(key)) &* 0x9E37_79B9_7F4A_7C15) >> 32) & (capacity - 1)
+    }
+
+    /// The child of `parent` by `token`, if there is one.
+    subscript(parent: Int, token: Int) -> Int? {
+        let key = Self.key(parent, token), mask = keys.count - 1
+        var i = Self.home(key, keys.count)
+        while keys[i] >= 0 {
+            if keys[i] == key { return Int(values[i]) }
+            i = (i + 1) & mask
+        }
+        return nil
+    }
+
+    /// Records `child` as the child of `parent` by `token` (not yet recorded).
+    mutating func insert(_ parent: Int, _ token: Int, child: Int) {
+        if 2 * (count + 1) > keys.count { grow() }
+        let key = Self.key(parent, token), mask = keys.count - 1
+        var i = Self.home(key, keys.count)
+        while keys[i] >= 0 { i = (i + 1) & mask }
+        keys[i] = key
+        values[i] = Int32(child)
+        count += 1
+    }
+
+    /// Forgets every edge, keeping the table's size.
+    mutating func removeAll() {
+        for i in keys.indices { keys[i] = -1 }
+        count = 0
+    }
+
+    private mutating func grow() {
+        let oldKeys = keys, oldValues = values
+        keys = [Int](repeating: -1, count: 2 * oldKeys.count)
+        values = [Int32](repeating: -1, count: 2 * oldKeys.count)
+        let mask = keys.count - 1
+        for (key, value) in zip(oldKeys, oldValues) where key >= 0 {
+            var i = Self.home(key, keys.count)
+            while keys[i] >= 0 { i = (i + 1) & mask }
+            keys[i] = key
+            values[i] = value
+        }
     }
 }
 
