@@ -147,6 +147,11 @@ private struct BeamSearchState<S: PrefixScorer> {
         self.blank = blank
         self.scorer = scorer
         states = [scorer.initialState]
+        // Room for a few hundred frames' new prefixes, so that these arrays
+        // (the states generic, moved one by one) seldom regrow.
+        states.reserveCapacity(1024)
+        nodes.reserveCapacity(1024)
+        chain.reserveCapacity(1024)
         beam = [BeamEntry(node: 0, pb: 0, pnb: -.infinity, extra: 0, state: 0)]
         beamTotal = [0]
     }
@@ -436,8 +441,8 @@ struct PrefixNode {
 /// with open addressing and linear probing, at most half full.
 struct PrefixTreeEdges {
     /// parent · 2³² + token per slot (−1: empty), and the child there.
-    private var keys = [Int](repeating: -1, count: 1024)
-    private var values = [Int32](repeating: -1, count: 1024)
+    private var keys = [Int](repeating: -1, count: 4096)
+    private var values = [Int32](repeating: -1, count: 4096)
     private var count = 0
 
     @inline(__always)
