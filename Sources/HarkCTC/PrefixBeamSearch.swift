@@ -108,11 +108,11 @@ private final class BeamSearchBox<S: PrefixScorer>: AnyBeamSearchState {
 ///
 /// Everything a frame touches is a flat array reused from frame to frame:
 /// the beam and the next frame's entries are arrays of `BeamEntry`, and a
-/// prefix's node records its entry among the latter, so a
-/// frame allocates nothing once the buffers have grown. What the scorer
-/// gives a prefix depends on the prefix alone, so it is kept on the
-/// prefix's node and asked for once, however often the prefix leaves the
-/// beam and comes back.
+/// prefix's node records where its entry is among the latter, so a frame
+/// allocates nothing once the buffers have grown. What the scorer gives a
+/// prefix depends on the prefix alone, so it is kept on the prefix's node
+/// and asked for once, however often the prefix leaves the beam and comes
+/// back.
 private struct BeamSearchState<S: PrefixScorer> {
     let options: BeamSearchOptions
     let blank: Int
