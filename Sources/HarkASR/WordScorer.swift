@@ -63,10 +63,37 @@ public struct WordScorer<LM: WordLanguageModel>: PrefixScorer {
         var lm: LM.State
         /// The trie node of the letters of the current word (-1: no known word starts so).
         var node: Int32
-        var letters: [Int]
+        var letters: Letters
         /// What the partial word currently adds.
         var partial: Float
         var words: Int
+    }
+
+    /// The tokens of the word being spelled, kept inline (no allocation)
+    /// up to `Letters.inlineCount` tokens below 65 536; a longer word keeps
+    /// the rest in `overflow`.
+    struct Letters: Sendable {
+        static var inlineCount: Int { 16 }
+        var inline = SIMD16<UInt16>()
+        var overflow: [Int] = []
+        var count = 0
+
+        var isEmpty: Bool { count == 0 }
+
+        mutating func append(_ token: Int) {
+            if count < Self.inlineCount && overflow.isEmpty, let t = UInt16(exactly: token) {
+                inline[count] = t
+            } else {
+                overflow.append(token)
+            }
+            count += 1
+        }
+
+        /// The tokens, oldest first.
+        var tokens: [Int] {
+            let n = count - overflow.count
+            return (0..<n).map { Int(inline[$0]) } + overflow
+        }
     }
 
     let lm: LM
@@ -78,6 +105,8 @@ public struct WordScorer<LM: WordLanguageModel>: PrefixScorer {
     let children: [[Int: Int32]]
     /// Whether a node ends a known word.
     let isWord: [Bool]
+    /// The word a node ends ("" where `isWord` is false), so that a known word is not rebuilt from its letters.
+    let wordOf: [String]
     /// The hotword boost of a node's letters: boost · (letters / word length), the largest over hotwords it begins.
     let hotwordShare: [Float]
     /// Whether there is a vocabulary to be outside of (a word list, or the LM's words).
@@ -94,7 +123,7 @@ public struct WordScorer<LM: WordLanguageModel>: PrefixScorer {
         self.tokens = tokens
         self.space = space
         let index = Dictionary(tokens.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-        var children: [[Int: Int32]] = [[:]], isWord = [false], share: [Float] = [0]
+        var children: [[Int: Int32]] = [[:]], isWord = [false], share: [Float] = [0], wordOf = [""]
         func insert(_ word: String, boost: Float) {
             let ids = word.map { index[String($0)] }
             guard !ids.isEmpty, ids.allSatisfy({ $0 != nil }) else { return }
@@ -103,13 +132,14 @@ public struct WordScorer<LM: WordLanguageModel>: PrefixScorer {
                 if let c = children[node][t!] {
                     node = Int(c)
                 } else {
-                    children.append([:]); isWord.append(false); share.append(0)
+                    children.append([:]); isWord.append(false); share.append(0); wordOf.append("")
                     children[node][t!] = Int32(children.count - 1)
                     node = children.count - 1
                 }
                 share[node] = max(share[node], boost * Float(i + 1) / Float(ids.count))
             }
             isWord[node] = true
+            wordOf[node] = ids.map { tokens[$0!] }.joined()
         }
         let known = options.vocabulary ?? lm.words
         knowsWords = !known.isEmpty
@@ -119,10 +149,11 @@ public struct WordScorer<LM: WordLanguageModel>: PrefixScorer {
         }
         self.children = children
         self.isWord = isWord
+        self.wordOf = wordOf
         hotwordShare = share
     }
 
-    public var initialState: State { State(lm: lm.beginSentence, node: 0, letters: [], partial: 0, words: 0) }
+    public var initialState: State { State(lm: lm.beginSentence, node: 0, letters: Letters(), partial: 0, words: 0) }
 
     public func advance(_ state: State, token: Int) -> (state: State, score: Float) {
         // A hypothesis outside a closed vocabulary is dead: its score is already −∞.
@@ -133,7 +164,7 @@ public struct WordScorer<LM: WordLanguageModel>: PrefixScorer {
             let (score, next) = completeWord(s)
             s.lm = next
             s.node = 0
-            s.letters = []
+            s.letters = Letters()
             s.partial = 0
             s.words += 1
             return (s, score - state.partial)
@@ -164,8 +195,8 @@ public struct WordScorer<LM: WordLanguageModel>: PrefixScorer {
 
     /// The score of the word the state spells, and the LM state after it.
     private func completeWord(_ s: State) -> (Float, LM.State) {
-        let word = s.letters.map { tokens[$0] }.joined()
         let known = s.node >= 0 && isWord[Int(s.node)]
+        let word = known ? wordOf[Int(s.node)] : s.letters.tokens.map { tokens[$0] }.joined()
         if options.vocabulary != nil && !known { return (-.infinity, s.lm) }
         var score = options.beta
         let (log10p, next, unknown) = lm.score(s.lm, word)

@@ -46,7 +46,7 @@ public struct PrefixBeamSearch {
     /// aside. The result equals `decode` of all the rows at once.
     public func stream() -> BeamSearchStream {
         func make<S: PrefixScorer>(_ scorer: S) -> BeamSearchStream {
-            BeamSearchStream(BeamSearchState(options: options, blank: blank, scorer: scorer))
+            BeamSearchStream(BeamSearchBox(BeamSearchState(options: options, blank: blank, scorer: scorer)))
         }
         if let scorer = options.scorer { return make(scorer) }
         return make(NoScorer())
@@ -81,53 +81,96 @@ public final class BeamSearchStream {
 }
 
 private class AnyBeamSearchState {
-    var frame = 0
+    var frame: Int { 0 }
     /// Frames between compactions of the prefix tree and the emission chain.
     var compactionInterval = 256
     func consume(_ logProbs: Matrix, rows: Range<Int>) {}
     func finish() -> [Hypothesis] { [] }
 }
 
+/// Holds a `BeamSearchState` (a value, so that the search's arrays are
+/// reached without the run-time exclusivity checks a class's properties
+/// get) behind the non-generic face `BeamSearchStream` uses.
+private final class BeamSearchBox<S: PrefixScorer>: AnyBeamSearchState {
+    var search: BeamSearchState<S>
+
+    init(_ search: BeamSearchState<S>) { self.search = search }
+
+    override var frame: Int { search.frame }
+    override func consume(_ logProbs: Matrix, rows: Range<Int>) {
+        search.consume(logProbs, rows: rows, compactionInterval: compactionInterval)
+    }
+    override func finish() -> [Hypothesis] { search.finish() }
+}
+
 /// The search itself (Hannun et al., 2014): the beam of prefixes, the prefix
 /// tree that identifies them, and the chain of token emissions behind them.
-private final class BeamSearchState<S: PrefixScorer>: AnyBeamSearchState {
+///
+/// Everything a frame touches is a flat array reused from frame to frame:
+/// the beam and the next frame's entries are arrays of `BeamEntry`, and a
+/// prefix's node records where its entry is among the latter, so a frame
+/// allocates nothing once the buffers have grown. What the scorer gives a
+/// prefix depends on the prefix alone, so it is kept on the prefix's node
+/// and asked for once, however often the prefix leaves the beam and comes
+/// back.
+private struct BeamSearchState<S: PrefixScorer> {
     let options: BeamSearchOptions
     let blank: Int
     let scorer: S
+    /// Frames searched so far.
+    var frame = 0
 
     // Prefixes as nodes of a tree: node 0 is the empty prefix (token −1).
     // Node numbers only grow (compaction keeps their order), so ties broken
-    // by node number break as they would without compaction.
-    var tokenOf: [Int] = [-1], parentOf: [Int] = [-1], depthOf: [Int] = [0], children: [[Int: Int]] = [[:]]
+    // by node number break as they would without compaction. `children`
+    // finds a node's child by token.
+    var nodes = [PrefixNode(token: -1, parent: -1, depth: 0, state: 0)]
+    var children = PrefixTreeEdges()
     var chain: [BeamEmission] = []
     /// The tokens every entry of the beam shares, oldest first (set aside from the chain).
     var shared: [DecodedToken] = []
-    var beam: [Int: BeamEntry]
+    /// The prefixes kept after the last frame, in no particular order, and
+    /// each one's `total` (worked out once, when it was ranked).
+    var beam: [BeamEntry], beamTotal: [Double]
+    /// The prefixes of the frame being searched (a buffer kept between frames).
+    var next: [BeamEntry] = []
     /// The scorer states the entries point to.
     var states: [S.State] = []
-    var row: [Double]
+    /// Buffers of `step`: the frame's log-probabilities and probabilities, the tokens tried, the ranking.
+    var row: [Double] = [], posterior: [Double] = [], candidates: [Int] = [], ranked: [Ranked] = []
+
+    /// A prefix of the frame being ranked: its score, its index in `next`, its node and its `total`.
+    typealias Ranked = (score: Double, slot: Int32, node: Int32, total: Double)
 
     init(options: BeamSearchOptions, blank: Int, scorer: S) {
         self.options = options
         self.blank = blank
         self.scorer = scorer
         states = [scorer.initialState]
-        beam = [0: BeamEntry(pb: 0, pnb: -.infinity, extra: 0, state: 0)]
-        row = []
+        // Room for a few hundred frames' new prefixes, so that these arrays
+        // (the states generic, moved one by one) seldom regrow.
+        states.reserveCapacity(1024)
+        nodes.reserveCapacity(1024)
+        chain.reserveCapacity(1024)
+        beam = [BeamEntry(node: 0, pb: 0, pnb: -.infinity, extra: 0, state: 0)]
+        beamTotal = [0]
     }
 
-    func child(_ node: Int, _ k: Int) -> Int {
-        if let c = children[node][k] { return c }
-        tokenOf.append(k); parentOf.append(node); depthOf.append(depthOf[node] + 1); children.append([:])
-        children[node][k] = tokenOf.count - 1
-        return tokenOf.count - 1
+    /// The node of prefix `node` + token `k`, made if new.
+    @inline(__always)
+    mutating func child(_ node: Int, _ k: Int) -> Int {
+        if let c = children[node, k] { return c }
+        let n = nodes.count
+        nodes.append(PrefixNode(token: Int32(k), parent: Int32(node), depth: nodes[node].depth + 1))
+        children.insert(node, k, child: n)
+        return n
     }
 
-    func link(_ e: BeamEmission) -> Int { chain.append(e); return chain.count - 1 }
+    mutating func link(_ e: BeamEmission) -> Int { chain.append(e); return chain.count - 1 }
 
-    override func consume(_ logProbs: Matrix, rows: Range<Int>) {
+    mutating func consume(_ logProbs: Matrix, rows: Range<Int>, compactionInterval: Int) {
         let K = logProbs.cols
-        if row.count != K { row = [Double](repeating: 0, count: K) }
+        if row.count != K { row = [Double](repeating: 0, count: K); posterior = row }
         for r in rows {
             step(logProbs, r, frame)
             frame += 1
@@ -135,55 +178,118 @@ private final class BeamSearchState<S: PrefixScorer>: AnyBeamSearchState {
         }
     }
 
+    /// The index of `node`'s entry in `next`, made with this scorer part (`extra`, `state`) if new.
+    @inline(__always)
+    private mutating func slot(_ node: Int, extra: Double, state: Int) -> Int {
+        let s = nodes[node].slot
+        if s >= 0 { return Int(s) }
+        next.append(BeamEntry(node: node, extra: extra, state: state))
+        nodes[node].slot = Int32(next.count - 1)
+        return next.count - 1
+    }
+
     /// One frame: row r of `logProbs` is frame t.
-    private func step(_ logProbs: Matrix, _ r: Int, _ t: Int) {
+    private mutating func step(_ logProbs: Matrix, _ r: Int, _ t: Int) {
         let K = logProbs.cols
-        var next: [Int: BeamEntry] = [:]
-        for k in 0..<K { row[k] = Double(logProbs[r, k]) }
-        let candidates = (0..<K).filter { $0 != blank && Float(row[$0]) >= options.tokenThreshold }
-        for (node, e) in beam {
-            let total = e.total
+        next.removeAll(keepingCapacity: true)
+        candidates.removeAll(keepingCapacity: true)
+        for k in 0..<K {
+            let p = logProbs[r, k]
+            row[k] = Double(p)
+            posterior[k] = exp(row[k])
+            if k != blank && p >= options.tokenThreshold { candidates.append(k) }
+        }
+        for i in beam.indices {
+            let e = beam[i], node = e.node
+            let total = beamTotal[i]
             // Stay on the same prefix: a blank, or the last token repeated (its run goes on at t).
-            var same = next[node] ?? BeamEntry(extra: e.extra, state: e.state)
-            same.add(blankEnding: true, total + row[blank]) { e.emission }
-            let last = tokenOf[node]
+            let s = slot(node, extra: e.extra, state: e.state)
+            next[s].add(blankEnding: true, total + row[blank], emission: e.emission)
+            let last = Int(nodes[node].token)
             if last >= 0 {
-                same.add(blankEnding: false, e.pnb + row[last]) {
+                let p = e.pnb + row[last]
+                if next[s].add(blankEnding: false, p) {
                     var run = chain[e.emission]
                     run.lastFrame = t
-                    run.posteriorSum += exp(row[last])
-                    return link(run)
+                    run.posteriorSum += posterior[last]
+                    next[s].emission = link(run)
                 }
             }
-            next[node] = same
             // Extend by a token; a repeat of the last token needs a blank between.
             for k in candidates {
                 let c = child(node, k)
-                if next[c] == nil {
-                    if let kept = beam[c] {
-                        next[c] = BeamEntry(extra: kept.extra, state: kept.state)
-                    } else {
+                var sc = Int(nodes[c].slot)
+                if sc < 0 {
+                    if nodes[c].state < 0 {
                         let (state, score) = scorer.advance(states[e.state], token: k)
                         states.append(state)
-                        next[c] = BeamEntry(extra: e.extra + Double(score), state: states.count - 1)
+                        nodes[c].state = Int32(states.count - 1)
+                        nodes[c].extra = e.extra + Double(score)
                     }
+                    sc = slot(c, extra: nodes[c].extra, state: Int(nodes[c].state))
                 }
-                let depth = e.emission >= 0 ? chain[e.emission].depth + 1 : shared.count + 1
-                next[c]!.add(blankEnding: false, (k == last ? e.pb : total) + row[k]) {
-                    link(BeamEmission(token: k, firstFrame: t, lastFrame: t, posteriorSum: exp(row[k]),
-                                  previous: e.emission, depth: depth))
+                let p = (k == last ? e.pb : total) + row[k]
+                if next[sc].add(blankEnding: false, p) {
+                    let depth = e.emission >= 0 ? chain[e.emission].depth + 1 : shared.count + 1
+                    next[sc].emission = link(BeamEmission(token: k, firstFrame: t, lastFrame: t, posteriorSum: posterior[k],
+                                                          previous: e.emission, depth: depth))
                 }
             }
         }
-        // Prefixes no alignment reaches (a repeat without the frames for a blank), those
-        // the scorer rules out, and those too far below the best are dropped.
-        let best = next.values.map(\.score).max() ?? -.infinity
+        select()
+    }
+
+    /// The next beam: of this frame's prefixes, the best `width` by score
+    /// (ties: the lower node first). Prefixes no alignment reaches (a repeat
+    /// without the frames for a blank), those the scorer rules out, and those
+    /// too far below the best are dropped first.
+    private mutating func select() {
+        ranked.removeAll(keepingCapacity: true)
+        var best = -Double.infinity
+        for (i, e) in next.enumerated() {
+            nodes[e.node].slot = -1
+            let total = e.total
+            guard total > -.infinity && e.extra > -.infinity else { continue }
+            let score = total + e.extra
+            best = max(best, score)
+            ranked.append((score, Int32(i), Int32(e.node), total))
+        }
         let floor = Double(options.scorePruning) == -.infinity ? -.infinity : best + Double(options.scorePruning)
-        beam = Dictionary(uniqueKeysWithValues: next.filter {
-            $0.value.total > -.infinity && $0.value.extra > -.infinity && $0.value.score >= floor
-        }.sorted {
-            ($0.value.score, $1.key) > ($1.value.score, $0.key)
-        }.prefix(options.width).map { ($0.key, $0.value) })
+        ranked.removeAll { $0.score < floor }
+        if ranked.count > options.width { selectTop(options.width) }
+        beam.removeAll(keepingCapacity: true)
+        beamTotal.removeAll(keepingCapacity: true)
+        for r in ranked.prefix(options.width) {
+            beam.append(next[Int(r.slot)])
+            beamTotal.append(r.total)
+        }
+    }
+
+    /// Moves the n best of `ranked` (score descending, then node ascending)
+    /// to its front, in any order: quickselect (Hoare, 1961).
+    private mutating func selectTop(_ n: Int) {
+        @inline(__always) func before(_ a: Ranked, _ b: Ranked) -> Bool {
+            a.score > b.score || (a.score == b.score && a.node < b.node)
+        }
+        var lo = 0, hi = ranked.count - 1
+        while lo < hi {
+            // Median of three as the pivot, then Lomuto partition around it.
+            let mid = lo + (hi - lo) / 2
+            if before(ranked[mid], ranked[lo]) { ranked.swapAt(mid, lo) }
+            if before(ranked[hi], ranked[lo]) { ranked.swapAt(hi, lo) }
+            if before(ranked[hi], ranked[mid]) { ranked.swapAt(hi, mid) }
+            ranked.swapAt(mid, hi)
+            let pivot = ranked[hi]
+            var store = lo
+            for i in lo..<hi where before(ranked[i], pivot) {
+                ranked.swapAt(i, store)
+                store += 1
+            }
+            ranked.swapAt(store, hi)
+            // ranked[lo..<store] come before the pivot, now at `store`.
+            if store == n - 1 || store == n { return }
+            if store > n { hi = store - 1 } else { lo = store + 1 }
+        }
     }
 
     /// Drops the prefixes and emissions the beam no longer needs.
@@ -196,39 +302,39 @@ private final class BeamSearchState<S: PrefixScorer>: AnyBeamSearchState {
     /// Emissions: the links reachable from the entries' heads are kept; the
     /// links every entry's chain passes through before its head (which no
     /// later frame can change) are moved to `shared`.
-    private func compact() {
-        // The tree.
-        let shallowest = beam.keys.map { depthOf[$0] }.min() ?? 0
-        var keep = Set<Int>()
-        for node in beam.keys {
-            var n = node
-            while n >= 0 && depthOf[n] >= shallowest && keep.insert(n).inserted { n = parentOf[n] }
+    private mutating func compact() {
+        // The tree: mark the nodes kept, number them in their old order.
+        let shallowest = beam.map { nodes[$0.node].depth }.min() ?? 0
+        var newId = [Int32](repeating: -1, count: nodes.count)
+        for e in beam {
+            var n = e.node
+            while n >= 0 && nodes[n].depth >= shallowest && newId[n] < 0 { newId[n] = 0; n = Int(nodes[n].parent) }
         }
-        let order = keep.sorted()
-        var newId = [Int: Int](minimumCapacity: order.count)
-        for (i, old) in order.enumerated() { newId[old] = i }
-        tokenOf = order.map { tokenOf[$0] }
-        depthOf = order.map { depthOf[$0] }
-        let oldParent = parentOf, oldChildren = children
-        parentOf = order.map { newId[oldParent[$0]] ?? -1 }
-        children = order.map { old in
-            var c: [Int: Int] = [:]
-            for (k, v) in oldChildren[old] { if let n = newId[v] { c[k] = n } }
-            return c
+        // In place (new numbers never exceed old ones), keeping the array's capacity.
+        var kept = 0
+        for old in newId.indices where newId[old] >= 0 {
+            newId[old] = Int32(kept)
+            var node = nodes[old]
+            node.parent = node.parent >= 0 ? newId[Int(node.parent)] : -1
+            nodes[kept] = node
+            kept += 1
         }
-        var remapped: [Int: BeamEntry] = [:]
-        for (node, e) in beam { if let n = newId[node] { remapped[n] = e } }
-        beam = remapped
+        nodes.removeLast(nodes.count - kept)
+        children.removeAll()
+        for (n, node) in nodes.enumerated() where node.parent >= 0 { children.insert(Int(node.parent), Int(node.token), child: n) }
+        for i in beam.indices { beam[i].node = Int(newId[beam[i].node]) }
 
-        // The scorer states the entries use.
-        let usedStates = Set(beam.values.map(\.state)).sorted()
-        var newState = [Int: Int](minimumCapacity: usedStates.count)
-        for (i, old) in usedStates.enumerated() { newState[old] = i }
-        states = usedStates.map { states[$0] }
-        for (node, e) in beam { beam[node]!.state = newState[e.state] ?? 0 }
+        // The scorer states the kept nodes use (an entry's is its node's).
+        var newState = [Int32](repeating: -1, count: states.count)
+        for node in nodes where node.state >= 0 { newState[Int(node.state)] = 0 }
+        var keptStates: [S.State] = []
+        for old in newState.indices where newState[old] >= 0 { newState[old] = Int32(keptStates.count); keptStates.append(states[old]) }
+        states = keptStates
+        for n in nodes.indices where nodes[n].state >= 0 { nodes[n].state = newState[Int(nodes[n].state)] }
+        for i in beam.indices { beam[i].state = Int(newState[beam[i].state]) }
 
         // The chain: the latest link that every entry's head has strictly before it.
-        let heads = Array(beam.values.map(\.emission))
+        let heads = beam.map(\.emission)
         var common = -1
         if !heads.contains(-1) {
             var front = Set(heads.map { chain[$0].previous })
@@ -245,23 +351,25 @@ private final class BeamSearchState<S: PrefixScorer>: AnyBeamSearchState {
             while i >= 0 { run.append(chain[i].decoded); i = chain[i].previous }
             shared.append(contentsOf: run.reversed())
         }
-        var live = Set<Int>()
+        var newLink = [Int32](repeating: -1, count: chain.count)
         for h in heads {
             var i = h
-            while i >= 0 && i != common && live.insert(i).inserted { i = chain[i].previous }
+            while i >= 0 && i != common && newLink[i] < 0 { newLink[i] = 0; i = chain[i].previous }
         }
-        let links = live.sorted()
-        var newLink = [Int: Int](minimumCapacity: links.count)
-        for (i, old) in links.enumerated() { newLink[old] = i }
-        chain = links.map { old in
-            var e = chain[old]
-            e.previous = e.previous == common ? -1 : (newLink[e.previous] ?? -1)
-            return e
+        // In place, as the tree: a link's previous one comes before it.
+        var keptLinks = 0
+        for old in newLink.indices where newLink[old] >= 0 {
+            newLink[old] = Int32(keptLinks)
+            var link = chain[old]
+            link.previous = link.previous < 0 || link.previous == common ? -1 : Int(newLink[link.previous])
+            chain[keptLinks] = link
+            keptLinks += 1
         }
-        for (node, e) in beam { beam[node]!.emission = e.emission >= 0 ? (newLink[e.emission] ?? -1) : -1 }
+        chain.removeLast(chain.count - keptLinks)
+        for i in beam.indices where beam[i].emission >= 0 { beam[i].emission = Int(newLink[beam[i].emission]) }
     }
 
-    override func finish() -> [Hypothesis] {
+    func finish() -> [Hypothesis] {
         func tokens(_ head: Int) -> [DecodedToken] {
             var out: [DecodedToken] = [], i = head
             while i >= 0 { out.append(chain[i].decoded); i = chain[i].previous }
@@ -269,8 +377,8 @@ private final class BeamSearchState<S: PrefixScorer>: AnyBeamSearchState {
         }
         // Ranked before the tokens are gathered: only the n best are built
         // (each holds every token of a long recording).
-        let ranked = beam.map { node, e -> (node: Int, entry: BeamEntry, end: Double, count: Int) in
-            (node, e, Double(scorer.finish(states[e.state])), e.emission >= 0 ? chain[e.emission].depth : shared.count)
+        let ranked = beam.map { e -> (node: Int, entry: BeamEntry, end: Double, count: Int) in
+            (e.node, e, Double(scorer.finish(states[e.state])), e.emission >= 0 ? chain[e.emission].depth : shared.count)
         }.sorted {
             (Float($0.entry.score + $0.end), $1.count, $1.node) > (Float($1.entry.score + $1.end), $0.count, $0.node)
         }
@@ -281,10 +389,12 @@ private final class BeamSearchState<S: PrefixScorer>: AnyBeamSearchState {
     }
 }
 
-/// A prefix in the search: log-probabilities of its alignments ending in a
-/// blank (pb) and in its last token (pnb), what the scorer added, and the
-/// timing of its tokens along its likeliest alignment.
+/// A prefix in the search: its node in the prefix tree, log-probabilities
+/// of its alignments ending in a blank (pb) and in its last token (pnb),
+/// what the scorer added, and the timing of its tokens along its likeliest
+/// alignment.
 struct BeamEntry {
+    var node: Int
     var pb = -Double.infinity
     var pnb = -Double.infinity
     var extra: Double
@@ -297,12 +407,91 @@ struct BeamEntry {
     var total: Double { logAdd(pb, pnb) }
     var score: Double { total + extra }
 
-    /// Adds an alignment's probability; its timing becomes the prefix's if it is the likeliest so far.
-    mutating func add(blankEnding: Bool, _ logP: Double, emission make: () -> Int) {
+    /// Adds an alignment's probability; returns whether it is the likeliest
+    /// so far, in which case the caller sets `emission` to its timing.
+    @inline(__always)
+    mutating func add(blankEnding: Bool, _ logP: Double) -> Bool {
         if blankEnding { pb = logAdd(pb, logP) } else { pnb = logAdd(pnb, logP) }
-        if logP > emissionWeight {
-            emissionWeight = logP
-            emission = make()
+        guard logP > emissionWeight else { return false }
+        emissionWeight = logP
+        return true
+    }
+
+    /// Adds an alignment whose timing is the existing emission chain `head`.
+    @inline(__always)
+    mutating func add(blankEnding: Bool, _ logP: Double, emission head: Int) {
+        if add(blankEnding: blankEnding, logP) { emission = head }
+    }
+}
+
+/// A prefix in the tree: its last token (−1 for the empty prefix), its
+/// parent (−1 for the root) and its length; during a frame, its entry's index
+/// in `next` (−1: none); and, once scored, what the scorer added along it and
+/// its scorer state (an index into the search's `states`; −1: not scored yet).
+struct PrefixNode {
+    var token: Int32
+    var parent: Int32
+    var depth: Int32
+    var slot: Int32 = -1
+    var state: Int32 = -1
+    var extra: Double = 0
+}
+
+/// The edges of the prefix tree, (parent, token) → child: a hash table
+/// with open addressing and linear probing, at most half full.
+struct PrefixTreeEdges {
+    /// parent · 2³² + token per slot (−1: empty), and the child there.
+    private var keys = [Int](repeating: -1, count: 4096)
+    private var values = [Int32](repeating: -1, count: 4096)
+    private var count = 0
+
+    @inline(__always)
+    private static func key(_ parent: Int, _ token: Int) -> Int { parent << 32 | token }
+
+    /// The first slot to probe for `key` (Fibonacci hashing) in a table of `capacity`, a power of 2.
+    @inline(__always)
+    private static func home(_ key: Int, _ capacity: Int) -> Int {
+        Int(truncatingIfNeeded: (UInt64(bitPattern: Int64(key)) &* 0x9E37_79B9_7F4A_7C15) >> 32) & (capacity - 1)
+    }
+
+    /// The child of `parent` by `token`, if there is one.
+    subscript(parent: Int, token: Int) -> Int? {
+        let key = Self.key(parent, token), mask = keys.count - 1
+        var i = Self.home(key, keys.count)
+        while keys[i] >= 0 {
+            if keys[i] == key { return Int(values[i]) }
+            i = (i + 1) & mask
+        }
+        return nil
+    }
+
+    /// Records `child` as the child of `parent` by `token` (not yet recorded).
+    mutating func insert(_ parent: Int, _ token: Int, child: Int) {
+        if 2 * (count + 1) > keys.count { grow() }
+        let key = Self.key(parent, token), mask = keys.count - 1
+        var i = Self.home(key, keys.count)
+        while keys[i] >= 0 { i = (i + 1) & mask }
+        keys[i] = key
+        values[i] = Int32(child)
+        count += 1
+    }
+
+    /// Forgets every edge, keeping the table's size.
+    mutating func removeAll() {
+        for i in keys.indices { keys[i] = -1 }
+        count = 0
+    }
+
+    private mutating func grow() {
+        let oldKeys = keys, oldValues = values
+        keys = [Int](repeating: -1, count: 2 * oldKeys.count)
+        values = [Int32](repeating: -1, count: 2 * oldKeys.count)
+        let mask = keys.count - 1
+        for (key, value) in zip(oldKeys, oldValues) where key >= 0 {
+            var i = Self.home(key, keys.count)
+            while keys[i] >= 0 { i = (i + 1) & mask }
+            keys[i] = key
+            values[i] = value
         }
     }
 }

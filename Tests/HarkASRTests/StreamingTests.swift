@@ -132,4 +132,56 @@ final class StreamingTests: XCTestCase {
         }
         XCTAssertEqual(PrefixBeamSearch(options).decode(lp).map(\.tokens), reference.map(\.tokens))
     }
+
+    /// A toy word LM whose scores depend on its state (the length of the last word).
+    struct LastWordLM: WordLanguageModel {
+        var beginSentence: Int { 0 }
+        func score(_ state: Int, _ word: String) -> (log10: Float, next: Int, isUnknown: Bool) {
+            (-Float(word.count % 3) - 0.5 * Float(state % 2), word.count, !words.contains(word))
+        }
+        func endSentence(_ state: Int) -> Float { -0.25 * Float(state) }
+        var words: [String] { ["AB", "CAD", "BAD", "DA"] }
+    }
+
+    /// The same with a word scorer: compaction keeps every prefix's scorer
+    /// state right, so scores and tokens are exactly those without it.
+    func testBeamSearchCompactionWithWordScorerChangesNothing() {
+        var rng = SeededGenerator(seed: 12)
+        let tokens = ["<blank>", " ", "A", "B", "C", "D"]
+        let T = 600, K = tokens.count
+        var lp = Matrix(rows: T, cols: K)
+        for t in 0..<T {
+            let hot = rng.nextGaussian() > 0.3 ? Int(abs(rng.nextGaussian() * 10)) % K : 0
+            var row = (0..<K).map { k in (k == hot ? 4 : 0) + rng.nextGaussian() }
+            let m = row.max() ?? 0
+            let z = logf(row.map { expf($0 - m) }.reduce(0, +)) + m
+            row = row.map { $0 - z }
+            for k in 0..<K { lp[t, k] = row[k] }
+        }
+        var words = WordDecodingOptions()
+        words.hotwords = ["CAD": 1.5]
+        let scorer = WordScorer(lm: LastWordLM(), options: words, tokens: tokens, space: 1)
+        let options = BeamSearchOptions(width: 8, nBest: 4, tokenThreshold: -6, scorer: scorer)
+        func run(interval: Int, blocks: Int) -> [Hypothesis] {
+            let s = PrefixBeamSearch(options).stream()
+            s.compactionInterval = interval
+            var start = 0
+            while start < T {
+                let end = min(T, start + blocks)
+                s.consume(lp, rows: start..<end)
+                start = end
+            }
+            return s.finish()
+        }
+        let reference = run(interval: Int.max, blocks: T)
+        XCTAssertEqual(reference.count, 4)
+        XCTAssertGreaterThan(reference[0].tokens.count, 50)
+        XCTAssertNotEqual(reference[0].scorerScore, 0)
+        for (interval, blocks) in [(100, T), (7, 333), (2, 50)] {
+            let got = run(interval: interval, blocks: blocks)
+            XCTAssertEqual(got.map(\.tokens), reference.map(\.tokens), "compaction every \(interval) frames")
+            XCTAssertEqual(got.map(\.score), reference.map(\.score))
+            XCTAssertEqual(got.map(\.scorerScore), reference.map(\.scorerScore))
+        }
+    }
 }

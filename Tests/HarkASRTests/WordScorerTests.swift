@@ -89,6 +89,35 @@ final class WordScorerTests: XCTestCase {
         XCTAssertEqual(text(beam(WordScorer(lm: NoLanguageModel(), hasModel: false, options: o, tokens: tokens, space: space))[0]), "CAT SAT")
     }
 
+    /// The letters of a word are kept inline up to 16 tokens; longer words
+    /// and tokens past 65 535 spill over, in order.
+    func testLettersKeepEveryTokenInOrder() {
+        for word in [[], [2, 3], Array(0..<16), Array(0..<40), [1, 70_000, 2], Array(0..<16) + [70_000, 5]] {
+            var letters = WordScorer<NoLanguageModel>.Letters()
+            for t in word { letters.append(t) }
+            XCTAssertEqual(letters.tokens, word)
+            XCTAssertEqual(letters.isEmpty, word.isEmpty)
+        }
+    }
+
+    /// A word the trie does not know, longer than the inline letters, reaches the LM spelled in full.
+    func testLongUnknownWordIsScoredByItsText() {
+        struct Recorder: WordLanguageModel {
+            var beginSentence: Int { 0 }
+            func score(_ state: Int, _ word: String) -> (log10: Float, next: Int, isUnknown: Bool) {
+                (word == "CATSCATSCATSCATSCATS" ? -1 : -9, state + 1, false)
+            }
+            func endSentence(_ state: Int) -> Float { 0 }
+            var words: [String] { [] }
+        }
+        var o = WordDecodingOptions()
+        o.alpha = 1; o.beta = 0
+        let scorer = WordScorer(lm: Recorder(), options: o, tokens: tokens, space: space)
+        var state = scorer.initialState
+        for c in "CATSCATSCATSCATSCATS" { state = scorer.advance(state, token: tokens.firstIndex(of: String(c))!).state }
+        XCTAssertEqual(scorer.advance(state, token: space).score, -Float(log(10.0)), accuracy: 1e-5)
+    }
+
     func testUnknownWordsArePenalised() {
         var o = WordDecodingOptions()
         o.alpha = 0; o.beta = 0; o.unknownPenalty = -4
