@@ -2,9 +2,10 @@
 """Hark's CTC beam search with a word LM side by side with pyctcdecode + KenLM.
 
 Same log-probabilities (Hark's network, run once and saved as .npy), same ARPA
-file, same alpha, beta, beam width and per-frame token pruning; both decoders
-on 2 cores (Hark: two threads; pyctcdecode: a pool of two processes). Prints
-each decoder's WER and decoding time (the network excluded) and the speed ratio.
+file, same alpha, beta, beam width and per-frame pruning; both decoders on 2
+cores (Hark: two threads; pyctcdecode: a pool of two processes, its LM loaded
+in each beforehand). Each decodes the set --runs times; prints each decoder's
+WER and median decoding time (the network excluded) and the speed ratio.
 
     swift build -c release --product hark-bench
     pip install pyctcdecode kenlm numpy
@@ -14,6 +15,7 @@ each decoder's WER and decoding time (the network excluded) and the speed ratio.
 import argparse
 import json
 import multiprocessing
+import statistics
 import subprocess
 import tempfile
 import time
@@ -61,13 +63,14 @@ def main():
     ap.add_argument("--token-min-logprob", type=float, default=-8.0)
     ap.add_argument("--beam-prune-logprob", type=float, default=-10.0)
     ap.add_argument("--unknown-penalty", type=float, default=-10.0)
+    ap.add_argument("--runs", type=int, default=5, help="decoding runs per decoder; medians are compared")
     ap.add_argument("--hark-bench", default=".build/release/hark-bench")
     a = ap.parse_args()
     out = tempfile.mkdtemp(prefix="hark-decode-")
     hark = json.loads(subprocess.run(
         [a.hark_bench, "decode", "--model", a.model, "--lm", a.lm, "--out", out, "--alpha", str(a.alpha),
          "--beta", str(a.beta), "--beam", str(a.beam), "--token-min-logprob", str(a.token_min_logprob),
-         "--beam-prune-logprob", str(a.beam_prune_logprob), a.manifest],
+         "--beam-prune-logprob", str(a.beam_prune_logprob), "--runs", str(a.runs), a.manifest],
         check=True, capture_output=True, text=True).stdout)
     entries = [json.loads(line) for line in open(a.manifest) if line.strip()]
     refs = [" ".join(e["text"].upper().split()) for e in entries]
@@ -75,9 +78,12 @@ def main():
     paths = [f"{out}/{i:04d}.npy" for i in range(len(entries))]
     with multiprocessing.Pool(2, _init, (labels, a.lm, a.alpha, a.beta, a.unknown_penalty)) as pool:
         pool.map(_decode, [(paths[0], a.beam, a.token_min_logprob, a.beam_prune_logprob)] * 2)   # warm-up: the LM loads in each worker
-        start = time.perf_counter()
-        hyps = pool.map(_decode, [(p, a.beam, a.token_min_logprob, a.beam_prune_logprob) for p in paths])
-        seconds = time.perf_counter() - start
+        times = []
+        for _ in range(a.runs):
+            start = time.perf_counter()
+            hyps = pool.map(_decode, [(p, a.beam, a.token_min_logprob, a.beam_prune_logprob) for p in paths])
+            times.append(time.perf_counter() - start)
+        seconds = statistics.median(times)
     hyps = [" ".join(h.split()) for h in hyps]
     agree = sum(h == k for h, k in zip(hyps, hark["hypotheses"]))
     print(json.dumps({
