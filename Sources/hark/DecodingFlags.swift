@@ -54,6 +54,23 @@ struct DecodingFlags: ParsableArguments {
         return (word, boost)
     }
 
+    /// The largest word list read (a vocabulary of millions of words fits).
+    static let maxWordFileBytes = 64 << 20
+
+    /// A word list: a regular UTF-8 text file of at most `maxWordFileBytes`.
+    static func readWordFile(_ path: String, flag: String) throws -> String {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw ToolError("\(flag) \(path): \(String(cString: strerror(errno)))") }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw ToolError("\(flag) \(path): not a regular file") }
+        guard Int(info.st_size) <= maxWordFileBytes else {
+            throw ToolError("\(flag) \(path): \(info.st_size) bytes; at most \(maxWordFileBytes) are read")
+        }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ToolError("\(flag) \(path): cannot read it as UTF-8 text")
+        }
+        return text
+    }
+
     /// Whether word-level beam search is asked for (by flags or the model).
     func wantsWords(_ model: AcousticModel) -> Bool {
         lmPath(model) != nil || vocabulary != nil || !hotword.isEmpty || hotwords != nil
@@ -72,17 +89,13 @@ struct DecodingFlags: ParsableArguments {
         o.unknownPenalty = unknownPenalty ?? model.config.decoder?.unknownPenalty ?? o.unknownPenalty
         let normalize = { (s: String) in model.config.text.normalize(s) }
         if let vocabulary {
-            guard let text = try? String(contentsOfFile: vocabulary, encoding: .utf8) else {
-                throw ToolError("--vocabulary \(vocabulary): cannot read it as UTF-8 text")
-            }
+            let text = try Self.readWordFile(vocabulary, flag: "--vocabulary")
             o.vocabulary = text.split(whereSeparator: \.isNewline).map { normalize(String($0)) }.filter { !$0.isEmpty }
             guard !(o.vocabulary!.isEmpty) else { throw ToolError("--vocabulary \(vocabulary): no word in it") }
         }
         var pairs = try hotword.map { try Self.parseHotword($0, source: "--hotword") }
         if let hotwords {
-            guard let text = try? String(contentsOfFile: hotwords, encoding: .utf8) else {
-                throw ToolError("--hotwords \(hotwords): cannot read it as UTF-8 text")
-            }
+            let text = try Self.readWordFile(hotwords, flag: "--hotwords")
             for (i, line) in text.split(whereSeparator: \.isNewline).enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
                 do { pairs.append(try Self.parseHotword(String(line), source: "--hotwords \(hotwords) line \(i + 1):")) } catch {
                     throw ToolError("\(error)")

@@ -136,6 +136,8 @@ struct TrainCommand: ParsableCommand {
         if let v = rt60 { a.rt60Seconds = try numbers("rt60", v, separator: ":", count: 2) }
         if let v = silenceProb { a.silenceProbability = v }
         if let v = maxSilence { a.maxSilenceSeconds = v }
+        // Checked whether or not it turns anything on: --noise-prob nan must not pass as "off".
+        do { try a.validate() } catch { throw ValidationError("\(error)") }
         return a.isActive ? a : nil
     }
 
