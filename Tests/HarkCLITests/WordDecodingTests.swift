@@ -64,7 +64,8 @@ final class WordDecodingTests: CLITestCase {
             (["transcribe", "--hotword", "SEVEN:x", sample], 64, "--hotword \"SEVEN:x\": the boost must be a finite number"),
             (["transcribe", "--alpha", "nan", sample], 64, "--alpha nan must be a finite number"),
             (["transcribe", "--nbest", "0", sample], 64, "--nbest 0 must be in 1…"),
-            (["transcribe", "--vocabulary", "/nonexistent.txt", sample], 1, "--vocabulary /nonexistent.txt: cannot read it"),
+            (["transcribe", "--vocabulary", "/nonexistent.txt", sample], 1, "--vocabulary /nonexistent.txt: No such file or directory"),
+            (["transcribe", "--hotwords", "/dev/zero", sample], 1, "--hotwords /dev/zero: not a regular file"),
             (["tune", "--alphas", "1,x", sample], 64, "--alphas 1,x: expected"),
         ]
         for (arguments, status, fragment) in cases {
