@@ -278,22 +278,15 @@ final class WindowedNetwork {
     }
 }
 
-/// The decoder fed window by window: greedy is frame-local (a token's run
-/// may continue across a window boundary and is joined, exactly as
-/// `GreedyDecoder` joins it), beam search keeps its beam between windows.
+/// The decoder fed window by window: greedy decoding continues a token's
+/// run across a window boundary (`GreedyStream`), beam search keeps its beam
+/// between windows (`BeamSearchStream`).
 final class DecodingStream {
-    private let blank: Int
     private var beam: BeamSearchStream?
-    // Greedy state, as in `GreedyDecoder.decode`.
-    private var tokens: [DecodedToken] = []
-    private var pathLogProbability: Float = 0
-    private var previous: Int
-    private var sum: Float = 0
-    private(set) var frames = 0
+    private var greedy: GreedyStream
 
     init(_ decoder: Decoder) {
-        blank = decoder.blank
-        previous = decoder.blank
+        greedy = GreedyStream(blank: decoder.blank)
         if case .beam(let options) = decoder.options {
             beam = PrefixBeamSearch(options, blank: decoder.blank).stream()
         }
@@ -301,44 +294,12 @@ final class DecodingStream {
 
     /// - Shapes: logProbs [t, K], the next t frames.
     func consume(_ logProbs: Matrix) {
-        defer { frames += logProbs.rows }
-        if let beam { beam.consume(logProbs); return }
-        let K = logProbs.cols
-        // The window's own greedy tokens, in order: the same tokens this loop starts,
-        // plus, first, the continuation of the previous window's last run if there is one.
-        let fresh = GreedyDecoder.decode(logProbs, blank: blank).tokens
-        var nextFresh = 0
-        for r in 0..<logProbs.rows {
-            let t = frames + r
-            var best = 0
-            var bestValue = -Float.infinity
-            for k in 0..<K where logProbs[r, k] > bestValue {
-                best = k
-                bestValue = logProbs[r, k]
-            }
-            pathLogProbability += bestValue
-            if best != blank && best == previous {
-                if r == 0 { nextFresh = 1 }
-                sum += expf(bestValue)
-                tokens[tokens.count - 1].lastFrame = t
-                tokens[tokens.count - 1].confidence = sum / Float(t - tokens[tokens.count - 1].firstFrame + 1)
-            } else if best != blank {
-                sum = expf(bestValue)
-                guard nextFresh < fresh.count else { continue }
-                var token = fresh[nextFresh]
-                nextFresh += 1
-                token.firstFrame = t
-                token.lastFrame = t
-                token.confidence = sum
-                tokens.append(token)
-            }
-            previous = best
-        }
+        if let beam { beam.consume(logProbs) } else { greedy.consume(logProbs) }
     }
 
     /// The hypotheses, best first (greedy: one).
     func finish() -> [Hypothesis] {
         if let beam { return beam.finish() }
-        return [Hypothesis(tokens: tokens, logProbability: pathLogProbability)]
+        return [Hypothesis(tokens: greedy.tokens, logProbability: greedy.pathLogProbability)]
     }
 }

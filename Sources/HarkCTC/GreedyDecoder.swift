@@ -27,17 +27,52 @@ public enum GreedyDecoder {
     /// - Shapes: logProbs [T, K] (log-probabilities of one utterance; rows
     ///   beyond `length` are ignored).
     public static func decode(_ logProbs: Matrix, length: Int? = nil, blank: Int = 0) -> GreedyDecoding {
-        let T = min(length ?? logProbs.rows, logProbs.rows), K = logProbs.cols
-        var tokens: [DecodedToken] = []
-        var pathLogProbability: Float = 0
-        var previous = blank
-        var sum: Float = 0
-        for t in 0..<T {
+        var stream = GreedyStream(blank: blank)
+        stream.consume(logProbs, rows: 0..<min(length ?? logProbs.rows, logProbs.rows))
+        return stream.decoding
+    }
+
+    /// Decodes every utterance of a batch.
+    ///
+    /// - Shapes: logProbs [T·B, K].
+    public static func decode(batch logProbs: SequenceBatch, blank: Int = 0) -> [GreedyDecoding] {
+        (0..<logProbs.batch).map { decode(logProbs.sequence($0), blank: blank) }
+    }
+}
+
+/// The best path over log-probabilities that arrive in blocks (a long
+/// recording, window by window): arg-max per frame, repeats merged, blanks
+/// dropped; a token's run may continue into the next block. Consuming all
+/// rows at once is `GreedyDecoder.decode`.
+public struct GreedyStream: Sendable {
+    public let blank: Int
+    /// The tokens so far (the last one's run may still grow).
+    public private(set) var tokens: [DecodedToken] = []
+    /// Σₜ maxₖ lp[t, k] so far.
+    public private(set) var pathLogProbability: Float = 0
+    /// Frames consumed.
+    public private(set) var frames = 0
+    /// The previous frame's arg-max, and the sum of the current run's posteriors.
+    private var previous: Int
+    private var sum: Float = 0
+
+    public init(blank: Int = 0) {
+        self.blank = blank
+        previous = blank
+    }
+
+    /// Consumes rows `rows` of `logProbs` (all by default) as the next frames.
+    ///
+    /// - Shapes: logProbs [t, K].
+    public mutating func consume(_ logProbs: Matrix, rows: Range<Int>? = nil) {
+        let K = logProbs.cols
+        for r in rows ?? 0..<logProbs.rows {
+            let t = frames
             var best = 0
             var bestValue = -Float.infinity
-            for k in 0..<K where logProbs[t, k] > bestValue {
+            for k in 0..<K where logProbs[r, k] > bestValue {
                 best = k
-                bestValue = logProbs[t, k]
+                bestValue = logProbs[r, k]
             }
             pathLogProbability += bestValue
             if best != blank && best == previous {
@@ -50,14 +85,9 @@ public enum GreedyDecoder {
                 tokens.append(DecodedToken(token: best, firstFrame: t, lastFrame: t, confidence: sum))
             }
             previous = best
+            frames += 1
         }
-        return GreedyDecoding(tokens: tokens, pathLogProbability: pathLogProbability)
     }
 
-    /// Decodes every utterance of a batch.
-    ///
-    /// - Shapes: logProbs [T·B, K].
-    public static func decode(batch logProbs: SequenceBatch, blank: Int = 0) -> [GreedyDecoding] {
-        (0..<logProbs.batch).map { decode(logProbs.sequence($0), blank: blank) }
-    }
+    public var decoding: GreedyDecoding { GreedyDecoding(tokens: tokens, pathLogProbability: pathLogProbability) }
 }
