@@ -133,6 +133,19 @@ public final class Transcriber: @unchecked Sendable {
         return (transcript(decoding.finish(), duration: duration), reader.notes)
     }
 
+    /// Transcribes samples held in memory, at the model's rate: the same
+    /// transcript as `transcribe(path:)` gives for a file holding them
+    /// (whole-utterance CMVN, the same windows, the same silence gate).
+    public func transcribe(samples: [Float], threads: Int = 1) -> Transcript {
+        let duration = Double(samples.count) / Double(model.config.sampleRate)
+        var meter = LevelMeter(frame: max(1, model.config.sampleRate / 50))
+        meter.feed(samples)
+        if meter.loudestDecibels < silenceFloorDecibels {
+            return Transcript(text: "", words: [], duration: duration)
+        }
+        return decode(logProbabilities(samples, threads: threads), duration: duration)
+    }
+
     /// Decodes log-probabilities into a transcript: the best hypothesis, its
     /// words with times and confidences from the frames of their tokens.
     ///

@@ -34,9 +34,20 @@ public final class AudioReader {
         try self.init(source: .memory(bytes), displayName: displayName, options: options)
     }
 
+    /// Decodes a live stream from a file descriptor (standard input: 0, a
+    /// pipe, a socket) as its bytes arrive, 50 ms at a time, without holding
+    /// it: any format libsndfile reads from a pipe, or headerless 16-bit PCM
+    /// when `raw` says so. It cannot be rewound. The descriptor stays open.
+    public convenience init(live fd: Int32, raw: RawPCM? = nil, displayName: String,
+                            options: AudioLoadOptions = AudioLoadOptions()) throws {
+        try self.init(source: .live(fd: fd, raw: raw), displayName: displayName, options: options)
+    }
+
     init(source: AudioSource, displayName: String, options: AudioLoadOptions) throws {
-        let (head, size) = try source.head(AudioLoader.headBytes)
-        try ContainerCheck.check(head: head, fileSize: size, displayName: displayName)
+        if case .live = source {} else {
+            let (head, size) = try source.head(AudioLoader.headBytes)
+            try ContainerCheck.check(head: head, fileSize: size, displayName: displayName)
+        }
         self.source = source
         self.options = options
         self.displayName = displayName
@@ -91,6 +102,9 @@ public final class AudioReader {
 
     /// Starts again from the first sample.
     public func rewind() throws {
+        if case .live = source {
+            throw AudioError(.unreadable, displayName, "a live stream cannot be read twice")
+        }
         file = try SoundFile(source, displayName: displayName, channel: options.channel)
         resampler = try makeResampler()
         ended = false

@@ -6,6 +6,9 @@ import Foundation
 enum AudioSource {
     case file(path: String, size: Int)
     case memory([UInt8])
+    /// A live stream (standard input, a pipe, a socket) decoded as bytes
+    /// arrive, never held whole; `raw` describes headerless PCM.
+    case live(fd: Int32, raw: RawPCM?)
 
     /// Options that decide how non-regular inputs are treated.
     struct Policy {
@@ -96,6 +99,8 @@ enum AudioSource {
     /// The first bytes (for header checks) and the total size.
     func head(_ count: Int) throws -> (bytes: [UInt8], size: Int) {
         switch self {
+        case .live:
+            return ([], 0)
         case .memory(let b):
             return (Array(b.prefix(count)), b.count)
         case .file(let path, let size):
@@ -113,5 +118,22 @@ enum AudioSource {
             bytes.removeSubrange(filled...)
             return (bytes, size)
         }
+    }
+}
+
+/// Headerless audio: signed 16-bit little-endian PCM, channels interleaved.
+public struct RawPCM: Sendable, Equatable {
+    public var sampleRate: Int
+    public var channels: Int
+
+    public init(sampleRate: Int, channels: Int = 1) throws {
+        guard sampleRate >= AudioLimits.minSampleRate && sampleRate <= AudioLimits.maxSampleRate else {
+            throw AudioError(.badSampleRate, "raw PCM", "\(sampleRate) Hz; Hark accepts \(AudioLimits.minSampleRate) to \(AudioLimits.maxSampleRate) Hz")
+        }
+        guard channels >= 1 && channels <= SoundFile.maxChannels else {
+            throw AudioError(.badChannel, "raw PCM", "\(channels) channels; 1 to \(SoundFile.maxChannels) are supported")
+        }
+        self.sampleRate = sampleRate
+        self.channels = channels
     }
 }

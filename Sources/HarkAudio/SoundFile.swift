@@ -44,11 +44,14 @@ final class SoundFile {
     private var buffer: [Float]
     private let blockFrames: Int
     private var finished = false
+    /// A live stream may end anywhere: its header's length is not a promise.
+    private let isLive: Bool
 
     /// Opens a file by path, or bytes in memory through libsndfile's virtual I/O.
     init(_ input: AudioSource, displayName: String, channel: ChannelSelection) throws {
         var info = SF_INFO()
         var handle: OpaquePointer?
+        if case .live = input { isLive = true } else { isLive = false }
         switch input {
         case .file(let path, _):
             handle = sf_open(path, Int32(SFM_READ), &info)
@@ -63,6 +66,15 @@ final class SoundFile {
                 tell: { user in MemorySource.from(user).position })
             handle = sf_open_virtual(&io, Int32(SFM_READ), &info, Unmanaged.passUnretained(source).toOpaque())
             self.source = source
+        case .live(let fd, let raw):
+            // libsndfile reads a pipe without seeking (WAV, AU, raw, … as it allows).
+            if let raw {
+                info.samplerate = Int32(raw.sampleRate)
+                info.channels = Int32(raw.channels)
+                info.format = Int32(SF_FORMAT_RAW | SF_FORMAT_PCM_16 | SF_ENDIAN_LITTLE)
+            }
+            handle = sf_open_fd(fd, Int32(SFM_READ), &info, 0)
+            source = nil
         }
         guard let handle else {
             let message = String(cString: sf_strerror(nil)).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -75,7 +87,12 @@ final class SoundFile {
         declaredFrames = Int64(info.frames)
         formatName = Self.formatName(info.format)
         pick = { if case .channel(let c) = channel { return c } else { return -1 } }()
-        blockFrames = max(256, Self.blockSamples / max(1, channels))
+        if case .live = input {
+            // Live audio is delivered 50 ms at a time: a read waits for a whole block.
+            blockFrames = max(64, sampleRate / 20)
+        } else {
+            blockFrames = max(256, Self.blockSamples / max(1, channels))
+        }
         buffer = []
         guard channels > 0 else {
             throw AudioError(.badHeader, displayName, "the header claims \(channels) channels")
@@ -153,7 +170,7 @@ final class SoundFile {
             let message = String(cString: sf_strerror(handle))
             throw AudioError(.unreadable, displayName, "decoding stopped after \(framesRead) frames: libsndfile says \"\(message)\"")
         }
-        if declaredFrames > 0 && declaredFrames != Int64.max && Int64(framesRead) < declaredFrames {
+        if !isLive && declaredFrames > 0 && declaredFrames != Int64.max && Int64(framesRead) < declaredFrames {
             throw AudioError(.truncated, displayName,
                              "the header declares \(declaredFrames) frames but only \(framesRead) could be decoded")
         }

@@ -26,6 +26,7 @@ struct TranscribeCommand: ParsableCommand {
     @Option(help: "Write each input's log-probabilities [frames, tokens] as <name>.npy here.") var emitLogprobs: String?
     @Option(help: "Use this channel (0-based) instead of the mean of all channels.") var channel: Int?
     @Option(help: "Worker threads (default: all cores).") var threads: Int = defaultThreadCount
+    @OptionGroup(title: "Live streaming") var live: StreamingFlags
     @Argument(help: "Audio files, directories, manifests, or - for standard input.") var inputs: [String]
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case txt, json, srt, vtt }
@@ -34,12 +35,30 @@ struct TranscribeCommand: ParsableCommand {
         try validateThreads(threads)
         if let channel, channel < 0 { throw ValidationError("--channel \(channel) must be 0 or more") }
         guard !inputs.isEmpty else { throw ValidationError("no INPUT given") }
+        if live.stream {
+            guard inputs.count == 1 else { throw ValidationError("--stream takes one input (got \(inputs.count))") }
+            guard outputDir == nil, emitLogprobs == nil, format == .txt || format == .json else {
+                throw ValidationError("--stream prints JSON lines; --format, --output-dir and --emit-logprobs do not apply")
+            }
+        }
     }
 
     func run() throws {
         let modelURL = try ModelLocation.resolve(model)
         let acoustic = try AcousticModel.load(directory: modelURL)
         let transcriber = Transcriber(model: acoustic, decoding: try decoding.decoding(acoustic, lm: try decoding.loadLM(acoustic)))
+        if live.stream {
+            let recognizer = try StreamingRecognizer(transcriber: transcriber, options: live.options)
+            do {
+                try LiveTranscription(recognizer: recognizer, flags: live, channel: channel.map { .channel($0) } ?? .average).run(inputs[0])
+            } catch {
+                try? StandardOutput.finish()
+                printError("\(error)")
+                throw ExitCode(1)
+            }
+            try StandardOutput.finish()
+            return
+        }
         let collection = InputCollection(arguments: inputs)
         collection.notes.forEach { printError("note: " + $0) }
         for f in collection.failures { printError("\(f.input): \(f.message)") }

@@ -83,6 +83,8 @@ public enum Limits {
     public static let beamWidth = 4096
     /// Worker threads.
     public static let threads = 1024
+    /// The longest utterance a live stream may be set to hold (its samples are kept).
+    public static let maxStreamUtteranceSeconds: Double = 600
 }
 
 /// A training option, checkpoint field or configuration value out of range.

@@ -1,0 +1,76 @@
+import Foundation
+import HarkAudio
+import HarkTestSupport
+import XCTest
+
+/// `hark transcribe --stream`: JSON lines of partial and final results from a
+/// file, a WAV on standard input, or raw PCM on standard input.
+final class StreamCommandTests: CLITestCase {
+    struct Line: Decodable, Equatable {
+        struct W: Decodable, Equatable { let word: String; let start: Double; let end: Double; let confidence: Double }
+        let type: String; let text: String; let start: Double; let end: Double; let words: [W]
+    }
+
+    func lines(_ stdout: String) throws -> [Line] {
+        try stdout.split(separator: "\n").map { try JSONDecoder().decode(Line.self, from: Data($0.utf8)) }
+    }
+
+    func samples() throws -> [Float] {
+        try AudioLoader.load(repositoryRoot.appendingPathComponent("audio/an52-mmaf-b.wav").path).waveform.samples
+    }
+
+    func testFileAndStandardInputGiveTheSameResults() throws {
+        let file = try hark(["transcribe", "--stream", "audio/an52-mmaf-b.wav"])
+        XCTAssertEqual(file.status, 0, file.stderr)
+        let results = try lines(file.stdout)
+        XCTAssertEqual(results.last?.type, "final")
+        XCTAssertEqual(results.last?.text, "ENTER SEVEN")
+        XCTAssertGreaterThanOrEqual(results.filter { $0.type == "partial" }.count, 2)
+
+        let wav = try Data(contentsOf: repositoryRoot.appendingPathComponent("audio/an52-mmaf-b.wav"))
+        let piped = try hark(["transcribe", "--stream", "-"], stdin: wav)
+        XCTAssertEqual(piped.status, 0, piped.stderr)
+        XCTAssertEqual(try lines(piped.stdout), results)
+
+        // Headerless 16-bit PCM at 8 kHz: resampled to the model's 16 kHz as it arrives.
+        let pcm8k = try Resampler.resample(try samples(), from: 16_000, to: 8_000)
+        var raw = Data()
+        for x in pcm8k {
+            let v = Int16(max(-32768, min(32767, (x * 32768).rounded())))
+            withUnsafeBytes(of: v.littleEndian) { raw.append(contentsOf: $0) }
+        }
+        let rawRun = try hark(["transcribe", "--stream", "--raw-rate", "8000", "-"], stdin: raw)
+        XCTAssertEqual(rawRun.status, 0, rawRun.stderr)
+        let rawResults = try lines(rawRun.stdout)
+        XCTAssertEqual(rawResults.last?.type, "final")
+        XCTAssertEqual(rawResults.last!.end, 1.5, accuracy: 1e-3)
+    }
+
+    func testRealtimePacing() throws {
+        let started = Date()
+        let run = try hark(["transcribe", "--stream", "--realtime", "audio/an52-mmaf-b.wav"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        // 1.5 s of audio is not read faster than real time.
+        XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(started), 1.4)
+    }
+
+    func testBadStreamArguments() throws {
+        for (args, message) in [
+            (["transcribe", "--raw-rate", "16000", "-"], "--realtime and --raw-rate need --stream"),
+            (["transcribe", "--stream", "audio/an52-mmaf-b.wav", "audio/7_jackson_0.wav"], "--stream takes one input"),
+            (["transcribe", "--stream", "--raw-rate", "5", "-"], "--raw-rate"),
+            (["transcribe", "--stream", "--partial-interval", "0", "-"], "partial interval"),
+            (["transcribe", "--stream", "--format", "srt", "-"], "JSON lines"),
+        ] {
+            let run = try hark(args)
+            XCTAssertNotEqual(run.status, 0, args.joined(separator: " "))
+            XCTAssertTrue(run.stderr.contains(message), run.stderr)
+        }
+        let missing = try hark(["transcribe", "--stream", "no/such.wav"])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.stderr.contains("no/such.wav"), missing.stderr)
+        let garbage = try hark(["transcribe", "--stream", "-"], stdin: Data("this is not audio at all, not even close".utf8))
+        XCTAssertEqual(garbage.status, 1)
+        XCTAssertTrue(garbage.stderr.contains("-"), garbage.stderr)
+    }
+}
