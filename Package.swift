@@ -21,9 +21,17 @@ let package = Package(
         .library(name: "HarkCTC", targets: ["HarkCTC"]),
         .library(name: "HarkASR", targets: ["HarkASR"]),
         .library(name: "HarkLM", targets: ["HarkLM"]),
+        .library(name: "HarkServer", targets: ["HarkServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // hark serve: HTTP and WebSocket (Hummingbird 2 on SwiftNIO), the OpenAI form's
+        // multipart parser, and Prometheus metrics.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.0.0"),
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         // MARK: - C libraries (Debian packages in brackets)
@@ -66,10 +74,21 @@ let package = Package(
         // N-gram language models: ARPA reading and scoring as KenLM, modified Kneser-Ney estimation as lmplz.
         .target(name: "HarkLM", dependencies: ["HarkCore", "CZlib"]),
 
+        // The recognition server: routes, the bounded recognition pool, metrics, the browser page.
+        .target(name: "HarkServer", dependencies: [
+            "HarkASR", "HarkAudio", "HarkCore",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            .product(name: "MultipartKit", package: "multipart-kit"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+        ], resources: [.embedInCode("Page/index.html")]),
+
         // MARK: - Command-line tool (a thin client of the libraries)
 
         .executableTarget(name: "hark", dependencies: [
-            "HarkAudio", "HarkCore", "HarkFeatures", "HarkIO", "HarkNN", "HarkCTC", "HarkASR", "HarkLM",
+            "HarkAudio", "HarkCore", "HarkFeatures", "HarkIO", "HarkNN", "HarkCTC", "HarkASR", "HarkLM", "HarkServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -96,6 +115,11 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "HarkLMTests", dependencies: ["HarkLM", "HarkTestSupport"],
                     exclude: ["Fixtures"]),
+        .testTarget(name: "HarkServerTests", dependencies: [
+            "HarkServer", "HarkASR", "HarkTestSupport",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
+        ]),
         .testTarget(name: "HarkCLITests", dependencies: ["hark", "HarkIO", "HarkASR", "HarkLM", "HarkAudio", "HarkCTC", "HarkCore", "HarkFeatures", "HarkTestSupport"],
                     exclude: ["Fixtures"]),
     ],

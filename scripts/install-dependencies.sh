@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Installs the C libraries Hark builds against, from Debian's packages.
+# With --test, also what the test suite's real-browser test of `hark serve`
+# needs (Chromium, its WebDriver, curl).
 set -euo pipefail
 packages=(
   pkg-config
@@ -9,6 +11,9 @@ packages=(
   libsamplerate0-dev   # sinc resampling
   zlib1g-dev           # gzip-compressed ARPA language models
 )
+if [ "${1:-}" = --test ]; then
+  packages+=(chromium chromium-driver curl)   # scripts/browser_test.sh
+fi
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive

@@ -54,7 +54,7 @@ public enum TranscriptFormat: String, CaseIterable, Sendable {
 
     /// Words grouped into cues of at most 42 characters or 7 seconds; without
     /// word times, one cue for the whole recording.
-    static func cues(_ t: Transcript) -> [(start: Double, end: Double, text: String)] {
+    public static func cues(_ t: Transcript) -> [(start: Double, end: Double, text: String)] {
         guard !t.words.isEmpty else { return [] }
         guard t.words.allSatisfy({ $0.start != nil && $0.end != nil }) else { return [(0, t.duration, t.text)] }
         var out: [(Double, Double, String)] = []

@@ -34,6 +34,7 @@ public struct StreamingOptions: Sendable, Equatable {
 public struct StreamingError: Error, CustomStringConvertible, Sendable {
     public var message: String
     public var description: String { message }
+    public init(message: String) { self.message = message }
 }
 
 /// One message of a live transcription: a partial result (the current

@@ -5,15 +5,17 @@ import CSamplerate
 ///
 /// The total output is `round(N · to / from)` samples for N input samples,
 /// as `Resampler.resample` gives for the whole signal at once.
-final class ResamplerStream {
+public final class ResamplerStream {
     private let state: OpaquePointer
     let ratio: Double
     private var consumed = 0
     private var produced = 0
     private var output: [Float]
 
-    init(from: Int, to: Int, quality: Resampler.Quality) throws {
-        precondition(from > 0 && to > 0, "sample rates must be positive")
+    public init(from: Int, to: Int, quality: Resampler.Quality = .best) throws {
+        for rate in [from, to] where rate < AudioLimits.minSampleRate || rate > AudioLimits.maxSampleRate {
+            throw AudioError(.badSampleRate, "", "\(rate) Hz; Hark accepts \(AudioLimits.minSampleRate) to \(AudioLimits.maxSampleRate) Hz")
+        }
         var error: Int32 = 0
         guard let state = src_new(quality.converter, 1, &error) else {
             throw AudioError(.resampling, "", String(cString: src_strerror(error)))
@@ -27,7 +29,7 @@ final class ResamplerStream {
 
     /// Converts `input`; with `end`, flushes the converter and trims the
     /// output to its exact length.
-    func process(_ input: [Float], end: Bool) throws -> [Float] {
+    public func process(_ input: [Float], end: Bool) throws -> [Float] {
         let count = input.count
         // libsamplerate wants a valid pointer even for zero frames.
         let data = count == 0 ? [Float](repeating: 0, count: 1) : input

@@ -1,0 +1,107 @@
+import Foundation
+import HarkASR
+import HarkAudio
+
+/// A request the server refuses, with the status and the message it answers.
+public struct ServiceError: Error, CustomStringConvertible, Sendable {
+    public var status: Int
+    /// The metric label: bad_audio, bad_request, too_large, unsupported_media_type, overloaded, ….
+    public var kind: String
+    public var message: String
+    public var description: String { message }
+
+    public init(_ status: Int, _ kind: String, _ message: String) {
+        self.status = status
+        self.kind = kind
+        self.message = message
+    }
+
+    static func overloaded(_ what: String) -> ServiceError {
+        ServiceError(503, "overloaded", "the server is busy (\(what)); retry shortly")
+    }
+}
+
+/// The model, the recognition workers and the limits, shared by every route.
+public final class RecognitionService: Sendable {
+    public let transcriber: Transcriber
+    public let modelName: String
+    public let options: ServerOptions
+    public let pool: RecognitionPool
+    public let metrics: ServerMetrics
+    /// HTTP requests in progress: workers plus queue.
+    public let requests: Admission
+    public let streams: Admission
+
+    public init(transcriber: Transcriber, modelName: String, options: ServerOptions, metrics: ServerMetrics = ServerMetrics()) throws {
+        try options.validate()
+        self.transcriber = transcriber
+        self.modelName = modelName
+        self.options = options
+        self.metrics = metrics
+        pool = RecognitionPool(workers: options.workers)
+        requests = Admission(limit: options.workers + options.queueLimit)
+        streams = Admission(limit: options.maxStreams)
+    }
+
+    public var sampleRate: Int { transcriber.model.config.sampleRate }
+
+    /// Decodes an audio file held in memory (any format libsndfile reads) and
+    /// transcribes it on a worker. Bad audio is a 400 naming `name` and the problem.
+    public func transcribe(_ bytes: [UInt8], name: String, route: String) async throws -> Transcript {
+        let rate = sampleRate, maxSamples = Int(options.maxAudioSeconds * Double(rate))
+        let maxSeconds = options.maxAudioSeconds
+        let transcriber = self.transcriber
+        let started = Date()
+        let t: Transcript = try await pool.run {
+            do {
+                let reader = try AudioReader(bytes: bytes, displayName: name, options: AudioLoadOptions(targetSampleRate: rate))
+                var samples: [Float] = []
+                while let block = try reader.read() {
+                    samples.append(contentsOf: block)
+                    if samples.count > maxSamples {
+                        throw ServiceError(413, "too_large", "\(name): longer than \(Int(maxSeconds)) s, the most this server accepts")
+                    }
+                }
+                return transcriber.transcribe(samples: samples)
+            } catch let e as AudioError {
+                throw ServiceError(400, "bad_audio", e.description)
+            }
+        }
+        metrics.recognised(route: route, audio: t.duration, processing: Date().timeIntervalSince(started))
+        return t
+    }
+}
+
+/// One live stream: 16-bit PCM at the client's rate in, results out. Used by
+/// one WebSocket handler at a time (its calls are awaited one by one).
+final class StreamSession: @unchecked Sendable {
+    let recognizer: StreamingRecognizer
+    private let resampler: ResamplerStream?
+    /// A byte left over when a message ends in the middle of a sample.
+    private var leftover: UInt8?
+
+    init(service: RecognitionService, rate: Int) throws {
+        recognizer = try StreamingRecognizer(transcriber: service.transcriber, options: service.options.streaming)
+        resampler = rate == service.sampleRate ? nil : try ResamplerStream(from: rate, to: service.sampleRate)
+    }
+
+    /// Little-endian 16-bit samples (a sample may straddle two messages).
+    func accept(_ bytes: [UInt8]) throws -> [StreamResult] {
+        var data = bytes
+        if let b = leftover { data.insert(b, at: 0); leftover = nil }
+        if data.count % 2 == 1 { leftover = data.removeLast() }
+        var samples = [Float](repeating: 0, count: data.count / 2)
+        for i in 0..<samples.count {
+            let v = Int16(bitPattern: UInt16(data[2 * i]) | UInt16(data[2 * i + 1]) << 8)
+            samples[i] = Float(v) / 32768
+        }
+        if let resampler { samples = try resampler.process(samples, end: false) }
+        return recognizer.accept(samples)
+    }
+
+    func finish() throws -> [StreamResult] {
+        var results: [StreamResult] = []
+        if let resampler { results += recognizer.accept(try resampler.process([], end: true)) }
+        return results + recognizer.finish()
+    }
+}

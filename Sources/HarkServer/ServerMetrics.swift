@@ -1,0 +1,60 @@
+import Foundation
+import Prometheus
+
+/// What `GET /metrics` reports, in Prometheus's text format (swift-prometheus):
+///
+/// - `hark_requests_total{route, status}`: answered HTTP requests and WebSocket streams.
+/// - `hark_errors_total{route, kind}`: requests refused or failed (bad_audio, bad_request,
+///   too_large, unsupported_media_type, overloaded, timeout, internal).
+/// - `hark_audio_seconds_total{route}`: seconds of audio recognised.
+/// - `hark_processing_seconds_total{route}`: seconds spent recognising it; the ratio of the two is the
+///   real-time factor over the server's life.
+/// - `hark_real_time_factor{route}`: histogram of each request's processing time / audio duration.
+/// - `hark_request_seconds{route}`: histogram of request latency (arrival to answer).
+/// - `hark_open_streams`: WebSocket streams open now; `hark_queued_jobs`: recognition jobs waiting.
+public final class ServerMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    private let openStreams: Gauge
+    private let queuedJobs: Gauge
+
+    public init() {
+        openStreams = registry.makeGauge(name: "hark_open_streams", help: "WebSocket streams open now")
+        queuedJobs = registry.makeGauge(name: "hark_queued_jobs", help: "Recognition jobs waiting for a worker")
+    }
+
+    public func request(route: String, status: Int) {
+        registry.makeCounter(name: "hark_requests_total", labels: [("route", route), ("status", String(status))],
+                             help: "Answered requests and streams").increment()
+    }
+
+    public func error(route: String, kind: String) {
+        registry.makeCounter(name: "hark_errors_total", labels: [("route", route), ("kind", kind)],
+                             help: "Requests refused or failed").increment()
+    }
+
+    /// One recognition: `audio` seconds of audio in `processing` seconds of work.
+    public func recognised(route: String, audio: Double, processing: Double) {
+        registry.makeCounter(name: "hark_audio_seconds_total", labels: [("route", route)],
+                             help: "Seconds of audio recognised").increment(by: audio)
+        registry.makeCounter(name: "hark_processing_seconds_total", labels: [("route", route)],
+                             help: "Seconds spent recognising").increment(by: processing)
+        if audio > 0 {
+            registry.makeValueHistogram(name: "hark_real_time_factor", labels: [("route", route)],
+                                        buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2],
+                                        help: "Processing time over audio duration, per request").record(processing / audio)
+        }
+    }
+
+    public func latency(route: String, seconds: Double) {
+        registry.makeValueHistogram(name: "hark_request_seconds", labels: [("route", route)],
+                                    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+                                    help: "Request latency, arrival to answer").record(seconds)
+    }
+
+    public func streamOpened() { openStreams.increment(by: 1) }
+    public func streamClosed() { openStreams.decrement(by: 1) }
+    public func queued(_ n: Int) { queuedJobs.set(Double(n)) }
+
+    /// The exposition text.
+    public func render() -> String { registry.emitToString() }
+}

@@ -1,0 +1,283 @@
+import Foundation
+import HarkASR
+import HarkAudio
+@testable import HarkServer
+import HarkTestSupport
+import Hummingbird
+import HummingbirdTesting
+import HummingbirdWSTesting
+import NIOCore
+import XCTest
+
+/// Every route of `hark serve` on a live loopback server, good input and bad.
+final class ServerTests: XCTestCase {
+    static let model = try! AcousticModel.load(directory: repositoryRoot.appendingPathComponent("models/an4-blstm"))
+    static let wav = try! [UInt8](Data(contentsOf: repositoryRoot.appendingPathComponent("audio/an52-mmaf-b.wav")))
+
+    func service(_ configure: (inout ServerOptions) -> Void = { _ in }) throws -> RecognitionService {
+        var options = ServerOptions()
+        options.port = 0
+        options.workers = 2
+        configure(&options)
+        return try RecognitionService(transcriber: Transcriber(model: Self.model), modelName: "an4-blstm", options: options)
+    }
+
+    func object(_ body: ByteBuffer) throws -> [String: Any] {
+        try XCTUnwrap(JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any], String(buffer: body))
+    }
+
+    func errorMessage(_ body: ByteBuffer) throws -> String {
+        let error = try XCTUnwrap(try object(body)["error"] as? [String: Any])
+        return try XCTUnwrap(error["message"] as? String)
+    }
+
+    func form(_ fields: [(String, String?, [UInt8])], boundary: String = "hark-test-boundary") -> ByteBuffer {
+        var body: [UInt8] = []
+        for (name, filename, value) in fields {
+            var head = "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\""
+            if let filename { head += "; filename=\"\(filename)\"\r\nContent-Type: audio/wav" }
+            head += "\r\n\r\n"
+            body += Array(head.utf8) + value + Array("\r\n".utf8)
+        }
+        body += Array("--\(boundary)--\r\n".utf8)
+        return ByteBuffer(bytes: body)
+    }
+
+    func testPageHealthAndMetrics() async throws {
+        let service = try service()
+        try await HarkRoutes.application(service).test(.live) { client in
+            try await client.execute(uri: "/", method: .get) { r in
+                XCTAssertEqual(r.status, .ok)
+                XCTAssertEqual(r.headers[.contentType], "text/html; charset=utf-8")
+                let page = String(buffer: r.body)
+                XCTAssertTrue(page.contains("<html"))
+                XCTAssertTrue(page.contains("/v1/stream"))
+                XCTAssertFalse(page.contains("https://"), "the page is self-contained")
+            }
+            try await client.execute(uri: "/healthz", method: .get) { r in
+                XCTAssertEqual(r.status, .ok)
+                let o = try self.object(r.body)
+                XCTAssertEqual(o["status"] as? String, "ok")
+                XCTAssertEqual(o["sample_rate"] as? Int, 16_000)
+            }
+            try await client.execute(uri: "/v1/transcribe", method: .post, headers: [.contentType: "audio/wav"], body: ByteBuffer(bytes: Self.wav))
+            try await client.execute(uri: "/metrics", method: .get) { r in
+                XCTAssertEqual(r.status, .ok)
+                let text = String(buffer: r.body)
+                XCTAssertTrue(text.contains(#"hark_requests_total{route="/v1/transcribe",status="200"} 1"#), text)
+                XCTAssertTrue(text.contains(#"hark_audio_seconds_total{route="/v1/transcribe"} 1.5"#), text)
+                XCTAssertTrue(text.contains("hark_real_time_factor_bucket"), text)
+                XCTAssertTrue(text.contains("hark_open_streams 0"), text)
+            }
+        }
+    }
+
+    func testTranscribeAnswersAsTheCommandLinePrints() async throws {
+        let service = try service()
+        let expected = try Transcriber(model: Self.model).transcribe(path: repositoryRoot.appendingPathComponent("audio/an52-mmaf-b.wav").path).0
+        try await HarkRoutes.application(service).test(.live) { client in
+            for type in ["audio/wav", "application/octet-stream", "audio/x-wav; codecs=1"] {
+                try await client.execute(uri: "/v1/transcribe?name=sample.wav", method: .post, headers: [.contentType: type],
+                                         body: ByteBuffer(bytes: Self.wav)) { r in
+                    XCTAssertEqual(r.status, .ok, String(buffer: r.body))
+                    XCTAssertEqual(String(buffer: r.body), TranscriptFormat.json.render(expected, source: "sample.wav"))
+                }
+            }
+        }
+    }
+
+    func testTranscribeRejectsBadInput() async throws {
+        let service = try service { $0.maxBodyBytes = 64 * 1024 }
+        try await HarkRoutes.application(service).test(.live) { client in
+            let cases: [(HTTPFields, [UInt8], HTTPResponse.Status, String)] = [
+                ([.contentType: "audio/wav"], Array("RIFF not really a wave file".utf8), .badRequest, "request body"),
+                ([.contentType: "audio/wav"], Array(Self.wav.prefix(1000)), .badRequest, "truncated"),
+                ([.contentType: "text/plain"], Self.wav, .unsupportedMediaType, "text/plain"),
+                ([.contentType: "application/x-www-form-urlencoded"], Self.wav, .unsupportedMediaType, "audio/wav"),
+                ([.contentType: "audio/wav"], [], .badRequest, "empty"),
+                ([.contentType: "audio/wav"], [UInt8](repeating: 0, count: 65 * 1024), .contentTooLarge, "65536"),
+            ]
+            for (headers, body, status, needle) in cases {
+                try await client.execute(uri: "/v1/transcribe", method: .post, headers: headers, body: ByteBuffer(bytes: body)) { r in
+                    XCTAssertEqual(r.status, status, String(buffer: r.body))
+                    XCTAssertEqual(r.headers[.contentType], "application/json")
+                    XCTAssertTrue(try self.errorMessage(r.body).contains(needle), String(buffer: r.body))
+                }
+            }
+            // The server is still answering.
+            try await client.execute(uri: "/v1/transcribe", method: .post, body: ByteBuffer(bytes: Self.wav)) { r in
+                XCTAssertEqual(r.status, .ok)
+            }
+            try await client.execute(uri: "/metrics", method: .get) { r in
+                let text = String(buffer: r.body)
+                XCTAssertTrue(text.contains(#"hark_errors_total{route="/v1/transcribe",kind="bad_audio"} 2"#), text)
+                XCTAssertTrue(text.contains(#"hark_errors_total{route="/v1/transcribe",kind="too_large"} 1"#), text)
+            }
+        }
+    }
+
+    func testOverloadAnswers503WithRetryAfter() async throws {
+        let service = try service { $0.workers = 1; $0.queueLimit = 0 }
+        try await HarkRoutes.application(service).test(.live) { client in
+            XCTAssertTrue(service.requests.enter())   // a request in progress takes the only place
+            try await client.execute(uri: "/v1/transcribe", method: .post, body: ByteBuffer(bytes: Self.wav)) { r in
+                XCTAssertEqual(r.status, .serviceUnavailable)
+                XCTAssertEqual(r.headers[.retryAfter], "1")
+                XCTAssertTrue(try self.errorMessage(r.body).contains("busy"))
+            }
+            service.requests.leave()
+            try await client.execute(uri: "/v1/transcribe", method: .post, body: ByteBuffer(bytes: Self.wav)) { r in
+                XCTAssertEqual(r.status, .ok)
+            }
+        }
+    }
+
+    func testOpenAICompatibleForm() async throws {
+        let service = try service()
+        let headers: HTTPFields = [.contentType: "multipart/form-data; boundary=hark-test-boundary"]
+        try await HarkRoutes.application(service).test(.live) { client in
+            func post(_ fields: [(String, String?, [UInt8])], _ check: @escaping (TestResponse) throws -> Void) async throws {
+                try await client.execute(uri: "/v1/audio/transcriptions", method: .post, headers: headers, body: form(fields)) { try check($0) }
+            }
+            let file: (String, String?, [UInt8]) = ("file", "an52.wav", Self.wav)
+            try await post([("model", nil, Array("whisper-1".utf8)), file]) { r in
+                XCTAssertEqual(r.status, .ok)
+                XCTAssertEqual(String(buffer: r.body), #"{"text":"ENTER SEVEN"}"#)
+            }
+            try await post([file, ("response_format", nil, Array("text".utf8))]) { r in
+                XCTAssertEqual(String(buffer: r.body), "ENTER SEVEN\n")
+            }
+            try await post([file, ("response_format", nil, Array("srt".utf8))]) { r in
+                XCTAssertTrue(String(buffer: r.body).hasPrefix("1\n00:00:00,000 --> 00:00:01,230\nENTER SEVEN"), String(buffer: r.body))
+            }
+            try await post([file, ("response_format", nil, Array("vtt".utf8))]) { r in
+                XCTAssertTrue(String(buffer: r.body).hasPrefix("WEBVTT\n\n"))
+            }
+            try await post([file, ("response_format", nil, Array("verbose_json".utf8)),
+                            ("timestamp_granularities[]", nil, Array("word".utf8))]) { r in
+                let o = try self.object(r.body)
+                XCTAssertEqual(o["text"] as? String, "ENTER SEVEN")
+                XCTAssertEqual(o["duration"] as? Double, 1.5)
+                let words = try XCTUnwrap(o["words"] as? [[String: Any]])
+                XCTAssertEqual(words.map { $0["word"] as? String }, ["ENTER", "SEVEN"])
+                for w in words { XCTAssertTrue((w["start"] as! Double) < (w["end"] as! Double) && (w["end"] as! Double) <= 1.5) }
+            }
+            try await post([("model", nil, Array("x".utf8))]) { r in
+                XCTAssertEqual(r.status, .badRequest)
+                XCTAssertTrue(try self.errorMessage(r.body).contains("'file'"))
+            }
+            try await post([file, ("response_format", nil, Array("xml".utf8))]) { r in
+                XCTAssertEqual(r.status, .badRequest)
+                XCTAssertTrue(try self.errorMessage(r.body).contains("xml"))
+            }
+            try await post([("file", "broken.wav", Array("not audio".utf8))]) { r in
+                XCTAssertEqual(r.status, .badRequest)
+                XCTAssertTrue(try self.errorMessage(r.body).contains("broken.wav"))
+            }
+            try await client.execute(uri: "/v1/audio/transcriptions", method: .post, headers: [.contentType: "multipart/form-data"], body: form([file])) { r in
+                XCTAssertEqual(r.status, .badRequest)
+                XCTAssertTrue(try self.errorMessage(r.body).contains("boundary"))
+            }
+            try await client.execute(uri: "/v1/audio/transcriptions", method: .post, headers: [.contentType: "audio/wav"], body: ByteBuffer(bytes: Self.wav)) { r in
+                XCTAssertEqual(r.status, .unsupportedMediaType)
+            }
+        }
+    }
+
+    /// 16-bit little-endian PCM of `samples`, in messages of `chunk` samples.
+    func pcm(_ samples: [Float], chunk: Int) -> [ByteBuffer] {
+        stride(from: 0, to: samples.count, by: chunk).map { lo in
+            var bytes: [UInt8] = []
+            for x in samples[lo..<min(samples.count, lo + chunk)] {
+                let v = UInt16(bitPattern: Int16(max(-32768, min(32767, (x * 32768).rounded()))))
+                bytes += [UInt8(v & 0xFF), UInt8(v >> 8)]
+            }
+            return ByteBuffer(bytes: bytes)
+        }
+    }
+
+    func testWebSocketStreamGivesWhatTheRecognizerGives() async throws {
+        let service = try service()
+        let speech = try AudioLoader.load(repositoryRoot.appendingPathComponent("audio/an52-mmaf-b.wav").path).waveform.samples
+        let samples = [Float](repeating: 0, count: 8000) + speech + [Float](repeating: 0, count: 24_000) + speech
+        // What the library gives for the same 16-bit samples.
+        let quantised = samples.map { Float(Int16(max(-32768, min(32767, ($0 * 32768).rounded())))) / 32768 }
+        let recognizer = try StreamingRecognizer(transcriber: service.transcriber)
+        let expected = (recognizer.accept(quantised) + recognizer.finish()).map(\.jsonLine)
+        XCTAssertEqual(expected.filter { $0.contains(#""type":"final""#) }.count, 2)
+
+        final class Box: @unchecked Sendable { var lines: [String] = [] }
+        let got = Box()
+        try await HarkRoutes.application(service).test(.live) { client in
+            try await client.ws("/v1/stream?rate=16000") { inbound, outbound, _ in
+                // An odd-sized first message: a sample may straddle two messages.
+                var messages = self.pcm(samples, chunk: 1600)
+                var first = messages.removeFirst()
+                var second = messages.removeFirst()
+                let byte = first.readSlice(length: first.readableBytes - 1)!
+                var rest = first; rest.moveReaderIndex(forwardBy: 0)
+                try await outbound.write(.binary(byte))
+                var joined = ByteBuffer(bytes: rest.readBytes(length: rest.readableBytes)!)
+                joined.writeBuffer(&second)
+                try await outbound.write(.binary(joined))
+                for m in messages { try await outbound.write(.binary(m)) }
+                try await outbound.write(.text(#"{"type": "eof"}"#))
+                for try await message in inbound.messages(maxSize: 1 << 20) {
+                    if case .text(let t) = message { got.lines.append(t) }
+                }
+            }
+        }
+        XCTAssertEqual(got.lines, expected)
+    }
+
+    func testWebSocketBadInputAndLimits() async throws {
+        let service = try service { $0.idleTimeout = 0.5 }
+        final class Box: @unchecked Sendable { var lines: [String] = [] }
+        try await HarkRoutes.application(service).test(.live) { client in
+            // A text message that is not eof.
+            let a = Box()
+            let close = try await client.ws("/v1/stream") { inbound, outbound, _ in
+                try await outbound.write(.text("hello"))
+                for try await m in inbound.messages(maxSize: 1 << 20) { if case .text(let t) = m { a.lines.append(t) } }
+            }
+            XCTAssertEqual(a.lines.count, 1)
+            XCTAssertTrue(a.lines[0].contains(#""type":"error""#) && a.lines[0].contains("unexpected text message"), "\(a.lines)")
+            XCTAssertEqual(close?.closeCode, .unacceptableData)
+
+            // Silence from the client: closed after the idle timeout.
+            let b = Box()
+            let started = Date()
+            _ = try await client.ws("/v1/stream") { inbound, _, _ in
+                for try await m in inbound.messages(maxSize: 1 << 20) { if case .text(let t) = m { b.lines.append(t) } }
+            }
+            XCTAssertTrue(b.lines.first?.contains("no message for 0.5 s") ?? false, "\(b.lines)")
+            XCTAssertLessThan(Date().timeIntervalSince(started), 5)
+
+            // A bad rate, and a full server, are refused before the upgrade.
+            do {
+                try await client.ws("/v1/stream?rate=12") { _, _, _ in }
+                XCTFail("rate=12 was accepted")
+            } catch {}
+            for _ in 0..<service.streams.limit { XCTAssertTrue(service.streams.enter()) }
+            do {
+                try await client.ws("/v1/stream") { _, _, _ in }
+                XCTFail("a stream beyond the limit was accepted")
+            } catch {}
+            for _ in 0..<service.streams.limit { service.streams.leave() }
+            try await client.execute(uri: "/metrics", method: .get) { r in
+                let text = String(buffer: r.body)
+                XCTAssertTrue(text.contains(#"hark_errors_total{route="/v1/stream",kind="timeout"} 1"#), text)
+                XCTAssertTrue(text.contains(#"hark_errors_total{route="/v1/stream",kind="overloaded"} 1"#), text)
+            }
+        }
+    }
+
+    func testOptionsAreChecked() {
+        for configure: (inout ServerOptions) -> Void in [{ $0.port = 70_000 }, { $0.workers = 0 }, { $0.idleTimeout = .nan },
+                                                         { $0.maxBodyBytes = 10 }, { $0.streaming.partialInterval = 0 }] {
+            var o = ServerOptions()
+            configure(&o)
+            XCTAssertThrowsError(try o.validate())
+        }
+    }
+}
