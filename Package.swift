@@ -97,6 +97,12 @@ let package = Package(
         .executableTarget(name: "hark-bench", dependencies: ["HarkAudio", "HarkFeatures", "HarkNN", "HarkCTC", "HarkCore", "HarkIO", "HarkASR", "HarkLM"],
                           path: "Benchmarks/hark-bench"),
 
+        // Real-time WebSocket load on hark serve (run by hand: `swift run -c release hark-load …`).
+        .executableTarget(name: "hark-load", dependencies: [
+            "HarkAudio", .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ], path: "Benchmarks/hark-load"),
+
         // MARK: - Tests
 
         .target(name: "HarkTestSupport", dependencies: ["HarkIO", "HarkFeatures"], path: "Tests/HarkTestSupport"),

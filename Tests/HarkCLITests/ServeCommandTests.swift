@@ -1,0 +1,96 @@
+import Foundation
+import HarkAudio
+import HarkTestSupport
+import XCTest
+
+/// `hark serve` as a process: it says where it listens, answers, and on
+/// SIGTERM finishes the request in flight before exiting 0.
+final class ServeCommandTests: CLITestCase {
+    /// Starts `hark serve --port 0`, returns the process, its port and its standard error so far.
+    func startServer(_ extra: [String] = []) throws -> (Process, Int, Pipe) {
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = ["serve", "--port", "0"] + extra
+        process.currentDirectoryURL = repositoryRoot
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        var text = ""
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            let data = err.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            text += String(decoding: data, as: UTF8.self)
+            if let range = text.range(of: #"http://127\.0\.0\.1:(\d+)/"#, options: .regularExpression) {
+                let port = Int(text[range].dropFirst("http://127.0.0.1:".count).dropLast())!
+                return (process, port, err)
+            }
+        }
+        process.terminate()
+        XCTFail("no 'serving … on http://127.0.0.1:PORT/' line: \(text)")
+        throw CocoaError(.fileReadUnknown)
+    }
+
+    /// curl: (HTTP status, body).
+    func curl(_ args: [String]) throws -> (Int, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["curl", "-s", "-w", "\n%{http_code}"] + args
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
+    }
+
+    func testSigtermFinishesTheRequestInFlight() throws {
+        // Two minutes of speech: long enough to be in flight when SIGTERM comes.
+        let samples = try AudioLoader.load(repositoryRoot.appendingPathComponent("audio/an52-mmaf-b.wav").path).waveform.samples
+        var long: [Float] = []
+        while long.count < 120 * 16_000 { long += samples }
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let wav = dir.appendingPathComponent("long.wav")
+        XCTAssertTrue(FileManager.default.createFile(atPath: wav.path, contents: Data(WavBuilder.float32(long))))
+
+        let (server, port, _) = try startServer()
+        defer { if server.isRunning { server.terminate() } }
+        let (status, body) = try curl(["http://127.0.0.1:\(port)/healthz"])
+        XCTAssertEqual(status, 200, body)
+
+        final class Box: @unchecked Sendable { var status = 0; var body = "" }
+        let answer = Box()
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            if let (s, b) = try? self.curl(["-H", "Content-Type: audio/wav", "--data-binary", "@\(wav.path)",
+                                            "http://127.0.0.1:\(port)/v1/transcribe"]) {
+                answer.status = s
+                answer.body = b
+            }
+            done.signal()
+        }
+        Thread.sleep(forTimeInterval: 0.5)
+        kill(server.processIdentifier, SIGTERM)
+        XCTAssertEqual(done.wait(timeout: .now() + 120), .success)
+        server.waitUntilExit()
+        XCTAssertEqual(answer.status, 200, answer.body)
+        // 80 repetitions of "ENTER SEVEN", all recognised (the whole recording was transcribed).
+        XCTAssertGreaterThanOrEqual(answer.body.components(separatedBy: "SEVEN").count - 1, 70, String(answer.body.prefix(300)))
+        XCTAssertTrue(answer.body.contains(#""duration":120"#))
+        XCTAssertEqual(server.terminationReason, .exit)
+        XCTAssertEqual(server.terminationStatus, 0)
+    }
+
+    func testBadServeFlags() throws {
+        for (args, message) in [(["serve", "--port", "70000"], "port"), (["serve", "--workers", "0"], "workers"),
+                                (["serve", "--idle-timeout", "nan"], "idle timeout")] {
+            let run = try hark(args)
+            XCTAssertNotEqual(run.status, 0)
+            XCTAssertTrue(run.stderr.contains(message), run.stderr)
+        }
+    }
+}
