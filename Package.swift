@@ -48,6 +48,8 @@ let package = Package(
         // libsamplerate: band-limited sinc resampling [libsamplerate0-dev]
         .systemLibrary(name: "CSamplerate", pkgConfig: "samplerate",
                        providers: [.apt(["libsamplerate0-dev"])]),
+        // Open MPI: data-parallel training and sharded jobs under mpirun/srun [libopenmpi-dev]
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         // zlib: reading gzip-compressed ARPA language models [zlib1g-dev]
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
@@ -74,6 +76,8 @@ let package = Package(
         // N-gram language models: ARPA reading and scoring as KenLM, modified Kneser-Ney estimation as lmplz.
         .target(name: "HarkLM", dependencies: ["HarkCore", "CZlib"]),
 
+        // MPI as a Collective: the ranks of a job launched by mpirun or srun.
+        .target(name: "HarkMPI", dependencies: ["CMPI", "HarkCore"]),
         // The recognition server: routes, the bounded recognition pool, metrics, the browser page.
         .target(name: "HarkServer", dependencies: [
             "HarkASR", "HarkAudio", "HarkCore",
@@ -88,7 +92,7 @@ let package = Package(
         // MARK: - Command-line tool (a thin client of the libraries)
 
         .executableTarget(name: "hark", dependencies: [
-            "HarkAudio", "HarkCore", "HarkFeatures", "HarkIO", "HarkNN", "HarkCTC", "HarkASR", "HarkLM", "HarkServer",
+            "HarkAudio", "HarkCore", "HarkFeatures", "HarkIO", "HarkNN", "HarkCTC", "HarkASR", "HarkLM", "HarkServer", "HarkMPI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -10,6 +10,8 @@ packages=(
   libopenblas-dev      # sgemm (CBLAS)
   libsamplerate0-dev   # sinc resampling
   zlib1g-dev           # gzip-compressed ARPA language models
+  libopenmpi-dev       # data-parallel training and sharded jobs under mpirun (Open MPI)
+  openmpi-bin          # mpirun
 )
 if [ "${1:-}" = --test ]; then
   packages+=(chromium chromium-driver curl)   # scripts/browser_test.sh

@@ -17,38 +17,43 @@ public final class ServerMetrics: Sendable {
     private let openStreams: Gauge
     private let queuedJobs: Gauge
 
+    /// `hark_NAME_UNIT`.
+    private static func name(_ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "hark", metricName: name, unitName: unit, helpText: help)
+    }
+    private static let requests = name("requests", "total", "Answered requests and streams")
+    private static let errors = name("errors", "total", "Requests refused or failed")
+    private static let audio = name("audio_seconds", "total", "Seconds of audio recognised")
+    private static let processing = name("processing_seconds", "total", "Seconds spent recognising")
+    private static let realTimeFactor = name("real_time", "factor", "Processing time over audio duration, per request")
+    private static let requestSeconds = name("request", "seconds", "Request latency, arrival to answer")
+
     public init() {
-        openStreams = registry.makeGauge(name: "hark_open_streams", help: "WebSocket streams open now")
-        queuedJobs = registry.makeGauge(name: "hark_queued_jobs", help: "Recognition jobs waiting for a worker")
+        openStreams = registry.makeGauge(descriptor: Self.name("open", "streams", "WebSocket streams open now"))
+        queuedJobs = registry.makeGauge(descriptor: Self.name("queued", "jobs", "Recognition jobs waiting for a worker"))
     }
 
     public func request(route: String, status: Int) {
-        registry.makeCounter(name: "hark_requests_total", labels: [("route", route), ("status", String(status))],
-                             help: "Answered requests and streams").increment()
+        registry.makeCounter(descriptor: Self.requests, labels: [("route", route), ("status", String(status))]).increment()
     }
 
     public func error(route: String, kind: String) {
-        registry.makeCounter(name: "hark_errors_total", labels: [("route", route), ("kind", kind)],
-                             help: "Requests refused or failed").increment()
+        registry.makeCounter(descriptor: Self.errors, labels: [("route", route), ("kind", kind)]).increment()
     }
 
     /// One recognition: `audio` seconds of audio in `processing` seconds of work.
     public func recognised(route: String, audio: Double, processing: Double) {
-        registry.makeCounter(name: "hark_audio_seconds_total", labels: [("route", route)],
-                             help: "Seconds of audio recognised").increment(by: audio)
-        registry.makeCounter(name: "hark_processing_seconds_total", labels: [("route", route)],
-                             help: "Seconds spent recognising").increment(by: processing)
+        registry.makeCounter(descriptor: Self.audio, labels: [("route", route)]).increment(by: audio)
+        registry.makeCounter(descriptor: Self.processing, labels: [("route", route)]).increment(by: processing)
         if audio > 0 {
-            registry.makeValueHistogram(name: "hark_real_time_factor", labels: [("route", route)],
-                                        buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2],
-                                        help: "Processing time over audio duration, per request").record(processing / audio)
+            registry.makeValueHistogram(descriptor: Self.realTimeFactor, labels: [("route", route)],
+                                        buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2]).record(processing / audio)
         }
     }
 
     public func latency(route: String, seconds: Double) {
-        registry.makeValueHistogram(name: "hark_request_seconds", labels: [("route", route)],
-                                    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-                                    help: "Request latency, arrival to answer").record(seconds)
+        registry.makeValueHistogram(descriptor: Self.requestSeconds, labels: [("route", route)],
+                                    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]).record(seconds)
     }
 
     public func streamOpened() { openStreams.increment(by: 1) }

@@ -6,6 +6,7 @@ import HarkAudio
 import HarkCore
 import HarkFeatures
 import HarkIO
+import HarkMPI
 import HarkNN
 
 /// `hark train`: labeled audio in, a model directory out.
@@ -182,11 +183,15 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         let outURL = URL(fileURLWithPath: out)
+        // Under mpirun or srun: the ranks of a data-parallel run; rank 0 writes and reports.
+        let collective: Collective = MPICollective.fromLauncher() ?? SingleProcess()
+        let root = collective.isRoot
         // One run per output directory: a second one refuses at once.
         try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true)
-        let lock = try DirectoryLock(outURL)
+        let lock = root ? try DirectoryLock(outURL) : nil
         defer { withExtendedLifetime(lock) {} }
-        let removed = FileWriting.removeStaleTemporaries(in: outURL)
+        if collective.size > 1 { try RankCheck.sharedDirectory(outURL, collective) }
+        let removed = root ? FileWriting.removeStaleTemporaries(in: outURL) : []
         if !removed.isEmpty { printError("note: removed \(removed.count) temporary file(s) an interrupted run left in \(out)") }
         var options = trainingOptions
         var modelConfig: ModelConfig
@@ -195,7 +200,7 @@ struct TrainCommand: ParsableCommand {
 
         if resume {
             (options, modelConfig) = try Trainer.checkpointOptions(in: outURL)
-            printError("resuming \(out) with the options it was started with")
+            if root { printError("resuming \(out) with the options it was started with") }
         } else {
             modelConfig = try makeConfig(trainEntries)
         }
@@ -207,22 +212,30 @@ struct TrainCommand: ParsableCommand {
         } else {
             model = try AcousticModel(config: modelConfig, seed: options.seed)
         }
-        printError("model: \(model.config.network.numLayers)-layer \(model.config.network.bidirectional ? "bidirectional " : "")\(model.config.network.cell.rawValue), \(model.config.network.hiddenSize) per direction, \(model.parameters.reduce(0) { $0 + $1.count }) parameters, \(model.config.tokens.count) tokens")
+        if root { printError("model: \(model.config.network.numLayers)-layer \(model.config.network.bidirectional ? "bidirectional " : "")\(model.config.network.cell.rawValue), \(model.config.network.hiddenSize) per direction, \(model.parameters.reduce(0) { $0 + $1.count }) parameters, \(model.config.tokens.count) tokens") }
 
-        let (trainSet, trainReport) = loadData(trainEntries, model: model, label: "train", keepAudio: options.augmentation != nil)
-        let (validSet, _) = loadData(validEntries, model: model, label: "valid")
+        let (trainSet, trainReport) = loadData(trainEntries, model: model, label: "train", keepAudio: options.augmentation != nil, report: root)
+        let (validSet, _) = loadData(validEntries, model: model, label: "valid", report: root)
         guard !trainSet.isEmpty else { throw ToolError("no usable training utterance in \(train)") }
 
         let noiseRecordings = try loadNoise(options.augmentation?.noiseRecordings, model: model)
         let trainer = Trainer(model: model, options: options, train: trainSet, valid: validSet, outDirectory: outURL,
                               threads: threads, noise: noiseRecordings)
+        trainer.collective = collective
         if resume { try trainer.resume() }
+        if collective.size > 1 {
+            // Every rank must train the same thing from the same place.
+            try RankCheck.sameRun([String(describing: options), String(describing: model.config), "\(trainSet.count) \(validSet.count)",
+                                   "\(trainer.state.step)", Hark.configuration.version], collective)
+            if root { printError("data parallel: \(collective.size) ranks, each with a share of every batch of \(options.batchSize)") }
+        }
         let interrupt = InterruptFlag()
         trainer.shouldStop = { interrupt.isSet }
         let bar = TrainingProgress(batchesPerEpoch: (trainSet.count + options.batchSize - 1) / options.batchSize,
                                    epochs: options.epochs)
         trainer.onEvent = { bar.show($0) }
         try trainer.run()
+        guard root else { return }
         bar.finish()
         if interrupt.isSet {
             printError("interrupted at step \(trainer.state.step): checkpoint saved in \(out); continue with: hark train --resume --out \(out) --train \(train)\(valid.map { " --valid \($0)" } ?? "")")
@@ -231,6 +244,9 @@ struct TrainCommand: ParsableCommand {
         let s = trainer.state
         var summary = "trained \(s.step) steps in \(String(format: "%.0f", s.seconds)) s; skipped: \(s.skippedNonFinite) non-finite steps, \(trainReport.tooLong.count) utterances too long for their frames, \(trainReport.unreadable.count) unreadable"
         if let best = s.bestCER { summary += String(format: "; best validation CER %.2f%%", 100 * best) }
+        if collective.size > 1 {
+            summary += String(format: "; %d ranks, %.1f s of it in gradient allreduce (rank 0)", collective.size, trainer.allreduceSeconds)
+        }
         StandardOutput.line(summary)
         StandardOutput.line("model: \(out)")
         try StandardOutput.finish()
@@ -286,10 +302,12 @@ struct TrainCommand: ParsableCommand {
         return recordings
     }
 
-    func loadData(_ entries: [ManifestEntry], model: AcousticModel, label: String, keepAudio: Bool = false) -> ([Utterance], DatasetReport) {
+    func loadData(_ entries: [ManifestEntry], model: AcousticModel, label: String, keepAudio: Bool = false,
+                  report shouldReport: Bool = true) -> ([Utterance], DatasetReport) {
         guard !entries.isEmpty else { return ([], DatasetReport()) }
         let start = Date()
         let (set, report) = Dataset.load(entries, model: model, threads: threads, keepAudio: keepAudio)
+        guard shouldReport else { return (set, report) }
         for (path, message) in report.unreadable { printError("\(label): skipped \(path): \(message)") }
         for path in report.tooLong { printError("\(label): skipped \(path): transcript longer than its frames allow") }
         for path in report.untokenizable { printError("\(label): skipped \(path): empty transcript or characters without a token") }

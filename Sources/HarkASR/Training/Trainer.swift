@@ -14,6 +14,17 @@ import HarkNN
 /// `train.log.jsonl` (`TrainingEvent`s).
 ///
 /// `run` is the loop over epochs and batches; each batch is one `step`.
+///
+/// Data parallel (`collective` of several ranks, e.g. under `mpirun`): every
+/// rank holds the whole model and walks the same batches; rank r computes the
+/// loss and gradient of its contiguous share of each batch, the gradients are
+/// summed over the ranks in one fused buffer (`Collective.allreduceSum`), and
+/// every rank applies the same clipped update, so N ranks with batch B take
+/// the steps one process with batch B takes. SpecAugment and audio
+/// augmentation draw per utterance (stream (seed, step, i) for the batch's
+/// i-th utterance), so they too are the same; dropout masks are drawn per
+/// rank (the same distribution, other draws). Validation is sharded and its
+/// edit counts summed. Only rank 0 writes the model, checkpoints and the log.
 public final class Trainer {
     public let model: AcousticModel
     public let options: TrainingOptions
@@ -31,6 +42,10 @@ public final class Trainer {
     /// Polled between steps; when it returns true a checkpoint is written and `run` returns.
     public var shouldStop: () -> Bool = { false }
     public var onEvent: (TrainingEvent) -> Void = { _ in }
+    /// The ranks of a data-parallel run (default: this process alone).
+    public var collective: Collective = SingleProcess()
+    /// Seconds this process spent summing gradients over the ranks (in this run).
+    public private(set) var allreduceSeconds: Double = 0
 
     public static let logFile = "train.log.jsonl"
 
@@ -108,24 +123,36 @@ public final class Trainer {
     /// - Parameter prepared: the batch's features from `batchFeatures(members, step: state.step)`
     ///   when they were computed ahead (nil: computed here).
     public func step(batch members: [Int], prepared: [Matrix]? = nil) -> StepResult {
-        var rng = SeededGenerator(seed: options.seed, stream: UInt64(state.step) &+ 1)
-        let features = prepared ?? batchFeatures(members, step: state.step)
-        let inputs = features.map { f -> Matrix in
+        // This rank's share of the batch; i is an utterance's place in the whole batch.
+        let share = collective.share(of: members.count)
+        let local = Array(members[share])
+        // Dropout: the step's stream (rank 0), or a stream of the rank's own.
+        let rng = SeededGenerator(seed: options.seed, stream: (UInt64(state.step) &+ 1) | UInt64(collective.rank) << 48)
+        let features = prepared ?? batchFeatures(local, step: state.step, offset: share.lowerBound)
+        let inputs = features.enumerated().map { j, f -> Matrix in
             var f = f
             if let aug = options.specAugment {
-                aug.apply(&f, channels: model.config.features.dimension / (model.config.features.deltas + 1), rng: &rng)
+                var masks = SeededGenerator(seed: options.seed ^ 0x5EC_A06, stream: UInt64(state.step) << 20 | UInt64(share.lowerBound + j))
+                aug.apply(&f, channels: model.config.features.dimension / (model.config.features.deltas + 1), rng: &masks)
             }
             return stackFrames(f, by: model.config.stackFrames)
         }
-        let batch = SequenceBatch(padding: inputs)
         let parameters = model.parameters
         for p in parameters { p.zeroGrad() }
-        let pass = model.forward(batch, dropout: model.config.network.dropout > 0 ? rng : nil)
-        let result = ctc.fromActivations(pass.logits, targets: members.map { train[$0].labels })
+        var loss: Float = 0
+        var frames = 0
+        if !local.isEmpty {
+            let batch = SequenceBatch(padding: inputs)
+            frames = batch.lengths.reduce(0, +)
+            let pass = model.forward(batch, dropout: model.config.network.dropout > 0 ? rng : nil)
+            let result = ctc.fromActivations(pass.logits, targets: local.map { train[$0].labels })
+            loss = result.loss
+            if loss.isFinite { model.backward(result.gradient, pass: pass) }
+        }
+        if collective.size > 1 { (loss, frames) = sumOverRanks(parameters, loss: loss, frames: frames, share: Float(local.count) / Float(members.count)) }
         var norm: Float = .nan
         var applied = false
-        if result.loss.isFinite {
-            model.backward(result.gradient, pass: pass)
+        if loss.isFinite {
             norm = clipGradientNorm(parameters, maxNorm: options.clip > 0 ? options.clip : .infinity)
             if norm.isFinite {
                 optimizer.learningRate = schedule.rate(at: state.step)
@@ -135,7 +162,35 @@ public final class Trainer {
         }
         if !applied { state.skippedNonFinite += 1 }
         state.step += 1
-        return StepResult(loss: result.loss, gradNorm: norm, applied: applied, frames: batch.lengths.reduce(0, +))
+        return StepResult(loss: loss, gradNorm: norm, applied: applied, frames: frames)
+    }
+
+    /// The batch's gradient, loss and frames from every rank's share: each
+    /// rank's mean-reduced gradient and loss weighted by its share of the
+    /// batch (B_r / B), summed in one fused buffer
+    /// [every parameter's gradient | loss | frames]. A non-finite loss on any
+    /// rank makes the sum non-finite, so every rank skips the step.
+    private func sumOverRanks(_ parameters: [Parameter], loss: Float, frames: Int, share: Float) -> (Float, Int) {
+        let count = parameters.reduce(0) { $0 + $1.count }
+        var fused = [Float](repeating: 0, count: count + 2)
+        var offset = 0
+        for p in parameters {
+            for i in 0..<p.count { fused[offset + i] = p.grad[i] * share }
+            offset += p.count
+        }
+        fused[count] = loss.isFinite ? loss * share : .nan
+        fused[count + 1] = Float(frames)
+        let started = DispatchTime.now().uptimeNanoseconds
+        collective.allreduceSum(&fused)
+        allreduceSeconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        offset = 0
+        for p in parameters {
+            p.grad.withUnsafeMutableBufferPointer { g in
+                for i in 0..<g.count { g[i] = fused[offset + i] }
+            }
+            offset += p.count
+        }
+        return (fused[count], Int(fused[count + 1].rounded()))
     }
 
     /// The features [T, F] of the batch's utterances: computed once at load,
@@ -144,7 +199,8 @@ public final class Trainer {
     /// (seed, step, i), so results do not depend on the thread count). An
     /// utterance that augmentation made too short for its transcript keeps its
     /// plain features.
-    func batchFeatures(_ members: [Int], step: Int) -> [Matrix] {
+    /// `offset`: the place of `members[0]` in the whole batch (a rank's share starts there).
+    func batchFeatures(_ members: [Int], step: Int, offset: Int = 0) -> [Matrix] {
         let utterances = train
         guard let augmentation = options.augmentation, augmentation.isActive else { return members.map { utterances[$0].features } }
         let sources = Augmentation.NoiseSources(recordings: noiseRecordings) { rng in
@@ -156,7 +212,7 @@ public final class Trainer {
         parallelChunks(count: members.count, threads: threads) { range in
             for i in range {
                 let u = utterances[members[i]]
-                var rng = SeededGenerator(seed: self.options.seed ^ 0xA0D1_0A06, stream: step << 20 | UInt64(i))
+                var rng = SeededGenerator(seed: self.options.seed ^ 0xA0D1_0A06, stream: step << 20 | UInt64(offset + i))
                 var f = u.features
                 if let samples = u.samples,
                    let augmented = try? augmentation.apply(samples, sampleRate: self.model.config.sampleRate, noise: sources, rng: &rng) {
@@ -179,7 +235,7 @@ public final class Trainer {
     /// `DirectoryLock`).
     public func run() throws {
         try FileManager.default.createDirectory(at: outDirectory, withIntermediateDirectories: true)
-        if !resumed { try? FileManager.default.removeItem(at: outDirectory.appendingPathComponent(Self.logFile)) }
+        if !resumed && collective.isRoot { try? FileManager.default.removeItem(at: outDirectory.appendingPathComponent(Self.logFile)) }
         let start = Date()
         let startSeconds = state.seconds
         let startStep = state.step
@@ -192,7 +248,7 @@ public final class Trainer {
             let order = batches(epoch: state.epoch)
             while state.batch < order.count {
                 if let limit = options.maxSteps, state.step >= limit { state.finished = true; break epochs }
-                if shouldStop() {
+                if agreed(shouldStop()) {
                     state.seconds = elapsed()
                     try saveCheckpoint()
                     return
@@ -202,7 +258,8 @@ public final class Trainer {
                 ahead = nil
                 if augmenting, state.batch + 1 < order.count {
                     let next = order[state.batch + 1], nextStep = state.step + 1
-                    ahead = Prefetch { self.batchFeatures(next, step: nextStep) }
+                    let share = collective.share(of: next.count)
+                    ahead = Prefetch { self.batchFeatures(Array(next[share]), step: nextStep, offset: share.lowerBound) }
                 }
                 let result = step(batch: order[state.batch], prepared: prepared)
                 state.batch += 1
@@ -222,9 +279,17 @@ public final class Trainer {
             try endEpoch(elapsed: elapsed)
         }
         state.finished = true
-        if valid.isEmpty || state.bestCER == nil { try model.save(to: outDirectory) }
+        if (valid.isEmpty || state.bestCER == nil) && collective.isRoot { try model.save(to: outDirectory) }
         state.seconds = elapsed()
         try saveCheckpoint()
+    }
+
+    /// Whether any rank says yes (every rank gets the same answer).
+    private func agreed(_ flag: Bool) -> Bool {
+        guard collective.size > 1 else { return flag }
+        var v: [Double] = [flag ? 1 : 0]
+        collective.allreduceSum(&v)
+        return v[0] > 0
     }
 
     /// A value computed on another thread, waited for by `take`.
@@ -249,7 +314,7 @@ public final class Trainer {
     private func endEpoch(elapsed: () -> Double) throws {
         var report = TrainingEvent.EpochReport(epoch: state.epoch, step: state.step, elapsed: elapsed())
         if !valid.isEmpty {
-            let totals = evaluator.evaluate(valid, threads: threads)
+            let totals = validate()
             let cer = totals.characters.rate
             report.validCER = cer
             report.validWER = totals.words.rate
@@ -257,11 +322,11 @@ public final class Trainer {
             if report.best! {
                 state.bestCER = cer
                 state.badEpochs = 0
-                try model.save(to: outDirectory)
+                if collective.isRoot { try model.save(to: outDirectory) }
             } else {
                 state.badEpochs += 1
             }
-        } else {
+        } else if collective.isRoot {
             try model.save(to: outDirectory)
         }
         state.epoch += 1
@@ -270,6 +335,22 @@ public final class Trainer {
         state.seconds = elapsed()
         try saveCheckpoint()
         try log(.epoch(report))
+    }
+
+    /// Greedy edit counts on the validation set: each rank scores its share,
+    /// the counts are summed.
+    private func validate() -> Evaluator.Totals {
+        var totals = evaluator.evaluate(Array(valid[collective.share(of: valid.count)]), threads: threads)
+        guard collective.size > 1 else { return totals }
+        let c = totals.characters, w = totals.words
+        var counts: [Double] = [c.substitutions, c.deletions, c.insertions, c.referenceLength,
+                                w.substitutions, w.deletions, w.insertions, w.referenceLength, totals.utterances].map(Double.init)
+        collective.allreduceSum(&counts)
+        let n = counts.map { Int($0.rounded()) }
+        totals.characters = EditCounts(substitutions: n[0], deletions: n[1], insertions: n[2], referenceLength: n[3])
+        totals.words = EditCounts(substitutions: n[4], deletions: n[5], insertions: n[6], referenceLength: n[7])
+        totals.utterances = n[8]
+        return totals
     }
 
     /// Greedy CER and WER of the model on `utterances`.
@@ -281,6 +362,7 @@ public final class Trainer {
     /// Reports the event and appends it to the log as one JSON line (all of
     /// it or nothing: a failed append leaves no partial line).
     private func log(_ event: TrainingEvent) throws {
+        guard collective.isRoot else { return }
         onEvent(event)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -293,6 +375,7 @@ public final class Trainer {
 
     /// Writes the run's `Checkpoint` atomically.
     public func saveCheckpoint() throws {
+        guard collective.isRoot else { return }
         try Checkpoint(model: model, optimizer: optimizer, state: state, options: options).write(to: outDirectory)
     }
 

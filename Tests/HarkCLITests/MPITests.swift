@@ -1,0 +1,144 @@
+import Foundation
+import HarkIO
+import HarkTestSupport
+import XCTest
+
+/// `mpirun -np N hark train`: data parallelism reaches the weights one
+/// process reaches; bad jobs end with a clear message, never a hang.
+/// Needs Open MPI's mpirun (CI installs it; HARK_REQUIRE_MPI=1 makes its absence a failure).
+final class MPITests: CLITestCase {
+    var dir: URL!
+    let manifest = repositoryRoot.appendingPathComponent("Tests/HarkCLITests/Fixtures/tiny/train.jsonl").path
+    let options = ["--epochs", "20", "--batch-size", "4", "--hidden-size", "32", "--num-layers", "1", "--dropout", "0",
+                   "--lr", "3e-3", "--threads", "1", "--checkpoint-every", "5"]
+
+    override func setUpWithError() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/mpirun") else {
+            if ProcessInfo.processInfo.environment["HARK_REQUIRE_MPI"] == "1" { XCTFail("mpirun is not installed") }
+            throw XCTSkip("mpirun is not installed (apt-get install openmpi-bin)")
+        }
+        dir = try makeTemporaryDirectory()
+    }
+
+    override func tearDownWithError() throws { if let dir { try? FileManager.default.removeItem(at: dir) } }
+
+    /// Runs `mpirun … -np N hark ARGS` (MPMD: `groups` of (count, args) joined by ':').
+    func mpirun(_ groups: [(Int, [String])], timeout: Double = 300) throws -> Run {
+        var args = ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none"]
+        for (i, (n, a)) in groups.enumerated() {
+            if i > 0 { args.append(":") }
+            args += ["-np", String(n), Self.binary.path] + a
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/mpirun")
+        p.arguments = args
+        p.currentDirectoryURL = repositoryRoot
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        final class Box: @unchecked Sendable { var data = Data() }
+        let o = Box(), e = Box()
+        let g = DispatchGroup()
+        g.enter(); DispatchQueue.global().async { o.data = out.fileHandleForReading.readDataToEndOfFile(); g.leave() }
+        g.enter(); DispatchQueue.global().async { e.data = err.fileHandleForReading.readDataToEndOfFile(); g.leave() }
+        if g.wait(timeout: .now() + timeout) == .timedOut {
+            p.terminate()
+            XCTFail("mpirun did not end within \(timeout) s: it hangs")
+        }
+        p.waitUntilExit()
+        return Run(status: p.terminationStatus, stdout: String(decoding: o.data, as: UTF8.self), stderr: String(decoding: e.data, as: UTF8.self))
+    }
+
+    func weights(_ run: String, _ file: String = "checkpoint.safetensors") throws -> SafeTensorsFile {
+        try SafeTensorsFile.read(dir.appendingPathComponent(run).appendingPathComponent(file))
+    }
+
+    func testRanksReachTheWeightsOfOneProcess() throws {
+        let one = try hark(["train", "--train", manifest, "--valid", manifest, "--out", dir.appendingPathComponent("one").path] + options)
+        XCTAssertEqual(one.status, 0, one.stderr)
+        let reference = try weights("one")
+        // 2 ranks split each batch of 4 as 2 + 2, 3 ranks as 1 + 1 + 2; SpecAugment on (the default).
+        for n in [2, 3] {
+            let run = try mpirun([(n, ["train", "--train", manifest, "--valid", manifest, "--out", dir.appendingPathComponent("np\(n)").path] + options)])
+            XCTAssertEqual(run.status, 0, run.stderr)
+            XCTAssertTrue(run.stderr.contains("data parallel: \(n) ranks"), run.stderr)
+            XCTAssertEqual(run.stdout.components(separatedBy: "trained 20 steps").count, 2, "rank 0 alone reports: \(run.stdout)")
+            let got = try weights("np\(n)")
+            XCTAssertEqual(got.order, reference.order)
+            var worst: Float = 0
+            // Weights, Adam's moments: everything the checkpoint holds.
+            for name in reference.order {
+                let a = try XCTUnwrap(reference.tensors[name]).floats(name: name), b = try XCTUnwrap(got.tensors[name]).floats(name: name)
+                for (x, y) in zip(a, b) { worst = max(worst, abs(x - y)) }
+            }
+            XCTAssertLessThanOrEqual(worst, 1e-5, "\(n) ranks")
+            // The same validation, sharded and summed.
+            let log1 = try String(contentsOf: dir.appendingPathComponent("one/train.log.jsonl"), encoding: .utf8)
+            let logN = try String(contentsOf: dir.appendingPathComponent("np\(n)/train.log.jsonl"), encoding: .utf8)
+            func cers(_ log: String) -> [Substring] { log.split(separator: "\n").filter { $0.contains("\"type\":\"epoch\"") }.map { $0.split(separator: ",").filter { $0.contains("valid_cer") }.first ?? "" } }
+            XCTAssertEqual(cers(log1), cers(logN))
+        }
+    }
+
+    func testADeadRankEndsTheJobAndResumeFinishesIt() throws {
+        let out = dir.appendingPathComponent("killed").path
+        let args = ["train", "--train", manifest, "--out", out, "--epochs", "400"] + options.filter { $0 != "20" && $0 != "--epochs" }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/mpirun")
+        p.arguments = ["--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", "2", Self.binary.path] + args
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        // Wait for a checkpoint, then kill one rank (not rank 0's process necessarily: any hark child).
+        let checkpoint = out + "/checkpoint.safetensors"
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline && !FileManager.default.fileExists(atPath: checkpoint) { usleep(20_000) }
+        let ranks = try children(of: p.processIdentifier)
+        XCTAssertEqual(ranks.count, 2, "hark ranks under mpirun: \(ranks)")
+        kill(ranks.last!, SIGKILL)
+        let ended = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async { p.waitUntilExit(); ended.signal() }
+        XCTAssertEqual(ended.wait(timeout: .now() + 60), .success, "the job hangs after a rank died")
+        XCTAssertNotEqual(p.terminationStatus, 0)
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertTrue(message.lowercased().contains("signal 9") || message.lowercased().contains("killed"), message)
+
+        let resumed = try mpirun([(2, ["train", "--resume", "--train", manifest, "--out", out])])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stdout.contains("trained 400 steps"), resumed.stdout)
+    }
+
+    func testRanksThatDisagreeStopWithAMessage() throws {
+        // Different learning rates on the two ranks.
+        let a = ["train", "--train", manifest, "--out", dir.appendingPathComponent("mismatch").path] + options
+        var b = a
+        b[b.firstIndex(of: "3e-3")!] = "1e-3"
+        let run = try mpirun([(1, a), (1, b)], timeout: 120)
+        XCTAssertNotEqual(run.status, 0)
+        XCTAssertTrue(run.stderr.contains("rank 1 differs from rank 0 in its options"), run.stderr)
+
+        // Ranks that do not see the same output directory (as without a shared filesystem).
+        let c = ["train", "--train", manifest, "--out", dir.appendingPathComponent("here").path] + options
+        let d = ["train", "--train", manifest, "--out", dir.appendingPathComponent("there").path] + options
+        let split = try mpirun([(1, c), (1, d)], timeout: 120)
+        XCTAssertNotEqual(split.status, 0)
+        XCTAssertTrue(split.stderr.contains("shared filesystem"), split.stderr)
+    }
+
+    /// The hark processes among the descendants of `pid`.
+    func children(of pid: Int32) throws -> [Int32] {
+        var found: [Int32] = []
+        var frontier = [pid]
+        while let p = frontier.popLast() {
+            let list = (try? String(contentsOfFile: "/proc/\(p)/task/\(p)/children", encoding: .utf8)) ?? ""
+            for c in list.split(separator: " ").compactMap({ Int32($0) }) {
+                frontier.append(c)
+                let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(c)/exe")) ?? ""
+                if exe.hasSuffix("/hark") { found.append(c) }
+            }
+        }
+        return found.sorted()
+    }
+}
