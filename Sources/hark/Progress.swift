@@ -17,17 +17,23 @@ final class BatchProgress: @unchecked Sendable {
     /// Below this many inputs no progress line is shown, only the summary.
     static let minimumForProgress = 20
 
-    init(total: Int, label: String) {
+    /// Counts without printing (the ranks of an MPI job other than rank 0).
+    let quiet: Bool
+
+    init(total: Int, label: String, quiet: Bool = false) {
         self.total = total
         self.label = label
+        self.quiet = quiet
     }
 
     var elapsed: Double { Date().timeIntervalSince(start) }
 
     func finished(audioSeconds seconds: Double) { record { done += 1; audioSeconds += seconds } }
-    func failed(_ message: String) {
+    /// `report`: print the message now (false: someone else reports it).
+    func failed(_ message: String, report: Bool = true) {
         record {
             failed += 1
+            guard report && !quiet else { return }
             if interactive { writeStandardError("\r\u{1B}[K") }
             printError(message)
         }
@@ -37,7 +43,7 @@ final class BatchProgress: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         update()
-        guard total >= Self.minimumForProgress else { return }
+        guard total >= Self.minimumForProgress && !quiet else { return }
         let now = Date()
         let every = interactive ? 0.2 : 5.0
         guard now.timeIntervalSince(lastPrint) >= every || done + failed == total else { return }

@@ -60,14 +60,20 @@ struct TranscribeCommand: ParsableCommand {
             return
         }
         let collection = InputCollection(arguments: inputs)
-        collection.notes.forEach { printError("note: " + $0) }
-        for f in collection.failures { printError("\(f.input): \(f.message)") }
+        // Under mpirun: this rank's share of the inputs; rank 0 prints everything in order at the end.
+        let batch = ShardedBatch()
+        if batch.collective.isRoot {
+            collection.notes.forEach { printError("note: " + $0) }
+            for f in collection.failures { printError("\(f.input): \(f.message)") }
+        }
         var failed = collection.failures.map(\.input)
         for dir in [outputDir, emitLogprobs].compactMap({ $0 }) {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         }
-        let list = collection.inputs
-        let progress = BatchProgress(total: list.count, label: "transcribe")
+        let indices = batch.mine(collection.inputs.count)
+        let list = indices.map { collection.inputs[$0] }
+        let progress = BatchProgress(total: list.count, label: batch.sharded ? "transcribe (rank \(batch.collective.rank))" : "transcribe",
+                                     quiet: !batch.collective.isRoot)
         let renderer = TranscriptFormat(rawValue: format.rawValue)!
         let channelSelection: ChannelSelection = channel.map { .channel($0) } ?? .average
         // Pipes, FIFOs and devices are read only when named; one found in a directory is refused, not waited on.
@@ -85,25 +91,35 @@ struct TranscribeCommand: ParsableCommand {
                 try NPY.write(Matrix(rows: lp.count / K, cols: K, data: lp), to: url)
             }
             return t
-        }, emit: { _, input, t in
+        }, emit: { k, input, t in
             let rendered = renderer.render(t, source: input.path)
             if let dir = outputDir {
                 let url = URL(fileURLWithPath: dir).appendingPathComponent(input.name + "." + format.rawValue)
                 try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
                 try FileWriting.writeAtomically(Array(rendered.utf8), to: url)
             } else {
+                let several = collection.inputs.count > 1
                 switch format {
-                case .txt: StandardOutput.write(list.count > 1 ? "\(input.path)\t\(rendered)" : rendered)
-                case .json: StandardOutput.write(rendered)
-                case .srt, .vtt: StandardOutput.write(list.count > 1 ? "==> \(input.path) <==\n\(rendered)\n" : rendered)
+                case .txt: batch.emit(indices[k], several ? "\(input.path)\t\(rendered)" : rendered)
+                case .json: batch.emit(indices[k], rendered)
+                case .srt, .vtt: batch.emit(indices[k], several ? "==> \(input.path) <==\n\(rendered)\n" : rendered)
                 }
             }
             progress.finished(audioSeconds: t.duration)
-        }, failed: { _, input, error in
+        }, failed: { k, input, error in
             failed.append(input.path)
-            progress.failed("\(error)")
+            progress.failed("\(error)", report: batch.failed(indices[k], path: input.path, message: "\(error)"))
         })
-        if list.count > 1 || !failed.isEmpty { printError(progress.summary()) }
+        if batch.sharded {
+            let all = batch.finish()
+            failed = collection.failures.map(\.input) + all.failedPaths
+            guard batch.collective.isRoot else {
+                try StandardOutput.finish()
+                if !failed.isEmpty { throw ExitCode(1) }
+                return
+            }
+            printError("transcribe: \(batch.collective.size) ranks; \(all.count) done, \(all.failedPaths.count) failed")
+        } else if list.count > 1 || !failed.isEmpty { printError(progress.summary()) }
         try StandardOutput.finish()
         if !failed.isEmpty {
             printError("\(failed.count) input(s) failed:\n" + failed.map { "  " + $0 }.joined(separator: "\n"))
@@ -140,28 +156,57 @@ struct EvalCommand: ParsableCommand {
         let options = try decoding.decoding(acoustic, lm: try decoding.loadLM(acoustic))
         let transcriber = Transcriber(model: acoustic, decoding: options)
         let evaluator = Evaluator(model: acoustic, decoding: options)
-        let entries = try Manifest.read(manifest)
+        let allEntries = try Manifest.read(manifest)
+        // Under mpirun: this rank scores its share; rank 0 sums the counts and writes the rows in order.
+        let batch = ShardedBatch()
+        let indices = batch.mine(allEntries.count)
+        let entries = indices.map { allEntries[$0] }
         var rows: [String] = []
         var totals = Evaluator.Totals()
         var failed: [String] = []
-        let progress = BatchProgress(total: entries.count, label: "eval")
+        let progress = BatchProgress(total: entries.count, label: batch.sharded ? "eval (rank \(batch.collective.rank))" : "eval",
+                                     quiet: !batch.collective.isRoot)
         processInOrder(entries, threads: threads, work: { e -> (Evaluator.Score, Double) in
             let (t, _, _) = try transcriber.transcribe(path: e.audioPath)
             return (evaluator.score(reference: e.text ?? "", hypothesis: t.text), t.duration)
-        }, emit: { _, e, result in
+        }, emit: { k, e, result in
             let (s, duration) = result
             let row: [String: Any] = [
                 "audio_filepath": e.writtenPath, "reference": s.reference, "hypothesis": s.hypothesis,
                 "char_errors": s.characters.errors, "chars": s.characters.referenceLength,
                 "word_errors": s.words.errors, "words": s.words.referenceLength,
             ]
-            rows.append(String(decoding: try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
-            totals.add(s)
+            let line = String(decoding: try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
+            if batch.sharded {
+                // The row and the edit counts, for rank 0.
+                let c = s.characters, w = s.words
+                let counts = [c.substitutions, c.deletions, c.insertions, c.referenceLength, w.substitutions, w.deletions, w.insertions, w.referenceLength]
+                batch.emit(indices[k], String(decoding: try JSONSerialization.data(withJSONObject: ["row": line, "counts": counts]), as: UTF8.self), audioSeconds: duration)
+            } else {
+                rows.append(line)
+                totals.add(s)
+            }
             progress.finished(audioSeconds: duration)
-        }, failed: { _, e, error in
+        }, failed: { k, e, error in
             failed.append(e.audioPath)
-            progress.failed("\(error)")
+            progress.failed("\(error)", report: batch.failed(indices[k], path: e.audioPath, message: "\(error)"))
         })
+        if batch.sharded {
+            let all = batch.finish(printOutputs: false)
+            failed = all.failedPaths
+            for text in all.outputs {
+                guard let o = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+                      let line = o["row"] as? String, let n = o["counts"] as? [Int], n.count == 8 else { continue }
+                rows.append(line)
+                totals.characters = totals.characters + EditCounts(substitutions: n[0], deletions: n[1], insertions: n[2], referenceLength: n[3])
+                totals.words = totals.words + EditCounts(substitutions: n[4], deletions: n[5], insertions: n[6], referenceLength: n[7])
+                totals.utterances += 1
+            }
+            guard batch.collective.isRoot else {
+                if !failed.isEmpty { throw ExitCode(1) }
+                return
+            }
+        }
         let (cer, wer) = (totals.characters, totals.words)
         if let perUtterance {
             let text = rows.map { $0 + "\n" }.joined()

@@ -127,6 +127,44 @@ final class MPITests: CLITestCase {
         XCTAssertTrue(split.stderr.contains("shared filesystem"), split.stderr)
     }
 
+    func testShardedTranscribeAndEvalPrintWhatOneProcessPrints() throws {
+        // Good recordings and two bad ones, in a directory.
+        let inputs = dir.appendingPathComponent("inputs")
+        try FileManager.default.createDirectory(at: inputs, withIntermediateDirectories: true)
+        let tiny = repositoryRoot.appendingPathComponent("Tests/HarkCLITests/Fixtures/tiny")
+        for f in try FileManager.default.contentsOfDirectory(atPath: tiny.path) where f.hasSuffix(".wav") {
+            try FileManager.default.copyItem(at: tiny.appendingPathComponent(f), to: inputs.appendingPathComponent(f))
+        }
+        for f in ["an52-mmaf-b.wav", "7_jackson_0.wav"] {
+            try FileManager.default.copyItem(at: repositoryRoot.appendingPathComponent("audio/\(f)"), to: inputs.appendingPathComponent(f))
+        }
+        try Data("not audio".utf8).write(to: inputs.appendingPathComponent("bad.wav"))
+        let wav = try Data(contentsOf: repositoryRoot.appendingPathComponent("audio/an52-mmaf-b.wav"))
+        try wav.prefix(3000).write(to: inputs.appendingPathComponent("cut.wav"))
+
+        for format in ["txt", "json"] {
+            let one = try hark(["transcribe", "--format", format, inputs.path])
+            XCTAssertEqual(one.status, 1)
+            for n in [2, 3] {
+                let run = try mpirun([(n, ["transcribe", "--format", format, inputs.path])])
+                XCTAssertNotEqual(run.status, 0)
+                XCTAssertEqual(run.stdout, one.stdout, "\(n) ranks, \(format)")
+                for bad in ["bad.wav: not a recognised audio file", "cut.wav: truncated file"] {
+                    XCTAssertEqual(run.stderr.components(separatedBy: bad).count, 2, "reported once: \(run.stderr)")
+                }
+            }
+        }
+
+        let manifest = tiny.appendingPathComponent("train.jsonl").path
+        let rows1 = dir.appendingPathComponent("rows1.jsonl").path, rows2 = dir.appendingPathComponent("rows2.jsonl").path
+        let one = try hark(["eval", manifest, "--per-utterance", rows1])
+        XCTAssertEqual(one.status, 0, one.stderr)
+        let two = try mpirun([(2, ["eval", manifest, "--per-utterance", rows2])])
+        XCTAssertEqual(two.status, 0, two.stderr)
+        XCTAssertEqual(two.stdout, one.stdout)
+        XCTAssertEqual(try String(contentsOfFile: rows2, encoding: .utf8), try String(contentsOfFile: rows1, encoding: .utf8))
+    }
+
     /// The hark processes among the descendants of `pid`.
     func children(of pid: Int32) throws -> [Int32] {
         var found: [Int32] = []
