@@ -44,22 +44,31 @@ struct FeaturesCommand: ParsableCommand {
     func run() throws {
         let extractor = try FeatureExtractor(features.featureOptions())
         let collection = InputCollection(arguments: inputs)
-        collection.notes.forEach { printError("note: " + $0) }
+        // Under mpirun: each rank computes and writes its share of the .npy files; rank 0 prints the index in order.
+        let batch = ShardedBatch()
+        if batch.sharded && format == .ark {
+            if batch.collective.isRoot { printError("--format ark under mpirun: one archive cannot be written by several ranks; use --format npy, or one process") }
+            throw ExitCode(1)
+        }
+        let root = batch.collective.isRoot
+        if root { collection.notes.forEach { printError("note: " + $0) } }
         let outputURL = URL(fileURLWithPath: outputDir, isDirectory: true)
         do {
             try FileManager.default.createDirectory(at: outputURL, withIntermediateDirectories: true)
         } catch {
             throw ToolError("cannot create --output-dir \(outputDir): \(error.localizedDescription)")
         }
-        let progress = BatchProgress(total: collection.inputs.count, label: "features")
+        let indices = batch.mine(collection.inputs.count)
+        let progress = BatchProgress(total: indices.count, label: batch.sharded ? "features (rank \(batch.collective.rank))" : "features",
+                                     quiet: !root)
         var failedInputs = collection.failures.map { $0.input }
-        for failure in collection.failures { printError("\(failure.input): \(failure.message)") }
+        if root { for failure in collection.failures { printError("\(failure.input): \(failure.message)") } }
 
         let archive = format == .ark
             ? try KaldiArchiveWriter(ark: outputURL.appendingPathComponent("feats.ark"),
                                      scp: outputURL.appendingPathComponent("feats.scp"))
             : nil
-        let inputsList = collection.inputs
+        let inputsList = indices.map { collection.inputs[$0] }
         // Pipes, FIFOs and devices are read only when named; one found in a directory is refused, not waited on.
         let named = Set(inputs)
         processInOrder(inputsList, threads: threads, work: { input -> (Matrix, Double) in
@@ -84,7 +93,7 @@ struct FeaturesCommand: ParsableCommand {
             // With .npy, only the shape goes on: an empty [rows, 0] matrix.
             let result = npy.map { Matrix(rows: $0.rows, cols: 0) } ?? Matrix(rows: values.count / F, cols: F, data: values)
             return (result, Double(reader.samplesRead) / Double(reader.sampleRate))
-        }, emit: { _, input, result in
+        }, emit: { k, input, result in
             let (m, seconds) = result
             if let archive {
                 let key = input.archiveKey
@@ -92,14 +101,22 @@ struct FeaturesCommand: ParsableCommand {
                 StandardOutput.line("\(input.path)\t\(archive.arkURL.path)[\(key)]\t[\(m.rows), \(m.cols)]")
             } else {
                 let url = outputURL.appendingPathComponent(input.name + ".npy")
-                StandardOutput.line("\(input.path)\t\(url.path)\t[\(m.rows), \(extractor.options.dimension)]")
+                batch.emit(indices[k], "\(input.path)\t\(url.path)\t[\(m.rows), \(extractor.options.dimension)]\n")
             }
             progress.finished(audioSeconds: seconds)
-        }, failed: { _, input, error in
+        }, failed: { k, input, error in
             failedInputs.append(input.path)
-            progress.failed("\(error)")
+            progress.failed("\(error)", report: batch.failed(indices[k], path: input.path, message: "\(error)"))
         })
         try archive?.finish()
+        if batch.sharded {
+            failedInputs = collection.failures.map { $0.input } + batch.finish().failedPaths
+            guard root else {
+                try StandardOutput.finish()
+                if !failedInputs.isEmpty { throw ExitCode(1) }
+                return
+            }
+        }
         printError(progress.summary())
         try StandardOutput.finish()
         if !failedInputs.isEmpty {

@@ -155,6 +155,19 @@ final class MPITests: CLITestCase {
             }
         }
 
+        // features: each rank writes its share of the .npy files; the index comes out in order.
+        let f1 = dir.appendingPathComponent("f1").path, f2 = dir.appendingPathComponent("f2").path
+        let oneF = try hark(["features", "--output-dir", f1, inputs.path])
+        let twoF = try mpirun([(2, ["features", "--output-dir", f2, inputs.path])])
+        XCTAssertNotEqual(twoF.status, 0)
+        XCTAssertEqual(twoF.stdout.replacingOccurrences(of: f2, with: f1), oneF.stdout)
+        for f in try FileManager.default.contentsOfDirectory(atPath: f1) {
+            XCTAssertEqual(FileManager.default.contents(atPath: f1 + "/" + f), FileManager.default.contents(atPath: f2 + "/" + f), f)
+        }
+        let ark = try mpirun([(2, ["features", "--format", "ark", "--output-dir", f2, inputs.path])])
+        XCTAssertNotEqual(ark.status, 0)
+        XCTAssertTrue(ark.stderr.contains("--format ark under mpirun"), ark.stderr)
+
         let manifest = tiny.appendingPathComponent("train.jsonl").path
         let rows1 = dir.appendingPathComponent("rows1.jsonl").path, rows2 = dir.appendingPathComponent("rows2.jsonl").path
         let one = try hark(["eval", manifest, "--per-utterance", rows1])
