@@ -178,6 +178,45 @@ final class MPITests: CLITestCase {
         XCTAssertEqual(try String(contentsOfFile: rows2, encoding: .utf8), try String(contentsOfFile: rows1, encoding: .utf8))
     }
 
+    /// Two hosts (network namespaces joined by a veth pair), one rank each,
+    /// over TCP alone: the weights one process reaches.
+    func testTwoHostsOverTCP() throws {
+        let probe = Process()
+        probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        probe.arguments = ["ip", "netns", "add", "harkprobe\(getpid())"]
+        probe.standardError = FileHandle.nullDevice
+        try? probe.run()
+        probe.waitUntilExit()
+        guard probe.terminationStatus == 0 else { throw XCTSkip("cannot create network namespaces here (needs root and iproute2)") }
+        let cleanup = Process()
+        cleanup.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        cleanup.arguments = ["ip", "netns", "del", "harkprobe\(getpid())"]
+        try cleanup.run()
+        cleanup.waitUntilExit()
+
+        let one = try hark(["train", "--train", manifest, "--out", dir.appendingPathComponent("one").path] + options)
+        XCTAssertEqual(one.status, 0, one.stderr)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/bash")
+        p.arguments = ["scripts/mpi_two_hosts.sh", Self.binary.path, dir.appendingPathComponent("hosts").path, "--",
+                       "train", "--train", manifest] + options
+        p.currentDirectoryURL = repositoryRoot
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, stderr)
+        let a = try weights("one"), b = try weights("hosts")
+        var worst: Float = 0
+        for name in a.order {
+            let x = try XCTUnwrap(a.tensors[name]).floats(name: name), y = try XCTUnwrap(b.tensors[name]).floats(name: name)
+            for (u, v) in zip(x, y) { worst = max(worst, abs(u - v)) }
+        }
+        XCTAssertLessThanOrEqual(worst, 1e-5)
+    }
+
     /// The hark processes among the descendants of `pid`.
     func children(of pid: Int32) throws -> [Int32] {
         var found: [Int32] = []
