@@ -37,15 +37,73 @@ public enum Dataset {
         labels.count + zip(labels, labels.dropFirst()).filter { $0 == $1 }.count
     }
 
+    /// `load` with the work dealt over the ranks of a data-parallel job:
+    /// rank r reads and analyses entries r, r + N, …; the utterances and the
+    /// reasons for skipping are exchanged (`Collective.allgatherLarge`), so
+    /// every rank returns what one process's `load` returns.
+    public static func load(_ entries: [ManifestEntry], model: AcousticModel, threads: Int, keepAudio: Bool = false,
+                            collective: Collective) -> ([Utterance], DatasetReport) {
+        guard collective.size > 1 else { return load(entries, model: model, threads: threads, keepAudio: keepAudio) }
+        let mine = Array(stride(from: collective.rank, to: entries.count, by: collective.size))
+        let (set, report, loaded) = loadIndexed(mine.map { entries[$0] }, model: model, threads: threads, keepAudio: keepAudio)
+        var w = ByteWriter()
+        w.int(set.count)
+        for (u, k) in zip(set, loaded) {
+            w.int(mine[k])
+            w.string(u.path); w.string(u.text); w.ints(u.labels); w.int(u.inputFrames)
+            w.int(u.features.rows); w.int(u.features.cols); w.floats(u.features.data)
+            w.int(u.samples == nil ? -1 : u.samples!.count); w.floats(u.samples ?? [])
+        }
+        w.int(report.unreadable.count); for (p, m) in report.unreadable { w.string(p); w.string(m) }
+        w.int(report.untokenizable.count); for p in report.untokenizable { w.string(p) }
+        w.int(report.tooLong.count); for p in report.tooLong { w.string(p) }
+        w.double(report.audioSeconds)
+
+        var all: [(Int, Utterance)] = []
+        var merged = DatasetReport()
+        var unreadable: [String: String] = [:], untokenizable = Set<String>(), tooLong = Set<String>()
+        for bytes in collective.allgatherLarge(w.bytes) {
+            var r = ByteReader(bytes)
+            for _ in 0..<r.int() {
+                let index = r.int(), path = r.string(), text = r.string(), labels = r.ints(), frames = r.int()
+                let rows = r.int(), cols = r.int(), data = r.floats()
+                let n = r.int(), samples = r.floats()
+                all.append((index, Utterance(path: path, text: text, labels: labels, features: Matrix(rows: rows, cols: cols, data: data),
+                                             inputFrames: frames, samples: n < 0 ? nil : samples)))
+            }
+            for _ in 0..<r.int() { unreadable[r.string()] = r.string() }
+            for _ in 0..<r.int() { untokenizable.insert(r.string()) }
+            for _ in 0..<r.int() { tooLong.insert(r.string()) }
+            merged.audioSeconds += r.double()
+        }
+        // The manifest's order, as one process reports it.
+        for e in entries {
+            if let m = unreadable[e.audioPath] { merged.unreadable.append((e.audioPath, m)) }
+            if untokenizable.contains(e.audioPath) { merged.untokenizable.append(e.audioPath) }
+            if tooLong.contains(e.audioPath) { merged.tooLong.append(e.audioPath) }
+        }
+        let utterances = all.sorted { $0.0 < $1.0 }.map(\.1)
+        merged.loaded = utterances.count
+        return (utterances, merged)
+    }
+
     /// Reads a manifest's entries and computes their features on `threads`
     /// threads; utterances keep the manifest's order.
     ///
     /// - Parameter keepAudio: keep each utterance's waveform (for augmentation).
     public static func load(_ entries: [ManifestEntry], model: AcousticModel, threads: Int, keepAudio: Bool = false,
                             progress: ((Int, Int) -> Void)? = nil) -> ([Utterance], DatasetReport) {
+        let (utterances, report, _) = loadIndexed(entries, model: model, threads: threads, keepAudio: keepAudio, progress: progress)
+        return (utterances, report)
+    }
+
+    /// `load`, with the index in `entries` of each utterance loaded.
+    static func loadIndexed(_ entries: [ManifestEntry], model: AcousticModel, threads: Int, keepAudio: Bool = false,
+                            progress: ((Int, Int) -> Void)? = nil) -> ([Utterance], DatasetReport, [Int]) {
         /// Why an entry is left out, besides unreadable audio.
         enum Skip: Error { case untokenizable, tooLong }
         var utterances: [Utterance] = []
+        var indices: [Int] = []
         var report = DatasetReport()
         let options = AudioLoadOptions(targetSampleRate: model.config.sampleRate)
         var done = 0
@@ -59,8 +117,9 @@ public enum Dataset {
             return (Utterance(path: e.audioPath, text: text, labels: labels, features: features, inputFrames: frames,
                               samples: keepAudio ? audio.waveform.samples : nil),
                     audio.waveform.duration)
-        }, emit: { _, _, result in
+        }, emit: { i, _, result in
             utterances.append(result.0)
+            indices.append(i)
             report.loaded += 1
             report.audioSeconds += result.1
             done += 1
@@ -74,6 +133,42 @@ public enum Dataset {
             done += 1
             progress?(done, entries.count)
         })
-        return (utterances, report)
+        return (utterances, report, indices)
+    }
+}
+
+/// Little-endian encoding of the values `Dataset.load` exchanges between ranks.
+struct ByteWriter {
+    var bytes: [UInt8] = []
+    mutating func int(_ v: Int) { withUnsafeBytes(of: Int64(v).littleEndian) { bytes += $0 } }
+    mutating func double(_ v: Double) { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes += $0 } }
+    mutating func string(_ s: String) { let u = Array(s.utf8); int(u.count); bytes += u }
+    mutating func ints(_ v: [Int]) { int(v.count); for x in v { int(x) } }
+    mutating func floats(_ v: [Float]) { int(v.count); v.withUnsafeBytes { bytes += $0 } }
+}
+
+struct ByteReader {
+    let bytes: [UInt8]
+    var offset = 0
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    mutating func int() -> Int {
+        var v: Int64 = 0
+        withUnsafeMutableBytes(of: &v) { $0.copyBytes(from: bytes[offset..<(offset + 8)]) }
+        offset += 8
+        return Int(Int64(littleEndian: v))
+    }
+    mutating func double() -> Double { Double(bitPattern: UInt64(bitPattern: Int64(int()))) }
+    mutating func string() -> String {
+        let n = int()
+        defer { offset += n }
+        return String(decoding: bytes[offset..<(offset + n)], as: UTF8.self)
+    }
+    mutating func ints() -> [Int] { (0..<int()).map { _ in int() } }
+    mutating func floats() -> [Float] {
+        let n = int()
+        var v = [Float](repeating: 0, count: n)
+        v.withUnsafeMutableBytes { $0.copyBytes(from: bytes[offset..<(offset + 4 * n)]) }
+        offset += 4 * n
+        return v
     }
 }

@@ -24,6 +24,22 @@ public protocol Collective: AnyObject {
 extension Collective {
     public var isRoot: Bool { rank == 0 }
 
+    /// `allgather` for payloads of any size: sent in rounds of at most
+    /// `chunk` bytes per rank (MPI counts are 32-bit), concatenated again.
+    public func allgatherLarge(_ bytes: [UInt8], chunk: Int = 256 << 20) -> [[UInt8]] {
+        var result = [[UInt8]](repeating: [], count: size)
+        var offset = 0
+        while true {
+            let piece = Array(bytes[min(offset, bytes.count)..<min(bytes.count, offset + chunk)])
+            offset += piece.count
+            var remaining: [Double] = [Double(bytes.count - offset)]
+            let parts = allgather(piece)
+            for (r, p) in parts.enumerated() { result[r] += p }
+            allreduceSum(&remaining)
+            if remaining[0] == 0 { return result }
+        }
+    }
+
     /// The slice of `0 ..< count` this rank takes: contiguous, sizes differing by at most one.
     public func share(of count: Int) -> Range<Int> {
         let lo = count * rank / size, hi = count * (rank + 1) / size

@@ -26,18 +26,16 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Model directory (default: the bundled model).") var model: String?
     @OptionGroup(title: "Decoding (greedy unless a beam, a language model, a vocabulary or hotwords are given)")
     var decoding: DecodingFlags
-    @Option(help: "Address to listen on (default: loopback only; 0.0.0.0 for every interface).") var host = "127.0.0.1"
-    @Option(help: "Port to listen on (0: any free port, printed at start).") var port = 8080
+    @Option(help: "Address to listen on (default: loopback only; 0.0.0.0 for every interface).") var host = ServerOptions().host
+    @Option(help: "Port to listen on (0: any free port, printed at start).") var port = ServerOptions().port
     @Option(help: "Recognition worker threads (default: all cores).") var workers = defaultThreadCount
-    @Option(help: "Requests admitted beyond the workers; more get 503.") var queue = 32
-    @Option(help: ArgumentHelp("Largest request body.", valueName: "MiB")) var maxBodyMb: Double = 25
-    @Option(help: ArgumentHelp("Longest recording accepted by the HTTP routes.", valueName: "s")) var maxAudio: Double = 600
-    @Option(help: "WebSocket streams open at once; more get 503.") var maxStreams = 32
-    @Option(help: ArgumentHelp("Longest live stream (audio).", valueName: "s")) var maxStream: Double = 3600
-    @Option(help: ArgumentHelp("A stream with no message for this long is closed.", valueName: "s")) var idleTimeout: Double = 30
-    @Option(help: ArgumentHelp("Seconds of audio between partial results of a stream.", valueName: "s")) var partialInterval: Double = 0.5
-    @Option(help: ArgumentHelp("Seconds of blank-only output after a word that end an utterance.", valueName: "s")) var endpointSilence: Double = 0.8
-    @Option(help: ArgumentHelp("Longest utterance of a stream; a longer one is cut.", valueName: "s")) var maxUtterance: Double = 20
+    @Option(help: "Requests admitted beyond the workers; more get 503.") var queue = ServerOptions().queueLimit
+    @Option(help: ArgumentHelp("Largest request body.", valueName: "MiB")) var maxBodyMb = Double(ServerOptions().maxBodyBytes) / 1_048_576
+    @Option(help: ArgumentHelp("Longest recording accepted by the HTTP routes.", valueName: "s")) var maxAudio = ServerOptions().maxAudioSeconds
+    @Option(help: "WebSocket streams open at once; more get 503.") var maxStreams = ServerOptions().maxStreams
+    @Option(help: ArgumentHelp("Longest live stream (audio).", valueName: "s")) var maxStream = ServerOptions().maxStreamSeconds
+    @Option(help: ArgumentHelp("A stream with no message for this long is closed.", valueName: "s")) var idleTimeout = ServerOptions().idleTimeout
+    @OptionGroup(title: "Live streams") var endpointing: EndpointingFlags
 
     var options: ServerOptions {
         var o = ServerOptions()
@@ -50,7 +48,7 @@ struct ServeCommand: ParsableCommand {
         o.maxStreams = maxStreams
         o.maxStreamSeconds = maxStream
         o.idleTimeout = idleTimeout
-        o.streaming = StreamingOptions(partialInterval: partialInterval, endpointSilence: endpointSilence, maxUtterance: maxUtterance)
+        o.streaming = endpointing.options
         return o
     }
 

@@ -11,11 +11,23 @@ struct StreamingFlags: ParsableArguments {
     @Flag(help: "With --stream, read a file no faster than real time, as if it were live.") var realtime = false
     @Option(help: ArgumentHelp("With --stream, the input is headerless signed 16-bit little-endian mono PCM at this rate (Hz).", valueName: "Hz"))
     var rawRate: Int?
-    @Option(help: ArgumentHelp("Seconds of audio between partial results.", valueName: "s")) var partialInterval: Double = 0.5
-    @Option(help: ArgumentHelp("Seconds of blank-only network output after a word that end an utterance.", valueName: "s"))
-    var endpointSilence: Double = 0.8
+    @OptionGroup var endpointing: EndpointingFlags
+
+    var options: StreamingOptions { endpointing.options }
+
+    func validate() throws {
+        if !stream && (realtime || rawRate != nil) { throw ValidationError("--realtime and --raw-rate need --stream") }
+        if let rawRate { do { _ = try RawPCM(sampleRate: rawRate) } catch { throw ValidationError("--raw-rate: \(error)") } }
+    }
+}
+
+/// How live audio becomes partial and final results (`hark transcribe --stream`, `hark serve`).
+struct EndpointingFlags: ParsableArguments {
+    @Option(help: ArgumentHelp("Seconds of audio between partial results.", valueName: "s")) var partialInterval: Double = StreamingOptions().partialInterval
+    @Option(help: ArgumentHelp("Seconds without a word over the silence floor that end an utterance.", valueName: "s"))
+    var endpointSilence: Double = StreamingOptions().endpointSilence
     @Option(help: ArgumentHelp("Longest utterance; a longer one is cut without waiting for a pause.", valueName: "s"))
-    var maxUtterance: Double = 20
+    var maxUtterance: Double = StreamingOptions().maxUtterance
 
     var options: StreamingOptions {
         StreamingOptions(partialInterval: partialInterval, endpointSilence: endpointSilence, maxUtterance: maxUtterance)
@@ -23,8 +35,6 @@ struct StreamingFlags: ParsableArguments {
 
     func validate() throws {
         do { try options.validate() } catch { throw ValidationError("\(error)") }
-        if !stream && (realtime || rawRate != nil) { throw ValidationError("--realtime and --raw-rate need --stream") }
-        if let rawRate { do { _ = try RawPCM(sampleRate: rawRate) } catch { throw ValidationError("--raw-rate: \(error)") } }
     }
 }
 

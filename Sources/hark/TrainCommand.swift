@@ -214,8 +214,8 @@ struct TrainCommand: ParsableCommand {
         }
         if root { printError("model: \(model.config.network.numLayers)-layer \(model.config.network.bidirectional ? "bidirectional " : "")\(model.config.network.cell.rawValue), \(model.config.network.hiddenSize) per direction, \(model.parameters.reduce(0) { $0 + $1.count }) parameters, \(model.config.tokens.count) tokens") }
 
-        let (trainSet, trainReport) = loadData(trainEntries, model: model, label: "train", keepAudio: options.augmentation != nil, report: root)
-        let (validSet, _) = loadData(validEntries, model: model, label: "valid", report: root)
+        let (trainSet, trainReport) = loadData(trainEntries, model: model, label: "train", keepAudio: options.augmentation != nil, collective: collective, report: root)
+        let (validSet, _) = loadData(validEntries, model: model, label: "valid", collective: collective, report: root)
         guard !trainSet.isEmpty else { throw ToolError("no usable training utterance in \(train)") }
 
         let noiseRecordings = try loadNoise(options.augmentation?.noiseRecordings, model: model)
@@ -302,11 +302,12 @@ struct TrainCommand: ParsableCommand {
         return recordings
     }
 
+    /// Under mpirun the ranks share the work (`Dataset.load(…, collective:)`).
     func loadData(_ entries: [ManifestEntry], model: AcousticModel, label: String, keepAudio: Bool = false,
-                  report shouldReport: Bool = true) -> ([Utterance], DatasetReport) {
+                  collective: Collective, report shouldReport: Bool = true) -> ([Utterance], DatasetReport) {
         guard !entries.isEmpty else { return ([], DatasetReport()) }
         let start = Date()
-        let (set, report) = Dataset.load(entries, model: model, threads: threads, keepAudio: keepAudio)
+        let (set, report) = Dataset.load(entries, model: model, threads: threads, keepAudio: keepAudio, collective: collective)
         guard shouldReport else { return (set, report) }
         for (path, message) in report.unreadable { printError("\(label): skipped \(path): \(message)") }
         for path in report.tooLong { printError("\(label): skipped \(path): transcript longer than its frames allow") }

@@ -81,6 +81,22 @@ final class MPITests: CLITestCase {
         }
     }
 
+    /// With audio augmentation: loading dealt over the ranks exchanges the audio too,
+    /// and each utterance draws its augmentation from its place in the batch.
+    func testAugmentedRanksReachTheWeightsOfOneProcess() throws {
+        let augmented = options + ["--augment", "--max-steps", "8"]
+        XCTAssertEqual(try hark(["train", "--train", manifest, "--out", dir.appendingPathComponent("one").path] + augmented).status, 0)
+        let run = try mpirun([(2, ["train", "--train", manifest, "--out", dir.appendingPathComponent("two").path] + augmented)])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let a = try weights("one"), b = try weights("two")
+        var worst: Float = 0
+        for name in a.order {
+            let x = try XCTUnwrap(a.tensors[name]).floats(name: name), y = try XCTUnwrap(b.tensors[name]).floats(name: name)
+            for (u, v) in zip(x, y) { worst = max(worst, abs(u - v)) }
+        }
+        XCTAssertLessThanOrEqual(worst, 1e-5)
+    }
+
     func testADeadRankEndsTheJobAndResumeFinishesIt() throws {
         let out = dir.appendingPathComponent("killed").path
         let args = ["train", "--train", manifest, "--out", out, "--epochs", "400"] + options.filter { $0 != "20" && $0 != "--epochs" }
