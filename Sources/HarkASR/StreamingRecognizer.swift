@@ -1,5 +1,7 @@
 import Foundation
 import HarkCore
+import HarkFeatures
+import HarkNN
 
 /// How live audio is cut into utterances and how often partial results come.
 public struct StreamingOptions: Sendable, Equatable {
@@ -87,6 +89,14 @@ public struct StreamResult: Codable, Equatable, Sendable {
 /// Latency: a partial is due `partialInterval` after the audio it covers (plus
 /// its computation, a few ms); a final `endpointSilence` to
 /// `endpointSilence + partialInterval` after the last word.
+///
+/// Incremental work: the MFCC/fbank frames of an utterance are computed once,
+/// as its samples arrive (each frame depends on its own samples only; with
+/// dither or `snip_edges=false` they are recomputed). CMVN, stacking and a
+/// bidirectional network then run over the utterance so far. A
+/// unidirectional model without CMVN or deltas carries its recurrent state
+/// from one partial to the next and runs only the new frames: the
+/// log-probabilities equal one run over the whole utterance.
 public final class StreamingRecognizer {
     public let transcriber: Transcriber
     public let options: StreamingOptions
@@ -107,6 +117,18 @@ public final class StreamingRecognizer {
     /// Samples per network frame.
     private let frameSamples: Int
 
+    /// Base features (before CMVN and deltas) of the current utterance: `baseFrames` rows, flat.
+    private var base: [Float] = []
+    private var baseFrames = 0
+    /// Whether frames can be computed once each (no dither, frames inside the signal).
+    private let incremental: Bool
+    /// Whether the network can continue from its state (unidirectional, no CMVN, no deltas).
+    public let carriesState: Bool
+    /// The carried state, the network frames already run and their log-probabilities [stackedDone, K].
+    private var state: RecurrentState?
+    private var stackedDone = 0
+    private var carriedLogProbs: [Float] = []
+
     public init(transcriber: Transcriber, options: StreamingOptions = StreamingOptions()) throws {
         try options.validate()
         self.transcriber = transcriber
@@ -115,7 +137,10 @@ public final class StreamingRecognizer {
         rate = config.sampleRate
         interval = max(1, Int((options.partialInterval * Double(rate)).rounded()))
         maxSamples = Int((options.maxUtterance * Double(rate)).rounded())
-        frameSamples = max(1, Int((config.features.frame.frameShift / 1000 * Double(rate)).rounded()) * config.stackFrames)
+        frameSamples = max(1, config.features.frame.windowShift * config.stackFrames)
+        let frame = config.features.frame
+        incremental = frame.snipEdges && frame.dither == 0
+        carriesState = incremental && !config.network.bidirectional && config.features.cmvn == .none && config.features.deltas == 0
     }
 
     /// Seconds of audio received.
@@ -147,7 +172,7 @@ public final class StreamingRecognizer {
     private func analyse() -> [StreamResult] {
         analysed += interval
         let samples = Array(buffer[0..<analysed])
-        let logProbs = transcriber.logProbabilities(samples)
+        let logProbs = logProbabilitiesSoFar(samples)
         let blank = transcriber.model.config.blank
         // The last speech frame: its most likely token is not blank and its
         // audio is above the silence floor (per-utterance CMVN lifts faint
@@ -164,6 +189,7 @@ public final class StreamingRecognizer {
                 buffer.removeFirst(drop)
                 origin += drop
                 analysed -= drop
+                restartUtterance()
             }
             return []
         }
@@ -185,7 +211,51 @@ public final class StreamingRecognizer {
         buffer.removeFirst(cut)
         origin += cut
         analysed = 0
+        restartUtterance()
         return t.text.isEmpty ? [] : [r]
+    }
+
+    /// The buffer now starts elsewhere: its frames and state start again.
+    private func restartUtterance() {
+        base = []
+        baseFrames = 0
+        state = nil
+        stackedDone = 0
+        carriedLogProbs = []
+    }
+
+    /// Log-probabilities [T, K] of `samples` (the utterance so far, `buffer[0 ..< analysed]`).
+    private func logProbabilitiesSoFar(_ samples: [Float]) -> Matrix {
+        guard incremental else { return transcriber.logProbabilities(samples) }
+        let model = transcriber.model, extractor = model.extractor
+        let frame = model.config.features.frame
+        let shift = frame.windowShift, size = frame.windowSize
+        // The new frames only: frame t covers samples t·shift ..< t·shift + size.
+        let total = frame.frameCount(sampleCount: samples.count)
+        if total > baseFrames {
+            let lo = baseFrames * shift, hi = (total - 1) * shift + size
+            base += extractor.computeBase(Array(samples[lo..<hi])).data
+            baseFrames = total
+        }
+        let F = extractor.baseDimension, k = model.config.stackFrames, K = model.config.tokens.count
+        guard carriesState else {
+            var features = Matrix(rows: baseFrames, cols: F, data: base)
+            applyCmvn(&features, mode: extractor.options.cmvn)
+            if extractor.options.deltas > 0 {
+                features = addDeltas(features, order: extractor.options.deltas, window: extractor.options.deltaWindow)
+            }
+            return transcriber.logProbabilities(input: stackFrames(features, by: k))
+        }
+        let stacked = baseFrames / k
+        if stacked > stackedDone {
+            let rows = Matrix(rows: (stacked - stackedDone) * k, cols: F, data: Array(base[(stackedDone * k * F)..<(stacked * k * F)]))
+            let out = model.rnn.forward(SequenceBatch(single: stackFrames(rows, by: k)), initialState: state, keepCache: false)
+            state = out.finalState
+            // logits[t, K] = h[t, H] · W_outᵀ + b_out
+            carriedLogProbs += logSoftmax(model.output.forward(out.output.data)).data
+            stackedDone = stacked
+        }
+        return Matrix(rows: stackedDone, cols: K, data: carriedLogProbs)
     }
 
     private func result(_ kind: StreamResult.Kind, _ t: Transcript, samples: Int) -> StreamResult {

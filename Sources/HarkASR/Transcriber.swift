@@ -68,7 +68,11 @@ public final class Transcriber: @unchecked Sendable {
 
     /// Log-probabilities [T, K] of a waveform at the model's rate.
     public func logProbabilities(_ samples: [Float], threads: Int = 1) -> Matrix {
-        let input = model.inputFeatures(samples, threads: threads)
+        logProbabilities(input: model.inputFeatures(samples, threads: threads))
+    }
+
+    /// Log-probabilities [T, K] of the network's input [T, input_size], in the windows described above.
+    public func logProbabilities(input: Matrix) -> Matrix {
         let T = input.rows, K = model.config.tokens.count
         if T <= chunkFrames + 2 * contextFrames { return model.logProbabilities(input) }
         var out = Matrix(rows: T, cols: K)

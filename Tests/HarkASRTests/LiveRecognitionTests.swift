@@ -115,6 +115,52 @@ final class LiveRecognitionTests: XCTestCase {
         XCTAssertLessThanOrEqual(cutter.bufferedSamples, 3 * rate)
     }
 
+    /// Each partial equals decoding the whole pipeline over the utterance so far:
+    /// the frames computed once as samples arrive are the frames of one computation.
+    func checkPartialsAreThePipelineOverTheUtteranceSoFar(_ transcriber: Transcriber, _ samples: [Float],
+                                                          options: StreamingOptions = StreamingOptions()) throws -> Int {
+        let results = run(try StreamingRecognizer(transcriber: transcriber, options: options), samples)
+        var checked = 0
+        for r in results where r.type == .partial {
+            let lo = Int((r.start * Double(rate)).rounded()), hi = Int((r.end * Double(rate)).rounded())
+            let expected = transcriber.decode(transcriber.logProbabilities(Array(samples[lo..<hi])), duration: r.end - r.start)
+            XCTAssertEqual(r.text, expected.text, "partial at \(r.start)–\(r.end)")
+            XCTAssertEqual(r.words.map(\.word), expected.words.map(\.word))
+            checked += 1
+        }
+        return checked
+    }
+
+    func testIncrementalFramesGiveThePartialsOfTheWholePipeline() throws {
+        let transcriber = Transcriber(model: Self.model)
+        XCTAssertFalse(try StreamingRecognizer(transcriber: transcriber).carriesState, "bidirectional, with CMVN")
+        XCTAssertGreaterThanOrEqual(try checkPartialsAreThePipelineOverTheUtteranceSoFar(transcriber, try conversation()), 5)
+    }
+
+    /// A unidirectional model without CMVN carries its recurrent state from
+    /// partial to partial and runs only the new frames; the partials are those
+    /// of running the whole utterance so far.
+    func testUnidirectionalModelCarriesItsState() throws {
+        var config = Self.model.config
+        config.network.bidirectional = false
+        config.network.hiddenSize = 24
+        config.network.numLayers = 2
+        config.features.cmvn = .none
+        let model = try AcousticModel(config: config, seed: 5)
+        let transcriber = Transcriber(model: model)
+        let recognizer = try StreamingRecognizer(transcriber: transcriber)
+        XCTAssertTrue(recognizer.carriesState)
+        // Random weights emit tokens everywhere: utterances are cut at the longest utterance.
+        let checked = try checkPartialsAreThePipelineOverTheUtteranceSoFar(transcriber, try conversation(), options: StreamingOptions(maxUtterance: 4))
+        XCTAssertGreaterThanOrEqual(checked, 10)
+        // Finals are still the segment transcribed as a file.
+        let samples = try conversation()
+        for f in run(try StreamingRecognizer(transcriber: transcriber, options: StreamingOptions(maxUtterance: 4)), samples) where f.type == .final {
+            let lo = Int((f.start * Double(rate)).rounded()), hi = Int((f.end * Double(rate)).rounded())
+            XCTAssertEqual(f.text, transcriber.transcribe(samples: Array(samples[lo..<hi])).text)
+        }
+    }
+
     func testOptionsAreChecked() {
         let transcriber = Transcriber(model: Self.model)
         for bad in [StreamingOptions(partialInterval: 0), StreamingOptions(partialInterval: .nan),
