@@ -17,6 +17,13 @@ public final class AudioReader {
     public let notes: [String]
     /// Samples returned so far (at `sampleRate`).
     public private(set) var samplesRead = 0
+    /// The duration the header declares, when it declares one (a header can lie:
+    /// decoding still checks what is really there).
+    public var declaredSeconds: Double? {
+        let frames = file.declaredFrames
+        guard frames > 0 && frames != Int64.max else { return nil }
+        return Double(frames) / Double(originalSampleRate)
+    }
 
     private let source: AudioSource
     private let options: AudioLoadOptions

@@ -45,7 +45,7 @@ public enum HarkRoutes {
                                        "Content-Type \(base) is not audio: send the file's bytes as the body with Content-Type audio/wav (or audio/*, application/octet-stream)")
                 }
                 let name = request.uri.queryParameters["name"].map(String.init) ?? "request body"
-                let bytes = try await body(request, limit: service.options.maxBodyBytes)
+                let bytes = try await body(request, limit: service.options.maxBodyBytes, deadline: service.options.bodyTimeout)
                 let t = try await service.transcribe(bytes, name: name, route: "/v1/transcribe")
                 return Response(status: .ok, headers: [.contentType: "application/json"],
                                 body: .init(byteBuffer: ByteBuffer(string: TranscriptFormat.json.render(t, source: name))))
@@ -55,27 +55,18 @@ public enum HarkRoutes {
             await answer(service, route: "/v1/audio/transcriptions") {
                 let type = request.headers[.contentType] ?? ""
                 // The form's fields around the file take a little room of their own.
-                let bytes = try await body(request, limit: service.options.maxBodyBytes + 64 * 1024)
+                let bytes = try await body(request, limit: service.options.maxBodyBytes + 64 * 1024, deadline: service.options.bodyTimeout)
                 let form = try OpenAITranscription(contentType: type, body: bytes)
                 let t = try await service.transcribe(form.file, name: form.filename, route: "/v1/audio/transcriptions")
                 let (contentType, text) = form.render(t)
                 return Response(status: .ok, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(string: text)))
             }
         }
-        router.ws("/v1/stream", shouldUpgrade: { request, _ in
-            // Refuse before the upgrade when full or asked for a rate outside the accepted range.
-            if service.streams.current >= service.streams.limit {
-                service.metrics.error(route: "/v1/stream", kind: "overloaded")
-                service.metrics.request(route: "/v1/stream", status: 503)
-                throw HTTPError(.serviceUnavailable, headers: [.retryAfter: "1"],
-                                message: "the server has \(service.streams.limit) streams open, its limit; retry shortly")
-            }
-            _ = try streamRate(request.uri.queryParameters["rate"].map(String.init), service: service)
-            return .upgrade([:])
-        }, onUpgrade: { inbound, outbound, context in
-            try await LiveStream(service: service, rate: try streamRate(context.request.uri.queryParameters["rate"].map(String.init), service: service))
+        // A refused stream (server full, bad rate) is upgraded, told why in an error message, and closed.
+        router.ws("/v1/stream") { inbound, outbound, context in
+            try await LiveStream(service: service, rateParameter: context.request.uri.queryParameters["rate"].map(String.init))
                 .run(inbound: inbound, outbound: outbound)
-        })
+        }
         return router
     }
 
@@ -97,26 +88,47 @@ public enum HarkRoutes {
                            logger: log)
     }
 
-    static func streamRate(_ text: String?, service: RecognitionService) throws -> Int {
+    /// The PCM rate a stream asks for (default: the model's); nil when it is not one the server takes.
+    static func streamRate(_ text: String?, service: RecognitionService) -> Int? {
         guard let text else { return service.sampleRate }
-        guard let rate = Int(text), rate >= 8_000, rate <= 192_000 else {
-            throw HTTPError(.badRequest, message: "rate=\(text): the PCM sample rate must be an integer from 8000 to 192000 Hz")
-        }
+        guard let rate = Int(text), rate >= 8_000, rate <= 192_000 else { return nil }
         return rate
     }
 
-    /// Reads the body up to `limit` bytes; more is a 413.
-    static func body(_ request: Request, limit: Int) async throws -> [UInt8] {
+    /// Reads the body up to `limit` bytes (more is a 413) within `deadline`
+    /// seconds (a client that trickles its body would otherwise hold its
+    /// place in the queue: 408).
+    static func body(_ request: Request, limit: Int, deadline: Double) async throws -> [UInt8] {
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
             throw ServiceError(413, "too_large", "the body is \(length) bytes; the most this server accepts is \(limit)")
         }
+        let body = request.body
+        var buffer: ByteBuffer
         do {
-            var buffer = try await request.body.collect(upTo: limit)
-            guard buffer.readableBytes > 0 else { throw ServiceError(400, "bad_request", "the body is empty: send the audio file's bytes") }
-            return buffer.readBytes(length: buffer.readableBytes) ?? []
+            buffer = try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+                group.addTask { try await body.collect(upTo: limit) }
+                group.addTask {
+                    try await Task.sleep(nanoseconds: UInt64(deadline * 1e9))
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let collected = first else {
+                    throw ServiceError(408, "timeout", "the body did not arrive within \(deadline) s")
+                }
+                return collected
+            }
+        } catch let e as ServiceError {
+            throw e
         } catch let e as HTTPError where e.status == .contentTooLarge {
             throw ServiceError(413, "too_large", "the body is larger than \(limit) bytes, the most this server accepts")
+        } catch is NIOTooManyBytesError {
+            throw ServiceError(413, "too_large", "the body is larger than \(limit) bytes, the most this server accepts")
+        } catch {
+            // A broken chunked encoding, or a client that went away mid-body.
+            throw ServiceError(400, "bad_body", "the body could not be read: \(error)")
         }
+        guard buffer.readableBytes > 0 else { throw ServiceError(400, "bad_request", "the body is empty: send the audio file's bytes") }
+        return buffer.readBytes(length: buffer.readableBytes) ?? []
     }
 
     /// Runs a route's work under admission control and turns errors into JSON answers.
@@ -171,15 +183,23 @@ public enum HarkRoutes {
 /// After `eof` the server sends the last final result and closes normally.
 struct LiveStream {
     let service: RecognitionService
-    let rate: Int
+    let rateParameter: String?
 
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+        let route = "/v1/stream"
+        guard let rate = HarkRoutes.streamRate(rateParameter, service: service) else {
+            service.metrics.error(route: route, kind: "bad_request")
+            service.metrics.request(route: route, status: 400)
+            try await fail(outbound, "rate=\(rateParameter ?? ""): the PCM sample rate must be an integer from 8000 to 192000 Hz", code: .policyViolation)
+            return
+        }
         guard service.streams.enter() else {
+            service.metrics.error(route: route, kind: "overloaded")
+            service.metrics.request(route: route, status: 503)
             try await fail(outbound, "the server has \(service.streams.limit) streams open, its limit; retry shortly", code: .unknown(1013))  // 1013: try again later
             return
         }
         service.metrics.streamOpened()
-        let route = "/v1/stream"
         defer {
             service.streams.leave()
             service.metrics.streamClosed()

@@ -35,6 +35,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "WebSocket streams open at once; more get 503.") var maxStreams = ServerOptions().maxStreams
     @Option(help: ArgumentHelp("Longest live stream (audio).", valueName: "s")) var maxStream = ServerOptions().maxStreamSeconds
     @Option(help: ArgumentHelp("A stream with no message for this long is closed.", valueName: "s")) var idleTimeout = ServerOptions().idleTimeout
+    @Option(help: ArgumentHelp("A request whose body takes longer to arrive gets 408.", valueName: "s")) var bodyTimeout = ServerOptions().bodyTimeout
     @OptionGroup(title: "Live streams") var endpointing: EndpointingFlags
 
     var options: ServerOptions {
@@ -48,6 +49,7 @@ struct ServeCommand: ParsableCommand {
         o.maxStreams = maxStreams
         o.maxStreamSeconds = maxStream
         o.idleTimeout = idleTimeout
+        o.bodyTimeout = bodyTimeout
         o.streaming = endpointing.options
         return o
     }

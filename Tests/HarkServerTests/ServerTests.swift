@@ -116,6 +116,59 @@ final class ServerTests: XCTestCase {
         }
     }
 
+    func testSlowChunkedAndOverlongBodies() async throws {
+        let service = try self.service { $0.bodyTimeout = 0.5; $0.maxBodyBytes = 64 * 1024 }
+        try await HarkRoutes.application(service).test(.live) { client in
+            // A body that never finishes arriving (a raw socket: the test client sends whole bodies):
+            // 408 after the deadline, and its place is freed.
+            let started = Date()
+            let answer = try Self.rawExchange(port: try XCTUnwrap(client.port),
+                                              "POST /v1/transcribe HTTP/1.1\r\nHost: x\r\nContent-Type: audio/wav\r\nContent-Length: 50000\r\n\r\nRIFF")
+            XCTAssertTrue(answer.hasPrefix("HTTP/1.1 408"), answer)
+            XCTAssertTrue(answer.contains("did not arrive within 0.5 s"), answer)
+            XCTAssertLessThan(Date().timeIntervalSince(started), 5)
+            // Chunked: over the limit is a 413, a broken chunk size a 400, both JSON.
+            let big = String(repeating: "a", count: 70_000)
+            let over = try Self.rawExchange(port: try XCTUnwrap(client.port),
+                                            "POST /v1/transcribe HTTP/1.1\r\nHost: x\r\nContent-Type: audio/wav\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                            + String(big.utf8.count, radix: 16) + "\r\n" + big + "\r\n0\r\n\r\n")
+            XCTAssertTrue(over.hasPrefix("HTTP/1.1 413") && over.contains("larger than 65536 bytes"), over)
+            let broken = try Self.rawExchange(port: try XCTUnwrap(client.port),
+                                              "POST /v1/transcribe HTTP/1.1\r\nHost: x\r\nContent-Type: audio/wav\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n")
+            XCTAssertTrue(broken.isEmpty || broken.hasPrefix("HTTP/1.1 400"), broken)
+            XCTAssertEqual(service.requests.current, 0)
+        }
+        // A recording longer than --max-audio by its header: refused before decoding.
+        let short = try self.service { $0.maxAudioSeconds = 1 }
+        try await HarkRoutes.application(short).test(.live) { client in
+            let long = try await client.execute(uri: "/v1/transcribe", method: .post, headers: [.contentType: "audio/wav"],
+                                                body: ByteBuffer(bytes: Self.wav))
+            XCTAssertEqual(long.status, .contentTooLarge)
+            XCTAssertTrue(try self.errorMessage(long.body).contains("1 s long by its header"), String(buffer: long.body))
+        }
+    }
+
+    /// Sends `request` on a new connection and reads the answer (up to 5 s).
+    static func rawExchange(port: Int, _ request: String) throws -> String {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw POSIXError(.EIO) }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        _ = Array(request.utf8).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        return n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self) : ""
+    }
+
     func testOverloadAnswers503WithRetryAfter() async throws {
         let service = try service { $0.workers = 1; $0.queueLimit = 0 }
         try await HarkRoutes.application(service).test(.live) { client in
@@ -253,16 +306,20 @@ final class ServerTests: XCTestCase {
             XCTAssertTrue(b.lines.first?.contains("no message for 0.5 s") ?? false, "\(b.lines)")
             XCTAssertLessThan(Date().timeIntervalSince(started), 5)
 
-            // A bad rate, and a full server, are refused before the upgrade.
-            do {
-                try await client.ws("/v1/stream?rate=12") { _, _, _ in }
-                XCTFail("rate=12 was accepted")
-            } catch {}
+            // A bad rate, and a full server: told why, then closed.
+            let c = Box()
+            let badRate = try await client.ws("/v1/stream?rate=12") { inbound, _, _ in
+                for try await m in inbound.messages(maxSize: 1 << 20) { if case .text(let t) = m { c.lines.append(t) } }
+            }
+            XCTAssertTrue(c.lines.first?.contains("rate=12: the PCM sample rate must be") ?? false, "\(c.lines)")
+            XCTAssertEqual(badRate?.closeCode, .policyViolation)
             for _ in 0..<service.streams.limit { XCTAssertTrue(service.streams.enter()) }
-            do {
-                try await client.ws("/v1/stream") { _, _, _ in }
-                XCTFail("a stream beyond the limit was accepted")
-            } catch {}
+            let d = Box()
+            let full = try await client.ws("/v1/stream") { inbound, _, _ in
+                for try await m in inbound.messages(maxSize: 1 << 20) { if case .text(let t) = m { d.lines.append(t) } }
+            }
+            XCTAssertTrue(d.lines.first?.contains("streams open, its limit") ?? false, "\(d.lines)")
+            XCTAssertEqual(full?.closeCode, .unknown(1013))
             for _ in 0..<service.streams.limit { service.streams.leave() }
             try await client.execute(uri: "/metrics", method: .get) { r in
                 let text = String(buffer: r.body)
