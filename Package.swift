@@ -82,6 +82,7 @@ let package = Package(
         .target(name: "HarkServer", dependencies: [
             "HarkASR", "HarkAudio", "HarkCore",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
             .product(name: "MultipartKit", package: "multipart-kit"),
             .product(name: "Prometheus", package: "swift-prometheus"),

@@ -1,6 +1,7 @@
 import Foundation
 import HarkASR
 import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
 import NIOCore
@@ -75,14 +76,22 @@ public enum HarkRoutes {
     public static func application(_ service: RecognitionService, logger: Logger? = nil,
                                    onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let router = router(service)
-        var ws = WebSocketServerConfiguration()
-        ws.maxFrameSize = service.options.maxMessageBytes
+        var webSocket = WebSocketServerConfiguration()
+        webSocket.maxFrameSize = service.options.maxMessageBytes
+        let ws = webSocket
         var log = logger ?? Logger(label: "hark-serve")
         if logger == nil { log.logLevel = .warning }
+        let webSocketResponder = router.buildResponder()
+        let head = service.options.headTimeout, answer = service.options.bodyTimeout + service.options.headTimeout
         return Application(router: router,
-                           // An HTTP connection idle for a minute is closed (a client that stops sending mid-body, say).
-                           server: .http1WebSocketUpgrade(webSocketRouter: router,
-                                                          configuration: .init(http1: .init(idleTimeout: .seconds(60)), ws: ws)),
+                           // An HTTP connection idle for a minute after a request is closed; before its
+                           // first request head, `ConnectionDeadline` keeps it from lingering.
+                           server: HTTPServerBuilder { responder in
+                               DeadlineChannel(inner: HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSocketResponder,
+                                                                                   configuration: .init(http1: .init(idleTimeout: .seconds(60)), ws: ws)),
+                                               headTimeout: .nanoseconds(Int64(head * 1e9)),
+                                               answerTimeout: .nanoseconds(Int64(answer * 1e9)))
+                           },
                            configuration: .init(address: .hostname(service.options.host, port: service.options.port), serverName: "hark"),
                            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? service.options.port) },
                            logger: log)

@@ -22,6 +22,8 @@ public struct ServerOptions: Sendable {
     public var idleTimeout: Double = 30
     /// Seconds a request's body may take to arrive (a trickling client holds a place in the queue).
     public var bodyTimeout: Double = 30
+    /// Seconds a new connection may take to send its first request head (`ConnectionDeadline`).
+    public var headTimeout: Double = 30
     /// Largest WebSocket message (PCM frames are typically 3 to 32 KB).
     public var maxMessageBytes = 1 << 20
     public var streaming = StreamingOptions()
@@ -41,6 +43,7 @@ public struct ServerOptions: Sendable {
         try check(maxStreamSeconds.isFinite && maxStreamSeconds >= 1, "the stream length limit must be at least 1 s")
         try check(idleTimeout.isFinite && idleTimeout >= 0.1 && idleTimeout <= 86_400, "the idle timeout must be 0.1 to 86400 s")
         try check(bodyTimeout.isFinite && bodyTimeout >= 0.1 && bodyTimeout <= 86_400, "the body timeout must be 0.1 to 86400 s")
+        try check(headTimeout.isFinite && headTimeout >= 0.1 && headTimeout <= 86_400, "the head timeout must be 0.1 to 86400 s")
         try check(maxMessageBytes >= 1024 && maxMessageBytes <= 64 << 20, "the message limit must be 1 KiB to 64 MiB")
         try streaming.validate()
     }

@@ -36,6 +36,8 @@ struct ServeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Longest live stream (audio).", valueName: "s")) var maxStream = ServerOptions().maxStreamSeconds
     @Option(help: ArgumentHelp("A stream with no message for this long is closed.", valueName: "s")) var idleTimeout = ServerOptions().idleTimeout
     @Option(help: ArgumentHelp("A request whose body takes longer to arrive gets 408.", valueName: "s")) var bodyTimeout = ServerOptions().bodyTimeout
+    @Option(help: ArgumentHelp("A connection that sends no complete request head for this long is closed.", valueName: "s"))
+    var headTimeout = ServerOptions().headTimeout
     @OptionGroup(title: "Live streams") var endpointing: EndpointingFlags
 
     var options: ServerOptions {
@@ -50,6 +52,7 @@ struct ServeCommand: ParsableCommand {
         o.maxStreamSeconds = maxStream
         o.idleTimeout = idleTimeout
         o.bodyTimeout = bodyTimeout
+        o.headTimeout = headTimeout
         o.streaming = endpointing.options
         return o
     }

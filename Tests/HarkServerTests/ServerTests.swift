@@ -169,6 +169,22 @@ final class ServerTests: XCTestCase {
         return n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self) : ""
     }
 
+    /// Connections that never send a whole request head are closed (they would otherwise hold their sockets).
+    func testConnectionsWithoutARequestHeadAreClosed() async throws {
+        let service = try service { $0.headTimeout = 0.5; $0.bodyTimeout = 0.5 }
+        try await HarkRoutes.application(service).test(.live) { client in
+            let port = try XCTUnwrap(client.port)
+            for request in ["", "POST /v1/transcribe HTTP/1.1\r\nHost: x\r\nContent-", "FOO / HTTP/1.1\r\n\r\n"] {
+                let started = Date()
+                let answer = try Self.rawExchange(port: port, request)
+                XCTAssertFalse(answer.hasPrefix("HTTP/1.1 2"), answer)
+                XCTAssertLessThan(Date().timeIntervalSince(started), 4.5, "closed, not left to the 5 s read timeout: \(request)")
+            }
+            // Still answering (on a new connection: the test client's own idle one was closed too).
+            XCTAssertTrue(try Self.rawExchange(port: port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").hasPrefix("HTTP/1.1 200"))
+        }
+    }
+
     func testOverloadAnswers503WithRetryAfter() async throws {
         let service = try service { $0.workers = 1; $0.queueLimit = 0 }
         try await HarkRoutes.application(service).test(.live) { client in
