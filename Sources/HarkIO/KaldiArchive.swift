@@ -13,6 +13,8 @@ public final class KaldiArchiveWriter {
     private var scpLines: [String] = []
     private var keys: Set<String> = []
     private var offset: UInt64 = 0
+    /// Every entry written: its key, and where its bytes ("key " and the matrix) start and how many there are.
+    public private(set) var entries: [(key: String, start: UInt64, length: UInt64)] = []
     public let arkURL: URL
     public let scpURL: URL
 
@@ -46,6 +48,7 @@ public final class KaldiArchiveWriter {
             keys.remove(key)
             throw error
         }
+        entries.append((key, offset, UInt64(entry.count)))
         offset += UInt64(entry.count)
         scpLines.append("\(key) \(arkURL.path):\(objectOffset)")
     }
@@ -59,6 +62,35 @@ public final class KaldiArchiveWriter {
         } catch {
             throw IOError(scpURL.path, "cannot write: \(error)")
         }
+    }
+
+    /// Writes the archive `ark` (and its script file `scp`) made of entries
+    /// copied, in the order given, from other archives: the bytes of one
+    /// written entry by entry as `KaldiArchiveWriter` writes them
+    /// (the ranks of an MPI job each write a part; rank 0 joins them).
+    public static func concatenate(_ pieces: [(source: URL, key: String, start: UInt64, length: UInt64)], ark: URL, scp: URL) throws {
+        let writer = try KaldiArchiveWriter(ark: ark, scp: scp)
+        var handles: [URL: FileHandle] = [:]
+        defer { for h in handles.values { try? h.close() } }
+        for p in pieces {
+            let h: FileHandle
+            if let open = handles[p.source] { h = open } else {
+                guard let opened = FileHandle(forReadingAtPath: p.source.path) else { throw IOError(p.source.path, "cannot read") }
+                handles[p.source] = opened
+                h = opened
+            }
+            try h.seek(toOffset: p.start)
+            var remaining = p.length
+            while remaining > 0 {
+                let chunk = try h.read(upToCount: Int(min(remaining, 1 << 20))) ?? Data()
+                guard !chunk.isEmpty else { throw IOError(p.source.path, "ends inside the entry of \(p.key)") }
+                try FileWriting.writeAll(Array(chunk), to: writer.handle.fileDescriptor, destination: ark.path)
+                remaining -= UInt64(chunk.count)
+            }
+            writer.scpLines.append("\(p.key) \(ark.path):\(writer.offset + UInt64(p.key.utf8.count + 1))")
+            writer.offset += p.length
+        }
+        try writer.finish()
     }
 
     private func le(_ v: Int32) -> [UInt8] {

@@ -44,12 +44,9 @@ struct FeaturesCommand: ParsableCommand {
     func run() throws {
         let extractor = try FeatureExtractor(features.featureOptions())
         let collection = InputCollection(arguments: inputs)
-        // Under mpirun: each rank computes and writes its share of the .npy files; rank 0 prints the index in order.
+        // Under mpirun: each rank computes and writes its share (.npy files, or a part archive that rank 0
+        // joins at the end); rank 0 prints the index in order.
         let batch = ShardedBatch()
-        if batch.sharded && format == .ark {
-            if batch.collective.isRoot { printError("--format ark under mpirun: one archive cannot be written by several ranks; use --format npy, or one process") }
-            throw ExitCode(1)
-        }
         let root = batch.collective.isRoot
         if root { collection.notes.forEach { printError("note: " + $0) } }
         let outputURL = URL(fileURLWithPath: outputDir, isDirectory: true)
@@ -64,10 +61,13 @@ struct FeaturesCommand: ParsableCommand {
         var failedInputs = collection.failures.map { $0.input }
         if root { for failure in collection.failures { printError("\(failure.input): \(failure.message)") } }
 
+        let arkURL = outputURL.appendingPathComponent("feats.ark"), scpURL = outputURL.appendingPathComponent("feats.scp")
+        let part = batch.sharded ? ".part\(batch.collective.rank)" : ""
         let archive = format == .ark
-            ? try KaldiArchiveWriter(ark: outputURL.appendingPathComponent("feats.ark"),
-                                     scp: outputURL.appendingPathComponent("feats.scp"))
+            ? try KaldiArchiveWriter(ark: outputURL.appendingPathComponent("feats.ark" + part),
+                                     scp: outputURL.appendingPathComponent("feats.scp" + part))
             : nil
+        var archived: [(index: Int, key: String)] = []
         let inputsList = indices.map { collection.inputs[$0] }
         // Pipes, FIFOs and devices are read only when named; one found in a directory is refused, not waited on.
         let named = Set(inputs)
@@ -98,7 +98,8 @@ struct FeaturesCommand: ParsableCommand {
             if let archive {
                 let key = input.archiveKey
                 try archive.append(key: key, m)
-                StandardOutput.line("\(input.path)\t\(archive.arkURL.path)[\(key)]\t[\(m.rows), \(m.cols)]")
+                archived.append((indices[k], key))
+                batch.emit(indices[k], "\(input.path)\t\(arkURL.path)[\(key)]\t[\(m.rows), \(m.cols)]\n")
             } else {
                 let url = outputURL.appendingPathComponent(input.name + ".npy")
                 batch.emit(indices[k], "\(input.path)\t\(url.path)\t[\(m.rows), \(extractor.options.dimension)]\n")
@@ -109,6 +110,26 @@ struct FeaturesCommand: ParsableCommand {
             progress.failed("\(error)", report: batch.failed(indices[k], path: input.path, message: "\(error)"))
         })
         try archive?.finish()
+        if batch.sharded, let archive {
+            // Rank 0 joins the parts in input order and removes them.
+            let mine = zip(archived, archive.entries).map { "\($0.index)\t\(batch.collective.rank)\t\($1.start)\t\($1.length)\t\($0.key)" }
+            let all = batch.collective.allgatherLarge(Array(mine.joined(separator: "\n").utf8))
+            if root {
+                var pieces: [(index: Int, source: URL, key: String, start: UInt64, length: UInt64)] = []
+                for text in all {
+                    for line in String(decoding: text, as: UTF8.self).split(separator: "\n") {
+                        let f = line.split(separator: "\t", maxSplits: 4).map(String.init)
+                        guard f.count == 5, let i = Int(f[0]), let start = UInt64(f[2]), let length = UInt64(f[3]) else { continue }
+                        pieces.append((i, outputURL.appendingPathComponent("feats.ark.part" + f[1]), f[4], start, length))
+                    }
+                }
+                try KaldiArchiveWriter.concatenate(pieces.sorted { $0.index < $1.index }.map { ($0.source, $0.key, $0.start, $0.length) },
+                                                   ark: arkURL, scp: scpURL)
+            }
+            batch.collective.barrier()
+            try? FileManager.default.removeItem(at: archive.arkURL)
+            try? FileManager.default.removeItem(at: archive.scpURL)
+        }
         if batch.sharded {
             failedInputs = collection.failures.map { $0.input } + batch.finish().failedPaths
             guard root else {

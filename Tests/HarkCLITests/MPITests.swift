@@ -180,9 +180,15 @@ final class MPITests: CLITestCase {
         for f in try FileManager.default.contentsOfDirectory(atPath: f1) {
             XCTAssertEqual(FileManager.default.contents(atPath: f1 + "/" + f), FileManager.default.contents(atPath: f2 + "/" + f), f)
         }
-        let ark = try mpirun([(2, ["features", "--format", "ark", "--output-dir", f2, inputs.path])])
-        XCTAssertNotEqual(ark.status, 0)
-        XCTAssertTrue(ark.stderr.contains("--format ark under mpirun"), ark.stderr)
+        // A Kaldi archive: each rank writes a part, rank 0 joins them in input order.
+        let a1 = dir.appendingPathComponent("a1").path, a3 = dir.appendingPathComponent("a3").path
+        let oneA = try hark(["features", "--format", "ark", "--output-dir", a1, inputs.path])
+        let threeA = try mpirun([(3, ["features", "--format", "ark", "--output-dir", a3, inputs.path])])
+        XCTAssertEqual(threeA.stdout.replacingOccurrences(of: a3, with: a1), oneA.stdout)
+        XCTAssertEqual(FileManager.default.contents(atPath: a3 + "/feats.ark"), FileManager.default.contents(atPath: a1 + "/feats.ark"))
+        XCTAssertEqual(try String(contentsOfFile: a3 + "/feats.scp", encoding: .utf8).replacingOccurrences(of: a3, with: a1),
+                       try String(contentsOfFile: a1 + "/feats.scp", encoding: .utf8))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: a3).sorted(), ["feats.ark", "feats.scp"])
 
         let manifest = tiny.appendingPathComponent("train.jsonl").path
         let rows1 = dir.appendingPathComponent("rows1.jsonl").path, rows2 = dir.appendingPathComponent("rows2.jsonl").path
