@@ -28,13 +28,22 @@ enum RankCheck {
         if !ok.all {
             var detail = "rank \(collective.rank) differs from rank 0"
             let a = mine.split(separator: "\n", omittingEmptySubsequences: false), b = root.split(separator: "\n", omittingEmptySubsequences: false)
-            let names = ["options", "model configuration", "utterance counts (train, valid)", "starting step", "hark version"]
+            let names = ["options", "model configuration", "utterance counts (train, valid)", "starting step", "hark version", "starting weights"]
             for (i, name) in names.enumerated() where i < a.count && i < b.count && a[i] != b[i] {
                 detail += " in its \(name): \(a[i].prefix(200)) vs \(b[i].prefix(200))"
                 break
             }
             fail(collective, ok.mine ? nil : detail + " (different manifests, files, models or versions across ranks?)")
         }
+    }
+
+    /// A 64-bit FNV-1a digest of float arrays' bytes (the starting weights).
+    static func digest(_ arrays: [[Float]]) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for a in arrays {
+            a.withUnsafeBytes { for b in $0 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 } }
+        }
+        return String(h, radix: 16)
     }
 
     /// Whether this rank and all ranks passed.

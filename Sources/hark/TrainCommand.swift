@@ -226,7 +226,7 @@ struct TrainCommand: ParsableCommand {
         if collective.size > 1 {
             // Every rank must train the same thing from the same place.
             try RankCheck.sameRun([String(describing: options), String(describing: model.config), "\(trainSet.count) \(validSet.count)",
-                                   "\(trainer.state.step)", Hark.configuration.version], collective)
+                                   "\(trainer.state.step)", Hark.configuration.version, RankCheck.digest(model.parameters.map(\.value))], collective)
             if root { printError("data parallel: \(collective.size) ranks, each with a share of every batch of \(options.batchSize)") }
         }
         let interrupt = InterruptFlag()

@@ -135,6 +135,17 @@ final class MPITests: CLITestCase {
         XCTAssertNotEqual(run.status, 0)
         XCTAssertTrue(run.stderr.contains("rank 1 differs from rank 0 in its options"), run.stderr)
 
+        // Different starting weights: two --init models of the same shape.
+        for seed in ["1", "2"] {
+            let m = try hark(["train", "--train", manifest, "--out", dir.appendingPathComponent("init" + seed).path, "--max-steps", "1", "--seed", seed] + options)
+            XCTAssertEqual(m.status, 0, m.stderr)
+        }
+        let common = ["train", "--train", manifest, "--out", dir.appendingPathComponent("weights").path] + options
+        let weights = try mpirun([(1, common + ["--init", dir.appendingPathComponent("init1").path]),
+                                  (1, common + ["--init", dir.appendingPathComponent("init2").path])], timeout: 120)
+        XCTAssertNotEqual(weights.status, 0)
+        XCTAssertTrue(weights.stderr.contains("rank 1 differs from rank 0 in its starting weights"), weights.stderr)
+
         // Ranks that do not see the same output directory (as without a shared filesystem).
         let c = ["train", "--train", manifest, "--out", dir.appendingPathComponent("here").path] + options
         let d = ["train", "--train", manifest, "--out", dir.appendingPathComponent("there").path] + options
