@@ -21,14 +21,14 @@ enum RankCheck {
     }
 
     /// Every rank's description of the run must equal rank 0's (options, model, data, version).
-    static func sameRun(_ facts: [String], _ collective: Collective) throws {
+    static func sameRun(_ facts: [String], _ collective: Collective,
+                        names: [String] = ["options", "model configuration", "utterance counts (train, valid)", "starting step", "hark version", "starting weights"]) throws {
         let mine = facts.joined(separator: "\n")
         let root = String(decoding: collective.broadcast(Array(mine.utf8), root: 0), as: UTF8.self)
         let ok = agree(mine == root, collective)
         if !ok.all {
             var detail = "rank \(collective.rank) differs from rank 0"
             let a = mine.split(separator: "\n", omittingEmptySubsequences: false), b = root.split(separator: "\n", omittingEmptySubsequences: false)
-            let names = ["options", "model configuration", "utterance counts (train, valid)", "starting step", "hark version", "starting weights"]
             for (i, name) in names.enumerated() where i < a.count && i < b.count && a[i] != b[i] {
                 detail += " in its \(name): \(a[i].prefix(200)) vs \(b[i].prefix(200))"
                 break

@@ -1,4 +1,5 @@
 import Foundation
+import HarkASR
 import HarkCore
 import HarkMPI
 
@@ -19,6 +20,15 @@ final class ShardedBatch {
     init() { collective = MPICollective.fromLauncher() ?? SingleProcess() }
 
     var sharded: Bool { collective.size > 1 }
+
+    /// Under MPI: every rank must have loaded the same model (else the job
+    /// stops, naming the rank that differs).
+    func checkSameModel(_ model: AcousticModel) throws {
+        guard sharded else { return }
+        try RankCheck.sameRun([String(describing: model.config), Hark.configuration.version,
+                               RankCheck.digest(model.parameters.map(\.value))], collective,
+                              names: ["model configuration", "hark version", "model weights"])
+    }
 
     /// The indices of `count` inputs this rank takes.
     func mine(_ count: Int) -> [Int] { Array(stride(from: collective.rank, to: count, by: collective.size)) }

@@ -62,6 +62,7 @@ struct TranscribeCommand: ParsableCommand {
         let collection = InputCollection(arguments: inputs)
         // Under mpirun: this rank's share of the inputs; rank 0 prints everything in order at the end.
         let batch = ShardedBatch()
+        try batch.checkSameModel(acoustic)
         if batch.collective.isRoot {
             collection.notes.forEach { printError("note: " + $0) }
             for f in collection.failures { printError("\(f.input): \(f.message)") }
@@ -159,6 +160,7 @@ struct EvalCommand: ParsableCommand {
         let allEntries = try Manifest.read(manifest)
         // Under mpirun: this rank scores its share; rank 0 sums the counts and writes the rows in order.
         let batch = ShardedBatch()
+        try batch.checkSameModel(acoustic)
         let indices = batch.mine(allEntries.count)
         let entries = indices.map { allEntries[$0] }
         var rows: [String] = []

@@ -146,6 +146,12 @@ final class MPITests: CLITestCase {
         XCTAssertNotEqual(weights.status, 0)
         XCTAssertTrue(weights.stderr.contains("rank 1 differs from rank 0 in its starting weights"), weights.stderr)
 
+        // transcribe with two different models on the two ranks.
+        let models = try mpirun([(1, ["transcribe", "--model", dir.appendingPathComponent("init1").path, manifest]),
+                                 (1, ["transcribe", "--model", dir.appendingPathComponent("init2").path, manifest])], timeout: 120)
+        XCTAssertNotEqual(models.status, 0)
+        XCTAssertTrue(models.stderr.contains("rank 1 differs from rank 0 in its model weights"), models.stderr)
+
         // Ranks that do not see the same output directory (as without a shared filesystem).
         let c = ["train", "--train", manifest, "--out", dir.appendingPathComponent("here").path] + options
         let d = ["train", "--train", manifest, "--out", dir.appendingPathComponent("there").path] + options
