@@ -347,7 +347,8 @@ final class ServerTests: XCTestCase {
 
     func testOptionsAreChecked() {
         for configure: (inout ServerOptions) -> Void in [{ $0.port = 70_000 }, { $0.workers = 0 }, { $0.idleTimeout = .nan },
-                                                         { $0.maxBodyBytes = 10 }, { $0.streaming.partialInterval = 0 }] {
+                                                         { $0.maxBodyBytes = 10 }, { $0.streaming.partialInterval = 0 },
+                                                         { $0.maxStreamSeconds = 1e300 }, { $0.headTimeout = -1 }, { $0.bodyTimeout = .nan }] {
             var o = ServerOptions()
             configure(&o)
             XCTAssertThrowsError(try o.validate())
