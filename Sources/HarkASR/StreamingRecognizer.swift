@@ -270,12 +270,7 @@ public final class StreamingRecognizer {
     private func level(_ samples: [Float], frame t: Int) -> Float {
         let lo = min(samples.count, t * frameSamples), hi = min(samples.count, lo + frameSamples)
         guard hi > lo else { return -.infinity }
-        var mean: Float = 0
-        for i in lo..<hi { mean += samples[i] }
-        mean /= Float(hi - lo)
-        var power: Float = 0
-        for i in lo..<hi { let d = samples[i] - mean; power += d * d }
-        return 10 * log10f(power / Float(hi - lo))
+        return 10 * log10f(LevelMeter.meanSquare(samples[lo..<hi]))
     }
 
     private func argmax(_ m: Matrix, row t: Int) -> Int {

@@ -210,15 +210,20 @@ struct LevelMeter {
         pending.append(contentsOf: samples)
         var start = 0
         while start + frame <= pending.count {
-            var mean: Float = 0
-            for i in start..<(start + frame) { mean += pending[i] }
-            mean /= Float(frame)
-            var power: Float = 0
-            for i in start..<(start + frame) { let d = pending[i] - mean; power += d * d }
-            loudestMeanSquare = max(loudestMeanSquare, power / Float(frame))
+            loudestMeanSquare = max(loudestMeanSquare, Self.meanSquare(pending[start..<(start + frame)]))
             start += frame
         }
         pending.removeFirst(start)
+    }
+
+    /// The mean square of `x` with its mean removed (its power as AC).
+    static func meanSquare(_ x: ArraySlice<Float>) -> Float {
+        var mean: Float = 0
+        for v in x { mean += v }
+        mean /= Float(x.count)
+        var power: Float = 0
+        for v in x { let d = v - mean; power += d * d }
+        return power / Float(x.count)
     }
 }
 

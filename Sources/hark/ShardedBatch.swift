@@ -34,9 +34,8 @@ final class ShardedBatch {
     func mine(_ count: Int) -> [Int] { Array(stride(from: collective.rank, to: count, by: collective.size)) }
 
     /// A result of input `index` for standard output.
-    /// `printNow` false: a result kept for `finish` even in one process.
-    func emit(_ index: Int, _ text: String, audioSeconds seconds: Double = 0, printNow: Bool = true) {
-        guard sharded || !printNow else { StandardOutput.write(text); return }
+    func emit(_ index: Int, _ text: String, audioSeconds seconds: Double = 0) {
+        guard sharded else { StandardOutput.write(text); return }
         lock.lock(); outputs.append((index, text)); audioSeconds += seconds; lock.unlock()
     }
 

@@ -54,25 +54,28 @@ final class MPITests: CLITestCase {
         try SafeTensorsFile.read(dir.appendingPathComponent(run).appendingPathComponent(file))
     }
 
+    /// The largest difference between two runs' checkpoints (weights and Adam's moments), which must hold the same tensors.
+    func largestDifference(_ a: String, _ b: String) throws -> Float {
+        let x = try weights(a), y = try weights(b)
+        XCTAssertEqual(x.order, y.order)
+        var worst: Float = 0
+        for name in x.order {
+            let u = try XCTUnwrap(x.tensors[name]).floats(name: name), v = try XCTUnwrap(y.tensors[name]).floats(name: name)
+            for (p, q) in zip(u, v) { worst = max(worst, abs(p - q)) }
+        }
+        return worst
+    }
+
     func testRanksReachTheWeightsOfOneProcess() throws {
         let one = try hark(["train", "--train", manifest, "--valid", manifest, "--out", dir.appendingPathComponent("one").path] + options)
         XCTAssertEqual(one.status, 0, one.stderr)
-        let reference = try weights("one")
         // 2 ranks split each batch of 4 as 2 + 2, 3 ranks as 1 + 1 + 2; SpecAugment on (the default).
         for n in [2, 3] {
             let run = try mpirun([(n, ["train", "--train", manifest, "--valid", manifest, "--out", dir.appendingPathComponent("np\(n)").path] + options)])
             XCTAssertEqual(run.status, 0, run.stderr)
             XCTAssertTrue(run.stderr.contains("data parallel: \(n) ranks"), run.stderr)
             XCTAssertEqual(run.stdout.components(separatedBy: "trained 20 steps").count, 2, "rank 0 alone reports: \(run.stdout)")
-            let got = try weights("np\(n)")
-            XCTAssertEqual(got.order, reference.order)
-            var worst: Float = 0
-            // Weights, Adam's moments: everything the checkpoint holds.
-            for name in reference.order {
-                let a = try XCTUnwrap(reference.tensors[name]).floats(name: name), b = try XCTUnwrap(got.tensors[name]).floats(name: name)
-                for (x, y) in zip(a, b) { worst = max(worst, abs(x - y)) }
-            }
-            XCTAssertLessThanOrEqual(worst, 1e-5, "\(n) ranks")
+            XCTAssertLessThanOrEqual(try largestDifference("one", "np\(n)"), 1e-5, "\(n) ranks")
             // The same validation, sharded and summed.
             let log1 = try String(contentsOf: dir.appendingPathComponent("one/train.log.jsonl"), encoding: .utf8)
             let logN = try String(contentsOf: dir.appendingPathComponent("np\(n)/train.log.jsonl"), encoding: .utf8)
@@ -88,13 +91,7 @@ final class MPITests: CLITestCase {
         XCTAssertEqual(try hark(["train", "--train", manifest, "--out", dir.appendingPathComponent("one").path] + augmented).status, 0)
         let run = try mpirun([(2, ["train", "--train", manifest, "--out", dir.appendingPathComponent("two").path] + augmented)])
         XCTAssertEqual(run.status, 0, run.stderr)
-        let a = try weights("one"), b = try weights("two")
-        var worst: Float = 0
-        for name in a.order {
-            let x = try XCTUnwrap(a.tensors[name]).floats(name: name), y = try XCTUnwrap(b.tensors[name]).floats(name: name)
-            for (u, v) in zip(x, y) { worst = max(worst, abs(u - v)) }
-        }
-        XCTAssertLessThanOrEqual(worst, 1e-5)
+        XCTAssertLessThanOrEqual(try largestDifference("one", "two"), 1e-5)
     }
 
     func testADeadRankEndsTheJobAndResumeFinishesIt() throws {
@@ -247,13 +244,7 @@ final class MPITests: CLITestCase {
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
         XCTAssertEqual(p.terminationStatus, 0, stderr)
-        let a = try weights("one"), b = try weights("hosts")
-        var worst: Float = 0
-        for name in a.order {
-            let x = try XCTUnwrap(a.tensors[name]).floats(name: name), y = try XCTUnwrap(b.tensors[name]).floats(name: name)
-            for (u, v) in zip(x, y) { worst = max(worst, abs(u - v)) }
-        }
-        XCTAssertLessThanOrEqual(worst, 1e-5)
+        XCTAssertLessThanOrEqual(try largestDifference("one", "hosts"), 1e-5)
     }
 
     /// The hark processes among the descendants of `pid`.
