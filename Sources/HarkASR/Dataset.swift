@@ -44,7 +44,7 @@ public enum Dataset {
     public static func load(_ entries: [ManifestEntry], model: AcousticModel, threads: Int, keepAudio: Bool = false,
                             collective: Collective) -> ([Utterance], DatasetReport) {
         guard collective.size > 1 else { return load(entries, model: model, threads: threads, keepAudio: keepAudio) }
-        let mine = Array(stride(from: collective.rank, to: entries.count, by: collective.size))
+        let mine = collective.dealt(entries.count)
         let (set, report, loaded) = loadIndexed(mine.map { entries[$0] }, model: model, threads: threads, keepAudio: keepAudio)
         var w = ByteWriter()
         w.int(set.count)

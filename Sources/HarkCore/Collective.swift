@@ -40,6 +40,9 @@ extension Collective {
         }
     }
 
+    /// The items of `0 ..< count` this rank takes when they are dealt round-robin: rank, rank + size, ….
+    public func dealt(_ count: Int) -> [Int] { Array(stride(from: rank, to: count, by: size)) }
+
     /// The slice of `0 ..< count` this rank takes: contiguous, sizes differing by at most one.
     public func share(of count: Int) -> Range<Int> {
         let lo = count * rank / size, hi = count * (rank + 1) / size

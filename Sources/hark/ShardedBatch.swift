@@ -31,7 +31,7 @@ final class ShardedBatch {
     }
 
     /// The indices of `count` inputs this rank takes.
-    func mine(_ count: Int) -> [Int] { Array(stride(from: collective.rank, to: count, by: collective.size)) }
+    func mine(_ count: Int) -> [Int] { collective.dealt(count) }
 
     /// A result of input `index` for standard output.
     func emit(_ index: Int, _ text: String, audioSeconds seconds: Double = 0) {
