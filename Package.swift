@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "HarkASR", targets: ["HarkASR"]),
         .library(name: "HarkLM", targets: ["HarkLM"]),
         .library(name: "HarkServer", targets: ["HarkServer"]),
+        .library(name: "HarkPlot", targets: ["HarkPlot"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -53,6 +54,10 @@ let package = Package(
         // zlib: reading gzip-compressed ARPA language models [zlib1g-dev]
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+
+        // cairo: PNG and SVG pictures (spectrograms, posteriorgrams) [libcairo2-dev]
+        .systemLibrary(name: "CCairo", pkgConfig: "cairo",
+                       providers: [.apt(["libcairo2-dev"])]),
 
         // AVX2 kernels, chosen at run time: the per-step recurrent product and the LSTM step.
         .target(name: "CHarkKernels"),
@@ -90,10 +95,14 @@ let package = Package(
             .product(name: "NIOWebSocket", package: "swift-nio"),
         ], resources: [.embedInCode("Page/index.html")]),
 
+        // Pictures and reports: the audio/spectrogram/posteriorgram figure (cairo), training
+        // curves and evaluation reports as self-contained HTML (inline SVG charts).
+        .target(name: "HarkPlot", dependencies: ["CCairo", "HarkCore", "HarkASR", "HarkAudio", "HarkFeatures"]),
+
         // MARK: - Command-line tool (a thin client of the libraries)
 
         .executableTarget(name: "hark", dependencies: [
-            "HarkAudio", "HarkCore", "HarkFeatures", "HarkIO", "HarkNN", "HarkCTC", "HarkASR", "HarkLM", "HarkServer", "HarkMPI",
+            "HarkAudio", "HarkCore", "HarkFeatures", "HarkIO", "HarkNN", "HarkCTC", "HarkASR", "HarkLM", "HarkServer", "HarkMPI", "HarkPlot",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -131,6 +140,7 @@ let package = Package(
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
         ]),
+        .testTarget(name: "HarkPlotTests", dependencies: ["HarkPlot", "HarkASR", "HarkCore", "HarkTestSupport"]),
         .testTarget(name: "HarkCLITests", dependencies: ["hark", "HarkIO", "HarkASR", "HarkLM", "HarkAudio", "HarkCTC", "HarkCore", "HarkFeatures", "HarkTestSupport"],
                     exclude: ["Fixtures"]),
     ],

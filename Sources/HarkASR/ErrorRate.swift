@@ -1,3 +1,5 @@
+import HarkCore
+
 /// Substitutions, deletions and insertions of an alignment of a hypothesis to
 /// a reference, by Levenshtein distance (each edit costs 1).
 public struct EditCounts: Equatable, Codable, Sendable {
@@ -58,5 +60,100 @@ public struct EditCounts: Equatable, Codable, Sendable {
     public static func words(reference: String, hypothesis: String) -> EditCounts {
         align(reference: reference.split(separator: " ").map(String.init),
               hypothesis: hypothesis.split(separator: " ").map(String.init))
+    }
+}
+
+/// One column of an alignment: a reference item, a hypothesis item, or both.
+public struct AlignedPair<T: Equatable>: Equatable {
+    public enum Operation: String, Sendable { case match, substitution, deletion, insertion }
+    public var reference: T?
+    public var hypothesis: T?
+    public var operation: Operation
+}
+
+extension EditCounts {
+    /// Longest alignment table (reference × hypothesis cells) `alignment` builds.
+    public static let maxAlignmentCells = 16_000_000
+
+    /// The minimum-edit alignment itself, column by column, with the same
+    /// choices as `align` (a substitution before a deletion before an
+    /// insertion among equal totals), so its operations count to the same
+    /// `EditCounts`. Nil when the table would exceed `maxAlignmentCells`.
+    public static func alignment<T: Equatable>(reference: [T], hypothesis: [T]) -> [AlignedPair<T>]? {
+        let n = reference.count, m = hypothesis.count
+        guard (n + 1) * (m + 1) <= maxAlignmentCells else { return nil }
+        // choice[r][h]: 0 diagonal, 1 deletion (from above), 2 insertion (from the left).
+        var choice = [UInt8](repeating: 0, count: (n + 1) * (m + 1))
+        var prev = Array(0...m)
+        for h in 1..<(m + 1) { choice[h] = 2 }
+        for r in 1..<(n + 1) {
+            var cur = [Int](repeating: 0, count: m + 1)
+            cur[0] = r
+            choice[r * (m + 1)] = 1
+            for h in 1..<(m + 1) {
+                var best = prev[h - 1] + (reference[r - 1] == hypothesis[h - 1] ? 0 : 1), how: UInt8 = 0
+                if prev[h] + 1 < best { best = prev[h] + 1; how = 1 }
+                if cur[h - 1] + 1 < best { best = cur[h - 1] + 1; how = 2 }
+                cur[h] = best
+                choice[r * (m + 1) + h] = how
+            }
+            prev = cur
+        }
+        var pairs: [AlignedPair<T>] = []
+        var r = n, h = m
+        while r > 0 || h > 0 {
+            switch choice[r * (m + 1) + h] {
+            case 0:
+                let same = reference[r - 1] == hypothesis[h - 1]
+                pairs.append(AlignedPair(reference: reference[r - 1], hypothesis: hypothesis[h - 1], operation: same ? .match : .substitution))
+                r -= 1; h -= 1
+            case 1:
+                pairs.append(AlignedPair(reference: reference[r - 1], hypothesis: nil, operation: .deletion)); r -= 1
+            default:
+                pairs.append(AlignedPair(reference: nil, hypothesis: hypothesis[h - 1], operation: .insertion)); h -= 1
+            }
+        }
+        return pairs.reversed()
+    }
+}
+
+/// A bootstrap confidence interval of an error rate, as Kaldi's
+/// `compute-wer-bootci`: utterances are drawn with replacement (as many as
+/// there are) `replications` times; each draw's rate is its errors over its
+/// reference length; the interval is the mean of those rates ± 1.96 standard
+/// deviations (95%).
+public struct BootstrapInterval: Equatable, Sendable {
+    public var mean: Double
+    /// Half the interval's width.
+    public var halfWidth: Double
+    public var lower: Double { mean - halfWidth }
+    public var upper: Double { mean + halfWidth }
+
+    public init(mean: Double, halfWidth: Double) {
+        self.mean = mean
+        self.halfWidth = halfWidth
+    }
+
+    /// - Parameter counts: per utterance, its edit counts. Nil without utterances or reference.
+    public static func estimate(_ counts: [EditCounts], replications: Int = 10_000, seed: UInt64 = 0) -> BootstrapInterval? {
+        guard !counts.isEmpty, replications > 1, counts.contains(where: { $0.referenceLength > 0 }) else { return nil }
+        var generator = SeededGenerator(seed: seed)
+        var sum = 0.0, sumSquares = 0.0, kept = 0
+        for _ in 0..<replications {
+            var errors = 0, length = 0
+            for _ in 0..<counts.count {
+                let c = counts[Int(generator.next() % UInt64(counts.count))]
+                errors += c.errors
+                length += c.referenceLength
+            }
+            guard length > 0 else { continue }
+            let rate = Double(errors) / Double(length)
+            sum += rate
+            sumSquares += rate * rate
+            kept += 1
+        }
+        guard kept > 0 else { return nil }
+        let mean = sum / Double(kept)
+        return BootstrapInterval(mean: mean, halfWidth: 1.96 * max(0, sumSquares / Double(kept) - mean * mean).squareRoot())
     }
 }

@@ -25,6 +25,8 @@ public struct MelBanks: Sendable {
     /// Filter m covers FFT bins `offsets[m] ..< offsets[m] + weights[m].count`.
     public let offsets: [Int]
     public let weights: [[Float]]
+    /// Filter m's centre in Hz (the inverse of the mel scale at its centre's mel).
+    public let centerFrequencies: [Double]
     /// The same weights in one contiguous array for the per-frame loop:
     /// filter m's weights are `packed[packedStart[m] ..< packedStart[m + 1]]`.
     let packed: [Float]
@@ -82,6 +84,9 @@ public struct MelBanks: Sendable {
         }
         self.offsets = offsets
         self.weights = weights
+        centerFrequencies = (0..<numBins).map { m in
+            700 * (exp(Double(melLow + Float(m + 1) * delta) / 1127) - 1)
+        }
         packed = weights.flatMap { $0 }
         packedStart = weights.reduce(into: [0]) { $0.append($0.last! + $1.count) }
     }

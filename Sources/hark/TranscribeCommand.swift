@@ -5,6 +5,7 @@ import HarkAudio
 import HarkCTC
 import HarkCore
 import HarkIO
+import HarkPlot
 
 /// `hark transcribe`: audio in, text out.
 struct TranscribeCommand: ParsableCommand {
@@ -145,11 +146,16 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup(title: "Decoding (greedy unless a beam, a language model, a vocabulary or hotwords are given)")
     var decoding: DecodingFlags
     @Option(help: "Write per-utterance results as JSON lines to this file (- for stdout).") var perUtterance: String?
+    @Option(help: ArgumentHelp("Also write an HTML report to this file.",
+                               discussion: "Error rates with bootstrap 95% intervals, every utterance's word alignment worst first, audio and a posteriorgram figure for the worst, the character confusion table; self-contained, no network."))
+    var report: String?
+    @Option(help: "How many of the worst utterances get audio and a figure in --report (0…200).") var reportWorst: Int = 20
     @Option(help: "Worker threads (default: all cores).") var threads: Int = defaultThreadCount
     @Argument(help: "A manifest with transcripts.") var manifest: String
 
     mutating func validate() throws {
         try validateThreads(threads)
+        guard (0...200).contains(reportWorst) else { throw ValidationError("--report-worst \(reportWorst) must be in 0…200") }
     }
 
     func run() throws {
@@ -228,10 +234,61 @@ struct EvalCommand: ParsableCommand {
         StandardOutput.line(line("WER", wer, "words"))
         try StandardOutput.finish()
         printError(progress.summary())
+        if let report {
+            try writeReport(report, rows: rows, entries: allEntries, failed: failed, transcriber: transcriber)
+        }
         if !failed.isEmpty {
             printError("\(failed.count) input(s) failed:\n" + failed.map { "  " + $0 }.joined(separator: "\n"))
             throw ExitCode(1)
         }
+    }
+}
+
+extension EvalCommand {
+    /// The HTML report, from the per-utterance rows (the same on one rank or many).
+    func writeReport(_ file: String, rows: [String], entries: [ManifestEntry], failed: [String], transcriber: Transcriber) throws {
+        var audioPaths: [String: String] = [:]
+        for e in entries { audioPaths[e.writtenPath] = e.audioPath }
+        let utterances: [EvaluationReport.Utterance] = rows.compactMap { line in
+            guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let path = o["audio_filepath"] as? String, let r = o["reference"] as? String, let h = o["hypothesis"] as? String else { return nil }
+            return EvaluationReport.Utterance(path: path, reference: r, hypothesis: h)
+        }
+        let modelName = transcriber.model.directory?.lastPathComponent ?? "model"
+        let page = EvaluationReport(
+            title: "Evaluation of \(modelName) on \((manifest as NSString).lastPathComponent)",
+            facts: ["model \(transcriber.model.directory?.path ?? "?")", "manifest \(manifest)", "decoding: \(decodingSummary(transcriber.decoder.options))"],
+            utterances: utterances, failed: failed.map { ($0, "could not be transcribed (see the command's messages)") }, worst: reportWorst)
+        let rate = transcriber.model.config.sampleRate
+        let html = page.html { u in
+            do {
+                let audio = try AudioLoader.load(audioPaths[u.path] ?? u.path, options: AudioLoadOptions(targetSampleRate: rate))
+                let samples = audio.waveform.samples
+                guard Double(samples.count) / Double(rate) <= EvaluationReport.maxMediaSeconds else {
+                    return .init(note: "Audio and figure left out: longer than \(Int(EvaluationReport.maxMediaSeconds)) s.")
+                }
+                let figure = try AudioFigure.make(samples: samples, sampleRate: rate, transcriber: transcriber,
+                                                  title: (u.path as NSString).lastPathComponent, width: 1000)
+                return .init(figurePNG: try figure.render(.png), wav: wavFile(samples: samples, sampleRate: rate))
+            } catch {
+                return .init(note: "Audio and figure unavailable: \(error)")
+            }
+        }
+        do {
+            try FileWriting.writeAtomically(Array(html.utf8), to: URL(fileURLWithPath: file))
+        } catch {
+            printError("eval: \(error)")
+            throw ExitCode(1)
+        }
+        printError("eval: wrote the report \(file)")
+    }
+}
+
+/// "greedy" or "beam 32 with a word scorer", for reports.
+func decodingSummary(_ options: DecoderOptions) -> String {
+    switch options {
+    case .greedy: return "greedy"
+    case .beam(let b): return "beam \(b.width)" + (b.scorer == nil ? "" : " with a word scorer (language model, vocabulary or hotwords)")
     }
 }
 

@@ -1,0 +1,204 @@
+import Foundation
+import HarkASR
+
+/// `hark eval … --report FILE`: an evaluation as one HTML page.
+///
+/// - Summary: CER and WER with substitutions, deletions, insertions and a
+///   bootstrap 95% confidence interval (`BootstrapInterval`, as Kaldi's
+///   `compute-wer-bootci`).
+/// - Utterances, worst first (most word errors, then most character errors):
+///   the word alignment with substitutions, deletions and insertions marked;
+///   the first `worst` of them with an audio player and their figure
+///   (waveform, spectrogram, posteriorgram with the decoded path).
+/// - The character confusion table of all alignments.
+public struct EvaluationReport {
+    public struct Utterance {
+        public var path: String
+        public var reference: String
+        public var hypothesis: String
+        public var characters: EditCounts
+        public var words: EditCounts
+
+        public init(path: String, reference: String, hypothesis: String) {
+            self.path = path
+            self.reference = reference
+            self.hypothesis = hypothesis
+            characters = .characters(reference: reference, hypothesis: hypothesis)
+            words = .words(reference: reference, hypothesis: hypothesis)
+        }
+    }
+
+    /// What a worst utterance shows besides its alignment.
+    public struct Media {
+        public var figurePNG: [UInt8]?
+        public var wav: [UInt8]?
+        /// Why something is missing.
+        public var note: String?
+
+        public init(figurePNG: [UInt8]? = nil, wav: [UInt8]? = nil, note: String? = nil) {
+            self.figurePNG = figurePNG; self.wav = wav; self.note = note
+        }
+    }
+
+    public var title: String
+    public var facts: [String]
+    public var utterances: [Utterance]
+    public var failed: [(path: String, message: String)]
+    /// How many of the worst utterances get audio and a figure.
+    public var worst: Int
+    /// Most utterances whose alignment is shown (the worst ones).
+    public static let maxAlignments = 500
+    /// Longest utterance given audio and a figure (a minute of 16 kHz audio is 2.6 MB in the page).
+    public static let maxMediaSeconds = 60.0
+    public var replications = 10_000
+
+    public init(title: String, facts: [String], utterances: [Utterance], failed: [(path: String, message: String)] = [], worst: Int = 20) {
+        self.title = title
+        self.facts = facts
+        self.utterances = utterances
+        self.failed = failed
+        self.worst = worst
+    }
+
+    /// Utterances with errors, worst first.
+    public var ranked: [Utterance] {
+        utterances.filter { $0.characters.errors > 0 || $0.words.errors > 0 }.sorted {
+            ($0.words.errors, $0.characters.errors, $1.path) > ($1.words.errors, $1.characters.errors, $0.path)
+        }
+    }
+
+    /// Character substitutions, deletions ("∅" hypothesis) and insertions ("∅" reference), and matches.
+    public var confusions: [String: [String: Int]] {
+        var table: [String: [String: Int]] = [:]
+        for u in utterances {
+            guard let pairs = EditCounts.alignment(reference: Array(u.reference), hypothesis: Array(u.hypothesis)) else { continue }
+            for p in pairs {
+                let r = p.reference.map(String.init) ?? Self.none, h = p.hypothesis.map(String.init) ?? Self.none
+                table[r, default: [:]][h, default: 0] += 1
+            }
+        }
+        return table
+    }
+
+    static let none = "∅"
+
+    /// The page; `media` is asked for the worst utterances' audio and figures.
+    public func html(media: (Utterance) -> Media) -> String {
+        var doc = HTMLDocument(title: title)
+        doc.append("<p class=\"meta\">\(escapeHTML(facts.joined(separator: " · ")))</p>")
+
+        // Summary.
+        var totals = (characters: EditCounts(), words: EditCounts())
+        for u in utterances { totals.characters = totals.characters + u.characters; totals.words = totals.words + u.words }
+        var rows: [[String]] = []
+        for (name, total, perUtterance) in [("CER", totals.characters, utterances.map(\.characters)),
+                                            ("WER", totals.words, utterances.map(\.words))] {
+            let rate = total.referenceLength > 0 ? String(format: "%.2f%%", 100 * total.rate) : "n/a"
+            let ci = BootstrapInterval.estimate(perUtterance, replications: replications).map {
+                String(format: "%.2f%% [%.2f%%, %.2f%%]", 100 * $0.mean, 100 * max(0, $0.lower), 100 * $0.upper)
+            } ?? "n/a"
+            rows.append(["<b>\(name)</b>", "<span class=\"big\">\(rate)</span>", ci, "\(total.errors)", "\(total.substitutions)",
+                         "\(total.deletions)", "\(total.insertions)", "\(total.referenceLength)"])
+        }
+        doc.section(id: "summary", heading: "Error rates",
+                    HTMLDocument.table(header: ["", "rate", "bootstrap mean and 95% interval", "errors", "substitutions", "deletions",
+                                                "insertions", "reference length"], rows: rows)
+                    + "<p class=\"meta\">\(utterances.count) utterance(s) scored, \(utterances.count - ranked.count) without an error. "
+                    + "Interval: \(replications) bootstrap replications of the utterances, mean ± 1.96 standard deviations (as Kaldi's compute-wer-bootci; a bound below 0 is shown as 0).</p>"
+                    + (failed.isEmpty ? "" : "<p class=\"meta\">\(failed.count) input(s) failed and are not scored (listed at the end).</p>"))
+
+        // Utterances, worst first.
+        let ranked = self.ranked
+        var body = "<p class=\"legend meta\"><span class=\"S\">substitution</span><span class=\"D\">deletion</span><span class=\"I\">insertion</span></p>"
+        for (i, u) in ranked.prefix(Self.maxAlignments).enumerated() {
+            body += "<div class=\"utt\" id=\"utt-\(i + 1)\"><h3><b>#\(i + 1)</b> <code>\(escapeHTML(u.path))</code> · "
+                + "\(u.words.errors) word error(s) of \(u.words.referenceLength) · \(u.characters.errors) character error(s) of \(u.characters.referenceLength)</h3>"
+            body += Self.alignmentTable(u)
+            if i < worst {
+                let m = media(u)
+                if let wav = m.wav {
+                    body += "<audio controls=\"controls\" preload=\"none\" src=\"\(HTMLDocument.dataURI(wav, type: "audio/wav"))\"></audio>"
+                }
+                if let png = m.figurePNG {
+                    body += "<img alt=\"waveform, spectrogram and posteriorgram of \(escapeHTML(u.path))\" src=\"\(HTMLDocument.dataURI(png, type: "image/png"))\"/>"
+                }
+                if let note = m.note { body += "<p class=\"meta\">\(escapeHTML(note))</p>" }
+            }
+            body += "</div>"
+        }
+        if ranked.count > Self.maxAlignments {
+            body += "<p class=\"meta\">\(ranked.count - Self.maxAlignments) more utterance(s) with errors are not shown.</p>"
+        }
+        if ranked.isEmpty { body += "<p class=\"meta\">Every utterance was transcribed without an error.</p>" }
+        doc.section(id: "utterances", heading: "Utterances, worst first", body)
+
+        doc.section(id: "confusions", heading: "Character confusions", Self.confusionTable(confusions))
+
+        if !failed.isEmpty {
+            doc.section(id: "failures", heading: "Failed inputs",
+                        HTMLDocument.table(header: ["input", "problem"], rows: failed.map { ["<code>\(escapeHTML($0.path))</code>", escapeHTML($0.message)] }))
+        }
+        return doc.render()
+    }
+
+    /// Reference over hypothesis, word by word, edits coloured.
+    static func alignmentTable(_ u: Utterance) -> String {
+        let ref = u.reference.split(separator: " ").map(String.init), hyp = u.hypothesis.split(separator: " ").map(String.init)
+        guard let pairs = EditCounts.alignment(reference: ref, hypothesis: hyp) else {
+            return "<p class=\"meta\">Too long to align here. REF: \(escapeHTML(u.reference)) HYP: \(escapeHTML(u.hypothesis))</p>"
+        }
+        func cell(_ word: String?, _ op: AlignedPair<String>.Operation) -> String {
+            let cls = ["substitution": "S", "deletion": "D", "insertion": "I"][op.rawValue].map { " class=\"\($0)\"" } ?? ""
+            return "<td\(cls)>\(escapeHTML(word ?? "***"))</td>"
+        }
+        return "<table class=\"align\"><tr><th>REF</th>" + pairs.map { cell($0.reference, $0.operation) }.joined() + "</tr>"
+            + "<tr><th>HYP</th>" + pairs.map { cell($0.hypothesis, $0.operation) }.joined() + "</tr></table>"
+    }
+
+    /// Rows: reference characters; columns: what was heard. Off-diagonal cells shaded by count.
+    static func confusionTable(_ table: [String: [String: Int]]) -> String {
+        guard !table.isEmpty else { return "<p class=\"meta\">No characters to compare.</p>" }
+        func order(_ a: String, _ b: String) -> Bool {
+            func rank(_ s: String) -> (Int, String) { (s == " " ? 1 : (s == none ? 2 : 0), s) }
+            return rank(a) < rank(b)
+        }
+        let rows = table.keys.sorted(by: order)
+        let cols = Set(table.values.flatMap(\.keys)).sorted(by: order)
+        let worstError = table.flatMap { r, row in row.filter { $0.key != r }.map(\.value) }.max() ?? 1
+        func label(_ s: String) -> String { s == " " ? "␣" : s }
+        var t = "<table class=\"confusion\"><thead><tr><th>ref \\ hyp</th>" + cols.map { "<th>\(escapeHTML(label($0)))</th>" }.joined() + "</tr></thead><tbody>"
+        for r in rows {
+            t += "<tr><th>\(escapeHTML(label(r)))</th>"
+            for c in cols {
+                let n = table[r]?[c] ?? 0
+                if n == 0 { t += "<td></td>"; continue }
+                let style: String
+                if r == c {
+                    style = "background:#eef6ee;color:#666"
+                } else {
+                    let a = 0.15 + 0.85 * Double(n) / Double(worstError)
+                    style = String(format: "background:rgba(214,39,40,%.2f)", a) + (a > 0.6 ? ";color:#fff" : "")
+                }
+                t += "<td style=\"\(style)\" title=\"\(escapeHTML(label(r))) → \(escapeHTML(label(c))): \(n)\">\(n)</td>"
+            }
+            t += "</tr>"
+        }
+        return t + "</tbody></table><p class=\"meta\">Counts over the character alignments of all utterances; the diagonal is what was right, ∅ stands for a deleted (column) or inserted (row) character, ␣ for a space.</p>"
+    }
+}
+
+/// A 16-bit PCM WAV file of mono samples, for the report's audio players.
+public func wavFile(samples: [Float], sampleRate: Int) -> [UInt8] {
+    var out: [UInt8] = []
+    out.reserveCapacity(44 + 2 * samples.count)
+    func u32(_ v: Int) { withUnsafeBytes(of: UInt32(truncatingIfNeeded: v).littleEndian) { out.append(contentsOf: $0) } }
+    func u16(_ v: Int) { withUnsafeBytes(of: UInt16(truncatingIfNeeded: v).littleEndian) { out.append(contentsOf: $0) } }
+    out.append(contentsOf: Array("RIFF".utf8)); u32(36 + 2 * samples.count); out.append(contentsOf: Array("WAVE".utf8))
+    out.append(contentsOf: Array("fmt ".utf8)); u32(16); u16(1); u16(1); u32(sampleRate); u32(2 * sampleRate); u16(2); u16(16)
+    out.append(contentsOf: Array("data".utf8)); u32(2 * samples.count)
+    for s in samples {
+        let v = Int16(max(-32768, min(32767, (Double(s) * 32768).rounded())))
+        withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) }
+    }
+    return out
+}

@@ -1,0 +1,105 @@
+import ArgumentParser
+import Foundation
+import HarkASR
+import HarkCore
+import HarkPlot
+
+/// `hark plot`: a picture of a recording and, with a model, of what the model heard.
+struct PlotCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plot",
+        abstract: "Draw a recording: waveform, log-mel spectrogram and (with --model) the posteriorgram.",
+        discussion: """
+        The panels share one time axis. The spectrogram shows 80 log-mel bands (40 below 16 kHz) over \
+        an 80 dB range. With --model, the posteriorgram shows each token's probability per network \
+        frame (the blank on the first row), the decoded path outlined in orange and the words between \
+        dashed lines, with the transcript in the title; decoding follows the same options as \
+        `hark transcribe`. The model then hears the window alone (its CMVN uses the window's statistics).
+
+        The picture is a PNG or an SVG, as -o's extension says. Long recordings: pick a window of at \
+        most 600 s with --start and --end; only the window is held in memory.
+
+        Examples:
+          hark plot audio/an52-mmaf-b.wav --model models/an4-blstm -o an52.png
+          hark plot meeting.flac --start 61.5 --end 70 -o minute.svg
+        """)
+
+    @Option(name: .shortAndLong, help: "The picture to write: FILE.png or FILE.svg.") var output: String
+    @Option(help: "Model directory: adds the posteriorgram and the decoded words.") var model: String?
+    @OptionGroup(title: "Decoding (with --model; greedy unless a beam, a language model, a vocabulary or hotwords are given)")
+    var decoding: DecodingFlags
+    @Option(help: "Start of the window, seconds (default 0).") var start: Double = 0
+    @Option(help: "End of the window, seconds (default: the end of the recording; at most 600 s after --start).") var end: Double?
+    @Option(help: "Width of the picture in points (pixels in a PNG), 400…8000.") var width: Int = 1200
+    @Option(help: "Use this channel (0-based) instead of the mean of all channels.") var channel: Int?
+    @Argument(help: "An audio file (or - for standard input).") var audio: String
+
+    mutating func validate() throws {
+        guard PictureFormat(path: output) != nil else {
+            throw ValidationError("-o \(output): the name must end in .png or .svg")
+        }
+        guard start >= 0, start.isFinite else { throw ValidationError("--start \(start) must be a time ≥ 0 in seconds") }
+        if let end {
+            guard end.isFinite, end > start else { throw ValidationError("--end \(end) must come after --start \(start)") }
+            guard end - start <= AudioFigure.maxSeconds else {
+                throw ValidationError("--start \(start) --end \(end): the window is longer than \(Int(AudioFigure.maxSeconds)) s")
+            }
+        }
+        guard (400...8000).contains(width) else { throw ValidationError("--width \(width) must be in 400…8000") }
+        if let channel, channel < 0 { throw ValidationError("--channel \(channel) must be 0 or more") }
+    }
+
+    func run() throws {
+        do {
+            var transcriber: Transcriber?
+            if let model {
+                let acoustic = try AcousticModel.load(directory: try ModelLocation.resolve(model))
+                transcriber = Transcriber(model: acoustic, decoding: try decoding.decoding(acoustic, lm: try decoding.loadLM(acoustic)))
+            }
+            let figure = try AudioFigure.read(path: audio, transcriber: transcriber, start: start, end: end,
+                                              channel: channel.map { .channel($0) } ?? .average, width: width)
+            let bytes = try figure.render(PictureFormat(path: output)!)
+            try FileWriting.writeAtomically(bytes, to: URL(fileURLWithPath: output))
+            let layout = figure.layout
+            printError("plot: wrote \(output) (\(layout.width)×\(layout.height), \(String(format: "%.2f", figure.duration)) s of audio)")
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            printError("plot: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// `hark report`: a training run as a page.
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Write a training run's report: curves, validation error rates and options, as one HTML file.",
+        discussion: """
+        RUN_DIR is a `hark train --out` directory. From its train.log.jsonl: loss, learning rate, \
+        gradient norm and frames/s against steps (long runs are averaged into at most 800 points, the \
+        spread of each average shaded), validation CER and WER against epochs with the best epoch \
+        marked. From its checkpoint: the training options and the model configuration. The file is \
+        self-contained (inline SVG, no network) and opens in any browser. A running job can be \
+        reported at any time; lines cut short by a kill are skipped and noted.
+
+        Example:
+          hark report runs/an4 -o an4-report.html
+        """)
+
+    @Option(name: .shortAndLong, help: "The HTML file to write.") var output: String
+    @Argument(help: "A training run's directory (hark train --out).") var runDirectory: String
+
+    func run() throws {
+        do {
+            let report = try TrainingReport(runDirectory: runDirectory)
+            for note in report.notes { printError("report: \(note)") }
+            try FileWriting.writeAtomically(Array(report.html().utf8), to: URL(fileURLWithPath: output))
+            printError("report: wrote \(output) (\(report.steps.count) steps, \(report.epochs.count) epochs)")
+        } catch {
+            printError("report: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
