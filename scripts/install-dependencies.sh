@@ -12,9 +12,11 @@ packages=(
   zlib1g-dev           # gzip-compressed ARPA language models
   libopenmpi-dev       # data-parallel training and sharded jobs under mpirun (Open MPI)
   openmpi-bin          # mpirun
+  libcairo2-dev        # PNG and SVG pictures (hark plot, the reports' figures)
+  fonts-dejavu-core    # the pictures' font
 )
 if [ "${1:-}" = --test ]; then
-  packages+=(chromium chromium-driver curl)   # scripts/browser_test.sh
+  packages+=(chromium chromium-driver curl)   # scripts/browser_test.sh, scripts/report_screenshots.sh
 fi
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi

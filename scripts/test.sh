@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Hark's test suite: the Swift tests (unit, fixtures against PyTorch, KenLM and
-# Kaldi references, the command line, the server), then the real-browser test
-# of `hark serve` (headless Chromium streams a bundled WAV through the page's
-# microphone path) when Chromium and chromedriver are installed
-# (`bash scripts/install-dependencies.sh --test` installs them).
+# Kaldi references, the command line, the server), then the real-browser
+# tests when Chromium and chromedriver are installed (`bash
+# scripts/install-dependencies.sh --test` installs them): `hark serve`'s page
+# (headless Chromium streams a bundled WAV through its microphone path) and the
+# reports (Chromium renders them to screenshots that are checked).
 # HARK_REQUIRE_BROWSER=1 makes a missing browser an error instead of a skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift test 2>&1
 if command -v chromedriver >/dev/null && { command -v chromium >/dev/null || command -v chromium-browser >/dev/null; }; then
   bash scripts/browser_test.sh .build/debug/hark audio/an52-mmaf-b.wav
+  bash scripts/report_screenshots.sh .build/debug/hark
 elif [ "${HARK_REQUIRE_BROWSER:-0}" = 1 ]; then
   echo "browser test: chromium and chromedriver are not installed" >&2
   exit 1

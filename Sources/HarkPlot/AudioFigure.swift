@@ -161,20 +161,17 @@ public struct AudioFigure {
             let top = Double(spectrogram.data.filter(\.isFinite).max() ?? 0)
             // Log energies are natural logs of power: 10·log10(e) dB per unit.
             let range = Self.dynamicRange / (10 / log(10.0))
-            var pixels = [Color](repeating: .black, count: frames * bins)
-            for t in 0..<frames {
-                for b in 0..<bins {
-                    let v = Double(spectrogram[t, b])
-                    pixels[(bins - 1 - b) * frames + t] = Colormap.viridis.color((v - (top - range)) / range)
-                }
+            let (pixels, columns, group) = Self.heatmap(frames: frames, rows: bins, maxColumns: Int(r.width) * 2) { t, b in
+                // Row 0 is the top: the highest band.
+                (Double(spectrogram[t, bins - 1 - b]) - (top - range)) / range
             }
             // Frame i spans its window's middle ± half a shift; outside the frames the panel stays at the scale's bottom.
             let first = startTime + (frameLength - frameShift) / 2
-            let x0 = l.x(first), x1 = l.x(first + Double(frames) * frameShift)
+            let x0 = l.x(first), x1 = l.x(first + Double(columns * group) * frameShift)
             let imageRect = Rect(x: x0, y: r.y, width: x1 - x0, height: r.height)
             c.fill(r, Colormap.viridis.color(0))
             c.clip(r)
-            c.image(pixels, columns: frames, rows: bins, in: imageRect)
+            c.image(pixels.map(Colormap.viridis.color), columns: columns, rows: bins, in: imageRect)
             c.unclip()
         }
         c.stroke(r, .ink, width: 0.8)
@@ -193,12 +190,13 @@ public struct AudioFigure {
     private func drawPosteriorgram(_ c: Canvas, _ l: Layout, _ p: Posteriors, _ r: Rect) {
         let T = p.logProbabilities.rows, K = p.logProbabilities.cols
         if T > 0 && K > 0 {
-            var pixels = [Color](repeating: .white, count: T * K)
-            for t in 0..<T {
-                for k in 0..<K { pixels[k * T + t] = Colormap.blues.color(Double(exp(Double(p.logProbabilities[t, k])))) }
+            let (pixels, columns, group) = Self.heatmap(frames: T, rows: K, maxColumns: Int(r.width) * 2) { t, k in
+                exp(Double(p.logProbabilities[t, k]))
             }
-            let span = Double(T) * p.secondsPerFrame
-            c.image(pixels, columns: T, rows: K, in: Rect(x: r.x, y: r.y, width: min(r.width, l.x(startTime + span) - r.x), height: r.height))
+            let span = Double(columns * group) * p.secondsPerFrame
+            c.clip(r)
+            c.image(pixels.map(Colormap.blues.color), columns: columns, rows: K, in: Rect(x: r.x, y: r.y, width: l.x(startTime + span) - r.x, height: r.height))
+            c.unclip()
         }
         // The decoded path: each emitted token's frames outlined on its row.
         let rowHeight = r.height / Double(max(K, 1))
@@ -236,6 +234,21 @@ public struct AudioFigure {
             t += step
         }
         c.text("time (s)", x: l.waveform.x + l.waveform.width / 2, y: bottom + 38, size: 11, anchor: .middle)
+    }
+
+    /// Heat-map values, row-major with `rows` rows: one column per frame, or,
+    /// when there are more than `maxColumns` frames, the largest value of each
+    /// run of frames (so a short loud event stays visible, and the image stays
+    /// within cairo's 32767-pixel limit).
+    static func heatmap(frames: Int, rows: Int, maxColumns: Int, value: (Int, Int) -> Double) -> (values: [Double], columns: Int, framesPerColumn: Int) {
+        let group = max(1, (frames + maxColumns - 1) / max(maxColumns, 1))
+        let columns = (frames + group - 1) / group
+        var out = [Double](repeating: -.infinity, count: columns * rows)
+        for t in 0..<frames {
+            let c = t / group
+            for row in 0..<rows { out[row * columns + c] = max(out[row * columns + c], value(t, row)) }
+        }
+        return (out, columns, group)
     }
 
     /// A round tick spacing giving at most about 12 ticks over `span` seconds.

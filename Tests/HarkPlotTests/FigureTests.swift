@@ -73,6 +73,22 @@ final class FigureTests: XCTestCase {
         }
     }
 
+    /// 330 s of frames are more than cairo's 32767-pixel image width: they are pooled into columns.
+    func testLongRecordingsArePooledNotDropped() throws {
+        let f = try figure(signal(silence: 10, seconds: 320, f0: 1000), width: 800)
+        XCTAssertGreaterThan(f.spectrogram.rows, 32_767)
+        let l = f.layout
+        let image = try RasterImage(png: f.render(.png))
+        let centers = f.binFrequencies
+        let expected = centers.indices.min { abs(mel(centers[$0]) - mel(1000)) < abs(mel(centers[$1]) - mel(1000)) }!
+        for t in [20.0, 100, 200, 320] {
+            let (bin, lum) = brightestBin(image, l, x: Int(l.x(t)))
+            XCTAssertLessThanOrEqual(abs(bin - expected), 1, "at \(t) s")
+            XCTAssertGreaterThan(lum, 0.8)
+        }
+        XCTAssertLessThan(brightestBin(image, l, x: Int(l.x(5))).luminance, 0.15, "the silence")
+    }
+
     func testChirpRisesAcrossTheSpectrogram() throws {
         let (f0, f1, seconds) = (200.0, 7000.0, 2.0)
         let f = try figure(signal(silence: 0, seconds: seconds, f0: f0, f1: f1))
