@@ -155,6 +155,13 @@ public struct WordScorer<LM: WordLanguageModel>: PrefixScorer {
 
     public var initialState: State { State(lm: lm.beginSentence, node: 0, letters: Letters(), partial: 0, words: 0) }
 
+    /// With Hark's n-gram models (the usual case), a store compiled for them:
+    /// the search then runs this scorer's specialised code.
+    public func makeStates() -> any PrefixScorerStates {
+        if let scorer = self as? WordScorer<NGramModel> { return NGramScorerStates(scorer) }
+        return ScorerStateArray(self)
+    }
+
     public func advance(_ state: State, token: Int) -> (state: State, score: Float) {
         // A hypothesis outside a closed vocabulary is dead: its score is already −∞.
         if state.partial == -.infinity { return (state, 0) }
@@ -205,4 +212,17 @@ public struct WordScorer<LM: WordLanguageModel>: PrefixScorer {
         if known { score += hotwordShare[Int(s.node)] }
         return (score, next)
     }
+}
+
+/// `WordScorer<NGramModel>`'s states in a non-generic class, so that its
+/// calls are compiled for the concrete types (see `PrefixScorerStates`).
+final class NGramScorerStates: PrefixScorerStates {
+    let array: ScorerStateArray<WordScorer<NGramModel>>
+
+    init(_ scorer: WordScorer<NGramModel>) { array = ScorerStateArray(scorer) }
+
+    var count: Int { array.count }
+    func advance(_ index: Int, token: Int) -> (index: Int, score: Float) { array.advance(index, token: token) }
+    func finish(_ index: Int) -> Float { array.finish(index) }
+    func compact(_ renumber: inout [Int32]) { array.compact(&renumber) }
 }

@@ -14,6 +14,62 @@ public protocol PrefixScorer: Sendable {
     func advance(_ state: State, token: Int) -> (state: State, score: Float)
     /// The log-weight added when a hypothesis ends in `state`.
     func finish(_ state: State) -> Float
+    /// The store the search keeps this scorer's states in. The default,
+    /// `ScorerStateArray(self)`, is generic code the search runs without
+    /// knowing `State`; a scorer whose module knows its concrete type returns
+    /// a non-generic store there (see `ScorerStateArray`).
+    func makeStates() -> any PrefixScorerStates
+}
+
+extension PrefixScorer {
+    public func makeStates() -> any PrefixScorerStates { ScorerStateArray(self) }
+}
+
+/// A scorer's states held for the search, by index (state 0: the empty
+/// prefix's). The search calls it once per new prefix, and so never handles
+/// a `State` itself: a search generic over `State` would run as unspecialised
+/// generic code (the scorer comes as `any PrefixScorer`), every field reached
+/// through run-time type metadata.
+public protocol PrefixScorerStates: AnyObject {
+    /// States held.
+    var count: Int { get }
+    /// Appends the state after `token` from state `index`; its index and the score added.
+    func advance(_ index: Int, token: Int) -> (index: Int, score: Float)
+    /// The end-of-sentence score of state `index`.
+    func finish(_ index: Int) -> Float
+    /// Keeps the states whose `renumber` entry is not −1, in order, and writes their new indices there.
+    func compact(_ renumber: inout [Int32])
+}
+
+/// The states of a `PrefixScorer` in an array. Its methods are inlinable, so
+/// that a module that knows the scorer's concrete type can wrap one in a
+/// final class of its own and get code specialised for that type.
+public final class ScorerStateArray<S: PrefixScorer>: PrefixScorerStates {
+    @usableFromInline let scorer: S
+    @usableFromInline var states: [S.State]
+
+    @inlinable public init(_ scorer: S) {
+        self.scorer = scorer
+        states = [scorer.initialState]
+        states.reserveCapacity(8192)
+    }
+
+    @inlinable public var count: Int { states.count }
+
+    @inlinable public func advance(_ index: Int, token: Int) -> (index: Int, score: Float) {
+        let (state, score) = scorer.advance(states[index], token: token)
+        states.append(state)
+        return (states.count - 1, score)
+    }
+
+    @inlinable public func finish(_ index: Int) -> Float { scorer.finish(states[index]) }
+
+    @inlinable public func compact(_ renumber: inout [Int32]) {
+        var kept: [S.State] = []
+        kept.reserveCapacity(max(1024, renumber.count / 2))
+        for old in renumber.indices where renumber[old] >= 0 { renumber[old] = Int32(kept.count); kept.append(states[old]) }
+        states = kept
+    }
 }
 
 /// Prefix beam search for CTC (Hannun et al., 2014, lexicon-free), with an
@@ -45,20 +101,17 @@ public struct PrefixBeamSearch {
     /// reach any more are dropped, and the tokens every entry shares are set
     /// aside. The result equals `decode` of all the rows at once.
     public func stream() -> BeamSearchStream {
-        func make<S: PrefixScorer>(_ scorer: S) -> BeamSearchStream {
-            BeamSearchStream(BeamSearchBox(BeamSearchState(options: options, blank: blank, scorer: scorer)))
-        }
-        if let scorer = options.scorer { return make(scorer) }
-        return make(NoScorer())
+        let states = options.scorer?.makeStates() ?? NoScorer().makeStates()
+        return BeamSearchStream(BeamSearchBox(BeamSearchState(options: options, blank: blank, states: states)))
     }
 }
 
 /// An ongoing prefix beam search: `consume` rows of log-probabilities as they
 /// come, then `finish` for the n best hypotheses.
 public final class BeamSearchStream {
-    private let state: AnyBeamSearchState
+    private let state: BeamSearchBox
 
-    fileprivate init(_ state: AnyBeamSearchState) { self.state = state }
+    fileprivate init(_ state: BeamSearchBox) { self.state = state }
 
     /// Frames searched so far.
     public var frames: Int { state.frame }
@@ -80,27 +133,20 @@ public final class BeamSearchStream {
     public func finish() -> [Hypothesis] { state.finish() }
 }
 
-private class AnyBeamSearchState {
-    var frame: Int { 0 }
+/// Holds a `BeamSearchState` (a value, so that the search's arrays are
+/// reached without the run-time exclusivity checks a class's properties get).
+private final class BeamSearchBox {
+    var search: BeamSearchState
     /// Frames between compactions of the prefix tree and the emission chain.
     var compactionInterval = 256
-    func consume(_ logProbs: Matrix, rows: Range<Int>) {}
-    func finish() -> [Hypothesis] { [] }
-}
 
-/// Holds a `BeamSearchState` (a value, so that the search's arrays are
-/// reached without the run-time exclusivity checks a class's properties
-/// get) behind the non-generic face `BeamSearchStream` uses.
-private final class BeamSearchBox<S: PrefixScorer>: AnyBeamSearchState {
-    var search: BeamSearchState<S>
+    init(_ search: BeamSearchState) { self.search = search }
 
-    init(_ search: BeamSearchState<S>) { self.search = search }
-
-    override var frame: Int { search.frame }
-    override func consume(_ logProbs: Matrix, rows: Range<Int>) {
+    var frame: Int { search.frame }
+    func consume(_ logProbs: Matrix, rows: Range<Int>) {
         search.consume(logProbs, rows: rows, compactionInterval: compactionInterval)
     }
-    override func finish() -> [Hypothesis] { search.finish() }
+    func finish() -> [Hypothesis] { search.finish() }
 }
 
 /// The search itself (Hannun et al., 2014): the beam of prefixes, the prefix
@@ -113,10 +159,11 @@ private final class BeamSearchBox<S: PrefixScorer>: AnyBeamSearchState {
 /// prefix depends on the prefix alone, so it is kept on the prefix's node
 /// and asked for once, however often the prefix leaves the beam and comes
 /// back.
-private struct BeamSearchState<S: PrefixScorer> {
+private struct BeamSearchState {
     let options: BeamSearchOptions
     let blank: Int
-    let scorer: S
+    /// The scorer and the states the entries point to.
+    let scorerStates: any PrefixScorerStates
     /// Frames searched so far.
     var frame = 0
 
@@ -134,24 +181,19 @@ private struct BeamSearchState<S: PrefixScorer> {
     var beam: [BeamEntry], beamTotal: [Double]
     /// The prefixes of the frame being searched (a buffer kept between frames).
     var next: [BeamEntry] = []
-    /// The scorer states the entries point to.
-    var states: [S.State] = []
     /// Buffers of `step`: the frame's log-probabilities and probabilities, the tokens tried, the ranking.
     var row: [Double] = [], posterior: [Double] = [], candidates: [Int] = [], ranked: [Ranked] = []
 
     /// A prefix of the frame being ranked: its score, its index in `next`, its node and its `total`.
     typealias Ranked = (score: Double, slot: Int32, node: Int32, total: Double)
 
-    init(options: BeamSearchOptions, blank: Int, scorer: S) {
+    init(options: BeamSearchOptions, blank: Int, states: any PrefixScorerStates) {
         self.options = options
         self.blank = blank
-        self.scorer = scorer
-        states = [scorer.initialState]
-        // Room for a few hundred frames' new prefixes, so that these arrays
-        // (the states generic, moved one by one) seldom regrow.
-        states.reserveCapacity(1024)
-        nodes.reserveCapacity(1024)
-        chain.reserveCapacity(1024)
+        scorerStates = states
+        // Room for a few hundred frames' new prefixes, so that these arrays seldom regrow.
+        nodes.reserveCapacity(8192)
+        chain.reserveCapacity(8192)
         beam = [BeamEntry(node: 0, pb: 0, pnb: -.infinity, extra: 0, state: 0)]
         beamTotal = [0]
     }
@@ -221,9 +263,8 @@ private struct BeamSearchState<S: PrefixScorer> {
                 var sc = Int(nodes[c].slot)
                 if sc < 0 {
                     if nodes[c].state < 0 {
-                        let (state, score) = scorer.advance(states[e.state], token: k)
-                        states.append(state)
-                        nodes[c].state = Int32(states.count - 1)
+                        let (state, score) = scorerStates.advance(e.state, token: k)
+                        nodes[c].state = Int32(state)
                         nodes[c].extra = e.extra + Double(score)
                     }
                     sc = slot(c, extra: nodes[c].extra, state: Int(nodes[c].state))
@@ -325,11 +366,9 @@ private struct BeamSearchState<S: PrefixScorer> {
         for i in beam.indices { beam[i].node = Int(newId[beam[i].node]) }
 
         // The scorer states the kept nodes use (an entry's is its node's).
-        var newState = [Int32](repeating: -1, count: states.count)
+        var newState = [Int32](repeating: -1, count: scorerStates.count)
         for node in nodes where node.state >= 0 { newState[Int(node.state)] = 0 }
-        var keptStates: [S.State] = []
-        for old in newState.indices where newState[old] >= 0 { newState[old] = Int32(keptStates.count); keptStates.append(states[old]) }
-        states = keptStates
+        scorerStates.compact(&newState)
         for n in nodes.indices where nodes[n].state >= 0 { nodes[n].state = newState[Int(nodes[n].state)] }
         for i in beam.indices { beam[i].state = Int(newState[beam[i].state]) }
 
@@ -378,7 +417,7 @@ private struct BeamSearchState<S: PrefixScorer> {
         // Ranked before the tokens are gathered: only the n best are built
         // (each holds every token of a long recording).
         let ranked = beam.map { e -> (node: Int, entry: BeamEntry, end: Double, count: Int) in
-            (e.node, e, Double(scorer.finish(states[e.state])), e.emission >= 0 ? chain[e.emission].depth : shared.count)
+            (e.node, e, Double(scorerStates.finish(e.state)), e.emission >= 0 ? chain[e.emission].depth : shared.count)
         }.sorted {
             (Float($0.entry.score + $0.end), $1.count, $1.node) > (Float($1.entry.score + $1.end), $0.count, $0.node)
         }
@@ -441,8 +480,8 @@ struct PrefixNode {
 /// with open addressing and linear probing, at most half full.
 struct PrefixTreeEdges {
     /// parent · 2³² + token per slot (−1: empty), and the child there.
-    private var keys = [Int](repeating: -1, count: 4096)
-    private var values = [Int32](repeating: -1, count: 4096)
+    private var keys = [Int](repeating: -1, count: 32768)
+    private var values = [Int32](repeating: -1, count: 32768)
     private var count = 0
 
     @inline(__always)
