@@ -1,3 +1,5 @@
+import Foundation
+
 /// An input decoded as a stream: mono blocks at the target rate, read one
 /// after another, so memory does not grow with the recording's length.
 ///
@@ -26,6 +28,8 @@ public final class AudioReader {
     }
 
     private let source: AudioSource
+    /// A descriptor this reader opened itself (`streaming`), closed with it.
+    private var ownedDescriptor: Int32 = -1
     private let options: AudioLoadOptions
     private var file: SoundFile
     private var resampler: ResamplerStream?
@@ -48,6 +52,33 @@ public final class AudioReader {
     public convenience init(live fd: Int32, raw: RawPCM? = nil, displayName: String,
                             options: AudioLoadOptions = AudioLoadOptions()) throws {
         try self.init(source: .live(fd: fd, raw: raw), displayName: displayName, options: options)
+    }
+
+    /// Opens an input to be read as it arrives, never held whole: standard
+    /// input (`-`), a pipe, a FIFO or a device live from its descriptor (any
+    /// format libsndfile reads from a pipe, or headerless PCM when `raw` says
+    /// so); a regular file from disk (headerless PCM, too, live).
+    public static func streaming(_ path: String, raw: RawPCM? = nil, options: AudioLoadOptions = AudioLoadOptions()) throws -> AudioReader {
+        if path == "-" { return try AudioReader(live: STDIN_FILENO, raw: raw, displayName: "-", options: options) }
+        var st = stat()
+        let regular = stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
+        if regular && raw == nil { return try AudioReader(path, options: options) }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw AudioError(errno == ENOENT ? .notFound : .unreadable, path, String(cString: strerror(errno)))
+        }
+        do {
+            let reader = try AudioReader(live: fd, raw: raw, displayName: path, options: options)
+            reader.ownedDescriptor = fd
+            return reader
+        } catch {
+            close(fd)
+            throw error
+        }
+    }
+
+    deinit {
+        if ownedDescriptor >= 0 { close(ownedDescriptor) }
     }
 
     init(source: AudioSource, displayName: String, options: AudioLoadOptions) throws {
@@ -105,6 +136,21 @@ public final class AudioReader {
             }
         }
         return nil
+    }
+
+    /// Skips to `seconds` into the recording without decoding what comes
+    /// before, when the input can seek (a file, in a format libsndfile seeks
+    /// in); the resampler starts afresh there. Returns the index, at
+    /// `sampleRate`, of the sample `read` returns next: where it skipped to,
+    /// or where it was if it could not skip (the caller then reads and drops).
+    public func skip(toSeconds seconds: Double) throws -> Int {
+        guard seconds > 0, seconds.isFinite, samplesRead == 0 else { return samplesRead }
+        let frame = Int((seconds * Double(originalSampleRate)).rounded(.down))
+        guard frame > 0, file.seek(toFrame: frame) else { return samplesRead }
+        resampler = try makeResampler()
+        ended = false
+        samplesRead = Int((Double(frame) * Double(sampleRate) / Double(originalSampleRate)).rounded())
+        return samplesRead
     }
 
     /// Starts again from the first sample.

@@ -164,6 +164,15 @@ final class SoundFile {
         return mono
     }
 
+    /// Moves to frame `frame` without decoding what comes before, when the
+    /// input is not live and libsndfile can seek in its format; false otherwise
+    /// (nothing moved).
+    func seek(toFrame frame: Int) -> Bool {
+        guard !isLive, !finished, frame >= 0, sf_seek(handle, sf_count_t(frame), SEEK_SET) >= 0 else { return false }
+        framesRead = frame
+        return true
+    }
+
     private func finish() throws {
         let status = sf_error(handle)
         if status != 0 {

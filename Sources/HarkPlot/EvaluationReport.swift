@@ -50,6 +50,8 @@ public struct EvaluationReport {
     public static let maxAlignments = 500
     /// Longest utterance given audio and a figure (a minute of 16 kHz audio is 2.6 MB in the page).
     public static let maxMediaSeconds = 60.0
+    /// Most bytes of audio and figures a page embeds; past them the worst utterances keep their alignment only.
+    public static let maxMediaBytes = 64 << 20
     public var replications = 10_000
 
     public init(title: String, facts: [String], utterances: [Utterance], failed: [(path: String, message: String)] = [], worst: Int = 20) {
@@ -109,13 +111,17 @@ public struct EvaluationReport {
 
         // Utterances, worst first.
         let ranked = self.ranked
+        var embedded = 0
         var body = "<p class=\"legend meta\"><span class=\"S\">substitution</span><span class=\"D\">deletion</span><span class=\"I\">insertion</span></p>"
         for (i, u) in ranked.prefix(Self.maxAlignments).enumerated() {
             body += "<div class=\"utt\" id=\"utt-\(i + 1)\"><h3><b>#\(i + 1)</b> <code>\(escapeHTML(u.path))</code> · "
                 + "\(u.words.errors) word error(s) of \(u.words.referenceLength) · \(u.characters.errors) character error(s) of \(u.characters.referenceLength)</h3>"
             body += Self.alignmentTable(u)
-            if i < worst {
+            if i < worst && embedded >= Self.maxMediaBytes {
+                body += "<p class=\"meta\">Audio and figure left out: the page already holds \(Self.maxMediaBytes >> 20) MiB of them.</p>"
+            } else if i < worst {
                 let m = media(u)
+                embedded += (m.wav?.count ?? 0) + (m.figurePNG?.count ?? 0)
                 if let wav = m.wav {
                     body += "<audio controls=\"controls\" preload=\"none\" src=\"\(HTMLDocument.dataURI(wav, type: "audio/wav"))\"></audio>"
                 }

@@ -6,49 +6,63 @@ import HarkFeatures
 
 extension AudioFigure {
     /// Longest window a figure shows: a picture of more is unreadable anyway,
-    /// and memory stays bounded (10 minutes at 16 kHz is 38 MB of samples).
+    /// and memory stays bounded.
     public static let maxSeconds = 600.0
+    /// Most samples a window holds (600 s at 48 kHz, 115 MB): at higher rates the longest window is shorter.
+    public static let maxSamples = 600 * 48_000
+    /// Latest start or end accepted, seconds (over 31 years: a mistyped number, not a recording).
+    public static let maxTime = 1e9
 
     /// Mel bins of the spectrogram (fewer at low sample rates, where 80 would leave filters without an FFT bin).
     static func melBins(sampleRate: Int) -> Int { sampleRate >= 16_000 ? 80 : 40 }
 
     /// The figure of the window [start, end) of a recording (end nil: to the
-    /// end of the recording), read as a stream so only the window is held.
-    /// With a transcriber, the audio is resampled to its model's rate and the
-    /// posteriorgram shows what the model hears in the window alone (with
-    /// per-utterance CMVN, statistics of the window).
+    /// end of the recording). The input is read as a stream (standard input, a
+    /// pipe or a FIFO live, never held whole), a file skips to `start` when its
+    /// format allows, and only the window is kept. With a transcriber, the
+    /// audio is resampled to its model's rate and the posteriorgram shows what
+    /// the model hears in the window alone (with per-utterance CMVN,
+    /// statistics of the window).
     public static func read(path: String, transcriber: Transcriber?, start: Double = 0, end: Double? = nil,
                             channel: ChannelSelection = .average, width: Int = 1200) throws -> AudioFigure {
-        guard start >= 0, start.isFinite else { throw PlotError("--start \(start) must be a time ≥ 0 in seconds") }
-        if let end { guard end.isFinite, end > start else { throw PlotError("--end \(end) must come after --start \(start)") } }
+        guard start >= 0, start <= maxTime else { throw PlotError("--start \(start) must be a time from 0 to \(Int(maxTime)) s") }
+        if let end {
+            guard end > start, end <= maxTime else { throw PlotError("--end \(end) must come after --start \(start) and be at most \(Int(maxTime)) s") }
+        }
         var options = AudioLoadOptions(channel: channel)
         options.targetSampleRate = transcriber?.model.config.sampleRate
-        let reader = try AudioReader(path, options: options)
+        let reader = try AudioReader.streaming(path, options: options)
         let rate = reader.sampleRate
+        if let declared = reader.declaredSeconds, start >= declared {
+            throw PlotError("\(path): no audio in the window from \(start) s (the recording is \(String(format: "%.2f", declared)) s long)")
+        }
         let first = Int((start * Double(rate)).rounded())
         let last = end.map { Int(($0 * Double(rate)).rounded()) }
-        if let last, Double(last - first) / Double(rate) > maxSeconds {
-            throw PlotError("\(path): a window of \(String(format: "%.0f", Double(last - first) / Double(rate))) s is longer than \(Int(maxSeconds)) s; choose a shorter one with --start and --end")
+        let limit = min(Int(maxSeconds * Double(rate)), maxSamples)
+        func tooLong() -> PlotError {
+            PlotError("\(path): the window is longer than \(String(format: "%.0f", Double(limit) / Double(rate))) s at \(rate) Hz (at most \(Int(maxSeconds)) s and \(maxSamples) samples); choose a shorter one with --start and --end")
         }
+        if let last, last - first > limit { throw tooLong() }
         var samples: [Float] = []
-        var position = 0
+        var position = try reader.skip(toSeconds: start)
+        var windowStart: Int?
         while let block = try reader.read() {
             let lo = max(first - position, 0), hi = min(block.count, (last ?? Int.max) - position)
-            if lo < hi { samples.append(contentsOf: block[lo..<hi]) }
+            if lo < hi {
+                if windowStart == nil { windowStart = position + lo }
+                samples.append(contentsOf: block[lo..<hi])
+            }
             position += block.count
             if let last, position >= last { break }
-            if Double(samples.count) / Double(rate) > maxSeconds {
-                throw PlotError("\(path): longer than \(Int(maxSeconds)) s after --start; choose a window with --start and --end")
-            }
+            if samples.count > limit { throw tooLong() }
         }
-        if samples.isEmpty {
+        guard let windowStart, !samples.isEmpty else {
             throw PlotError("\(path): no audio in the window from \(start) s (the recording is \(String(format: "%.2f", Double(position) / Double(rate))) s long)")
         }
-        let name = (path as NSString).lastPathComponent
-        let window = first > 0 || last != nil
-            ? String(format: " [%.2f–%.2f s]", Double(first) / Double(rate), Double(first + samples.count) / Double(rate)) : ""
-        return try make(samples: samples, sampleRate: rate, startTime: Double(first) / Double(rate),
-                        transcriber: transcriber, title: name + window, width: width)
+        let name = path == "-" ? "standard input" : (path as NSString).lastPathComponent
+        let t0 = Double(windowStart) / Double(rate)
+        let window = start > 0 || last != nil ? String(format: " [%.2f–%.2f s]", t0, t0 + Double(samples.count) / Double(rate)) : ""
+        return try make(samples: samples, sampleRate: rate, startTime: t0, transcriber: transcriber, title: name + window, width: width)
     }
 
     /// The figure of samples held in memory (at the transcriber's model rate when one is given).

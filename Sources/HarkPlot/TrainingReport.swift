@@ -18,8 +18,9 @@ public struct TrainingReport {
     public var notes: [String] = []
     public var runName: String
 
-    /// A log longer than this is refused rather than held in memory.
-    public static let maxLogBytes = 512 << 20
+    /// A log longer than this is refused rather than held in memory (about
+    /// 1.3 million steps; reading takes about three times its size).
+    public static let maxLogBytes = 256 << 20
     /// Points per step chart.
     public static let maxPoints = 800
 
@@ -33,23 +34,28 @@ public struct TrainingReport {
         guard FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw PlotError("\(runDirectory): not a directory (expected a training run's --out directory)")
         }
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: logURL.path),
-              let size = attributes[.size] as? Int else {
+        // stat follows a symbolic link: the size and kind checked are the file's read.
+        var st = stat()
+        guard stat(logURL.path, &st) == 0 else {
             throw PlotError("\(logURL.path): no training log (train.log.jsonl); is \(runDirectory) a run's --out directory?")
         }
-        guard size <= Self.maxLogBytes else {
-            throw PlotError("\(logURL.path): \(size) bytes is more than the \(Self.maxLogBytes >> 20) MiB a report reads")
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            throw PlotError("\(logURL.path): not a regular file")
+        }
+        guard Int(st.st_size) <= Self.maxLogBytes else {
+            throw PlotError("\(logURL.path): \(st.st_size) bytes is more than the \(Self.maxLogBytes >> 20) MiB a report reads")
         }
         let data: Data
         do { data = try Data(contentsOf: logURL) } catch {
-            throw PlotError("\(logURL.path): cannot be read: \(error.localizedDescription)")
+            throw PlotError("\(logURL.path): cannot be read (\(String(cString: strerror(errno))))")
         }
         let decoder = JSONDecoder()
         var bad: [Int] = []
-        var lineNumber = 0
+        var lineNumber = 0, nonBlank = 0
         for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             lineNumber += 1
             if line.allSatisfy({ $0 == 32 || $0 == 13 || $0 == 9 }) { continue }
+            nonBlank += 1
             guard let event = try? decoder.decode(TrainingEvent.self, from: Data(line)) else { bad.append(lineNumber); continue }
             switch event {
             case .step(let s): steps.append(s)
@@ -61,7 +67,7 @@ public struct TrainingReport {
             notes.append("\(bad.count) line(s) of train.log.jsonl were not training events and were skipped (line \(shown)\(bad.count > 5 ? ", …" : "")).")
         }
         if steps.isEmpty && epochs.isEmpty {
-            throw PlotError("\(logURL.path): no training events in \(lineNumber) line(s)")
+            throw PlotError("\(logURL.path): no training events in \(nonBlank) non-blank line(s)")
         }
         // A resumed run repeats the steps after its last checkpoint: keep the last report of each step.
         steps = Self.lastOfEach(steps, key: \.step)
@@ -137,7 +143,7 @@ public struct TrainingReport {
             facts.append("\(last.step) steps")
             facts.append(String(format: "%.0f s (%@)", last.elapsed, Self.duration(last.elapsed)))
         }
-        if let e = epochs.last { facts.append("\(e.epoch + 1) epoch(s)") }
+        if let e = epochs.last { facts.append("last epoch \(e.epoch)") }
         if let best = bestEpoch, let cer = best.validCER {
             facts.append(String(format: "best epoch %d: CER %.2f%%", best.epoch, 100 * cer) + (best.validWER.map { String(format: ", WER %.2f%%", 100 * $0) } ?? ""))
         }
@@ -186,6 +192,7 @@ public struct TrainingReport {
     }
 
     static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite, abs(seconds) < 1e9 else { return "?" }
         let s = Int(seconds.rounded())
         return s >= 3600 ? String(format: "%dh %02dm", s / 3600, s % 3600 / 60) : String(format: "%dm %02ds", s / 60, s % 60)
     }

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import HarkCore
 
@@ -53,4 +54,18 @@ func writeStandardError(_ text: String) {
 
 func printError(_ message: String) {
     writeStandardError("hark: \(message)\n")
+}
+
+/// Refuses an output that is one of the command's inputs (the same file by
+/// any path or link): writing it would destroy what is being read.
+func checkOutput(_ output: String, isNotOneOf inputs: [String], option: String) throws {
+    func resolved(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path }
+    var o = stat()
+    let exists = stat(output, &o) == 0
+    let outputPath = resolved(output)
+    for input in inputs where input != "-" {
+        var i = stat()
+        let same = exists && stat(input, &i) == 0 ? (i.st_dev == o.st_dev && i.st_ino == o.st_ino) : resolved(input) == outputPath
+        if same { throw ValidationError("\(option) \(output) is an input (\(input)); choose another file to write") }
+    }
 }

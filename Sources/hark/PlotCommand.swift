@@ -38,9 +38,13 @@ struct PlotCommand: ParsableCommand {
         guard PictureFormat(path: output) != nil else {
             throw ValidationError("-o \(output): the name must end in .png or .svg")
         }
-        guard start >= 0, start.isFinite else { throw ValidationError("--start \(start) must be a time ≥ 0 in seconds") }
+        guard start >= 0, start <= AudioFigure.maxTime else {
+            throw ValidationError("--start \(start) must be a time from 0 to \(Int(AudioFigure.maxTime)) s")
+        }
         if let end {
-            guard end.isFinite, end > start else { throw ValidationError("--end \(end) must come after --start \(start)") }
+            guard end > start, end <= AudioFigure.maxTime else {
+                throw ValidationError("--end \(end) must come after --start \(start) and be at most \(Int(AudioFigure.maxTime)) s")
+            }
             guard end - start <= AudioFigure.maxSeconds else {
                 throw ValidationError("--start \(start) --end \(end): the window is longer than \(Int(AudioFigure.maxSeconds)) s")
             }
@@ -50,6 +54,7 @@ struct PlotCommand: ParsableCommand {
     }
 
     func run() throws {
+        try checkOutput(output, isNotOneOf: [audio], option: "-o")
         do {
             var transcriber: Transcriber?
             if let model {
@@ -88,15 +93,27 @@ struct ReportCommand: ParsableCommand {
           hark report runs/an4 -o an4-report.html
         """)
 
-    @Option(name: .shortAndLong, help: "The HTML file to write.") var output: String
+    @Option(name: .shortAndLong, help: "The HTML file to write (- for standard output).") var output: String
     @Argument(help: "A training run's directory (hark train --out).") var runDirectory: String
 
     func run() throws {
+        if output != "-" {
+            let dir = URL(fileURLWithPath: runDirectory)
+            try checkOutput(output, isNotOneOf: ["train.log.jsonl", Checkpoint.fileName, AcousticModel.configFile, "model.safetensors"].map {
+                dir.appendingPathComponent($0).path
+            }, option: "-o")
+        }
         do {
             let report = try TrainingReport(runDirectory: runDirectory)
             for note in report.notes { printError("report: \(note)") }
-            try FileWriting.writeAtomically(Array(report.html().utf8), to: URL(fileURLWithPath: output))
-            printError("report: wrote \(output) (\(report.steps.count) steps, \(report.epochs.count) epochs)")
+            let html = report.html()
+            if output == "-" {
+                StandardOutput.write(html)
+                try StandardOutput.finish()
+            } else {
+                try FileWriting.writeAtomically(Array(html.utf8), to: URL(fileURLWithPath: output))
+            }
+            printError("report: wrote \(output == "-" ? "the page to standard output" : output) (\(report.steps.count) steps, \(report.epochs.count) epochs)")
         } catch {
             printError("report: \(error)")
             throw ExitCode(1)

@@ -49,20 +49,7 @@ struct LiveTranscription {
         let rate = recognizer.transcriber.model.config.sampleRate
         let options = AudioLoadOptions(targetSampleRate: rate, channel: channel)
         let raw = try flags.rawRate.map { try RawPCM(sampleRate: $0) }
-        var fd: Int32 = -1
-        defer { if fd >= 0 { close(fd) } }
-        let reader: AudioReader
-        if input == "-" {
-            reader = try AudioReader(live: STDIN_FILENO, raw: raw, displayName: "-", options: options)
-        } else if raw != nil || !isRegularFile(input) {
-            fd = open(input, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else {
-                throw AudioError(errno == ENOENT ? .notFound : .unreadable, input, String(cString: strerror(errno)))
-            }
-            reader = try AudioReader(live: fd, raw: raw, displayName: input, options: options)
-        } else {
-            reader = try AudioReader(input, options: options)
-        }
+        let reader = try AudioReader.streaming(input, raw: raw, options: options)
         reader.notes.forEach { printError("note: " + $0) }
         let start = Date()
         let piece = max(1, rate / 10)
@@ -88,10 +75,5 @@ struct LiveTranscription {
             throw error
         }
         emit(recognizer.finish())
-    }
-
-    private func isRegularFile(_ path: String) -> Bool {
-        var st = stat()
-        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
     }
 }

@@ -149,13 +149,17 @@ struct EvalCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Also write an HTML report to this file.",
                                discussion: "Error rates with bootstrap 95% intervals, every utterance's word alignment worst first, audio and a posteriorgram figure for the worst, the character confusion table; self-contained, no network."))
     var report: String?
-    @Option(help: "How many of the worst utterances get audio and a figure in --report (0…200).") var reportWorst: Int = 20
+    @Option(help: "How many of the worst utterances get audio and a figure in --report (0…200; default 20).") var reportWorst: Int?
     @Option(help: "Worker threads (default: all cores).") var threads: Int = defaultThreadCount
     @Argument(help: "A manifest with transcripts.") var manifest: String
 
     mutating func validate() throws {
         try validateThreads(threads)
-        guard (0...200).contains(reportWorst) else { throw ValidationError("--report-worst \(reportWorst) must be in 0…200") }
+        if let reportWorst {
+            guard (0...200).contains(reportWorst) else { throw ValidationError("--report-worst \(reportWorst) must be in 0…200") }
+            guard report != nil else { throw ValidationError("--report-worst needs --report FILE") }
+        }
+        if report == "-" { throw ValidationError("--report needs a file: standard output carries the error rates") }
     }
 
     func run() throws {
@@ -164,6 +168,7 @@ struct EvalCommand: ParsableCommand {
         let transcriber = Transcriber(model: acoustic, decoding: options)
         let evaluator = Evaluator(model: acoustic, decoding: options)
         let allEntries = try Manifest.read(manifest)
+        if let report { try checkOutput(report, isNotOneOf: [manifest] + allEntries.map(\.audioPath), option: "--report") }
         // Under mpirun: this rank scores its share; rank 0 sums the counts and writes the rows in order.
         let batch = ShardedBatch()
         try batch.checkSameModel(acoustic)
@@ -172,6 +177,7 @@ struct EvalCommand: ParsableCommand {
         var rows: [String] = []
         var totals = Evaluator.Totals()
         var failed: [String] = []
+        var reasons: [String: String] = [:]
         let progress = BatchProgress(total: entries.count, label: batch.sharded ? "eval (rank \(batch.collective.rank))" : "eval",
                                      quiet: !batch.collective.isRoot)
         processInOrder(entries, threads: threads, work: { e -> (Evaluator.Score, Double) in
@@ -197,6 +203,7 @@ struct EvalCommand: ParsableCommand {
             progress.finished(audioSeconds: duration)
         }, failed: { k, e, error in
             failed.append(e.audioPath)
+            reasons[e.audioPath] = "\(error)"
             progress.failed("\(error)", report: batch.failed(indices[k], path: e.audioPath, message: "\(error)"))
         })
         if batch.sharded {
@@ -235,7 +242,8 @@ struct EvalCommand: ParsableCommand {
         try StandardOutput.finish()
         printError(progress.summary())
         if let report {
-            try writeReport(report, rows: rows, entries: allEntries, failed: failed, transcriber: transcriber)
+            try writeReport(report, rows: rows, entries: allEntries, failed: failed.map { ($0, reasons[$0] ?? "failed on another rank (see its messages)") },
+                            transcriber: transcriber)
         }
         if !failed.isEmpty {
             printError("\(failed.count) input(s) failed:\n" + failed.map { "  " + $0 }.joined(separator: "\n"))
@@ -246,7 +254,7 @@ struct EvalCommand: ParsableCommand {
 
 extension EvalCommand {
     /// The HTML report, from the per-utterance rows (the same on one rank or many).
-    func writeReport(_ file: String, rows: [String], entries: [ManifestEntry], failed: [String], transcriber: Transcriber) throws {
+    func writeReport(_ file: String, rows: [String], entries: [ManifestEntry], failed: [(path: String, message: String)], transcriber: Transcriber) throws {
         var audioPaths: [String: String] = [:]
         for e in entries { audioPaths[e.writtenPath] = e.audioPath }
         let utterances: [EvaluationReport.Utterance] = rows.compactMap { line in
@@ -258,7 +266,7 @@ extension EvalCommand {
         let page = EvaluationReport(
             title: "Evaluation of \(modelName) on \((manifest as NSString).lastPathComponent)",
             facts: ["model \(transcriber.model.directory?.path ?? "?")", "manifest \(manifest)", "decoding: \(decodingSummary(transcriber.decoder.options))"],
-            utterances: utterances, failed: failed.map { ($0, "could not be transcribed (see the command's messages)") }, worst: reportWorst)
+            utterances: utterances, failed: failed, worst: reportWorst ?? 20)
         let rate = transcriber.model.config.sampleRate
         let html = page.html { u in
             do {

@@ -37,8 +37,10 @@ class CLITestCase: XCTestCase {
         DispatchQueue.global().async { outData.data = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
         group.enter()
         DispatchQueue.global().async { errData.data = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        if let stdin { inp.fileHandleForWriting.write(stdin) }
-        try inp.fileHandleForWriting.close()
+        // A command may stop reading early (a limit, an error): its closed pipe must fail the write, not kill the tests.
+        signal(SIGPIPE, SIG_IGN)
+        if let stdin { try? inp.fileHandleForWriting.write(contentsOf: stdin) }
+        try? inp.fileHandleForWriting.close()
         process.waitUntilExit()
         group.wait()
         return Run(status: process.terminationStatus,

@@ -38,7 +38,9 @@ final class PlotCommandTests: CLITestCase {
         let cases: [([String], String)] = [
             (["plot", sample, "-o", path("x.jpg")], "must end in .png or .svg"),
             (["plot", sample, "-o", path("x.png"), "--start", "2", "--end", "1"], "must come after --start"),
-            (["plot", sample, "-o", path("x.png"), "--start=-1"], "must be a time ≥ 0"),
+            (["plot", sample, "-o", path("x.png"), "--start=-1"], "must be a time from 0"),
+            (["plot", sample, "-o", path("x.png"), "--start", "1e15"], "must be a time from 0 to 1000000000 s"),
+            (["plot", sample, "-o", path("x.png"), "--start", "nan"], "must be a time from 0"),
             (["plot", sample, "-o", path("x.png"), "--end", "700"], "longer than 600 s"),
             (["plot", sample, "-o", path("x.png"), "--width", "10"], "--width 10 must be in 400…8000"),
             (["plot", "no/such.wav", "-o", path("x.png")], "no/such.wav"),
@@ -58,6 +60,68 @@ final class PlotCommandTests: CLITestCase {
         let run = try hark(["plot", bad, "-o", path("x.png")])
         XCTAssertEqual(run.status, 1)
         XCTAssertTrue(run.stderr.contains(bad), run.stderr)
+    }
+
+    func testOutputsNeverReplaceTheirInputs() throws {
+        let run = dir.appendingPathComponent("run")
+        try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
+        let log = run.appendingPathComponent("train.log.jsonl")
+        let line = "{\"elapsed\":1,\"epoch\":0,\"step\":1,\"type\":\"step\",\"loss\":2}\n"
+        try line.write(to: log, atomically: true, encoding: .utf8)
+        // Through the directory's own path and through a symbolic link to it.
+        try FileManager.default.createSymbolicLink(atPath: path("link"), withDestinationPath: run.path)
+        for target in [log.path, path("link") + "/train.log.jsonl"] {
+            let r = try hark(["report", run.path, "-o", target])
+            XCTAssertNotEqual(r.status, 0, target)
+            XCTAssertTrue(r.stderr.contains("is an input"), r.stderr)
+        }
+        XCTAssertEqual(try String(contentsOf: log, encoding: .utf8), line, "the log is untouched")
+
+        let manifest = path("m.jsonl")
+        let text = "{\"audio_filepath\": \"\(repositoryRoot.path)/\(sample)\", \"text\": \"ENTER SEVEN\"}\n"
+        try text.write(toFile: manifest, atomically: true, encoding: .utf8)
+        for target in [manifest, "\(repositoryRoot.path)/\(sample)"] {
+            let r = try hark(["eval", manifest, "--report", target])
+            XCTAssertNotEqual(r.status, 0, target)
+            XCTAssertTrue(r.stderr.contains("is an input"), r.stderr)
+        }
+        XCTAssertEqual(try String(contentsOfFile: manifest, encoding: .utf8), text)
+        let worst = try hark(["eval", manifest, "--report-worst", "3"])
+        XCTAssertNotEqual(worst.status, 0)
+        XCTAssertTrue(worst.stderr.contains("--report-worst needs --report"), worst.stderr)
+    }
+
+    func testHostileRunsStillReport() throws {
+        // Numbers past every range, and a directory name with control characters.
+        let run = dir.appendingPathComponent("run\u{1}\u{1B}[31m<b>")
+        try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
+        try """
+        {"type":"step","step":1,"epoch":0,"elapsed":1e19,"loss":1e38}
+        {"type":"step","step":2,"epoch":0,"elapsed":-1e300,"loss":-3}
+        {"type":"epoch","epoch":9223372036854775807,"step":2,"elapsed":1,"valid_cer":0.5}
+
+        """.write(to: run.appendingPathComponent("train.log.jsonl"), atomically: true, encoding: .utf8)
+        let r = try hark(["report", run.path, "-o", "-"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(XMLParser(data: Data(r.stdout.utf8)).parse(), "well-formed despite the control characters")
+        XCTAssertTrue(r.stdout.contains("run\u{FFFD}\u{FFFD}[31m&lt;b&gt;"))
+    }
+
+    func testPlotReadsStandardInputAsAStream() throws {
+        let wav = try Data(contentsOf: repositoryRoot.appendingPathComponent(sample))
+        let png = path("stdin.png")
+        let r = try hark(["plot", "-", "-o", png, "--end", "1"], stdin: wav)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("1.00 s of audio"), r.stderr)
+        // 11 minutes of 16 kHz audio on standard input, no window: refused at 600 s, not held whole.
+        var long = Data(wav.prefix(44))
+        let samples = 11 * 60 * 16_000
+        long.replaceSubrange(40..<44, with: withUnsafeBytes(of: UInt32(2 * samples).littleEndian) { Data($0) })
+        long.replaceSubrange(4..<8, with: withUnsafeBytes(of: UInt32(36 + 2 * samples).littleEndian) { Data($0) })
+        long.append(Data(count: 2 * samples))
+        let tooLong = try hark(["plot", "-", "-o", path("long.png")], stdin: long)
+        XCTAssertEqual(tooLong.status, 1)
+        XCTAssertTrue(tooLong.stderr.contains("longer than 600 s"), tooLong.stderr)
     }
 
     func testReportOfATrainingRunAndEvalReport() throws {

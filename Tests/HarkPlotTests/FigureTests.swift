@@ -4,6 +4,7 @@ import FoundationXML
 #endif
 import HarkCore
 @testable import HarkPlot
+import HarkTestSupport
 import XCTest
 
 /// The `hark plot` figure drawn from known signals: the picture decodes with
@@ -185,6 +186,22 @@ final class FigureTests: XCTestCase {
         XCTAssertEqual(Double(root.attributes["width"]!.filter { $0.isNumber || $0 == "." }), 900)
         XCTAssertEqual(Double(root.attributes["height"]!.filter { $0.isNumber || $0 == "." }), Double(f.layout.height))
         XCTAssertGreaterThanOrEqual(root.images, 1, "the spectrogram is an embedded image")
+    }
+
+    /// A window skipped to by seeking holds exactly the samples a full read has there.
+    func testWindowOfAFileEqualsTheSameSamplesReadWhole() throws {
+        let path = repositoryRoot.appendingPathComponent("audio/an52-mmaf-b.wav").path
+        let whole = try AudioFigure.read(path: path, transcriber: nil)
+        let window = try AudioFigure.read(path: path, transcriber: nil, start: 0.5, end: 1.0)
+        XCTAssertEqual(window.startTime, 0.5)
+        XCTAssertEqual(window.samples, Array(whole.samples[8000..<16000]))
+        XCTAssertThrowsError(try AudioFigure.read(path: path, transcriber: nil, start: 5)) {
+            XCTAssertTrue("\($0)".contains("no audio in the window from 5.0 s (the recording is 1.50 s long)"), "\($0)")
+        }
+    }
+
+    func testEscapingKeepsPagesWellFormed() {
+        XCTAssertEqual(escapeHTML("a<b>&\"c'\u{1}\u{7F}\u{FFFF}\td"), "a&lt;b&gt;&amp;&quot;c&#39;\u{FFFD}\u{FFFD}\u{FFFD}\td")
     }
 
     func testPictureFormatFromTheFileName() {
