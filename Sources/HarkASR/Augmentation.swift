@@ -30,6 +30,11 @@ public struct Augmentation: Codable, Equatable, Sendable {
     public var noiseKinds: [NoiseKind] = NoiseKind.allCases
     /// Probability of band-limiting to telephone bandwidth: down to 8 kHz and up again.
     public var telephoneProbability: Double = 0
+    /// The rate band-limited audio passes through, Hz, drawn uniformly from
+    /// [min, max] (nil: 8000): 6000:8000 cuts between 3 and 4 kHz, as phone
+    /// lines, codecs and cheap microphones do, so that a model cannot count on
+    /// the energy just below 4 kHz (an /s/ barely there in such recordings).
+    public var telephoneRates: [Double]?
     /// Probability of reverberation by a synthetic room impulse response
     /// (exponentially decaying noise) whose RT60, in seconds, is drawn from `rt60Seconds`.
     public var reverbProbability: Double = 0
@@ -93,6 +98,7 @@ public struct Augmentation: Codable, Equatable, Sendable {
         try range("--noise-snr", snrDecibels, -20...100)
         guard !noiseKinds.isEmpty else { throw InvalidValue("--noise-kinds must name at least one kind") }
         try probability("--telephone-prob", telephoneProbability)
+        if let r = telephoneRates { try range("--telephone-rates", r, 4000...16000) }
         try probability("--reverb-prob", reverbProbability)
         try range("--rt60", rt60Seconds, 0.05...3)
         try probability("--silence-prob", silenceProbability)
@@ -131,9 +137,13 @@ public struct Augmentation: Codable, Equatable, Sendable {
             let rt60 = uniform(rt60Seconds, &rng)
             x = reverberate(x, rt60: rt60, sampleRate: sampleRate, rng: &rng)
         }
-        if telephoneProbability > 0, Double(rng.nextUniform()) < telephoneProbability, sampleRate > 8000 {
-            x = try Resampler.resample(try Resampler.resample(x, from: sampleRate, to: 8000, quality: .fastest),
-                                       from: 8000, to: sampleRate, quality: .fastest)
+        if telephoneProbability > 0, Double(rng.nextUniform()) < telephoneProbability {
+            // Drawn only when a range is given, so that runs without one draw as before.
+            let line = telephoneRates.map { Int(uniform($0, &rng).rounded()) } ?? 8000
+            if sampleRate > line {
+                x = try Resampler.resample(try Resampler.resample(x, from: sampleRate, to: line, quality: .fastest),
+                                           from: line, to: sampleRate, quality: .fastest)
+            }
         }
         if noiseProbability > 0, Double(rng.nextUniform()) < noiseProbability {
             let snr = uniform(snrDecibels, &rng)

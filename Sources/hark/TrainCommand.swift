@@ -73,6 +73,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Generated noise kinds, comma-separated: white, pink, brown, babble (other training utterances summed).")
     var noiseKinds: String?
     @Option(help: "Probability of telephone band: down to 8 kHz and up again.") var telephoneProb: Double?
+    @Option(help: "The rate telephone band passes through, Hz, drawn from MIN:MAX (default 8000:8000; 6000:8000 cuts between 3 and 4 kHz).") var telephoneRates: String?
     @Option(help: "Probability of reverberation by a synthetic room impulse response.") var reverbProb: Double?
     @Option(help: "RT60 of the synthetic rooms, seconds, drawn from MIN:MAX (default 0.2:0.8).") var rt60: String?
     @Option(help: "Probability of re-cutting the leading and trailing silence (trimming or padding).") var silenceProb: Double?
@@ -133,6 +134,7 @@ struct TrainCommand: ParsableCommand {
             }
         }
         if let v = telephoneProb { a.telephoneProbability = v }
+        if let v = telephoneRates { a.telephoneRates = try numbers("telephone-rates", v, separator: ":", count: 2) }
         if let v = reverbProb { a.reverbProbability = v }
         if let v = rt60 { a.rt60Seconds = try numbers("rt60", v, separator: ":", count: 2) }
         if let v = silenceProb { a.silenceProbability = v }

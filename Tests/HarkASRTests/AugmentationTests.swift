@@ -82,6 +82,32 @@ final class AugmentationTests: XCTestCase {
         XCTAssertEqual(bandPower(segment, from: 300, to: 3400) / bandPower(original, from: 300, to: 3400), 1, accuracy: 0.1)
     }
 
+    func testTelephoneRateDrawnFromItsRangeSetsTheBandEdge() throws {
+        var rng = SeededGenerator(seed: 2)
+        let x = (0..<rate).map { _ in rng.nextGaussian() * 0.1 }
+        var a = Augmentation()
+        a.telephoneProbability = 1
+        a.telephoneRates = [6000, 6000]
+        let y = try a.apply(x, sampleRate: rate, noise: .init(), rng: &rng)
+        let segment = Array(y[4000..<6048]), original = Array(x[4000..<6048])
+        XCTAssertLessThan(bandPower(segment, from: 3300, to: 8000) / bandPower(original, from: 3300, to: 8000), 1e-3, "nothing above 3 kHz")
+        XCTAssertEqual(bandPower(segment, from: 300, to: 2200) / bandPower(original, from: 300, to: 2200), 1, accuracy: 0.1)
+        // A range draws a rate per utterance: the edge moves (libsamplerate's fastest
+        // converter passes about 80% of the band below half the rate).
+        a.telephoneRates = [6000, 8000]
+        var edges: Set<Int> = []
+        for seed in 0..<12 {
+            var r = SeededGenerator(seed: UInt64(seed))
+            let z = try a.apply(x, sampleRate: rate, noise: .init(), rng: &r)
+            let s = Array(z[4000..<6048])
+            let kept = bandPower(s, from: 2600, to: 2900) / bandPower(original, from: 2600, to: 2900)
+            edges.insert(kept > 0.5 ? 1 : 0)
+        }
+        XCTAssertEqual(edges, [0, 1], "some draws keep 2.6–2.9 kHz, some cut it")
+        a.telephoneRates = [3000, 8000]
+        XCTAssertThrowsError(try a.validate())
+    }
+
     func testReverberationDecaysAtTheDrawnRT60() {
         var rng = SeededGenerator(seed: 9)
         var impulse = [Float](repeating: 0, count: rate)
