@@ -31,9 +31,9 @@ public struct Augmentation: Codable, Equatable, Sendable {
     /// Probability of band-limiting to telephone bandwidth: down to 8 kHz and up again.
     public var telephoneProbability: Double = 0
     /// The rate band-limited audio passes through, Hz, drawn uniformly from
-    /// [min, max] (nil: 8000): 6000:8000 cuts between 3 and 4 kHz, as phone
-    /// lines, codecs and cheap microphones do, so that a model cannot count on
-    /// the energy just below 4 kHz (an /s/ barely there in such recordings).
+    /// [min, max] (nil: 8000): 6000:8000 cuts between 3 and 4 kHz, as some
+    /// lines, codecs and microphones do, so that a model does not count on
+    /// the energy just below 4 kHz.
     public var telephoneRates: [Double]?
     /// Probability of reverberation by a synthetic room impulse response
     /// (exponentially decaying noise) whose RT60, in seconds, is drawn from `rt60Seconds`.

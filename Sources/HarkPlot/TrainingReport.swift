@@ -52,11 +52,16 @@ public struct TrainingReport {
         let decoder = JSONDecoder()
         var bad: [Int] = []
         var lineNumber = 0, nonBlank = 0
-        for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+        // Line by line over the bytes (no array of a million lines beside them).
+        var lineStart = data.startIndex
+        while lineStart < data.endIndex {
+            let lineEnd = data[lineStart...].firstIndex(of: UInt8(ascii: "\n")) ?? data.endIndex
+            let line = data[lineStart..<lineEnd]
+            lineStart = lineEnd < data.endIndex ? data.index(after: lineEnd) : lineEnd
             lineNumber += 1
             if line.allSatisfy({ $0 == 32 || $0 == 13 || $0 == 9 }) { continue }
             nonBlank += 1
-            guard let event = try? decoder.decode(TrainingEvent.self, from: Data(line)) else { bad.append(lineNumber); continue }
+            guard let event = try? decoder.decode(TrainingEvent.self, from: line) else { bad.append(lineNumber); continue }
             switch event {
             case .step(let s): steps.append(s)
             case .epoch(let e): epochs.append(e)
