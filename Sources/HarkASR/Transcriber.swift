@@ -142,12 +142,16 @@ public final class Transcriber: @unchecked Sendable {
     /// (whole-utterance CMVN, the same windows, the same silence gate).
     public func transcribe(samples: [Float], threads: Int = 1) -> Transcript {
         let duration = Double(samples.count) / Double(model.config.sampleRate)
+        if isSilence(samples) { return Transcript(text: "", words: [], duration: duration) }
+        return decode(logProbabilities(samples, threads: threads), duration: duration)
+    }
+
+    /// Whether samples held in memory stay below `silenceFloorDecibels`
+    /// (the gate `transcribe` applies before the network).
+    public func isSilence(_ samples: [Float]) -> Bool {
         var meter = LevelMeter(frame: max(1, model.config.sampleRate / 50))
         meter.feed(samples)
-        if meter.loudestDecibels < silenceFloorDecibels {
-            return Transcript(text: "", words: [], duration: duration)
-        }
-        return decode(logProbabilities(samples, threads: threads), duration: duration)
+        return meter.loudestDecibels < silenceFloorDecibels
     }
 
     /// Decodes log-probabilities into a transcript: the best hypothesis, its

@@ -13,6 +13,14 @@ extension AudioFigure {
     /// Latest start or end accepted, seconds (over 31 years: a mistyped number, not a recording).
     public static let maxTime = 1e9
 
+    /// Checks a window's bounds, in seconds (`hark plot` checks its flags with it too).
+    public static func checkWindow(start: Double, end: Double?) throws {
+        guard start >= 0, start <= maxTime else { throw PlotError("--start \(start) must be a time from 0 to \(Int(maxTime)) s") }
+        guard let end else { return }
+        guard end > start, end <= maxTime else { throw PlotError("--end \(end) must come after --start \(start) and be at most \(Int(maxTime)) s") }
+        guard end - start <= maxSeconds else { throw PlotError("--start \(start) --end \(end): the window is longer than \(Int(maxSeconds)) s") }
+    }
+
     /// Mel bins of the spectrogram (fewer at low sample rates, where 80 would leave filters without an FFT bin).
     static func melBins(sampleRate: Int) -> Int { sampleRate >= 16_000 ? 80 : 40 }
 
@@ -25,10 +33,7 @@ extension AudioFigure {
     /// statistics of the window).
     public static func read(path: String, transcriber: Transcriber?, start: Double = 0, end: Double? = nil,
                             channel: ChannelSelection = .average, width: Int = 1200) throws -> AudioFigure {
-        guard start >= 0, start <= maxTime else { throw PlotError("--start \(start) must be a time from 0 to \(Int(maxTime)) s") }
-        if let end {
-            guard end > start, end <= maxTime else { throw PlotError("--end \(end) must come after --start \(start) and be at most \(Int(maxTime)) s") }
-        }
+        try checkWindow(start: start, end: end)
         var options = AudioLoadOptions(channel: channel)
         options.targetSampleRate = transcriber?.model.config.sampleRate
         let reader = try AudioReader.streaming(path, options: options)
@@ -79,10 +84,13 @@ extension AudioFigure {
                                  frameLength: fbank.frame.frameLength / 1000,
                                  binFrequencies: banks.centerFrequencies, title: title, width: width)
         if let transcriber {
+            // What `transcribe(samples:)` gives, with the network run once for both the picture and the words.
             let lp = transcriber.logProbabilities(samples)
-            let transcript = transcriber.transcribe(samples: samples)
-            // The silence gate empties the transcript; the path is then empty too.
-            let path = transcript.text.isEmpty ? [] : (transcriber.decoder.decode(lp).first?.tokens ?? [])
+            let duration = Double(samples.count) / Double(sampleRate)
+            let best = transcriber.isSilence(samples) ? nil : transcriber.decoder.decode(lp).first
+            let transcript = transcriber.transcript(best.map { [$0] } ?? [], duration: duration)
+            // With the silence gate (or nothing but spaces) the transcript is empty; the path is then empty too.
+            let path = transcript.text.isEmpty ? [] : (best?.tokens ?? [])
             figure.posteriors = Posteriors(
                 logProbabilities: lp, tokens: transcriber.model.config.tokens, secondsPerFrame: transcriber.secondsPerFrame,
                 path: path.map { ($0.token, $0.firstFrame, $0.lastFrame) },

@@ -38,17 +38,7 @@ struct PlotCommand: ParsableCommand {
         guard PictureFormat(path: output) != nil else {
             throw ValidationError("-o \(output): the name must end in .png or .svg")
         }
-        guard start >= 0, start <= AudioFigure.maxTime else {
-            throw ValidationError("--start \(start) must be a time from 0 to \(Int(AudioFigure.maxTime)) s")
-        }
-        if let end {
-            guard end > start, end <= AudioFigure.maxTime else {
-                throw ValidationError("--end \(end) must come after --start \(start) and be at most \(Int(AudioFigure.maxTime)) s")
-            }
-            guard end - start <= AudioFigure.maxSeconds else {
-                throw ValidationError("--start \(start) --end \(end): the window is longer than \(Int(AudioFigure.maxSeconds)) s")
-            }
-        }
+        do { try AudioFigure.checkWindow(start: start, end: end) } catch { throw ValidationError("\(error)") }
         guard (400...8000).contains(width) else { throw ValidationError("--width \(width) must be in 400…8000") }
         if let channel, channel < 0 { throw ValidationError("--channel \(channel) must be 0 or more") }
     }
