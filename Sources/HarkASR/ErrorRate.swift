@@ -36,19 +36,32 @@ public struct EditCounts: Equatable, Codable, Sendable {
             var cur = [Cell](repeating: (0, 0, 0, 0), count: m + 1)
             cur[0] = (r, 0, r, 0)
             for h in 1..<(m + 1) {
-                let same = reference[r - 1] == hypothesis[h - 1]
-                let diag = prev[h - 1]
-                var best: Cell = (diag.total + (same ? 0 : 1), diag.s + (same ? 0 : 1), diag.d, diag.i)
-                let del = prev[h]
-                if del.total + 1 < best.total { best = (del.total + 1, del.s, del.d + 1, del.i) }
-                let ins = cur[h - 1]
-                if ins.total + 1 < best.total { best = (ins.total + 1, ins.s, ins.d, ins.i + 1) }
-                cur[h] = best
+                let cost = reference[r - 1] == hypothesis[h - 1] ? 0 : 1
+                let diag = prev[h - 1], del = prev[h], ins = cur[h - 1]
+                switch cheapestStep(diagonal: diag.total + cost, deletion: del.total + 1, insertion: ins.total + 1) {
+                case .diagonal: cur[h] = (diag.total + cost, diag.s + cost, diag.d, diag.i)
+                case .deletion: cur[h] = (del.total + 1, del.s, del.d + 1, del.i)
+                case .insertion: cur[h] = (ins.total + 1, ins.s, ins.d, ins.i + 1)
+                }
             }
             prev = cur
         }
         let c = prev[m]
         return EditCounts(substitutions: c.s, deletions: c.d, insertions: c.i, referenceLength: n)
+    }
+
+    /// The step an alignment cell takes, given the totals through each
+    /// neighbour: among equal totals the diagonal (a match or a
+    /// substitution), then a deletion, then an insertion. `align` and
+    /// `alignment` both choose by it, so they count the same edits.
+    enum Step: UInt8 { case diagonal, deletion, insertion }
+
+    @inline(__always)
+    static func cheapestStep(diagonal: Int, deletion: Int, insertion: Int) -> Step {
+        var step = Step.diagonal, best = diagonal
+        if deletion < best { step = .deletion; best = deletion }
+        if insertion < best { step = .insertion }
+        return step
     }
 
     /// Character edits (spaces count as characters).
@@ -82,20 +95,23 @@ extension EditCounts {
     public static func alignment<T: Equatable>(reference: [T], hypothesis: [T]) -> [AlignedPair<T>]? {
         let n = reference.count, m = hypothesis.count
         guard (n + 1) * (m + 1) <= maxAlignmentCells else { return nil }
-        // choice[r][h]: 0 diagonal, 1 deletion (from above), 2 insertion (from the left).
-        var choice = [UInt8](repeating: 0, count: (n + 1) * (m + 1))
+        // choice[r][h]: the step into cell (r, h); the first row inserts, the first column deletes.
+        var choice = [Step](repeating: .diagonal, count: (n + 1) * (m + 1))
         var prev = Array(0...m)
-        for h in 1..<(m + 1) { choice[h] = 2 }
+        for h in 1..<(m + 1) { choice[h] = .insertion }
         for r in 1..<(n + 1) {
             var cur = [Int](repeating: 0, count: m + 1)
             cur[0] = r
-            choice[r * (m + 1)] = 1
+            choice[r * (m + 1)] = .deletion
             for h in 1..<(m + 1) {
-                var best = prev[h - 1] + (reference[r - 1] == hypothesis[h - 1] ? 0 : 1), how: UInt8 = 0
-                if prev[h] + 1 < best { best = prev[h] + 1; how = 1 }
-                if cur[h - 1] + 1 < best { best = cur[h - 1] + 1; how = 2 }
-                cur[h] = best
-                choice[r * (m + 1) + h] = how
+                let diagonal = prev[h - 1] + (reference[r - 1] == hypothesis[h - 1] ? 0 : 1)
+                let step = cheapestStep(diagonal: diagonal, deletion: prev[h] + 1, insertion: cur[h - 1] + 1)
+                switch step {
+                case .diagonal: cur[h] = diagonal
+                case .deletion: cur[h] = prev[h] + 1
+                case .insertion: cur[h] = cur[h - 1] + 1
+                }
+                choice[r * (m + 1) + h] = step
             }
             prev = cur
         }
@@ -103,13 +119,13 @@ extension EditCounts {
         var r = n, h = m
         while r > 0 || h > 0 {
             switch choice[r * (m + 1) + h] {
-            case 0:
+            case .diagonal:
                 let same = reference[r - 1] == hypothesis[h - 1]
                 pairs.append(AlignedPair(reference: reference[r - 1], hypothesis: hypothesis[h - 1], operation: same ? .match : .substitution))
                 r -= 1; h -= 1
-            case 1:
+            case .deletion:
                 pairs.append(AlignedPair(reference: reference[r - 1], hypothesis: nil, operation: .deletion)); r -= 1
-            default:
+            case .insertion:
                 pairs.append(AlignedPair(reference: nil, hypothesis: hypothesis[h - 1], operation: .insertion)); h -= 1
             }
         }
