@@ -132,20 +132,16 @@ public final class LocalGroup: @unchecked Sendable {
             self.rank = rank
         }
 
-        func allreduceSum(_ values: inout [Float]) {
-            values = group.exchange(rank: rank, values) { all in
-                var sum = all[0] as! [Float]
-                for other in all.dropFirst() { for (i, x) in (other as! [Float]).enumerated() { sum[i] += x } }
-                return sum
-            } as! [Float]
-        }
+        func allreduceSum(_ values: inout [Float]) { values = summed(values) }
+        func allreduceSum(_ values: inout [Double]) { values = summed(values) }
 
-        func allreduceSum(_ values: inout [Double]) {
-            values = group.exchange(rank: rank, values) { all in
-                var sum = all[0] as! [Double]
-                for other in all.dropFirst() { for (i, x) in (other as! [Double]).enumerated() { sum[i] += x } }
+        /// The element-wise sum of every member's `values`.
+        private func summed<T: AdditiveArithmetic>(_ values: [T]) -> [T] {
+            group.exchange(rank: rank, values) { all in
+                var sum = all[0] as! [T]
+                for other in all.dropFirst() { for (i, x) in (other as! [T]).enumerated() { sum[i] += x } }
                 return sum
-            } as! [Double]
+            } as! [T]
         }
 
         func allgather(_ bytes: [UInt8]) -> [[UInt8]] {
