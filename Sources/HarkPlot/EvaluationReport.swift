@@ -88,6 +88,7 @@ public struct EvaluationReport {
     public func html(media: (Utterance) -> Media) -> String {
         var doc = HTMLDocument(title: title)
         doc.append("<p class=\"meta\">\(escapeHTML(facts.joined(separator: " · ")))</p>")
+        let ranked = self.ranked
 
         // Summary.
         var totals = (characters: EditCounts(), words: EditCounts())
@@ -110,7 +111,6 @@ public struct EvaluationReport {
                     + (failed.isEmpty ? "" : "<p class=\"meta\">\(failed.count) input(s) failed and are not scored (listed at the end).</p>"))
 
         // Utterances, worst first.
-        let ranked = self.ranked
         var embedded = 0
         var body = "<p class=\"legend meta\"><span class=\"S\">substitution</span><span class=\"D\">deletion</span><span class=\"I\">insertion</span></p>"
         for (i, u) in ranked.prefix(Self.maxAlignments).enumerated() {

@@ -140,25 +140,3 @@ public struct LineChart {
         return String(format: "%.2g", v)
     }
 }
-
-/// Text escaped for HTML (and XML) content and attribute values. Characters
-/// XML does not allow (control characters other than tab, line feed and
-/// carriage return; U+FFFE, U+FFFF) become U+FFFD, so that a hostile file
-/// name cannot make a report unreadable.
-public func escapeHTML(_ s: String) -> String {
-    var out = ""
-    out.reserveCapacity(s.utf8.count)
-    for u in s.unicodeScalars {
-        switch u {
-        case "&": out += "&amp;"
-        case "<": out += "&lt;"
-        case ">": out += "&gt;"
-        case "\"": out += "&quot;"
-        case "'": out += "&#39;"
-        case "\t", "\n", "\r": out.unicodeScalars.append(u)
-        case "\u{0}"..."\u{1F}", "\u{7F}", "\u{FFFE}", "\u{FFFF}": out += "\u{FFFD}"
-        default: out.unicodeScalars.append(u)
-        }
-    }
-    return out
-}
