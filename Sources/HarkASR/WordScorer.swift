@@ -6,18 +6,40 @@ import HarkLM
 /// probabilities of the next word given a state (ARPA back-off semantics).
 public protocol WordLanguageModel: Sendable {
     associatedtype State: Hashable & Sendable
+    /// A word as the model looks it up. A decoder resolves each word of its
+    /// vocabulary once (`word(_:)`) and scores by that; a model that has
+    /// nothing faster than its text keeps the default, the text itself.
+    associatedtype Word = String
     /// The state after `<s>`.
     var beginSentence: State { get }
+    /// `text` as the model looks it up.
+    func word(_ text: String) -> Word
+    /// How the model looks up every word outside `words`, when it scores
+    /// them all alike (an n-gram model's `<unk>`); nil when it scores them by
+    /// their text, which the decoder then spells out.
+    var unknownWord: Word? { get }
     /// log10 p(word | state), the next state, and whether the word is unknown to the model.
-    func score(_ state: State, _ word: String) -> (log10: Float, next: State, isUnknown: Bool)
+    func score(_ state: State, _ word: Word) -> (log10: Float, next: State, isUnknown: Bool)
     /// log10 p(`</s>` | state).
     func endSentence(_ state: State) -> Float
     /// The model's words (without `<s>`, `</s>`, `<unk>`).
     var words: [String] { get }
 }
 
-/// Hark's ARPA n-gram models, as KenLM scores them.
-extension NGramModel: WordLanguageModel {}
+extension WordLanguageModel where Word == String {
+    public func word(_ text: String) -> String { text }
+}
+
+extension WordLanguageModel {
+    public var unknownWord: Word? { nil }
+}
+
+/// Hark's ARPA n-gram models, as KenLM scores them, by word id.
+extension NGramModel: WordLanguageModel {
+    public typealias Word = WordID
+    public func word(_ text: String) -> WordID { id(text) }
+    public var unknownWord: WordID? { unknownID }
+}
 
 /// No language model: every word scores 0 (vocabulary constraints and hotwords still apply).
 public struct NoLanguageModel: WordLanguageModel {
@@ -63,6 +85,9 @@ public struct WordScorer<LM: WordLanguageModel>: PrefixScorer {
         var lm: LM.State
         /// The trie node of the letters of the current word (-1: no known word starts so).
         var node: Int32
+        /// Letters of the current word.
+        var length: Int32
+        /// Their tokens, kept only when the LM scores unknown words by their text.
         var letters: Letters
         /// What the partial word currently adds.
         var partial: Float
@@ -96,64 +121,95 @@ public struct WordScorer<LM: WordLanguageModel>: PrefixScorer {
         }
     }
 
-    let lm: LM
-    let hasModel: Bool
-    let options: WordDecodingOptions
-    let tokens: [String]
-    let space: Int
-    /// The vocabulary as a trie over tokens: children[node][token] = child; node 0 the root.
-    let children: [[Int: Int32]]
-    /// Whether a node ends a known word.
-    let isWord: [Bool]
-    /// The word a node ends ("" where `isWord` is false), so that a known word is not rebuilt from its letters.
-    let wordOf: [String]
-    /// The hotword boost of a node's letters: boost · (letters / word length), the largest over hotwords it begins.
-    let hotwordShare: [Float]
-    /// Whether there is a vocabulary to be outside of (a word list, or the LM's words).
-    let knowsWords: Bool
-    let ln10 = Float(log(10.0))
+    /// What the scorer reads, behind one reference: the search calls
+    /// `advance` for every new prefix, and a scorer of many arrays would be
+    /// copied (and each array retained) on every call.
+    final class Tables: @unchecked Sendable {
+        let lm: LM
+        let hasModel: Bool
+        let options: WordDecodingOptions
+        let tokens: [String]
+        let space: Int
+        /// The vocabulary as a trie over tokens, node 0 the root: node n's
+        /// children are `edgeChild[edgeStart[n] ..< edgeStart[n + 1]]`, by
+        /// the tokens in `edgeToken` (a few per node, scanned in order).
+        let edgeStart: [Int32], edgeToken: [Int32], edgeChild: [Int32]
+        /// The word a node ends, as the LM looks it up (nil: no word ends there).
+        let wordOf: [LM.Word?]
+        /// The hotword boost of a node's letters: boost · (letters / word length), the largest over hotwords it begins.
+        let hotwordShare: [Float]
+        /// Whether there is a vocabulary to be outside of (a word list, or the LM's words).
+        let knowsWords: Bool
+        /// What a letter off the trie adds: −∞ with a closed vocabulary, the unknown penalty with known words, else 0.
+        let offTrie: Float
+        /// α · ln 10: the weight of a log10 LM probability.
+        let lmWeight: Float
+        /// How the LM looks up words off the trie, when it scores them all alike.
+        let unknownWord: LM.Word?
+
+        init(lm: LM, hasModel: Bool, options: WordDecodingOptions, tokens: [String], space: Int) {
+            self.lm = lm
+            self.hasModel = hasModel
+            self.options = options
+            self.tokens = tokens
+            self.space = space
+            let index = Dictionary(tokens.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+            var children: [[Int: Int32]] = [[:]], share: [Float] = [0], words: [String?] = [nil]
+            func insert(_ word: String, boost: Float) {
+                let ids = word.map { index[String($0)] }
+                guard !ids.isEmpty, ids.allSatisfy({ $0 != nil }) else { return }
+                var node = 0
+                for (i, t) in ids.enumerated() {
+                    if let c = children[node][t!] {
+                        node = Int(c)
+                    } else {
+                        children.append([:]); share.append(0); words.append(nil)
+                        children[node][t!] = Int32(children.count - 1)
+                        node = children.count - 1
+                    }
+                    share[node] = max(share[node], boost * Float(i + 1) / Float(ids.count))
+                }
+                words[node] = ids.map { tokens[$0!] }.joined()
+            }
+            let known = options.vocabulary ?? lm.words
+            knowsWords = !known.isEmpty
+            for w in known { insert(w, boost: 0) }
+            for (phrase, boost) in options.hotwords {
+                for w in phrase.split(separator: " ") { insert(String(w), boost: boost) }
+            }
+            var start: [Int32] = [0], token: [Int32] = [], child: [Int32] = []
+            for edges in children {
+                for (t, c) in edges.sorted(by: { $0.key < $1.key }) { token.append(Int32(t)); child.append(c) }
+                start.append(Int32(token.count))
+            }
+            (edgeStart, edgeToken, edgeChild) = (start, token, child)
+            wordOf = words.map { $0.map(lm.word) }
+            hotwordShare = share
+            offTrie = options.vocabulary != nil ? -.infinity : knowsWords ? options.unknownPenalty : 0
+            lmWeight = options.alpha * Float(log(10.0))
+            unknownWord = lm.unknownWord
+        }
+
+        /// The child of trie node `node` by `token` (−1: none).
+        @inline(__always)
+        func child(_ node: Int, _ token: Int) -> Int {
+            for e in Int(edgeStart[node]) ..< Int(edgeStart[node + 1]) where edgeToken[e] == Int32(token) {
+                return Int(edgeChild[e])
+            }
+            return -1
+        }
+    }
+
+    let tables: Tables
 
     /// - Parameters:
     ///   - tokens: the model's tokens (one character each, the blank and the space among them).
     ///   - space: the index of the word separator.
     public init(lm: LM, hasModel: Bool = true, options: WordDecodingOptions, tokens: [String], space: Int) {
-        self.lm = lm
-        self.hasModel = hasModel
-        self.options = options
-        self.tokens = tokens
-        self.space = space
-        let index = Dictionary(tokens.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-        var children: [[Int: Int32]] = [[:]], isWord = [false], share: [Float] = [0], wordOf = [""]
-        func insert(_ word: String, boost: Float) {
-            let ids = word.map { index[String($0)] }
-            guard !ids.isEmpty, ids.allSatisfy({ $0 != nil }) else { return }
-            var node = 0
-            for (i, t) in ids.enumerated() {
-                if let c = children[node][t!] {
-                    node = Int(c)
-                } else {
-                    children.append([:]); isWord.append(false); share.append(0); wordOf.append("")
-                    children[node][t!] = Int32(children.count - 1)
-                    node = children.count - 1
-                }
-                share[node] = max(share[node], boost * Float(i + 1) / Float(ids.count))
-            }
-            isWord[node] = true
-            wordOf[node] = ids.map { tokens[$0!] }.joined()
-        }
-        let known = options.vocabulary ?? lm.words
-        knowsWords = !known.isEmpty
-        for w in known { insert(w, boost: 0) }
-        for (phrase, boost) in options.hotwords {
-            for w in phrase.split(separator: " ") { insert(String(w), boost: boost) }
-        }
-        self.children = children
-        self.isWord = isWord
-        self.wordOf = wordOf
-        hotwordShare = share
+        tables = Tables(lm: lm, hasModel: hasModel, options: options, tokens: tokens, space: space)
     }
 
-    public var initialState: State { State(lm: lm.beginSentence, node: 0, letters: Letters(), partial: 0, words: 0) }
+    public var initialState: State { State(lm: tables.lm.beginSentence, node: 0, length: 0, letters: Letters(), partial: 0, words: 0) }
 
     /// With Hark's n-gram models (the usual case), a store compiled for them:
     /// the search then runs this scorer's specialised code.
@@ -163,53 +219,58 @@ public struct WordScorer<LM: WordLanguageModel>: PrefixScorer {
     }
 
     public func advance(_ state: State, token: Int) -> (state: State, score: Float) {
-        // A hypothesis outside a closed vocabulary is dead: its score is already −∞.
-        if state.partial == -.infinity { return (state, 0) }
         var s = state
-        if token == space {
-            guard !s.letters.isEmpty else { return (s, 0) }
+        let score = advance(&s, token: token)
+        return (s, score)
+    }
+
+    public func advance(_ s: inout State, token: Int) -> Float {
+        // A hypothesis outside a closed vocabulary is dead: its score is already −∞.
+        if s.partial == -.infinity { return 0 }
+        let t = tables, before = s.partial
+        if token == t.space {
+            guard s.length > 0 else { return 0 }
             let (score, next) = completeWord(s)
             s.lm = next
             s.node = 0
+            s.length = 0
             s.letters = Letters()
             s.partial = 0
             s.words += 1
-            return (s, score - state.partial)
+            return score - before
         }
-        s.letters.append(token)
-        if s.node >= 0, let child = children[Int(s.node)][token] {
-            s.node = child
-            s.partial = hotwordShare[Int(child)]
-        } else {
-            s.node = -1
-            s.partial = options.vocabulary != nil ? -.infinity : knowsWords ? options.unknownPenalty : 0
-        }
-        return (s, s.partial - state.partial)
+        s.length += 1
+        if t.unknownWord == nil { s.letters.append(token) }
+        let child = s.node >= 0 ? t.child(Int(s.node), token) : -1
+        s.node = Int32(child)
+        s.partial = child >= 0 ? t.hotwordShare[child] : t.offTrie
+        return s.partial - before
     }
 
     public func finish(_ state: State) -> Float {
         if state.partial == -.infinity { return 0 }
         var total: Float = 0
         var lmState = state.lm
-        if !state.letters.isEmpty {
+        if state.length > 0 {
             let (score, next) = completeWord(state)
             total += score - state.partial
             lmState = next
         }
-        if hasModel { total += options.alpha * ln10 * lm.endSentence(lmState) }
+        if tables.hasModel { total += tables.lmWeight * tables.lm.endSentence(lmState) }
         return total
     }
 
     /// The score of the word the state spells, and the LM state after it.
     private func completeWord(_ s: State) -> (Float, LM.State) {
-        let known = s.node >= 0 && isWord[Int(s.node)]
-        let word = known ? wordOf[Int(s.node)] : s.letters.tokens.map { tokens[$0] }.joined()
-        if options.vocabulary != nil && !known { return (-.infinity, s.lm) }
-        var score = options.beta
-        let (log10p, next, unknown) = lm.score(s.lm, word)
-        if hasModel { score += options.alpha * ln10 * log10p }
-        if unknown { score += options.unknownPenalty }
-        if known { score += hotwordShare[Int(s.node)] }
+        let t = tables
+        let known = s.node >= 0 ? t.wordOf[Int(s.node)] : nil
+        if t.options.vocabulary != nil && known == nil { return (-.infinity, s.lm) }
+        var score = t.options.beta
+        let word = known ?? t.unknownWord ?? t.lm.word(s.letters.tokens.map { t.tokens[$0] }.joined())
+        let (log10p, next, unknown) = t.lm.score(s.lm, word)
+        if t.hasModel { score += t.lmWeight * log10p }
+        if unknown { score += t.options.unknownPenalty }
+        if known != nil { score += t.hotwordShare[Int(s.node)] }
         return (score, next)
     }
 }

@@ -1,9 +1,14 @@
 import Foundation
 
 /// log(eᵃ + eᵇ), exact for −∞ operands: max + log1p(e^(−|a − b|)).
+/// Operands more than 40 apart give the larger one: the term dropped,
+/// below e^−40 ≈ 4·10⁻¹⁸, is under Double's resolution of the sum of two
+/// log-probabilities an alignment apart (and spares exp and log1p, which a
+/// beam search would otherwise call on most of its additions).
 @inline(__always)
 func logAdd(_ a: Double, _ b: Double) -> Double {
     if a == -.infinity { return b }
     if b == -.infinity { return a }
-    return a > b ? a + log1p(exp(b - a)) : b + log1p(exp(a - b))
+    let (hi, lo) = a > b ? (a, b) : (b, a)
+    return hi - lo > 40 ? hi : hi + log1p(exp(lo - hi))
 }

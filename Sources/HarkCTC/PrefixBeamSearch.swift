@@ -12,6 +12,10 @@ public protocol PrefixScorer: Sendable {
     var initialState: State { get }
     /// The state after appending `token`, and the log-weight that adds to the hypothesis's score.
     func advance(_ state: State, token: Int) -> (state: State, score: Float)
+    /// The same in place: `state` becomes the state after `token`; returns
+    /// the log-weight. The search calls this one (a scorer with a large
+    /// `State` implements it, and the other in its terms, to spare copies).
+    func advance(_ state: inout State, token: Int) -> Float
     /// The log-weight added when a hypothesis ends in `state`.
     func finish(_ state: State) -> Float
     /// The store the search keeps this scorer's states in. The default,
@@ -23,6 +27,12 @@ public protocol PrefixScorer: Sendable {
 
 extension PrefixScorer {
     public func makeStates() -> any PrefixScorerStates { ScorerStateArray(self) }
+
+    public func advance(_ state: inout State, token: Int) -> Float {
+        let (next, score) = advance(state, token: token)
+        state = next
+        return score
+    }
 }
 
 /// A scorer's states held for the search, by index (state 0: the empty
@@ -46,7 +56,8 @@ public protocol PrefixScorerStates: AnyObject {
 /// final class of its own and get code specialised for that type.
 public final class ScorerStateArray<S: PrefixScorer>: PrefixScorerStates {
     @usableFromInline let scorer: S
-    @usableFromInline var states: [S.State]
+    /// Reached only through this store's methods, one search at a time: no run-time exclusivity checks.
+    @exclusivity(unchecked) @usableFromInline var states: [S.State]
 
     @inlinable public init(_ scorer: S) {
         self.scorer = scorer
@@ -57,8 +68,8 @@ public final class ScorerStateArray<S: PrefixScorer>: PrefixScorerStates {
     @inlinable public var count: Int { states.count }
 
     @inlinable public func advance(_ index: Int, token: Int) -> (index: Int, score: Float) {
-        let (state, score) = scorer.advance(states[index], token: token)
-        states.append(state)
+        states.append(states[index])
+        let score = scorer.advance(&states[states.count - 1], token: token)
         return (states.count - 1, score)
     }
 
@@ -181,7 +192,8 @@ private struct BeamSearchState {
     var beam: [BeamEntry], beamTotal: [Double]
     /// The prefixes of the frame being searched (a buffer kept between frames).
     var next: [BeamEntry] = []
-    /// Buffers of `step`: the frame's log-probabilities and probabilities, the tokens tried, the ranking.
+    /// Buffers of `step`: the frame's log-probabilities and probabilities
+    /// (each worked out when first needed: NaN until then), the tokens tried, the ranking.
     var row: [Double] = [], posterior: [Double] = [], candidates: [Int] = [], ranked: [Ranked] = []
 
     /// A prefix of the frame being ranked: its score, its index in `next`, its node and its `total`.
@@ -230,6 +242,13 @@ private struct BeamSearchState {
         return next.count - 1
     }
 
+    /// Token k's probability in the frame being searched.
+    @inline(__always)
+    private mutating func probability(_ k: Int) -> Double {
+        if posterior[k].isNaN { posterior[k] = exp(row[k]) }
+        return posterior[k]
+    }
+
     /// One frame: row r of `logProbs` is frame t.
     private mutating func step(_ logProbs: Matrix, _ r: Int, _ t: Int) {
         let K = logProbs.cols
@@ -238,7 +257,7 @@ private struct BeamSearchState {
         for k in 0..<K {
             let p = logProbs[r, k]
             row[k] = Double(p)
-            posterior[k] = exp(row[k])
+            posterior[k] = .nan
             if k != blank && p >= options.tokenThreshold { candidates.append(k) }
         }
         for i in beam.indices {
@@ -253,7 +272,7 @@ private struct BeamSearchState {
                 if next[s].add(blankEnding: false, p) {
                     var run = chain[e.emission]
                     run.lastFrame = t
-                    run.posteriorSum += posterior[last]
+                    run.posteriorSum += probability(last)
                     next[s].emission = link(run)
                 }
             }
@@ -272,7 +291,7 @@ private struct BeamSearchState {
                 let p = (k == last ? e.pb : total) + row[k]
                 if next[sc].add(blankEnding: false, p) {
                     let depth = e.emission >= 0 ? chain[e.emission].depth + 1 : shared.count + 1
-                    next[sc].emission = link(BeamEmission(token: k, firstFrame: t, lastFrame: t, posteriorSum: posterior[k],
+                    next[sc].emission = link(BeamEmission(token: k, firstFrame: t, lastFrame: t, posteriorSum: probability(k),
                                                           previous: e.emission, depth: depth))
                 }
             }
@@ -477,11 +496,16 @@ struct PrefixNode {
 }
 
 /// The edges of the prefix tree, (parent, token) → child: a hash table
-/// with open addressing and linear probing, at most half full.
+/// with open addressing and linear probing, at most half full. A slot holds
+/// its key and its child side by side, so a probe touches one cache line.
+/// It starts small (a search begins with every utterance) and doubles.
 struct PrefixTreeEdges {
-    /// parent · 2³² + token per slot (−1: empty), and the child there.
-    private var keys = [Int](repeating: -1, count: 32768)
-    private var values = [Int32](repeating: -1, count: 32768)
+    struct Slot {
+        /// parent · 2³² + token (−1: empty).
+        var key: Int
+        var child: Int32
+    }
+    private var slots = [Slot](repeating: Slot(key: -1, child: -1), count: 4096)
     private var count = 0
 
     @inline(__always)
@@ -495,10 +519,10 @@ struct PrefixTreeEdges {
 
     /// The child of `parent` by `token`, if there is one.
     subscript(parent: Int, token: Int) -> Int? {
-        let key = Self.key(parent, token), mask = keys.count - 1
-        var i = Self.home(key, keys.count)
-        while keys[i] >= 0 {
-            if keys[i] == key { return Int(values[i]) }
+        let key = Self.key(parent, token), mask = slots.count - 1
+        var i = Self.home(key, slots.count)
+        while slots[i].key >= 0 {
+            if slots[i].key == key { return Int(slots[i].child) }
             i = (i + 1) & mask
         }
         return nil
@@ -506,32 +530,28 @@ struct PrefixTreeEdges {
 
     /// Records `child` as the child of `parent` by `token` (not yet recorded).
     mutating func insert(_ parent: Int, _ token: Int, child: Int) {
-        if 2 * (count + 1) > keys.count { grow() }
-        let key = Self.key(parent, token), mask = keys.count - 1
-        var i = Self.home(key, keys.count)
-        while keys[i] >= 0 { i = (i + 1) & mask }
-        keys[i] = key
-        values[i] = Int32(child)
+        if 2 * (count + 1) > slots.count { grow() }
+        place(Slot(key: Self.key(parent, token), child: Int32(child)))
         count += 1
+    }
+
+    private mutating func place(_ slot: Slot) {
+        let mask = slots.count - 1
+        var i = Self.home(slot.key, slots.count)
+        while slots[i].key >= 0 { i = (i + 1) & mask }
+        slots[i] = slot
     }
 
     /// Forgets every edge, keeping the table's size.
     mutating func removeAll() {
-        for i in keys.indices { keys[i] = -1 }
+        for i in slots.indices { slots[i].key = -1 }
         count = 0
     }
 
     private mutating func grow() {
-        let oldKeys = keys, oldValues = values
-        keys = [Int](repeating: -1, count: 2 * oldKeys.count)
-        values = [Int32](repeating: -1, count: 2 * oldKeys.count)
-        let mask = keys.count - 1
-        for (key, value) in zip(oldKeys, oldValues) where key >= 0 {
-            var i = Self.home(key, keys.count)
-            while keys[i] >= 0 { i = (i + 1) & mask }
-            keys[i] = key
-            values[i] = value
-        }
+        let old = slots
+        slots = [Slot](repeating: Slot(key: -1, child: -1), count: 2 * old.count)
+        for slot in old where slot.key >= 0 { place(slot) }
     }
 }
 

@@ -116,6 +116,9 @@ public final class NGramModel: @unchecked Sendable {
     /// The word's id; `<unk>`'s when the model does not have the word.
     public func id(_ word: String) -> WordID { WordID(raw: vocabulary[word] ?? unknown) }
 
+    /// `<unk>`'s id: every word the model does not have scores as this one.
+    public var unknownID: WordID { WordID(raw: unknown) }
+
     /// `score(_:_:)` by id: the same values, without the string lookup.
     public func score(_ state: State, _ word: WordID) -> (log10: Float, next: State, isUnknown: Bool) {
         let (p, next) = score(state, id: word.raw)
