@@ -12,12 +12,15 @@ public protocol WordLanguageModel: Sendable {
     associatedtype Word = String
     /// The state after `<s>`.
     var beginSentence: State { get }
+    /// What a decoder keeps of a word spelled outside the vocabulary, for
+    /// `word(spelled:tokens:)`: its letters by default (`SpelledLetters`),
+    /// nothing for a model that scores all such words alike (`NoSpelling`,
+    /// which keeps the decoder's states small and trivially copied).
+    associatedtype Spelling: WordSpelling = SpelledLetters
     /// `text` as the model looks it up.
     func word(_ text: String) -> Word
-    /// How the model looks up every word outside `words`, when it scores
-    /// them all alike (an n-gram model's `<unk>`); nil when it scores them by
-    /// their text, which the decoder then spells out.
-    var unknownWord: Word? { get }
+    /// The word `spelling` spells, `tokens` naming the decoder's tokens.
+    func word(spelled spelling: Spelling, tokens: [String]) -> Word
     /// log10 p(word | state), the next state, and whether the word is unknown to the model.
     func score(_ state: State, _ word: Word) -> (log10: Float, next: State, isUnknown: Bool)
     /// log10 p(`</s>` | state).
@@ -30,21 +33,65 @@ extension WordLanguageModel where Word == String {
     public func word(_ text: String) -> String { text }
 }
 
-extension WordLanguageModel {
-    public var unknownWord: Word? { nil }
+extension WordLanguageModel where Spelling == SpelledLetters {
+    public func word(spelled spelling: SpelledLetters, tokens: [String]) -> Word {
+        word(spelling.tokens.map { tokens[$0] }.joined())
+    }
 }
 
-/// Hark's ARPA n-gram models, as KenLM scores them, by word id.
+/// The letters of a word being spelled, as a decoder keeps them for its LM.
+public protocol WordSpelling: Sendable {
+    init()
+    mutating func append(_ token: Int)
+}
+
+/// Every token of the word, kept inline (no allocation) up to
+/// `inlineCount` tokens below 65 536; a longer word keeps the rest in `overflow`.
+public struct SpelledLetters: WordSpelling {
+    static var inlineCount: Int { 16 }
+    var inline = SIMD16<UInt16>()
+    var overflow: [Int] = []
+    var count = 0
+
+    public init() {}
+
+    var isEmpty: Bool { count == 0 }
+
+    public mutating func append(_ token: Int) {
+        if count < Self.inlineCount && overflow.isEmpty, let t = UInt16(exactly: token) {
+            inline[count] = t
+        } else {
+            overflow.append(token)
+        }
+        count += 1
+    }
+
+    /// The tokens, oldest first.
+    public var tokens: [Int] {
+        let n = count - overflow.count
+        return (0..<n).map { Int(inline[$0]) } + overflow
+    }
+}
+
+/// Nothing of the word: for a model that scores every word outside its vocabulary alike.
+public struct NoSpelling: WordSpelling {
+    public init() {}
+    public mutating func append(_ token: Int) {}
+}
+
+/// Hark's ARPA n-gram models, as KenLM scores them, by word id. A word
+/// outside the model's vocabulary is `<unk>`, whatever its letters.
 extension NGramModel: WordLanguageModel {
     public typealias Word = WordID
     public func word(_ text: String) -> WordID { id(text) }
-    public var unknownWord: WordID? { unknownID }
+    public func word(spelled spelling: NoSpelling, tokens: [String]) -> WordID { unknownID }
 }
 
 /// No language model: every word scores 0 (vocabulary constraints and hotwords still apply).
 public struct NoLanguageModel: WordLanguageModel {
     public init() {}
     public var beginSentence: Int { 0 }
+    public func word(spelled spelling: NoSpelling, tokens: [String]) -> String { "" }
     public func score(_ state: Int, _ word: String) -> (log10: Float, next: Int, isUnknown: Bool) { (0, 0, false) }
     public func endSentence(_ state: Int) -> Float { 0 }
     public var words: [String] { [] }
@@ -87,38 +134,11 @@ public struct WordScorer<LM: WordLanguageModel>: PrefixScorer {
         var node: Int32
         /// Letters of the current word.
         var length: Int32
-        /// Their tokens, kept only when the LM scores unknown words by their text.
-        var letters: Letters
+        /// What the LM keeps of them, for a word off the trie.
+        var letters: LM.Spelling
         /// What the partial word currently adds.
         var partial: Float
         var words: Int
-    }
-
-    /// The tokens of the word being spelled, kept inline (no allocation)
-    /// up to `Letters.inlineCount` tokens below 65 536; a longer word keeps
-    /// the rest in `overflow`.
-    struct Letters: Sendable {
-        static var inlineCount: Int { 16 }
-        var inline = SIMD16<UInt16>()
-        var overflow: [Int] = []
-        var count = 0
-
-        var isEmpty: Bool { count == 0 }
-
-        mutating func append(_ token: Int) {
-            if count < Self.inlineCount && overflow.isEmpty, let t = UInt16(exactly: token) {
-                inline[count] = t
-            } else {
-                overflow.append(token)
-            }
-            count += 1
-        }
-
-        /// The tokens, oldest first.
-        var tokens: [Int] {
-            let n = count - overflow.count
-            return (0..<n).map { Int(inline[$0]) } + overflow
-        }
     }
 
     /// What the scorer reads, behind one reference: the search calls
@@ -144,8 +164,6 @@ public struct WordScorer<LM: WordLanguageModel>: PrefixScorer {
         let offTrie: Float
         /// α · ln 10: the weight of a log10 LM probability.
         let lmWeight: Float
-        /// How the LM looks up words off the trie, when it scores them all alike.
-        let unknownWord: LM.Word?
 
         init(lm: LM, hasModel: Bool, options: WordDecodingOptions, tokens: [String], space: Int) {
             self.lm = lm
@@ -187,7 +205,6 @@ public struct WordScorer<LM: WordLanguageModel>: PrefixScorer {
             hotwordShare = share
             offTrie = options.vocabulary != nil ? -.infinity : knowsWords ? options.unknownPenalty : 0
             lmWeight = options.alpha * Float(log(10.0))
-            unknownWord = lm.unknownWord
         }
 
         /// The child of trie node `node` by `token` (−1: none).
@@ -209,7 +226,7 @@ public struct WordScorer<LM: WordLanguageModel>: PrefixScorer {
         tables = Tables(lm: lm, hasModel: hasModel, options: options, tokens: tokens, space: space)
     }
 
-    public var initialState: State { State(lm: tables.lm.beginSentence, node: 0, length: 0, letters: Letters(), partial: 0, words: 0) }
+    public var initialState: State { State(lm: tables.lm.beginSentence, node: 0, length: 0, letters: LM.Spelling(), partial: 0, words: 0) }
 
     /// With Hark's n-gram models (the usual case), a store compiled for them:
     /// the search then runs this scorer's specialised code.
@@ -234,13 +251,13 @@ public struct WordScorer<LM: WordLanguageModel>: PrefixScorer {
             s.lm = next
             s.node = 0
             s.length = 0
-            s.letters = Letters()
+            s.letters = LM.Spelling()
             s.partial = 0
             s.words += 1
             return score - before
         }
         s.length += 1
-        if t.unknownWord == nil { s.letters.append(token) }
+        s.letters.append(token)
         let child = s.node >= 0 ? t.child(Int(s.node), token) : -1
         s.node = Int32(child)
         s.partial = child >= 0 ? t.hotwordShare[child] : t.offTrie
@@ -266,7 +283,7 @@ public struct WordScorer<LM: WordLanguageModel>: PrefixScorer {
         let known = s.node >= 0 ? t.wordOf[Int(s.node)] : nil
         if t.options.vocabulary != nil && known == nil { return (-.infinity, s.lm) }
         var score = t.options.beta
-        let word = known ?? t.unknownWord ?? t.lm.word(s.letters.tokens.map { t.tokens[$0] }.joined())
+        let word = known ?? t.lm.word(spelled: s.letters, tokens: t.tokens)
         let (log10p, next, unknown) = t.lm.score(s.lm, word)
         if t.hasModel { score += t.lmWeight * log10p }
         if unknown { score += t.options.unknownPenalty }

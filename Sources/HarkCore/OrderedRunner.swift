@@ -6,7 +6,8 @@ import Foundation
 /// thrown error goes to `failed` (in order too) and the batch goes on.
 ///
 /// Items are taken in windows of 16 per thread: at most that many results
-/// wait in memory for their turn.
+/// wait in memory for their turn. Within a window each thread takes the
+/// next item not yet taken, so a long item does not hold up the others'.
 public func processInOrder<Item, Result>(_ items: [Item], threads: Int,
                                          work: (Item) throws -> Result,
                                          emit: (Int, Item, Result) throws -> Void,
@@ -18,12 +19,16 @@ public func processInOrder<Item, Result>(_ items: [Item], threads: Int,
     while start < items.count {
         let range = start..<min(items.count, start + window)
         var outcomes = [Swift.Result<Result, Error>?](repeating: nil, count: range.count)
-        DispatchQueue.concurrentPerform(iterations: min(threads, range.count)) { worker in
-            var i = worker
-            while i < range.count {
+        var taken = 0
+        DispatchQueue.concurrentPerform(iterations: min(threads, range.count)) { _ in
+            while true {
+                lock.lock()
+                let i = taken
+                taken += 1
+                lock.unlock()
+                guard i < range.count else { return }
                 let outcome = Swift.Result { try work(items[range.lowerBound + i]) }
                 lock.lock(); outcomes[i] = outcome; lock.unlock()
-                i += threads
             }
         }
         for (i, outcome) in outcomes.enumerated() {

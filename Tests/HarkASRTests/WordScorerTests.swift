@@ -2,6 +2,7 @@ import Foundation
 @testable import HarkASR
 import HarkCore
 import HarkCTC
+import HarkLM
 import XCTest
 
 /// Word-level fusion in the character beam search: an LM, hotwords and a
@@ -93,7 +94,7 @@ final class WordScorerTests: XCTestCase {
     /// and tokens past 65 535 spill over, in order.
     func testLettersKeepEveryTokenInOrder() {
         for word in [[], [2, 3], Array(0..<16), Array(0..<40), [1, 70_000, 2], Array(0..<16) + [70_000, 5]] {
-            var letters = WordScorer<NoLanguageModel>.Letters()
+            var letters = SpelledLetters()
             for t in word { letters.append(t) }
             XCTAssertEqual(letters.tokens, word)
             XCTAssertEqual(letters.isEmpty, word.isEmpty)
@@ -116,6 +117,52 @@ final class WordScorerTests: XCTestCase {
         var state = scorer.initialState
         for c in "CATSCATSCATSCATSCATS" { state = scorer.advance(state, token: tokens.firstIndex(of: String(c))!).state }
         XCTAssertEqual(scorer.advance(state, token: space).score, -Float(log(10.0)), accuracy: 1e-5)
+    }
+
+    /// With an n-gram model, a word off the vocabulary keeps no letters
+    /// (`NoSpelling`) and scores as `<unk>` does, as its text would; known
+    /// words score by id as they would by text.
+    func testNGramModelScoresWordsOffTheVocabularyAsUnknown() throws {
+        let lm = try NGramModel.parse("""
+        \\data\\
+        ngram 1=5
+        ngram 2=2
+
+        \\1-grams:
+        -1.0\t<unk>
+        -99\t<s>\t-0.3
+        -0.7\t</s>
+        -0.5\tCAT\t-0.2
+        -0.6\tSAT\t-0.1
+
+        \\2-grams:
+        -0.2\t<s> CAT
+        -0.1\tCAT SAT
+
+        \\end\\
+
+        """, name: "test.arpa")
+        var o = WordDecodingOptions()
+        o.alpha = 1; o.beta = 0.5; o.unknownPenalty = -3
+        let scorer = WordScorer(lm: lm, options: o, tokens: tokens, space: space)
+        XCTAssertTrue(_isPOD(WordScorer<NGramModel>.State.self), "the search copies states; they hold no references")
+        func spell(_ text: String, from start: WordScorer<NGramModel>.State) -> (WordScorer<NGramModel>.State, Float) {
+            var state = start, total: Float = 0
+            for c in text { total += scorer.advance(&state, token: tokens.firstIndex(of: String(c))!) }
+            return (state, total)
+        }
+        let ln10 = Float(log(10.0))
+        // CAT then SAT: the bigrams, by id.
+        let (cat, catScore) = spell("CAT ", from: scorer.initialState)
+        XCTAssertEqual(catScore, ln10 * -0.2 + 0.5, accuracy: 1e-5)
+        let (_, satScore) = spell("SAT ", from: cat)
+        XCTAssertEqual(satScore, ln10 * -0.1 + 0.5, accuracy: 1e-5)
+        // PAST is off the trie from its first letter: −3 while spelled, then <unk> after CAT.
+        let (past, pastScore) = spell("PAST ", from: cat)
+        let unk = lm.score(cat.lm, "PAST")
+        XCTAssertTrue(unk.isUnknown)
+        XCTAssertEqual(pastScore, ln10 * unk.log10 + 0.5 - 3, accuracy: 1e-5)
+        XCTAssertEqual(past.lm, unk.next)
     }
 
     func testUnknownWordsArePenalised() {
