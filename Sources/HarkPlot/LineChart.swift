@@ -49,7 +49,6 @@ public struct LineChart {
             svg += "<text x=\"\(a.x + a.width / 2)\" y=\"\(a.y + a.height / 2)\" text-anchor=\"middle\" class=\"empty\">no data</text></svg>"
             return svg
         }
-        let tx = Self.transform(logY: false)
         let ty = Self.transform(logY: logY)
         let (xlo, xhi) = x0 == x1 ? (x0 - 0.5, x1 + 0.5) : (x0, x1)
         var (ylo, yhi) = (ty.forward(y0r), ty.forward(y1r))
