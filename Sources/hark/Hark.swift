@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `hark` command tree, declared in one place.
 @main
@@ -13,20 +14,29 @@ struct Hark: ParsableCommand {
     /// ArgumentParser's `main`, except for the commands with a `FeatureFlags`
     /// group: their Kaldi feature options are lifted out of the arguments
     /// first, and listed after their help (see `FeatureFlags` for why).
+    ///
+    /// An error's message goes to standard error with its control characters
+    /// escaped (`escapingControlCharacters`): it may quote an argument.
     static func main() {
         StandardOutput.claimClosedDescriptors()
         let arguments = Array(CommandLine.arguments.dropFirst())
-        guard KaldiOptionArguments.featureCommand(in: arguments) != nil else { return main(arguments) }
+        let featureCommand = KaldiOptionArguments.featureCommand(in: arguments) != nil
         do {
-            var command = try parseAsRoot(KaldiOptionArguments.lift(arguments))
+            var command = try parseAsRoot(featureCommand ? KaldiOptionArguments.lift(arguments) : arguments)
             try command.run()
         } catch {
             let message = fullMessage(for: error)
-            // Help is an "error" with exit status 0; the JSON of --experimental-dump-help stays as it is.
-            guard exitCode(for: error) == .success, !message.isEmpty,
-                  !arguments.contains("--experimental-dump-help") else { exit(withError: error) }
-            print(message)
-            print(KaldiOptionArguments.helpSection())
+            let code = exitCode(for: error)
+            guard code != .success else {
+                // Help and --version are "errors" with exit status 0, printed to standard
+                // output; the JSON of --experimental-dump-help stays as it is.
+                guard featureCommand, !message.isEmpty, !arguments.contains("--experimental-dump-help") else { exit(withError: error) }
+                print(message)
+                print(KaldiOptionArguments.helpSection())
+                return
+            }
+            if !message.isEmpty { writeStandardError(escapingControlCharacters(message) + "\n") }
+            Foundation.exit(code.rawValue)
         }
     }
 }

@@ -53,7 +53,24 @@ func writeStandardError(_ text: String) {
 }
 
 func printError(_ message: String) {
-    writeStandardError("hark: \(message)\n")
+    writeStandardError("hark: \(escapingControlCharacters(message))\n")
+}
+
+/// `text` with its control characters (other than newline and tab) and its
+/// bidirectional overrides written as `\u{…}` escapes. Errors name files,
+/// values and lines of files; none of them may move the cursor, recolour or
+/// retitle the terminal, or reorder the text it is shown in.
+func escapingControlCharacters(_ text: String) -> String {
+    func hidden(_ s: Unicode.Scalar) -> Bool {
+        (s.properties.generalCategory == .control && s != "\n" && s != "\t")
+            || (0x202A...0x202E).contains(s.value) || (0x2066...0x2069).contains(s.value)
+    }
+    guard text.unicodeScalars.contains(where: hidden) else { return text }
+    var out = String.UnicodeScalarView()
+    for s in text.unicodeScalars {
+        if hidden(s) { out.append(contentsOf: "\\u{\(String(s.value, radix: 16, uppercase: true))}".unicodeScalars) } else { out.append(s) }
+    }
+    return String(out)
 }
 
 /// Refuses an output that is one of the command's inputs (the same file by

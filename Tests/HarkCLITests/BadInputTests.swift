@@ -208,6 +208,23 @@ final class BadInputTests: CLITestCase {
         XCTAssertEqual(log.split(separator: "\n").filter { $0.contains("\"type\":\"step\"") }.count, 2, log)
     }
 
+    /// A file name or a value carrying terminal controls is reported with
+    /// them escaped: an error message cannot recolour or clear the terminal,
+    /// or reorder its text.
+    func testControlCharactersInMessagesAreEscaped() throws {
+        let name = dir.appendingPathComponent("bad\u{1B}[31mred\u{202E}.wav")
+        try Data("not audio".utf8).write(to: name)
+        let file = try hark(["transcribe", "--model", torchModel.path, name.path])
+        XCTAssertEqual(file.status, 1, file.stderr)
+        XCTAssertTrue(file.stderr.contains("bad\\u{1B}[31mred\\u{202E}.wav"), file.stderr)
+        let flag = try hark(["transcribe", "--beam", "1\u{1B}]0;title\u{07}", sample])
+        XCTAssertEqual(flag.status, 64, flag.stderr)
+        XCTAssertTrue(flag.stderr.contains("1\\u{1B}]0;title\\u{7}"), flag.stderr)
+        for run in [file, flag] {
+            XCTAssertFalse(run.stderr.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{07}" || $0 == "\u{202E}" }, run.stderr)
+        }
+    }
+
     /// An empty reference is counted as insertions; a manifest without any reference prints n/a, never inf or nan.
     func testEmptyReferencesNeverGiveInfinity() throws {
         let m = dir.appendingPathComponent("empty.jsonl")
