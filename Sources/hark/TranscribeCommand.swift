@@ -168,6 +168,8 @@ struct EvalCommand: ParsableCommand {
         let transcriber = Transcriber(model: acoustic, decoding: options)
         let evaluator = Evaluator(model: acoustic, decoding: options)
         let allEntries = try Manifest.read(manifest)
+        // Nothing to score is an error, not rates of n/a: a wrong or truncated file, most likely.
+        guard !allEntries.isEmpty else { throw ToolError("\(manifest): the manifest has no entries") }
         if let report { try checkOutput(report, isNotOneOf: [manifest] + allEntries.map(\.audioPath), option: "--report") }
         // Under mpirun: this rank scores its share; rank 0 sums the counts and writes the rows in order.
         let batch = ShardedBatch()

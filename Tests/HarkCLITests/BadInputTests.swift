@@ -225,6 +225,13 @@ final class BadInputTests: CLITestCase {
         }
     }
 
+    /// A manifest without entries is an error for eval, as for transcribe.
+    func testEmptyManifestIsAnError() throws {
+        let m = dir.appendingPathComponent("none.jsonl")
+        try Data().write(to: m)
+        try expectFailure(["eval", "--model", torchModel.path, m.path], status: 1, "none.jsonl: the manifest has no entries")
+    }
+
     /// An empty reference is counted as insertions; a manifest without any reference prints n/a, never inf or nan.
     func testEmptyReferencesNeverGiveInfinity() throws {
         let m = dir.appendingPathComponent("empty.jsonl")
