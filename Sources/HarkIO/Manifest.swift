@@ -30,11 +30,37 @@ public enum Manifest {
         return jsonExtensions.contains(ext) || tsvExtensions.contains(ext)
     }
 
+    /// The largest manifest read: 256 MiB, about 1.7 million entries of 150
+    /// bytes. Its text and entries are held in memory, so a bigger file (or
+    /// an endless stream such as /dev/zero) is refused, not read.
+    public static let maxBytes = 256 << 20
+
     public static func read(_ path: String) throws -> [ManifestEntry] {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        var info = stat()
+        if stat(path, &info) == 0 {
+            if info.st_mode & S_IFMT == S_IFDIR { throw IOError(path, "is a directory, not a manifest") }
+            if info.st_mode & S_IFMT == S_IFREG && Int(info.st_size) > maxBytes { throw tooLarge(path) }
+        }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
             throw IOError(path, FileManager.default.fileExists(atPath: path) ? "cannot read the manifest" : "no such manifest")
         }
+        defer { try? handle.close() }
+        var data = Data()
+        do {
+            while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+                data.append(chunk)
+                if data.count > maxBytes { throw tooLarge(path) }
+            }
+        } catch let error as IOError {
+            throw error
+        } catch {
+            throw IOError(path, "cannot read the manifest")
+        }
         return try parse(data, path: path, json: jsonExtensions.contains((path as NSString).pathExtension.lowercased()))
+    }
+
+    private static func tooLarge(_ path: String) -> IOError {
+        IOError(path, "the manifest is larger than \(maxBytes >> 20) MiB")
     }
 
     /// The entries of a manifest's bytes; `path` names it in errors and

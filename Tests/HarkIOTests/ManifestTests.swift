@@ -48,4 +48,35 @@ final class ManifestTests: XCTestCase {
         let j = try parse(#"{"audio_filepath": "a.wav"}"# + "\r\n" + #"{"audio_filepath": "b.wav"}"# + "\r\n")
         XCTAssertEqual(j.map(\.audioPath), ["/data/a.wav", "/data/b.wav"])
     }
+
+    /// A manifest is held in memory: a directory, a file over the size limit
+    /// or an endless stream is refused with the file named, never read whole.
+    func testManifestsAreReadWithinALimit() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("manifest-limit-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func refused(_ path: String, _ fragment: String, line: UInt = #line) {
+            XCTAssertThrowsError(try Manifest.read(path), line: line) { error in
+                XCTAssertEqual("\(error)", "\(path): \(fragment)", line: line)
+            }
+        }
+        let folder = dir.appendingPathComponent("sub.jsonl")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        refused(folder.path, "is a directory, not a manifest")
+        // A sparse file: larger than the limit, without the disk space.
+        let big = dir.appendingPathComponent("big.jsonl")
+        FileManager.default.createFile(atPath: big.path, contents: Data())
+        let handle = try FileHandle(forWritingTo: big)
+        try handle.truncate(atOffset: UInt64(Manifest.maxBytes) + 1)
+        try handle.close()
+        refused(big.path, "the manifest is larger than 256 MiB")
+        // A stream gives no size beforehand: it is read up to the limit.
+        let zero = dir.appendingPathComponent("zero.jsonl")
+        try FileManager.default.createSymbolicLink(atPath: zero.path, withDestinationPath: "/dev/zero")
+        refused(zero.path, "the manifest is larger than 256 MiB")
+        refused(dir.appendingPathComponent("none.jsonl").path, "no such manifest")
+        let ok = dir.appendingPathComponent("ok.jsonl")
+        try Data(#"{"audio_filepath": "a.wav", "text": "A"}"#.utf8).write(to: ok)
+        XCTAssertEqual(try Manifest.read(ok.path).map(\.text), ["A"])
+    }
 }
