@@ -21,11 +21,19 @@ struct Hark: ParsableCommand {
         StandardOutput.claimClosedDescriptors()
         let arguments = Array(CommandLine.arguments.dropFirst())
         let featureCommand = KaldiOptionArguments.featureCommand(in: arguments) != nil
+        var parsed: ParsableCommand.Type = Hark.self
         do {
             var command = try parseAsRoot(featureCommand ? KaldiOptionArguments.lift(arguments) : arguments)
+            parsed = type(of: command)
             try command.run()
         } catch {
-            let message = fullMessage(for: error)
+            // A usage error found by `run` points to the help of the command that ran, not the tool's.
+            let message: String
+            if parsed != Hark.self, let usage = error as? ValidationError {
+                message = "Error: \(usage.message)\n  See 'hark \(parsed._commandName) --help' for more information."
+            } else {
+                message = fullMessage(for: error)
+            }
             let code = exitCode(for: error)
             guard code != .success else {
                 // Help and --version are "errors" with exit status 0, printed to standard

@@ -49,6 +49,7 @@ struct LMCommand: ParsableCommand {
     }
 
     func run() throws {
+        try checkOutput(output, isNotOneOf: inputs, option: "-o")
         let normalize: (String) -> String
         if let model {
             let url = URL(fileURLWithPath: model).appendingPathComponent(AcousticModel.configFile)

@@ -33,6 +33,8 @@ struct ManifestCommand: ParsableCommand {
     }
 
     func run() throws {
+        try checkOutput(output, isNotOneOf: [], option: "-o")
+        if let validOutput { try checkOutput(validOutput, isNotOneOf: [output], option: "--valid-output") }
         let root = URL(fileURLWithPath: directory)
         let kind = layout ?? (FileManager.default.fileExists(atPath: root.appendingPathComponent("etc").path) ? .an4 : .librispeech)
         let entries = try kind == .an4 ? ManifestBuilder.an4(root) : ManifestBuilder.libriSpeech(root)

@@ -73,9 +73,14 @@ func escapingControlCharacters(_ text: String) -> String {
     return String(out)
 }
 
-/// Refuses an output that is one of the command's inputs (the same file by
-/// any path or link): writing it would destroy what is being read.
+/// Refuses an output file that cannot be meant: an empty name (it would
+/// resolve to the working directory), a name ending in "/" (a directory; the
+/// file would be written without the slash), or one of the command's inputs
+/// (the same file by any path or link): writing it would destroy what is
+/// being read.
 func checkOutput(_ output: String, isNotOneOf inputs: [String], option: String) throws {
+    if output.isEmpty { throw ValidationError("\(option): the file name is empty") }
+    if output.hasSuffix("/") { throw ValidationError("\(option) \(output) ends in /: name a file, not a directory") }
     func resolved(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path }
     var o = stat()
     let exists = stat(output, &o) == 0

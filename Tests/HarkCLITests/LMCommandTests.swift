@@ -103,4 +103,24 @@ final class LMCommandTests: CLITestCase {
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertEqual(try NGramModel.read(out).counts, [6, 5, 4])
     }
+
+    /// An output that cannot be meant is a usage error and nothing is
+    /// written: an input (the ARPA file would replace the corpus), an empty
+    /// name, a name ending in "/". The message points to this command's help.
+    func testOutputsThatCannotBeMeantAreRefused() throws {
+        let manifest = dir.appendingPathComponent("train.jsonl")
+        let original = #"{"audio_filepath": "a.wav", "text": "A B"}"# + "\n"
+        try original.write(to: manifest, atomically: true, encoding: .utf8)
+        let link = dir.appendingPathComponent("link.jsonl")
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: manifest)
+        for (output, fragment) in [(manifest.path, "is an input"), (link.path, "is an input"), ("", "-o: the file name is empty"),
+                                   (dir.appendingPathComponent("lm.arpa/").path + "/", "ends in /: name a file, not a directory")] {
+            let run = try hark(["lm", "--order", "2", "-o", output, manifest.path])
+            XCTAssertEqual(run.status, 64, "\(output): \(run.stderr)")
+            XCTAssertTrue(run.stderr.contains(fragment), "\(output): \(run.stderr)")
+            XCTAssertTrue(run.stderr.contains("See 'hark lm --help'"), run.stderr)
+        }
+        XCTAssertEqual(try String(contentsOf: manifest, encoding: .utf8), original)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("lm.arpa").path))
+    }
 }

@@ -33,6 +33,23 @@ final class ManifestCommandTests: CLITestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: v[0].audioPath))
     }
 
+    /// The held-out manifest cannot be the training one (one would replace
+    /// the other), and neither can be empty or end in "/".
+    func testOutputsMustBeTwoFiles() throws {
+        let corpus = dir.appendingPathComponent("an4").path
+        let m = dir.appendingPathComponent("m.jsonl").path
+        for (arguments, fragment) in [
+            (["-o", m, "--valid-speakers", "mewl", "--valid-output", dir.path + "/./m.jsonl"], "--valid-output \(dir.path)/./m.jsonl is an input"),
+            (["-o", ""], "-o: the file name is empty"),
+            (["-o", m + "/"], "ends in /: name a file, not a directory"),
+        ] {
+            let run = try hark(["manifest", corpus] + arguments)
+            XCTAssertEqual(run.status, 64, "\(arguments): \(run.stderr)")
+            XCTAssertTrue(run.stderr.contains(fragment), "\(arguments): \(run.stderr)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: m))
+    }
+
     func testLibriSpeechLayout() throws {
         let flac = repositoryRoot.appendingPathComponent("Tests/HarkAudioTests/Fixtures/flac.flac")
         try copy(flac, to: "ls/19/198/19-198-0000.flac")
