@@ -158,8 +158,6 @@ public struct WordScorer<LM: WordLanguageModel>: PrefixScorer {
         let wordOf: [LM.Word?]
         /// The hotword boost of a node's letters: boost · (letters / word length), the largest over hotwords it begins.
         let hotwordShare: [Float]
-        /// Whether there is a vocabulary to be outside of (a word list, or the LM's words).
-        let knowsWords: Bool
         /// What a letter off the trie adds: −∞ with a closed vocabulary, the unknown penalty with known words, else 0.
         let offTrie: Float
         /// α · ln 10: the weight of a log10 LM probability.
@@ -190,7 +188,6 @@ public struct WordScorer<LM: WordLanguageModel>: PrefixScorer {
                 words[node] = ids.map { tokens[$0!] }.joined()
             }
             let known = options.vocabulary ?? lm.words
-            knowsWords = !known.isEmpty
             for w in known { insert(w, boost: 0) }
             for (phrase, boost) in options.hotwords {
                 for w in phrase.split(separator: " ") { insert(String(w), boost: boost) }
@@ -203,7 +200,8 @@ public struct WordScorer<LM: WordLanguageModel>: PrefixScorer {
             (edgeStart, edgeToken, edgeChild) = (start, token, child)
             wordOf = words.map { $0.map(lm.word) }
             hotwordShare = share
-            offTrie = options.vocabulary != nil ? -.infinity : knowsWords ? options.unknownPenalty : 0
+            // Without a word list or LM words, there is no vocabulary to be outside of.
+            offTrie = options.vocabulary != nil ? -.infinity : !known.isEmpty ? options.unknownPenalty : 0
             lmWeight = options.alpha * Float(log(10.0))
         }
 
