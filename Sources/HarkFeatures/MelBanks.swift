@@ -35,6 +35,9 @@ public struct MelBanks: Sendable {
     @inline(__always)
     static func melScale(_ freq: Float) -> Float { 1127 * logf(1 + freq / 700) }
 
+    /// The frequency, Hz, whose mel is `mel`: `melScale`'s inverse.
+    static func inverseMelScale(_ mel: Double) -> Double { 700 * (exp(mel / 1127) - 1) }
+
     /// - Parameters:
     ///   - paddedWindowSize: N, the FFT length.
     public init(options: MelOptions, sampleFrequency: Double, paddedWindowSize: Int) throws {
@@ -84,9 +87,7 @@ public struct MelBanks: Sendable {
         }
         self.offsets = offsets
         self.weights = weights
-        centerFrequencies = (0..<numBins).map { m in
-            700 * (exp(Double(melLow + Float(m + 1) * delta) / 1127) - 1)
-        }
+        centerFrequencies = (0..<numBins).map { m in Self.inverseMelScale(Double(melLow + Float(m + 1) * delta)) }
         packed = weights.flatMap { $0 }
         packedStart = weights.reduce(into: [0]) { $0.append($0.last! + $1.count) }
     }
