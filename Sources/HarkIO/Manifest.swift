@@ -46,15 +46,12 @@ public enum Manifest {
         }
         defer { try? handle.close() }
         var data = Data()
-        do {
-            while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-                data.append(chunk)
-                if data.count > maxBytes { throw tooLarge(path) }
-            }
-        } catch let error as IOError {
-            throw error
-        } catch {
-            throw IOError(path, "cannot read the manifest")
+        while true {
+            let chunk: Data
+            do { chunk = try handle.read(upToCount: 1 << 20) ?? Data() } catch { throw IOError(path, "cannot read the manifest") }
+            if chunk.isEmpty { break }
+            data.append(chunk)
+            if data.count > maxBytes { throw tooLarge(path) }
         }
         return try parse(data, path: path, json: jsonExtensions.contains((path as NSString).pathExtension.lowercased()))
     }
