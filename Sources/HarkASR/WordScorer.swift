@@ -55,8 +55,6 @@ public struct SpelledLetters: WordSpelling {
 
     public init() {}
 
-    var isEmpty: Bool { count == 0 }
-
     public mutating func append(_ token: Int) {
         if count < Self.inlineCount && overflow.isEmpty, let t = UInt16(exactly: token) {
             inline[count] = t
