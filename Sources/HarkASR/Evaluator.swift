@@ -23,6 +23,9 @@ public struct Evaluator {
         public var hypothesis: String
         public var characters: EditCounts
         public var words: EditCounts
+
+        /// Whether the normalised hypothesis differs from the normalised reference.
+        public var isWrong: Bool { characters.errors > 0 }
     }
 
     /// Totals over utterances.
@@ -30,6 +33,9 @@ public struct Evaluator {
         public var characters = EditCounts()
         public var words = EditCounts()
         public var utterances = 0
+        /// Utterances whose hypothesis is not exactly the reference (Kaldi's
+        /// `compute-wer` counts these for its sentence error rate, %SER).
+        public var wrongUtterances = 0
 
         public init() {}
 
@@ -37,7 +43,11 @@ public struct Evaluator {
             characters = characters + s.characters
             words = words + s.words
             utterances += 1
+            if s.isWrong { wrongUtterances += 1 }
         }
+
+        /// wrongUtterances / utterances (0 with no utterance).
+        public var sentenceErrorRate: Double { utterances > 0 ? Double(wrongUtterances) / Double(utterances) : 0 }
     }
 
     /// Compares `hypothesis` (text) with `reference`, both normalised.

@@ -134,12 +134,14 @@ struct TranscribeCommand: ParsableCommand {
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "Score a model on a manifest: CER and WER with substitutions, deletions and insertions.",
+        abstract: "Score a model on a manifest: CER and WER with substitutions, deletions and insertions, and SER.",
         discussion: """
         Transcripts are normalised as the model's config.json says. Levenshtein alignment; a rate is the \
         errors of the whole manifest over its reference length (not a mean of per-utterance rates), and \
         is not capped. An utterance whose reference is empty counts its hypothesis as insertions; when \
-        the whole manifest has no reference characters (or words) the rate is printed as n/a.
+        the whole manifest has no reference characters (or words) the rate is printed as n/a. SER, the \
+        sentence error rate, is the share of utterances not transcribed exactly (100% minus the \
+        accuracy of a set of isolated words).
         """)
 
     @Option(help: "Model directory (default: the bundled model).") var model: String?
@@ -196,7 +198,8 @@ struct EvalCommand: ParsableCommand {
             if batch.sharded {
                 // The row and the edit counts, for rank 0.
                 let c = s.characters, w = s.words
-                let counts = [c.substitutions, c.deletions, c.insertions, c.referenceLength, w.substitutions, w.deletions, w.insertions, w.referenceLength]
+                let counts = [c.substitutions, c.deletions, c.insertions, c.referenceLength, w.substitutions, w.deletions, w.insertions, w.referenceLength,
+                              s.isWrong ? 1 : 0]
                 batch.emit(indices[k], String(decoding: try JSONSerialization.data(withJSONObject: ["row": line, "counts": counts]), as: UTF8.self), audioSeconds: duration)
             } else {
                 rows.append(line)
@@ -213,11 +216,12 @@ struct EvalCommand: ParsableCommand {
             failed = all.failedPaths
             for text in all.outputs {
                 guard let o = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-                      let line = o["row"] as? String, let n = o["counts"] as? [Int], n.count == 8 else { continue }
+                      let line = o["row"] as? String, let n = o["counts"] as? [Int], n.count == 9 else { continue }
                 rows.append(line)
                 totals.characters = totals.characters + EditCounts(substitutions: n[0], deletions: n[1], insertions: n[2], referenceLength: n[3])
                 totals.words = totals.words + EditCounts(substitutions: n[4], deletions: n[5], insertions: n[6], referenceLength: n[7])
                 totals.utterances += 1
+                totals.wrongUtterances += n[8]
             }
             guard batch.collective.isRoot else {
                 if !failed.isEmpty { throw ExitCode(1) }
@@ -241,6 +245,8 @@ struct EvalCommand: ParsableCommand {
         }
         StandardOutput.line(line("CER", cer, "characters"))
         StandardOutput.line(line("WER", wer, "words"))
+        StandardOutput.line(String(format: "SER %.2f%% (%d of %d utterances not exactly right)",
+                                   100 * totals.sentenceErrorRate, totals.wrongUtterances, totals.utterances))
         try StandardOutput.finish()
         printError(progress.summary())
         if let report {

@@ -128,6 +128,14 @@ final class TrainingPartsTests: XCTestCase {
         totals.add(s); totals.add(s)
         XCTAssertEqual(totals.utterances, 2)
         XCTAssertEqual(totals.characters.errors, 2)
+        // Exactly right once normalised: not a sentence error.
+        let right = e.score(reference: "ab  b ", hypothesis: "AB B")
+        XCTAssertFalse(right.isWrong)
+        XCTAssertTrue(s.isWrong)
+        totals.add(right)
+        XCTAssertEqual(totals.wrongUtterances, 2)
+        XCTAssertEqual(totals.sentenceErrorRate, 2.0 / 3.0, accuracy: 1e-12)
+        XCTAssertEqual(Evaluator.Totals().sentenceErrorRate, 0)
     }
 
     /// Results and errors come out in input order, whatever the threads do.

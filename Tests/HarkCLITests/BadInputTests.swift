@@ -241,5 +241,6 @@ final class BadInputTests: CLITestCase {
         XCTAssertFalse(run.stdout.contains("inf") || run.stdout.contains("nan"), run.stdout)
         XCTAssertTrue(run.stdout.contains("CER n/a ("), run.stdout)
         XCTAssertTrue(run.stdout.contains("0 reference characters"), run.stdout)
+        XCTAssertTrue(run.stdout.contains(" of 1 utterances not exactly right)"), run.stdout)
     }
 }

@@ -53,6 +53,7 @@ final class TrainCommandTests: CLITestCase {
         XCTAssertEqual(eval.status, 0, eval.stderr)
         XCTAssertTrue(eval.stdout.contains("CER 0.00% (0 errors: 0 substitutions, 0 deletions, 0 insertions; 11 reference characters)"), eval.stdout)
         XCTAssertTrue(eval.stdout.contains("WER 0.00%"), eval.stdout)
+        XCTAssertTrue(eval.stdout.contains("SER 0.00% (0 of "), eval.stdout)
         XCTAssertTrue(eval.stdout.contains("\"hypothesis\":\"STOP\""), eval.stdout)
     }
 
