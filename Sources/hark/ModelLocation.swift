@@ -2,10 +2,11 @@ import Foundation
 import HarkASR
 
 /// Where `--model` points when it is not given: the default model that ships
-/// with Hark, `models/an4-blstm` in the repository, found from the executable's
+/// with Hark, `models/an4-fsdd-blstm` in the repository (AN4 and the Free Spoken
+/// Digit Dataset, trained with audio augmentation), found from the executable's
 /// location (a build inside the checkout) or the current directory.
 enum ModelLocation {
-    static let defaultName = "models/an4-blstm"
+    static let defaultName = "models/an4-fsdd-blstm"
 
     static func resolve(_ given: String?) throws -> URL {
         if let given { return URL(fileURLWithPath: given) }

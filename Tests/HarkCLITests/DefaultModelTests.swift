@@ -4,14 +4,23 @@ import HarkCore
 import HarkTestSupport
 import XCTest
 
-/// The model that ships in models/an4-blstm, on a recording of a speaker it
-/// never heard in training (AN4 speaker mmaf, held out).
+/// The model that ships in models/an4-fsdd-blstm, on recordings of speakers it
+/// never heard in training (AN4 speaker mmaf and FSDD speaker jackson, held out).
 final class DefaultModelTests: CLITestCase {
     func testTranscribesTheBundledSample() throws {
         // No --model: the default is found from the executable's location.
         let run = try hark(["transcribe", "audio/an52-mmaf-b.wav"])
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertEqual(run.stdout, "ENTER SEVEN\n")
+    }
+
+    /// An 8 kHz clip trimmed tight around one word: the AN4-only model
+    /// (models/an4-blstm) hears "TOP".
+    func testTranscribesTheTrimmedTelephoneBandSample() throws {
+        let run = try hark(["transcribe", "audio/7_jackson_0.wav"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(run.stdout, "SEVEN\n")
+        XCTAssertTrue(run.stderr.contains("upsampling from 8000 Hz to 16000 Hz"), run.stderr)
     }
 
     func testSubtitlesOfTheBundledSample() throws {
