@@ -50,7 +50,7 @@ fi
 echo "stage 1 took $(( $(date +%s) - start )) s"
 start2=$(date +%s)
 "$hark" train --train "$work/train.jsonl" --valid "$work/valid.jsonl" --out "$work/stage2" \
-  --init "$stage1" --seed 1 --epochs 24 --patience 12 --batch-size 24 --optimizer adam --lr 1e-3 \
+  --init "$stage1" --seed 1 --epochs 34 --patience 12 --batch-size 24 --optimizer adam --lr 1e-3 \
   --warmup-steps 200 --final-lr-fraction 0.05 --spec-augment on --clip 5 --augment \
   --noise-prob 0.3 --noise-snr 10:30 --telephone-prob 0.3 --reverb-prob 0.1
 echo "stage 2 took $(( $(date +%s) - start2 )) s; in all $(( $(date +%s) - start )) s"
