@@ -24,7 +24,8 @@ public struct Evaluator {
         public var characters: EditCounts
         public var words: EditCounts
 
-        /// Whether the normalised hypothesis differs from the normalised reference.
+        /// Whether the normalised hypothesis differs from the normalised
+        /// reference (the rule `Totals.add` counts sentence errors by).
         public var isWrong: Bool { characters.errors > 0 }
     }
 
@@ -39,11 +40,14 @@ public struct Evaluator {
 
         public init() {}
 
-        public mutating func add(_ s: Score) {
-            characters = characters + s.characters
-            words = words + s.words
+        public mutating func add(_ s: Score) { add(characters: s.characters, words: s.words) }
+
+        /// One utterance's counts (as another rank sends them).
+        public mutating func add(characters c: EditCounts, words w: EditCounts) {
+            characters = characters + c
+            words = words + w
             utterances += 1
-            if s.isWrong { wrongUtterances += 1 }
+            if c.errors > 0 { wrongUtterances += 1 }
         }
 
         /// wrongUtterances / utterances (0 with no utterance).

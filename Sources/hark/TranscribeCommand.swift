@@ -15,9 +15,9 @@ struct TranscribeCommand: ParsableCommand {
         discussion: """
         Without --model, the default model (models/an4-fsdd-blstm, trained on CMU AN4's spelled letters, \
         digits and numbers and on the Free Spoken Digit Dataset's isolated digits, with noise, telephone \
-        band and reverberation added in training) is used. Results go to stdout (txt: the text, prefixed by the input's path \
-        and a tab when there are several inputs; json: one object per line) or, with --output-dir, \
-        into <name>.<format> per input.
+        band and reverberation added in training) is used. Results go to stdout (txt: the text, \
+        prefixed by the input's path and a tab when there are several inputs; json: one object per \
+        line) or, with --output-dir, into <name>.<format> per input.
         """)
 
     @Option(help: "Model directory (config.json + model.safetensors).") var model: String?
@@ -199,8 +199,7 @@ struct EvalCommand: ParsableCommand {
             if batch.sharded {
                 // The row and the edit counts, for rank 0.
                 let c = s.characters, w = s.words
-                let counts = [c.substitutions, c.deletions, c.insertions, c.referenceLength, w.substitutions, w.deletions, w.insertions, w.referenceLength,
-                              s.isWrong ? 1 : 0]
+                let counts = [c.substitutions, c.deletions, c.insertions, c.referenceLength, w.substitutions, w.deletions, w.insertions, w.referenceLength]
                 batch.emit(indices[k], String(decoding: try JSONSerialization.data(withJSONObject: ["row": line, "counts": counts]), as: UTF8.self), audioSeconds: duration)
             } else {
                 rows.append(line)
@@ -217,12 +216,10 @@ struct EvalCommand: ParsableCommand {
             failed = all.failedPaths
             for text in all.outputs {
                 guard let o = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-                      let line = o["row"] as? String, let n = o["counts"] as? [Int], n.count == 9 else { continue }
+                      let line = o["row"] as? String, let n = o["counts"] as? [Int], n.count == 8 else { continue }
                 rows.append(line)
-                totals.characters = totals.characters + EditCounts(substitutions: n[0], deletions: n[1], insertions: n[2], referenceLength: n[3])
-                totals.words = totals.words + EditCounts(substitutions: n[4], deletions: n[5], insertions: n[6], referenceLength: n[7])
-                totals.utterances += 1
-                totals.wrongUtterances += n[8]
+                totals.add(characters: EditCounts(substitutions: n[0], deletions: n[1], insertions: n[2], referenceLength: n[3]),
+                           words: EditCounts(substitutions: n[4], deletions: n[5], insertions: n[6], referenceLength: n[7]))
             }
             guard batch.collective.isRoot else {
                 if !failed.isEmpty { throw ExitCode(1) }

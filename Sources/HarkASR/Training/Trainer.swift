@@ -344,12 +344,14 @@ public final class Trainer {
         guard collective.size > 1 else { return totals }
         let c = totals.characters, w = totals.words
         var counts: [Double] = [c.substitutions, c.deletions, c.insertions, c.referenceLength,
-                                w.substitutions, w.deletions, w.insertions, w.referenceLength, totals.utterances].map(Double.init)
+                                w.substitutions, w.deletions, w.insertions, w.referenceLength,
+                                totals.utterances, totals.wrongUtterances].map(Double.init)
         collective.allreduceSum(&counts)
         let n = counts.map { Int($0.rounded()) }
         totals.characters = EditCounts(substitutions: n[0], deletions: n[1], insertions: n[2], referenceLength: n[3])
         totals.words = EditCounts(substitutions: n[4], deletions: n[5], insertions: n[6], referenceLength: n[7])
         totals.utterances = n[8]
+        totals.wrongUtterances = n[9]
         return totals
     }
 
