@@ -16,6 +16,7 @@
 // against OpenBLAS's 58 (hark-bench step-gemm).
 
 #include "hark_kernels.h"
+#include "kernel_runs.h"
 #include <immintrin.h>
 
 int hark_gemm_acc_available(void) {
@@ -56,6 +57,7 @@ static inline int next_block(int left) {
 
 TARGET
 void hark_gemm_acc_packed(int m, int n, int k, const float *a, int lda, const float *panels, float *c, int ldc) {
+    HARK_COUNT_RUN(hark_runs_gemm_acc_packed);
     for (int j = 0; j < n; j += 16) {
         const float *panel = panels + (long)j * k;   // k rows of 16 contiguous floats
         for (int i = 0; i < m;) {

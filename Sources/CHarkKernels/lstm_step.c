@@ -5,6 +5,7 @@
 // in HarkNN/Recurrent/Activations.swift.
 
 #include "hark_kernels.h"
+#include "kernel_runs.h"
 #include <immintrin.h>
 
 #define TARGET __attribute__((target("avx2,fma")))
@@ -56,6 +57,7 @@ static inline TARGET __m256 tanh8(__m256 x) {
 TARGET
 void hark_lstm_forward_step(int batch, int H, float *gates, const float *gh, float *h, float *c,
                             float *cellTanh, float *y, int ldy, const unsigned char *active) {
+    HARK_COUNT_RUN(hark_runs_lstm_forward_step);
     for (int b = 0; b < batch; b++) {
         float *yr = y + (long)b * ldy;
         if (!active[b]) {

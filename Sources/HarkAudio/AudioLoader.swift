@@ -47,6 +47,9 @@ public struct LoadedAudio: Sendable {
 /// Reads any file libsndfile can decode, mixes it to mono and resamples it,
 /// whole. (`AudioReader` gives the same samples block by block.)
 public enum AudioLoader {
+    /// The decoding library and its version, e.g. "libsndfile-1.2.0".
+    public static var decoderVersion: String { SoundFile.libraryVersion }
+
     /// Bytes of a file inspected before decoding (the header checks).
     static let headBytes = 65_536
 

@@ -25,6 +25,9 @@ public struct DecodedAudio: Sendable {
 /// field: a header that claims more data than the file holds yields a
 /// `truncated` error at the end, not a huge buffer.
 final class SoundFile {
+    /// libsndfile's own name and version, e.g. "libsndfile-1.2.0".
+    static var libraryVersion: String { String(cString: sf_version_string()) }
+
     /// Largest channel count accepted; libsndfile's own limit is 1024.
     static let maxChannels = 1024
     /// Frames decoded per `read` (all channels).

@@ -52,68 +52,13 @@ extension Matrix {
     }
 }
 
-import CHarkKernels
-
-/// Which implementation of Hark's hand-written kernels runs. A value passed
-/// to the code that uses them (`PackedRightMatrix`, `Recurrent.kernels`), so
-/// that tests run both and compare each with PyTorch.
-public enum KernelChoice: String, Sendable, Codable, CaseIterable {
-    /// Portable Swift and OpenBLAS only: the reference the fast kernels are checked against.
-    case reference
-    /// Hark's AVX2/FMA kernels (CHarkKernels) where the processor and the sizes allow them.
-    case fast
-
-    /// Whether this processor has AVX2 and FMA, so that `.fast` can take the C kernels.
-    public static let fastAvailable: Bool = hark_gemm_acc_available() == 1
-
-    /// Whether the C kernels run under this choice on this processor.
-    public var usesVectorKernels: Bool { self == .fast && KernelChoice.fastAvailable }
-}
-
-/// A matrix b [K, N] laid out for repeated `c += a · b` with small a (the
-/// recurrent product of every time step; a general GEMM would re-pack b at
-/// every call). With `.fast` kernels on a processor with AVX2 and FMA, and N a
-/// multiple of 16, it is stored as
-/// column panels of 16, each K rows of 16 contiguous floats, which Hark's
-/// register-blocked kernel streams linearly; otherwise OpenBLAS multiplies.
-/// Build it once, multiply by it at every time step.
-public struct PackedRightMatrix {
-    public let k: Int
-    public let n: Int
-    /// panels[j·K + p·16 + q] = b[p, j + q] for j a multiple of 16 (packed
-    /// layout), or b itself, row-major, when the kernel is not used.
-    let storage: [Float]
-    /// Whether the packed AVX2 kernel multiplies (false: OpenBLAS).
-    public let usesPackedKernel: Bool
-
-    /// Packs `b` given row-major [K, N] (contiguous), or its transpose: with
-    /// `transposed`, `source` is bᵀ [N, K].
-    package init(k: Int, n: Int, source: UnsafePointer<Float>, transposed: Bool, kernels: KernelChoice = .fast) {
-        self.k = k
-        self.n = n
-        let packed = kernels.usesVectorKernels && n % 16 == 0
-        usesPackedKernel = packed
-        let element = { (p: Int, j: Int) -> Float in transposed ? source[j * k + p] : source[p * n + j] }
-        var s = [Float](repeating: 0, count: k * n)
-        if packed {
-            for j in stride(from: 0, to: n, by: 16) {
-                for p in 0..<k { for q in 0..<16 { s[j * k + p * 16 + q] = element(p, j + q) } }
-            }
-        } else {
-            for p in 0..<k { for j in 0..<n { s[p * n + j] = element(p, j) } }
-        }
-        storage = s
-    }
-
-    /// c[M, N] += a[M, K] · b.
-    package func multiplyAccumulate(m: Int, a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        if m == 0 || n == 0 || k == 0 { return }
-        storage.withUnsafeBufferPointer { b in
-            if usesPackedKernel {
-                hark_gemm_acc_packed(Int32(m), Int32(n), Int32(k), a, Int32(lda), b.baseAddress!, c, Int32(ldc))
-            } else {
-                sgemm(m: m, n: n, k: k, a: a, lda: lda, b: b.baseAddress!, ldb: n, beta: 1, c: c, ldc: ldc)
-            }
-        }
-    }
+/// What OpenBLAS says of itself: which build and which kernels it chose for
+/// this processor (its "core", e.g. Haswell, SkylakeX, Cooperlake, Zen; the
+/// environment variable `OPENBLAS_CORETYPE` overrides the choice in builds
+/// with DYNAMIC_ARCH, such as Debian's).
+public enum BLASInfo {
+    /// The core type whose kernels run, e.g. "Cooperlake".
+    public static var coreName: String { String(cString: openblas_get_corename()) }
+    /// The build: version and options, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Cooperlake MAX_THREADS=64".
+    public static var configuration: String { String(cString: openblas_get_config()) }
 }

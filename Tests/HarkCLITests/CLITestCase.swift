@@ -19,10 +19,15 @@ class CLITestCase: XCTestCase {
         return dir.appendingPathComponent("hark")
     }
 
-    func hark(_ arguments: [String], stdin: Data? = nil, file: StaticString = #filePath, line: UInt = #line) throws -> Run {
+    /// Runs `hark arguments`; `environment` adds to (or overrides) this process's environment.
+    func hark(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:],
+              file: StaticString = #filePath, line: UInt = #line) throws -> Run {
         let process = Process()
         process.executableURL = Self.binary
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.currentDirectoryURL = repositoryRoot
         let out = Pipe(), err = Pipe(), inp = Pipe()
         process.standardOutput = out

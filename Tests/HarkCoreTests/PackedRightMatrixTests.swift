@@ -59,11 +59,15 @@ final class PackedRightMatrixTests: XCTestCase {
                             for j in 0..<n { c[i * ldc + j] = rng.nextUniform() * 2 - 1 }
                         }
                         let c0 = c
+                        let before = KernelRuns.now
                         a.withUnsafeBufferPointer { pa in
                             c.withUnsafeMutableBufferPointer { pc in
                                 packed.multiplyAccumulate(m: m, a: pa.baseAddress!, lda: lda, c: pc.baseAddress!, ldc: ldc)
                             }
                         }
+                        // The packed kernel ran (counted by itself) exactly when it was chosen.
+                        XCTAssertEqual(KernelRuns.now - before, KernelRuns(packedGEMM: expectPacked ? 1 : 0, lstmStep: 0),
+                                       "m \(m), n \(n), k \(k), \(kernels)", file: file, line: line)
                         var firstBad: String?
                         for i in 0..<m {
                             for j in 0..<n {

@@ -19,4 +19,13 @@ void hark_gemm_acc_packed(int m, int n, int k, const float *a, int lda, const fl
 void hark_lstm_forward_step(int batch, int H, float *gates, const float *gh, float *h, float *c,
                             float *cellTanh, float *y, int ldy, const unsigned char *active);
 
+/// How many times each kernel above has run in this process (every call counts once).
+typedef struct {
+    unsigned long long gemm_acc_packed;
+    unsigned long long lstm_forward_step;
+} hark_kernel_run_counts;
+
+/// Reads the run counts; safe from any thread.
+void hark_kernel_runs(hark_kernel_run_counts *out);
+
 #endif
