@@ -16,14 +16,20 @@ public enum TranscriptFormat: String, CaseIterable, Sendable {
     /// The text, one line.
     static func txt(_ t: Transcript, source: String) -> String { t.text + "\n" }
 
-    /// `{"audio", "text", "duration", "words": [{"word", "start", "end", "confidence"}]}`, and with
-    /// n-best decoding `"nbest": [{"text", "acoustic", "lm", "score"}]`, best first.
+    /// `{"audio", "text", "duration", "words": [{"word", "start", "end", "confidence"}]}`; a
+    /// segmented recording adds `"segments": [{"start", "end", "text"}]` (each utterance's speech,
+    /// seconds); with n-best decoding of a recording that is one utterance, `"nbest": [{"text",
+    /// "acoustic", "lm", "score"}]`, best first.
     static func json(_ t: Transcript, source: String) -> String {
+        struct Segment: Encodable {
+            let start: Double, end: Double, text: String
+        }
         struct Out: Encodable {
             let audio: String
             let text: String
             let duration: Double
             let words: [Word]
+            let segments: [Segment]?
             let nbest: [Alternative]?
         }
         let encoder = JSONEncoder()
@@ -36,7 +42,9 @@ public enum TranscriptFormat: String, CaseIterable, Sendable {
             Alternative(text: a.text, acoustic: (a.acoustic * 1e4).rounded() / 1e4, lm: (a.lm * 1e4).rounded() / 1e4,
                         score: (a.score * 1e4).rounded() / 1e4)
         }
-        let data = (try? encoder.encode(Out(audio: source, text: t.text, duration: t.duration, words: rounded, nbest: nbest))) ?? Data()
+        let segments = t.segments?.map { Segment(start: ($0.start * 1000).rounded() / 1000, end: ($0.end * 1000).rounded() / 1000, text: $0.text) }
+        let data = (try? encoder.encode(Out(audio: source, text: t.text, duration: t.duration, words: rounded,
+                                            segments: segments, nbest: nbest))) ?? Data()
         return String(decoding: data, as: UTF8.self) + "\n"
     }
 
@@ -52,14 +60,28 @@ public enum TranscriptFormat: String, CaseIterable, Sendable {
         "WEBVTT\n\n" + cues(t).map { c in "\(timestamp(c.start, ".")) --> \(timestamp(c.end, "."))\n\(c.text)\n" }.joined(separator: "\n")
     }
 
-    /// Words grouped into cues of at most 42 characters or 7 seconds; without
-    /// word times, one cue for the whole recording.
+    /// Words grouped into cues of at most 42 characters or 7 seconds, never
+    /// across two utterances of a segmented recording; without word times,
+    /// one cue for the whole recording.
     public static func cues(_ t: Transcript) -> [(start: Double, end: Double, text: String)] {
         guard !t.words.isEmpty else { return [] }
         guard t.words.allSatisfy({ $0.start != nil && $0.end != nil }) else { return [(0, t.duration, t.text)] }
+        guard let segments = t.segments, segments.map(\.wordCount).reduce(0, +) == t.words.count else { return cues(t.words) }
+        var out: [(start: Double, end: Double, text: String)] = []
+        var first = 0
+        for s in segments {
+            out += cues(Array(t.words[first..<(first + s.wordCount)]))
+            first += s.wordCount
+        }
+        return out
+    }
+
+    /// Cues of words that all have times.
+    static func cues(_ words: [Word]) -> [(start: Double, end: Double, text: String)] {
+        guard !words.isEmpty else { return [] }
         var out: [(Double, Double, String)] = []
         var current: [Word] = []
-        for w in t.words {
+        for w in words {
             let text = (current.map(\.word) + [w.word]).joined(separator: " ")
             if let first = current.first, text.count > 42 || w.end! - first.start! > 7 {
                 out.append((first.start!, current.last!.end!, current.map(\.word).joined(separator: " ")))

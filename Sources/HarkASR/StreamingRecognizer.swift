@@ -5,19 +5,33 @@ import HarkNN
 
 /// How live audio is cut into utterances and how often partial results come.
 public struct StreamingOptions: Sendable, Equatable {
-    /// Seconds of audio between partial results (and endpoint checks).
+    /// Seconds of audio between partial results.
     public var partialInterval: Double = 0.5
-    /// An utterance ends once the network has emitted a token and then only
-    /// blanks for this many seconds.
-    public var endpointSilence: Double = 0.8
-    /// An utterance is cut at this many seconds even without a pause, so
-    /// memory and the cost of a partial stay bounded.
-    public var maxUtterance: Double = 20
+    /// How the stream is cut into utterances: the same segmenter, with the
+    /// same defaults, as `Transcriber.segmentation` for files.
+    public var segmentation = SegmenterOptions()
 
-    public init(partialInterval: Double = 0.5, endpointSilence: Double = 0.8, maxUtterance: Double = 20) {
+    /// Seconds without speech that end an utterance (`segmentation.endpointSilence`).
+    public var endpointSilence: Double {
+        get { segmentation.endpointSilence }
+        set { segmentation.endpointSilence = newValue }
+    }
+    /// The longest utterance (`segmentation.maxUtterance`): memory and the
+    /// cost of a partial stay bounded.
+    public var maxUtterance: Double {
+        get { segmentation.maxUtterance }
+        set { segmentation.maxUtterance = newValue }
+    }
+
+    public init(partialInterval: Double = 0.5, segmentation: SegmenterOptions = SegmenterOptions()) {
         self.partialInterval = partialInterval
-        self.endpointSilence = endpointSilence
-        self.maxUtterance = maxUtterance
+        self.segmentation = segmentation
+    }
+
+    public init(partialInterval: Double = 0.5, endpointSilence: Double = SegmenterOptions().endpointSilence,
+                maxUtterance: Double = SegmenterOptions().maxUtterance) {
+        self.partialInterval = partialInterval
+        segmentation = SegmenterOptions(endpointSilence: endpointSilence, maxUtterance: maxUtterance)
     }
 
     /// Throws a message naming the first bad value.
@@ -25,10 +39,7 @@ public struct StreamingOptions: Sendable, Equatable {
         func check(_ ok: Bool, _ message: String) throws { if !ok { throw StreamingError(message: message) } }
         try check(partialInterval.isFinite && partialInterval >= 0.05 && partialInterval <= 10,
                   "the partial interval must be between 0.05 and 10 s (got \(partialInterval))")
-        try check(endpointSilence.isFinite && endpointSilence >= 0.1 && endpointSilence <= 30,
-                  "the endpoint silence must be between 0.1 and 30 s (got \(endpointSilence))")
-        try check(maxUtterance.isFinite && maxUtterance >= 1 && maxUtterance <= Limits.maxStreamUtteranceSeconds,
-                  "the longest utterance must be between 1 and \(Int(Limits.maxStreamUtteranceSeconds)) s (got \(maxUtterance))")
+        do { try segmentation.validate() } catch let e as SegmentationError { throw StreamingError(message: e.message) }
         try check(maxUtterance > 2 * partialInterval, "the longest utterance must exceed two partial intervals")
     }
 }
@@ -67,28 +78,26 @@ public struct StreamResult: Codable, Equatable, Sendable {
 }
 
 /// Live recognition: samples go in as they arrive, in blocks of any size;
-/// partial results come out every `partialInterval` of audio and a final
-/// result at the end of each utterance.
+/// partial results come out every `partialInterval` of an utterance's audio
+/// and a final result at the end of each utterance.
 ///
-/// The stream is cut into utterances at pauses: once the network has emitted
-/// a token over audio above the silence floor (`Transcriber.silenceFloorDecibels`),
-/// `endpointSilence` seconds without such a frame end the utterance
-/// (the cut falls half-way into the pause); `maxUtterance` cuts a long one
-/// without a pause. Audio before any speech is dropped but for the last
-/// `endpointSilence` seconds. Memory is bounded by `maxUtterance`.
+/// The stream is cut into utterances by a `Segmenter` — the one that cuts
+/// files for `Transcriber`, with the same options — and each utterance's
+/// final result is `Transcriber.transcribeUtterance` of its samples: so the
+/// finals of a stream are the segments of `Transcriber.transcribe` of the
+/// same audio as a file, word for word and time for time. Audio between
+/// utterances is dropped but for the padding kept before speech; memory is
+/// bounded by `maxUtterance`.
 ///
-/// Each final result is exactly what `Transcriber.transcribe(samples:)` (and
-/// so `hark transcribe`) gives for that segment as a file: the segment goes
-/// through the whole pipeline, per-utterance CMVN included. A partial runs the
-/// pipeline over the utterance so far: a bidirectional model sees no audio
-/// beyond the newest sample (its look-ahead is what has arrived), so a
-/// partial may still change; the final fixes it. Results do not depend on how
-/// the audio is split into blocks: analysis points fall at fixed sample counts
-/// from each utterance's start.
+/// A partial runs the pipeline over the utterance so far: a bidirectional
+/// model sees no audio beyond the newest sample (its look-ahead is what has
+/// arrived), so a partial may still change; the final fixes it. Results do
+/// not depend on how the audio is split into blocks: the segmenter decides
+/// frame by frame, and partials fall on the first frame boundary at or after
+/// each multiple of `partialInterval` from the utterance's start.
 ///
 /// Latency: a partial is due `partialInterval` after the audio it covers (plus
-/// its computation, a few ms); a final `endpointSilence` to
-/// `endpointSilence + partialInterval` after the last word.
+/// its computation, a few ms); a final `endpointSilence` after the last word.
 ///
 /// Incremental work: the MFCC/fbank frames of an utterance are computed once,
 /// as its samples arrive (each frame depends on its own samples only; with
@@ -100,24 +109,19 @@ public struct StreamResult: Codable, Equatable, Sendable {
 public final class StreamingRecognizer {
     public let transcriber: Transcriber
     public let options: StreamingOptions
-    /// The current utterance's samples at the model's rate.
-    private var buffer: [Float] = []
-    /// The stream's sample index of `buffer[0]`.
-    private var origin = 0
-    /// Samples of `buffer` covered by the last analysis.
-    private var analysed = 0
+    private let segmenter: Segmenter
     /// Samples received so far.
     public private(set) var samplesReceived = 0
-    /// Samples held (the current utterance): at most `maxUtterance` seconds.
-    public var bufferedSamples: Int { buffer.count }
+    /// Samples held: the open utterance, or the padding before the next.
+    public var bufferedSamples: Int { segmenter.bufferedSamples }
 
     private let rate: Int
     private let interval: Int
-    private let maxSamples: Int
-    /// Samples per network frame.
-    private let frameSamples: Int
+    /// The open utterance's start (stream samples) and where its next partial falls.
+    private var utteranceStart: Int?
+    private var nextPartial = 0
 
-    /// Base features (before CMVN and deltas) of the current utterance: `baseFrames` rows, flat.
+    /// Base features (before CMVN and deltas) of the open utterance: `baseFrames` rows, flat.
     private var base: [Float] = []
     private var baseFrames = 0
     /// Whether frames can be computed once each (no dither, frames inside the signal).
@@ -133,11 +137,10 @@ public final class StreamingRecognizer {
         try options.validate()
         self.transcriber = transcriber
         self.options = options
+        segmenter = try transcriber.makeSegmenter(options.segmentation)
         let config = transcriber.model.config
         rate = config.sampleRate
         interval = max(1, Int((options.partialInterval * Double(rate)).rounded()))
-        maxSamples = Int((options.maxUtterance * Double(rate)).rounded())
-        frameSamples = max(1, config.features.frame.windowShift * config.stackFrames)
         let frame = config.features.frame
         incremental = frame.snipEdges && frame.dither == 0
         carriesState = incremental && !config.network.bidirectional && config.features.cmvn == .none && config.features.deltas == 0
@@ -150,73 +153,50 @@ public final class StreamingRecognizer {
     /// results they complete, in order.
     public func accept(_ samples: [Float]) -> [StreamResult] {
         var results: [StreamResult] = []
+        let frame = segmenter.frameSamples
         var rest = samples[...]
         while !rest.isEmpty {
-            let take = min(rest.count, max(0, analysed + interval - buffer.count))
-            buffer.append(contentsOf: rest.prefix(take))
-            rest = rest.dropFirst(take)
+            // Up to the next frame boundary, so that every decision is seen as it is made.
+            let take = min(rest.count, frame - samplesReceived % frame)
             samplesReceived += take
-            while buffer.count >= analysed + interval { results += analyse() }
+            for segment in segmenter.feed(Array(rest.prefix(take))) { results += finalResult(segment) }
+            rest = rest.dropFirst(take)
+            results += partialIfDue()
         }
         return results
     }
 
-    /// Ends the stream: the final result of the audio not yet finalised.
+    /// Ends the stream: the final result of the utterance still open.
     public func finish() -> [StreamResult] {
-        defer { buffer = []; analysed = 0; origin = samplesReceived }
-        guard !buffer.isEmpty else { return [] }
-        return finalise(upTo: buffer.count)
+        segmenter.finish().flatMap(finalResult)
     }
 
-    /// Partial result and endpoint check over `buffer[0 ..< analysed + interval]`.
-    private func analyse() -> [StreamResult] {
-        analysed += interval
-        let samples = Array(buffer[0..<analysed])
-        let logProbs = logProbabilitiesSoFar(samples)
-        let blank = transcriber.model.config.blank
-        // The last speech frame: its most likely token is not blank and its
-        // audio is above the silence floor (per-utterance CMVN lifts faint
-        // noise to the level of speech, and the network may hear words in it).
-        var lastToken = -1
-        for t in 0..<logProbs.rows where argmax(logProbs, row: t) != blank
-            && level(samples, frame: t) >= transcriber.silenceFloorDecibels { lastToken = t }
-        let secondsPerFrame = transcriber.secondsPerFrame
-        if lastToken < 0 {
-            // No speech yet: keep only the last endpointSilence seconds.
-            let keep = Int(options.endpointSilence * Double(rate))
-            if analysed > 2 * keep {
-                let drop = analysed - keep
-                buffer.removeFirst(drop)
-                origin += drop
-                analysed -= drop
-                restartUtterance()
-            }
-            return []
+    /// A partial result when the open utterance has reached its next interval.
+    private func partialIfDue() -> [StreamResult] {
+        guard let open = segmenter.openUtterance else { return [] }
+        if open.start != utteranceStart {
+            restartUtterance()
+            utteranceStart = open.start
         }
-        let pause = Double(logProbs.rows - 1 - lastToken) * secondsPerFrame
-        if pause >= options.endpointSilence {
-            let cut = min(analysed, (lastToken + 1) * frameSamples + Int(options.endpointSilence / 2 * Double(rate)))
-            return finalise(upTo: cut)
-        }
-        if analysed >= maxSamples { return finalise(upTo: analysed) }
-        let t = transcriber.decode(logProbs, duration: Double(analysed) / Double(rate))
+        guard open.samples.count >= nextPartial + interval else { return [] }
+        nextPartial = open.samples.count / interval * interval
+        let logProbs = logProbabilitiesSoFar(open.samples)
+        let t = transcriber.decode(logProbs, duration: Double(open.samples.count) / Double(rate))
         guard !t.text.isEmpty else { return [] }
-        return [result(.partial, t, samples: analysed)]
+        return [result(.partial, t, start: open.start, samples: open.samples.count)]
     }
 
-    /// The final result of `buffer[0 ..< cut]`; the rest starts the next utterance.
-    private func finalise(upTo cut: Int) -> [StreamResult] {
-        let t = transcriber.transcribe(samples: Array(buffer[0..<cut]))
-        let r = result(.final, t, samples: cut)
-        buffer.removeFirst(cut)
-        origin += cut
-        analysed = 0
+    /// The final result of a finished utterance; empty when it has no words.
+    private func finalResult(_ segment: AudioSegment) -> [StreamResult] {
         restartUtterance()
-        return t.text.isEmpty ? [] : [r]
+        let t = transcriber.transcribeUtterance(segment.samples)
+        return t.text.isEmpty ? [] : [result(.final, t, start: segment.start, samples: segment.samples.count)]
     }
 
-    /// The buffer now starts elsewhere: its frames and state start again.
+    /// A new utterance: its frames and state start again.
     private func restartUtterance() {
+        utteranceStart = nil
+        nextPartial = 0
         base = []
         baseFrames = 0
         state = nil
@@ -224,7 +204,7 @@ public final class StreamingRecognizer {
         carriedLogProbs = []
     }
 
-    /// Log-probabilities [T, K] of `samples` (the utterance so far, `buffer[0 ..< analysed]`).
+    /// Log-probabilities [T, K] of `samples`, the open utterance so far.
     private func logProbabilitiesSoFar(_ samples: [Float]) -> Matrix {
         guard incremental else { return transcriber.logProbabilities(samples) }
         let model = transcriber.model, extractor = model.extractor
@@ -258,29 +238,11 @@ public final class StreamingRecognizer {
         return Matrix(rows: stackedDone, cols: K, data: carriedLogProbs)
     }
 
-    private func result(_ kind: StreamResult.Kind, _ t: Transcript, samples: Int) -> StreamResult {
-        let offset = Double(origin) / Double(rate)
+    private func result(_ kind: StreamResult.Kind, _ t: Transcript, start: Int, samples: Int) -> StreamResult {
+        let offset = Double(start) / Double(rate)
         let words = t.words.map { w in
             Word(word: w.word, start: w.start.map { $0 + offset }, end: w.end.map { $0 + offset }, confidence: w.confidence)
         }
         return StreamResult(type: kind, text: t.text, start: offset, end: offset + Double(samples) / Double(rate), words: words)
-    }
-
-    /// The RMS level in dBFS of network frame `t`'s samples, their mean removed.
-    private func level(_ samples: [Float], frame t: Int) -> Float {
-        let lo = min(samples.count, t * frameSamples), hi = min(samples.count, lo + frameSamples)
-        guard hi > lo else { return -.infinity }
-        return 10 * log10f(LevelMeter.meanSquare(samples[lo..<hi]))
-    }
-
-    private func argmax(_ m: Matrix, row t: Int) -> Int {
-        var best = 0
-        var bestValue = -Float.infinity
-        let base = t * m.cols
-        for k in 0..<m.cols where m.data[base + k] > bestValue {
-            bestValue = m.data[base + k]
-            best = k
-        }
-        return best
     }
 }

@@ -21,6 +21,27 @@ public struct Transcript: Codable, Equatable, Sendable {
     public var duration: Double
     /// With n-best decoding, every hypothesis kept, best first (the first is `text`).
     public var alternatives: [Alternative]? = nil
+    /// The utterances the recording was cut into, in order, when it was
+    /// segmented (nil: transcribed as one utterance).
+    public var segments: [TranscriptSegment]? = nil
+}
+
+/// One utterance of a segmented recording: the span of its speech (seconds
+/// from the start of the recording, without the padding decoded around it)
+/// and its text; its words are among the transcript's.
+public struct TranscriptSegment: Codable, Equatable, Sendable {
+    public var start: Double
+    public var end: Double
+    public var text: String
+    /// The number of the transcript's words that belong to it.
+    public var wordCount: Int
+
+    public init(start: Double, end: Double, text: String, wordCount: Int) {
+        self.start = start
+        self.end = end
+        self.text = text
+        self.wordCount = wordCount
+    }
 }
 
 /// One hypothesis of an n-best list with its scores (natural log).
@@ -34,17 +55,24 @@ public struct Alternative: Codable, Equatable, Sendable {
     public var score: Double
 }
 
-/// Audio → text with a model. Long recordings go through the network in
-/// windows of `chunkFrames` input frames with `contextFrames` of context on
-/// each side (only the centre of each window is kept); a recording no longer
-/// than one window and its context goes through whole.
+/// Audio → text with a model.
 ///
-/// `transcribe(path:)` streams: audio is decoded and resampled block by
-/// block, features are computed as samples arrive, the network runs window by
-/// window and the decoder consumes each window's log-probabilities, so memory
-/// does not grow with the recording's length. With per-utterance CMVN (the
-/// default model's) the audio is read twice, once for the statistics; the
-/// result is exactly that of processing the whole recording at once.
+/// A recording is cut at its pauses into utterances (`segmentation`, a
+/// `Segmenter`), and each utterance goes through the pipeline on its own
+/// (`transcribeUtterance`): features, normalisation, stacking, the network,
+/// decoding. Word times are offset to the recording's clock, and the texts
+/// joined. The cut is made as the audio is read, so memory is bounded by the
+/// longest utterance, not the recording; streaming (`StreamingRecognizer`)
+/// cuts with the same segmenter and decodes each utterance the same way.
+///
+/// With `segmentation` nil, a recording is one utterance, as before
+/// segmentation existed: long recordings then go through the network in
+/// windows of `chunkFrames` input frames with `contextFrames` of context on
+/// each side (only the centre of each window is kept; a recording no longer
+/// than one window and its context goes through whole), streamed block by
+/// block. With per-utterance CMVN the audio is read twice, once for the
+/// statistics; the result is exactly that of processing the whole recording
+/// at once.
 public final class Transcriber: @unchecked Sendable {
     public let model: AcousticModel
     public var decoder: Decoder
@@ -55,6 +83,8 @@ public final class Transcriber: @unchecked Sendable {
     /// transcribes as empty text: digital silence, a DC offset, faint noise,
     /// or stereo channels that cancel. Speech sits around −40 to −10 dBFS.
     public var silenceFloorDecibels: Float = -55
+    /// How recordings are cut into utterances; nil: each is one utterance.
+    public var segmentation: SegmenterOptions? = SegmenterOptions()
 
     public init(model: AcousticModel, decoding: DecoderOptions = .greedy) {
         self.model = model
@@ -107,6 +137,10 @@ public final class Transcriber: @unchecked Sendable {
         var options = audio
         options.targetSampleRate = model.config.sampleRate
         let reader = try AudioReader(path, options: options)
+        if let segmentation {
+            let t = try transcribeSegmented(read: { try reader.read() }, options: segmentation, logProbabilities: sink)
+            return (t, reader.notes)
+        }
         var meter = LevelMeter(frame: max(1, model.config.sampleRate / 50))
         let decoding = DecodingStream(decoder)
         let windows = WindowedNetwork(model: model, chunkFrames: chunkFrames, contextFrames: contextFrames) { lp in
@@ -138,12 +172,86 @@ public final class Transcriber: @unchecked Sendable {
     }
 
     /// Transcribes samples held in memory, at the model's rate: the same
-    /// transcript as `transcribe(path:)` gives for a file holding them
-    /// (whole-utterance CMVN, the same windows, the same silence gate).
-    public func transcribe(samples: [Float], threads: Int = 1) -> Transcript {
+    /// transcript as `transcribe(path:)` gives for a file holding them (cut
+    /// into utterances alike, or whole with the same windows and silence gate).
+    public func transcribe(samples: [Float], threads: Int = 1) throws -> Transcript {
+        guard let segmentation else { return transcribeUtterance(samples, threads: threads) }
+        var rest = samples[...]
+        // Fed in blocks, as a file is read; the cuts do not depend on their size.
+        return try transcribeSegmented(read: {
+            guard !rest.isEmpty else { return nil }
+            let block = Array(rest.prefix(8192))
+            rest = rest.dropFirst(block.count)
+            return block
+        }, options: segmentation, logProbabilities: nil)
+    }
+
+    /// One utterance, whole: the silence gate, then features, normalisation,
+    /// stacking, the network (in windows when long) and the decoder. Every
+    /// driver decodes the utterances it cuts with this.
+    public func transcribeUtterance(_ samples: [Float], threads: Int = 1) -> Transcript {
         let duration = Double(samples.count) / Double(model.config.sampleRate)
         if isSilence(samples) { return Transcript(text: "", words: [], duration: duration) }
         return decode(logProbabilities(samples, threads: threads), duration: duration)
+    }
+
+    /// A segmenter for this model: decisions every feature frame shift,
+    /// utterances starting on the network's frame grid.
+    public func makeSegmenter(_ options: SegmenterOptions) throws -> Segmenter {
+        let frame = model.config.features.frame
+        return try Segmenter(options: options, sampleRate: model.config.sampleRate, frameSamples: frame.windowShift,
+                             gridSamples: frame.windowShift * model.config.stackFrames)
+    }
+
+    /// Reads blocks until `read` returns nil, cuts them into utterances and
+    /// transcribes each (`transcribeUtterance`); the transcript joins them on
+    /// the recording's clock. `sink` receives log-probabilities [t, K] on the
+    /// recording's frame grid: each utterance's, and between utterances rows
+    /// that are blank with certainty (log 1 for blank, −∞ for the rest), so
+    /// that it gets as many rows as the recording has network frames.
+    func transcribeSegmented(read: () throws -> [Float]?, options: SegmenterOptions,
+                             logProbabilities sink: ((Matrix) throws -> Void)?) throws -> Transcript {
+        let segmenter = try makeSegmenter(options)
+        let rate = Double(model.config.sampleRate), grid = segmenter.gridSamples
+        let K = model.config.tokens.count, blank = model.config.blank
+        var words: [Word] = [], segments: [TranscriptSegment] = [], alternatives: [Alternative]?
+        var framesOut = 0
+        func emitBlankRows(until frame: Int) throws {
+            guard let sink, frame > framesOut else { return }
+            var rows = Matrix(rows: frame - framesOut, cols: K)
+            for r in 0..<rows.rows {
+                for k in 0..<K { rows[r, k] = k == blank ? 0 : -.infinity }
+            }
+            try sink(rows)
+            framesOut = frame
+        }
+        func handle(_ segment: AudioSegment) throws {
+            let lp = logProbabilities(segment.samples)
+            try emitBlankRows(until: segment.start / grid)
+            if let sink {
+                try sink(lp)
+                framesOut += lp.rows
+            }
+            let t = isSilence(segment.samples) ? Transcript(text: "", words: [], duration: 0)
+                : decode(lp, duration: Double(segment.samples.count) / rate)
+            guard !t.text.isEmpty else { return }
+            let offset = Double(segment.start) / rate
+            words += t.words.map { w in
+                Word(word: w.word, start: w.start.map { $0 + offset }, end: w.end.map { $0 + offset }, confidence: w.confidence)
+            }
+            segments.append(TranscriptSegment(start: Double(segment.speechStart) / rate, end: Double(segment.speechEnd) / rate,
+                                              text: t.text, wordCount: t.words.count))
+            // An n-best list is of one utterance: kept when the recording is one.
+            alternatives = segments.count == 1 ? t.alternatives : nil
+        }
+        while let block = try read() {
+            for segment in segmenter.feed(block) { try handle(segment) }
+        }
+        for segment in segmenter.finish() { try handle(segment) }
+        let samples = segmenter.samplesFed
+        try emitBlankRows(until: model.config.features.frame.frameCount(sampleCount: samples) / model.config.stackFrames)
+        return Transcript(text: segments.map(\.text).joined(separator: " "), words: words,
+                          duration: Double(samples) / rate, alternatives: alternatives, segments: segments)
     }
 
     /// Whether samples held in memory stay below `silenceFloorDecibels`

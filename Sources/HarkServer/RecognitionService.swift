@@ -66,7 +66,7 @@ public final class RecognitionService: Sendable {
                         throw ServiceError(413, "too_large", "\(name): longer than \(Int(maxSeconds)) s, the most this server accepts")
                     }
                 }
-                return transcriber.transcribe(samples: samples)
+                return try transcriber.transcribe(samples: samples)
             } catch let e as AudioError {
                 throw ServiceError(400, "bad_audio", e.description)
             }

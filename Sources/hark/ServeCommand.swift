@@ -38,7 +38,8 @@ struct ServeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("A request whose body takes longer to arrive gets 408.", valueName: "s")) var bodyTimeout = ServerOptions().bodyTimeout
     @Option(help: ArgumentHelp("A connection that sends no complete request head for this long is closed.", valueName: "s"))
     var headTimeout = ServerOptions().headTimeout
-    @OptionGroup(title: "Live streams") var endpointing: EndpointingFlags
+    @OptionGroup(title: "Utterances (uploads are cut with --segment, streams always)") var segmentation: SegmentationFlags
+    @OptionGroup(title: "Live streams") var partials: PartialFlags
 
     var options: ServerOptions {
         var o = ServerOptions()
@@ -53,7 +54,7 @@ struct ServeCommand: ParsableCommand {
         o.idleTimeout = idleTimeout
         o.bodyTimeout = bodyTimeout
         o.headTimeout = headTimeout
-        o.streaming = endpointing.options
+        o.streaming = partials.options(segmentation)
         return o
     }
 
@@ -65,6 +66,7 @@ struct ServeCommand: ParsableCommand {
         let modelURL = try ModelLocation.resolve(model)
         let acoustic = try AcousticModel.load(directory: modelURL)
         let transcriber = Transcriber(model: acoustic, decoding: try decoding.decoding(acoustic, lm: try decoding.loadLM(acoustic)))
+        transcriber.segmentation = segmentation.options
         let service = try RecognitionService(transcriber: transcriber, modelName: modelURL.lastPathComponent, options: options)
         let name = modelURL.lastPathComponent, workers = options.workers, host = self.host
         let app = HarkRoutes.application(service) { port in

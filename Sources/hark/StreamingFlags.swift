@@ -11,9 +11,7 @@ struct StreamingFlags: ParsableArguments {
     @Flag(help: "With --stream, read a file no faster than real time, as if it were live.") var realtime = false
     @Option(help: ArgumentHelp("With --stream, the input is headerless signed 16-bit little-endian mono PCM at this rate (Hz).", valueName: "Hz"))
     var rawRate: Int?
-    @OptionGroup var endpointing: EndpointingFlags
-
-    var options: StreamingOptions { endpointing.options }
+    @OptionGroup var partials: PartialFlags
 
     func validate() throws {
         if !stream && (realtime || rawRate != nil) { throw ValidationError("--realtime and --raw-rate need --stream") }
@@ -21,20 +19,43 @@ struct StreamingFlags: ParsableArguments {
     }
 }
 
-/// How live audio becomes partial and final results (`hark transcribe --stream`, `hark serve`).
-struct EndpointingFlags: ParsableArguments {
-    @Option(help: ArgumentHelp("Seconds of audio between partial results.", valueName: "s")) var partialInterval: Double = StreamingOptions().partialInterval
-    @Option(help: ArgumentHelp("Seconds without a word over the silence floor that end an utterance.", valueName: "s"))
-    var endpointSilence: Double = StreamingOptions().endpointSilence
-    @Option(help: ArgumentHelp("Longest utterance; a longer one is cut without waiting for a pause.", valueName: "s"))
-    var maxUtterance: Double = StreamingOptions().maxUtterance
+/// How often a live stream's partial results come (`hark transcribe --stream`, `hark serve`).
+struct PartialFlags: ParsableArguments {
+    @Option(help: ArgumentHelp("Seconds of audio between partial results of a live stream.", valueName: "s"))
+    var partialInterval: Double = StreamingOptions().partialInterval
 
-    var options: StreamingOptions {
-        StreamingOptions(partialInterval: partialInterval, endpointSilence: endpointSilence, maxUtterance: maxUtterance)
+    /// The streaming options with these partials and `segmentation`'s cuts.
+    func options(_ segmentation: SegmentationFlags) -> StreamingOptions {
+        StreamingOptions(partialInterval: partialInterval, segmentation: segmentation.cutting)
+    }
+}
+
+/// How recordings and live streams are cut into utterances at pauses
+/// (`Segmenter`): `hark transcribe`, `hark eval`, `hark serve`.
+struct SegmentationFlags: ParsableArguments {
+    @Flag(inversion: .prefixedNo,
+          help: ArgumentHelp("Cut each recording at its pauses into utterances and decode each on its own (the default); --no-segment decodes a recording as one utterance, as Hark did before it segmented.",
+                             discussion: "A live stream (--stream, hark serve's WebSocket) is always cut."))
+    var segment = true
+    @Option(help: ArgumentHelp("Seconds without speech that end an utterance.", valueName: "s"))
+    var endpointSilence: Double = SegmenterOptions().endpointSilence
+    @Option(help: ArgumentHelp("Longest utterance; a longer stretch of speech is cut at its quietest moment without waiting for a pause.", valueName: "s"))
+    var maxUtterance: Double = SegmenterOptions().maxUtterance
+    @Option(help: ArgumentHelp("Seconds of audio decoded before and after each utterance's speech (at most half the endpoint silence).", valueName: "s"))
+    var speechPad: Double = SegmenterOptions().speechPad
+
+    /// The cutting options, whether or not recordings are cut.
+    var cutting: SegmenterOptions {
+        var o = SegmenterOptions(endpointSilence: endpointSilence, maxUtterance: maxUtterance)
+        o.speechPad = speechPad
+        return o
     }
 
+    /// `Transcriber.segmentation`: nil with --no-segment.
+    var options: SegmenterOptions? { segment ? cutting : nil }
+
     func validate() throws {
-        do { try options.validate() } catch { throw ValidationError("\(error)") }
+        do { try cutting.validate() } catch { throw ValidationError("\(error)") }
     }
 }
 

@@ -28,6 +28,7 @@ struct TranscribeCommand: ParsableCommand {
     @Option(help: "Write each input's log-probabilities [frames, tokens] as <name>.npy here.") var emitLogprobs: String?
     @Option(help: "Use this channel (0-based) instead of the mean of all channels.") var channel: Int?
     @Option(help: "Worker threads (default: all cores).") var threads: Int = defaultThreadCount
+    @OptionGroup(title: "Utterances") var segmentation: SegmentationFlags
     @OptionGroup(title: "Live streaming") var live: StreamingFlags
     @Argument(help: "Audio files, directories, manifests, or - for standard input.") var inputs: [String]
 
@@ -42,6 +43,9 @@ struct TranscribeCommand: ParsableCommand {
             guard outputDir == nil, emitLogprobs == nil, format == .txt || format == .json else {
                 throw ValidationError("--stream prints JSON lines; --format, --output-dir and --emit-logprobs do not apply")
             }
+            guard segmentation.segment else {
+                throw ValidationError("--stream always cuts the stream at pauses; --no-segment does not apply")
+            }
         }
     }
 
@@ -49,8 +53,9 @@ struct TranscribeCommand: ParsableCommand {
         let modelURL = try ModelLocation.resolve(model)
         let acoustic = try AcousticModel.load(directory: modelURL)
         let transcriber = Transcriber(model: acoustic, decoding: try decoding.decoding(acoustic, lm: try decoding.loadLM(acoustic)))
+        transcriber.segmentation = segmentation.options
         if live.stream {
-            let recognizer = try StreamingRecognizer(transcriber: transcriber, options: live.options)
+            let recognizer = try StreamingRecognizer(transcriber: transcriber, options: live.partials.options(segmentation))
             do {
                 try LiveTranscription(recognizer: recognizer, flags: live, channel: channel.map { .channel($0) } ?? .average).run(inputs[0])
             } catch {
@@ -148,6 +153,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Model directory (default: the bundled model).") var model: String?
     @OptionGroup(title: "Decoding (greedy unless a beam, a language model, a vocabulary or hotwords are given)")
     var decoding: DecodingFlags
+    @OptionGroup(title: "Utterances") var segmentation: SegmentationFlags
     @Option(help: "Write per-utterance results as JSON lines to this file (- for stdout).") var perUtterance: String?
     @Option(help: ArgumentHelp("Also write an HTML report to this file.",
                                discussion: "Error rates with bootstrap 95% intervals, every utterance's word alignment worst first, audio and a posteriorgram figure for the worst, the character confusion table; self-contained, no network."))
@@ -169,6 +175,7 @@ struct EvalCommand: ParsableCommand {
         let acoustic = try AcousticModel.load(directory: try ModelLocation.resolve(model))
         let options = try decoding.decoding(acoustic, lm: try decoding.loadLM(acoustic))
         let transcriber = Transcriber(model: acoustic, decoding: options)
+        transcriber.segmentation = segmentation.options
         let evaluator = Evaluator(model: acoustic, decoding: options)
         let allEntries = try Manifest.read(manifest)
         // Nothing to score is an error, not rates of n/a: a wrong or truncated file, most likely.
