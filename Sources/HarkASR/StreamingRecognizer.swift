@@ -181,7 +181,8 @@ public final class StreamingRecognizer {
         guard open.samples.count >= nextPartial + interval else { return [] }
         nextPartial = open.samples.count / interval * interval
         let logProbs = logProbabilitiesSoFar(open.samples)
-        let t = transcriber.decode(logProbs, duration: Double(open.samples.count) / Double(rate))
+        let t = transcriber.decode(logProbs, duration: Double(open.samples.count) / Double(rate),
+                                   activity: transcriber.activity(open.samples))
         guard !t.text.isEmpty else { return [] }
         return [result(.partial, t, start: open.start, samples: open.samples.count)]
     }
@@ -220,7 +221,7 @@ public final class StreamingRecognizer {
         let F = extractor.baseDimension, k = model.config.stackFrames, K = model.config.tokens.count
         guard carriesState else {
             var features = Matrix(rows: baseFrames, cols: F, data: base)
-            applyCmvn(&features, mode: extractor.options.cmvn)
+            applyCmvn(&features, options: extractor.options)
             if extractor.options.deltas > 0 {
                 features = addDeltas(features, order: extractor.options.deltas, window: extractor.options.deltaWindow)
             }

@@ -142,6 +142,8 @@ public final class Transcriber: @unchecked Sendable {
             return (t, reader.notes)
         }
         var meter = LevelMeter(frame: max(1, model.config.sampleRate / 50))
+        var activity = SpeechActivity.Builder(sampleRate: model.config.sampleRate, frameSamples: model.config.features.frame.windowShift)
+        var firstPass = true
         let decoding = DecodingStream(decoder)
         let windows = WindowedNetwork(model: model, chunkFrames: chunkFrames, contextFrames: contextFrames) { lp in
             try sink?(lp)
@@ -152,9 +154,15 @@ public final class Transcriber: @unchecked Sendable {
         let F = model.extractor.options.dimension
         try model.extractor.computeStreaming(read: {
             let block = try reader.read()
-            if let block { meter.feed(block) }
+            if let block, firstPass {
+                meter.feed(block)
+                activity.feed(block)
+            }
             return block
-        }, rewind: { try reader.rewind() }) { features in
+        }, rewind: {
+            firstPass = false
+            try reader.rewind()
+        }) { features in
             // Stack k feature frames into one input frame; a trailing partial group is dropped.
             pending.append(contentsOf: features.data)
             let groups = pending.count / (F * stack)
@@ -168,7 +176,7 @@ public final class Transcriber: @unchecked Sendable {
         if meter.loudestDecibels < silenceFloorDecibels {
             return (Transcript(text: "", words: [], duration: duration), reader.notes)
         }
-        return (transcript(decoding.finish(), duration: duration), reader.notes)
+        return (transcript(decoding.finish(), duration: duration, activity: activity.finish()), reader.notes)
     }
 
     /// Transcribes samples held in memory, at the model's rate: the same
@@ -192,7 +200,12 @@ public final class Transcriber: @unchecked Sendable {
     public func transcribeUtterance(_ samples: [Float], threads: Int = 1) -> Transcript {
         let duration = Double(samples.count) / Double(model.config.sampleRate)
         if isSilence(samples) { return Transcript(text: "", words: [], duration: duration) }
-        return decode(logProbabilities(samples, threads: threads), duration: duration)
+        return decode(logProbabilities(samples, threads: threads), duration: duration, activity: activity(samples))
+    }
+
+    /// Where speech is in an utterance's samples, for word times (`WordTiming`).
+    public func activity(_ samples: [Float]) -> SpeechActivity {
+        SpeechActivity(samples: samples, sampleRate: model.config.sampleRate, frameSamples: model.config.features.frame.windowShift)
     }
 
     /// A segmenter for this model: decisions every feature frame shift,
@@ -233,7 +246,7 @@ public final class Transcriber: @unchecked Sendable {
                 framesOut += lp.rows
             }
             let t = isSilence(segment.samples) ? Transcript(text: "", words: [], duration: 0)
-                : decode(lp, duration: Double(segment.samples.count) / rate)
+                : decode(lp, duration: Double(segment.samples.count) / rate, activity: activity(segment.samples))
             guard !t.text.isEmpty else { return }
             let offset = Double(segment.start) / rate
             words += t.words.map { w in
@@ -266,14 +279,16 @@ public final class Transcriber: @unchecked Sendable {
     /// words with times and confidences from the frames of their tokens.
     ///
     /// - Shapes: logProbs [T, K].
-    public func decode(_ logProbs: Matrix, duration: Double) -> Transcript {
-        transcript(decoder.decode(logProbs), duration: duration)
+    /// With `activity` (where speech is in the audio), word times are on the
+    /// speech (`WordTiming`); without, on the frames that emitted the tokens.
+    public func decode(_ logProbs: Matrix, duration: Double, activity: SpeechActivity? = nil) -> Transcript {
+        transcript(decoder.decode(logProbs), duration: duration, activity: activity)
     }
 
     /// The transcript of the best of `hypotheses` (best first), with all of
     /// them as alternatives when there are several.
-    public func transcript(_ hypotheses: [Hypothesis], duration: Double) -> Transcript {
-        var t = transcript(hypotheses.first ?? Hypothesis(tokens: [], logProbability: 0), duration: duration)
+    public func transcript(_ hypotheses: [Hypothesis], duration: Double, activity: SpeechActivity? = nil) -> Transcript {
+        var t = transcript(hypotheses.first ?? Hypothesis(tokens: [], logProbability: 0), duration: duration, activity: activity)
         if hypotheses.count > 1 {
             t.alternatives = hypotheses.map { h in
                 Alternative(text: model.config.text.normalize(model.vocabulary.decode(h.labels)),
@@ -283,26 +298,27 @@ public final class Transcriber: @unchecked Sendable {
         return t
     }
 
-    /// Words are runs of tokens between spaces; a word spans its first token's
-    /// first frame to its last token's last frame, and its confidence is the
-    /// mean of its tokens'.
-    public func transcript(_ hypothesis: Hypothesis, duration: Double) -> Transcript {
+    /// Words are runs of tokens between spaces; their confidence is the mean
+    /// of their tokens'. A word's frames run from its first token's first
+    /// frame to its last token's last; with `activity`, they anchor its time
+    /// on the speech around them (`WordTiming`), else they are its time.
+    public func transcript(_ hypothesis: Hypothesis, duration: Double, activity: SpeechActivity? = nil) -> Transcript {
         let vocab = model.vocabulary
         let space = vocab.tokens.firstIndex(of: " ")
-        var words: [Word] = []
-        var current: [DecodedToken] = []
-        func flush() {
-            guard let first = current.first, let last = current.last else { return }
-            words.append(Word(word: vocab.decode(current.map(\.token)),
-                              start: Double(first.firstFrame) * secondsPerFrame,
-                              end: Double(last.lastFrame + 1) * secondsPerFrame,
-                              confidence: Double(current.map(\.confidence).reduce(0, +)) / Double(current.count)))
-            current = []
-        }
+        var groups: [[DecodedToken]] = [[]]
         for t in hypothesis.tokens {
-            if t.token == space { flush() } else { current.append(t) }
+            if t.token == space { groups.append([]) } else { groups[groups.count - 1].append(t) }
         }
-        flush()
+        groups.removeAll { $0.isEmpty }
+        let stack = model.config.stackFrames
+        // Network frame f covers feature (activity) frames f·k ..< (f + 1)·k.
+        var spans = groups.map { $0.first!.firstFrame * stack..<($0.last!.lastFrame + 1) * stack }
+        if let activity { spans = WordTiming().refine(spans, activity: activity) }
+        let shift = secondsPerFrame / Double(stack)
+        let words = zip(groups, spans).map { tokens, span in
+            Word(word: vocab.decode(tokens.map(\.token)), start: Double(span.lowerBound) * shift, end: Double(span.upperBound) * shift,
+                 confidence: Double(tokens.map(\.confidence).reduce(0, +)) / Double(tokens.count))
+        }
         return Transcript(text: words.map(\.word).joined(separator: " "), words: words, duration: duration)
     }
 }
