@@ -59,6 +59,12 @@ CASES = [
      {"type": "mfcc", "cmvn": "meanvar", "deltas": 1}),
     ("fbank_cmvn_mean_16k", AN4,
      {"type": "fbank", "num_mel_bins": 40, "cmvn": "mean"}),
+    # Vocal tract length warps of the filterbank (hark train --vtln draws them per utterance).
+    ("fbank_vtln_0.9_16k", AN4,
+     {"type": "fbank", "num_mel_bins": 40, "vtln_warp": 0.9}),
+    ("mfcc_vtln_1.12_knees_8k", FSDD,
+     {"type": "mfcc", "sample_frequency": 8000, "num_mel_bins": 23, "vtln_warp": 1.12, "vtln_low": 200,
+      "vtln_high": -300}),
 ]
 
 TORCHAUDIO_NAMES = {
@@ -69,7 +75,7 @@ TORCHAUDIO_NAMES = {
     "num_mel_bins": "num_mel_bins", "low_freq": "low_freq", "high_freq": "high_freq",
     "num_ceps": "num_ceps", "cepstral_lifter": "cepstral_lifter", "use_energy": "use_energy",
     "raw_energy": "raw_energy", "energy_floor": "energy_floor", "use_log_fbank": "use_log_fbank",
-    "use_power": "use_power",
+    "use_power": "use_power", "vtln_low": "vtln_low", "vtln_high": "vtln_high", "vtln_warp": "vtln_warp",
 }
 
 

@@ -86,7 +86,7 @@ public final class FeatureExtractor: @unchecked Sendable {
     /// - Shapes: returns [T, F].
     public func compute(_ samples: [Float], threads: Int = 1) -> Matrix {
         var features = computeBase(samples, threads: threads)
-        applyCmvn(&features, mode: options.cmvn)
+        applyCmvn(&features, options: options)
         if options.deltas > 0 {
             features = addDeltas(features, order: options.deltas, window: options.deltaWindow)
         }

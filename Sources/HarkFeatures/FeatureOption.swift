@@ -91,6 +91,10 @@ public struct FeatureOption: Sendable {
     public let kind: ValueKind
     /// The unit of a number ("ms", "Hz"), the `--help` placeholder if given.
     public let unit: String?
+    /// An option added after `config.json`'s format was first fixed: written
+    /// only when it differs from its default, so that the features of every
+    /// model made before it encode to the same bytes as they did.
+    public let writtenOnlyWhenSet: Bool
 
     // Type-erased access to the value, made by `init` from the typed place and
     // check. The erased values they take always come from this option's own
@@ -111,10 +115,11 @@ public struct FeatureOption: Sendable {
     ///     its own (a flag, before the command knows what it applies to).
     init<Value: FeatureOptionValue>(
         _ name: String, _ place: Place<Value>, unit: String? = nil,
-        _ summary: String, reason: String,
+        _ summary: String, reason: String, writtenOnlyWhenSet: Bool = false,
         check: @escaping @Sendable (Value, FeatureOptions?) -> String? = { _, _ in nil }
     ) {
         self.name = name
+        self.writtenOnlyWhenSet = writtenOnlyWhenSet
         self.summary = summary
         self.reason = reason
         self.unit = unit
@@ -194,6 +199,7 @@ public struct FeatureOption: Sendable {
     /// Writes the option's value in `options`, if features of its type have it.
     func encode(_ options: FeatureOptions, into container: inout KeyedEncodingContainer<FeatureOptions.JSONKey>) throws {
         guard let value = read(options) else { return }
+        if writtenOnlyWhenSet && value.text == defaultText { return }
         try container.encode(value, forKey: FeatureOptions.JSONKey(jsonKey))
     }
 

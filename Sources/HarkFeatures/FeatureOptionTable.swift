@@ -87,6 +87,19 @@ extension FeatureOption {
                       reason: "Kaldi's default; the Nyquist frequency",
                       check: { hz, _ in hz.isFinite ? nil : "must be a finite number of Hz" }),
 
+        FeatureOption("vtln-low", .mel(\.vtlnLow), unit: "Hz",
+                      "Lower knee of the VTLN warp (applies with --vtln-warp).",
+                      reason: "Kaldi's default", writtenOnlyWhenSet: true,
+                      check: { hz, _ in hz.isFinite ? nil : "must be a finite number of Hz" }),
+        FeatureOption("vtln-high", .mel(\.vtlnHigh), unit: "Hz",
+                      "Upper knee of the VTLN warp; 0 or negative: an offset from the Nyquist frequency.",
+                      reason: "Kaldi's default", writtenOnlyWhenSet: true,
+                      check: { hz, _ in hz.isFinite ? nil : "must be a finite number of Hz" }),
+        FeatureOption("vtln-warp", .mel(\.vtlnWarp),
+                      "Vocal tract length warp factor of the filterbank (1 = none); hark train --vtln draws one per utterance.",
+                      reason: "Kaldi's default; no warp", writtenOnlyWhenSet: true,
+                      check: { a, _ in a.isFinite && a >= 0.5 && a <= 2 ? nil : "must be a number in [0.5, 2]" }),
+
         // MARK: MFCC and fbank (Kaldi's MfccOptions, feature-mfcc.h; FbankOptions, feature-fbank.h)
 
         FeatureOption("num-ceps", .mfcc(\.numCeps),
@@ -124,6 +137,10 @@ extension FeatureOption {
         FeatureOption("cmvn", .pipeline(\.cmvn),
                       "Per-utterance normalisation with the utterance's own statistics: none, mean, or mean and variance.",
                       reason: "what compute-mfcc-feats and compute-fbank-feats give; hark train's default is meanvar"),
+        FeatureOption("cmvn-frames", .pipeline(\.cmvnFrames),
+                      "The frames CMVN's statistics are taken over: all, or speech (within 40 dB of the loudest frame, so that silence around the speech changes nothing).",
+                      reason: "Kaldi's compute-cmvn-stats over the utterance; what configs without the key mean",
+                      writtenOnlyWhenSet: true),
         FeatureOption("deltas", .pipeline(\.deltas),
                       "Delta order appended (add-deltas --delta-order): 0 = none, 2 = deltas and delta-deltas.",
                       reason: "the features alone",

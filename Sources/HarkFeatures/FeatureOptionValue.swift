@@ -47,4 +47,5 @@ extension FeatureOptionValue where Self: CaseIterable & RawRepresentable, RawVal
 
 extension WindowType: FeatureOptionValue {}
 extension CmvnMode: FeatureOptionValue {}
+extension CmvnFrames: FeatureOptionValue {}
 extension FeatureType: FeatureOptionValue {}

@@ -60,6 +60,8 @@ public struct FeatureOptions: Equatable, Sendable {
     public var kind: Kind
     /// --cmvn
     public var cmvn: CmvnMode
+    /// --cmvn-frames
+    public var cmvnFrames: CmvnFrames = .all
     /// --deltas
     public var deltas: Int
     /// --delta-window

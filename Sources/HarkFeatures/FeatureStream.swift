@@ -149,9 +149,9 @@ extension FeatureExtractor {
     /// - Shapes: the emitted blocks' rows concatenated are `compute`'s [T, F].
     public func computeStreaming(read: () throws -> [Float]?, rewind: () throws -> Void,
                                  emit: (Matrix) throws -> Void) throws {
-        var transform: (scale: [Float], offset: [Float])?
+        var transform: CmvnTransform?
         if options.cmvn != .none {
-            var stats = CmvnAccumulator(mode: options.cmvn, dimension: baseDimension)
+            var stats = CmvnStatistics(options: options, dimension: baseDimension)
             let first = FeatureStream(self)
             while let block = try read() { stats.add(first.push(block)) }
             stats.add(first.finish())
@@ -162,12 +162,7 @@ extension FeatureExtractor {
         let deltas = options.deltas > 0 ? DeltaStream(order: options.deltas, window: options.deltaWindow) : nil
         func pass(_ base: Matrix) throws {
             var m = base
-            if let (scale, offset) = transform {
-                let D = m.cols
-                for r in 0..<m.rows {
-                    for c in 0..<D { m.data[r * D + c] = m.data[r * D + c] * scale[c] + offset[c] }
-                }
-            }
+            transform?.apply(to: &m)
             if let deltas { m = deltas.push(m) }
             if m.rows > 0 { try emit(m) }
         }

@@ -9,6 +9,12 @@ public struct MelOptions: Equatable, Sendable {
     public var lowFreq: Double = 20
     /// --high-freq
     public var highFreq: Double = 0
+    /// --vtln-low: the lower knee of the VTLN warp, Hz.
+    public var vtlnLow: Double = 100
+    /// --vtln-high: the upper knee of the VTLN warp, Hz; 0 or negative: an offset from the Nyquist frequency.
+    public var vtlnHigh: Double = -500
+    /// --vtln-warp: the vocal tract length warp factor (1: no warp).
+    public var vtlnWarp: Double = 1
 
     public init() {}
 }
@@ -58,13 +64,19 @@ public struct MelBanks: Sendable {
         let melLow = MelBanks.melScale(Float(lowFreq))
         let melHigh = MelBanks.melScale(Float(highFreq))
         let delta = (melHigh - melLow) / Float(numBins + 1)
+        let warp = try VtlnWarp(options: options, lowFreq: lowFreq, highFreq: highFreq, nyquist: nyquist)
 
         var offsets: [Int] = []
         var weights: [[Float]] = []
         for m in 0..<numBins {
-            let left = melLow + Float(m) * delta
-            let center = melLow + Float(m + 1) * delta
-            let right = melLow + Float(m + 2) * delta
+            var left = melLow + Float(m) * delta
+            var center = melLow + Float(m + 1) * delta
+            var right = melLow + Float(m + 2) * delta
+            if let warp {
+                left = warp.warpMel(left)
+                center = warp.warpMel(center)
+                right = warp.warpMel(right)
+            }
             var first = -1
             var filter: [Float] = []
             for k in 0..<numFftBins {
@@ -87,7 +99,10 @@ public struct MelBanks: Sendable {
         }
         self.offsets = offsets
         self.weights = weights
-        centerFrequencies = (0..<numBins).map { m in Self.inverseMelScale(Double(melLow + Float(m + 1) * delta)) }
+        centerFrequencies = (0..<numBins).map { m in
+            let mel = melLow + Float(m + 1) * delta
+            return Self.inverseMelScale(Double(warp?.warpMel(mel) ?? mel))
+        }
         packed = weights.flatMap { $0 }
         packedStart = weights.reduce(into: [0]) { $0.append($0.last! + $1.count) }
     }
@@ -96,4 +111,55 @@ public struct MelBanks: Sendable {
     var binsUsed: Int { zip(offsets, weights).map { $0 + $1.count }.max() ?? 0 }
 
     public var count: Int { offsets.count }
+}
+
+/// Vocal tract length normalisation's warp of the filterbank, as Kaldi's
+/// `MelBanks::VtlnWarpFreq` (`mel-computations.cc`): a piecewise-linear map
+/// of frequency f by the factor α, linear in the middle and bent at two knees
+/// so that the band's edges stay put. With l = vtlnLow·max(1, α),
+/// h = vtlnHigh·min(1, α) and the band [low, high]:
+///
+///     f < l:      low + (l/α − low)/(l − low) · (f − low)
+///     l ≤ f < h:  f / α
+///     f ≥ h:      high + (high − h/α)/(high − h) · (f − high)
+///
+/// (f outside [low, high] is unchanged). Each filter's left edge, centre and
+/// right edge move by it in the mel domain: mel(warp(mel⁻¹(m))).
+struct VtlnWarp {
+    let low: Double, high: Double, l: Double, h: Double, factor: Double
+
+    /// nil when the factor is 1 (no warp).
+    init?(options: MelOptions, lowFreq: Double, highFreq: Double, nyquist: Double) throws {
+        guard options.vtlnWarp != 1 else { return nil }
+        let vtlnHigh = options.vtlnHigh > 0 ? options.vtlnHigh : options.vtlnHigh + nyquist
+        guard options.vtlnWarp.isFinite, options.vtlnWarp > 0 else {
+            throw FeatureError.invalidOption("vtln-warp", "\(options.vtlnWarp)", "must be a positive number")
+        }
+        guard options.vtlnLow > lowFreq, vtlnHigh < highFreq, options.vtlnLow < vtlnHigh else {
+            throw FeatureError.invalidOption(
+                "vtln-low/--vtln-high", "\(options.vtlnLow)/\(options.vtlnHigh)",
+                "the knees must lie inside the band (\(lowFreq), \(highFreq)) Hz, the low one below the high one")
+        }
+        low = lowFreq
+        high = highFreq
+        factor = options.vtlnWarp
+        l = options.vtlnLow * max(1, factor)
+        h = vtlnHigh * min(1, factor)
+        guard l > low, h < high else {
+            throw FeatureError.invalidOption("vtln-warp", "\(factor)", "moves a knee of the warp outside the band (\(low), \(high)) Hz")
+        }
+    }
+
+    func warp(_ f: Double) -> Double {
+        if f < low || f > high { return f }
+        let scale = 1 / factor
+        if f < l { return low + (scale * l - low) / (l - low) * (f - low) }
+        if f < h { return scale * f }
+        return high + (high - scale * h) / (high - h) * (f - high)
+    }
+
+    /// The warp in the mel domain.
+    func warpMel(_ mel: Float) -> Float {
+        MelBanks.melScale(Float(warp(MelBanks.inverseMelScale(Double(mel)))))
+    }
 }
