@@ -140,7 +140,7 @@ let package = Package(
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
         ]),
-        .testTarget(name: "HarkPlotTests", dependencies: ["HarkPlot", "HarkASR", "HarkCore", "HarkTestSupport"]),
+        .testTarget(name: "HarkPlotTests", dependencies: ["HarkPlot", "HarkASR", "HarkAudio", "HarkCore", "HarkTestSupport"]),
         .testTarget(name: "HarkCLITests", dependencies: ["hark", "HarkIO", "HarkASR", "HarkLM", "HarkAudio", "HarkCTC", "HarkCore", "HarkFeatures", "HarkTestSupport"],
                     exclude: ["Fixtures"]),
     ],

@@ -44,6 +44,23 @@ public struct Augmentation: Codable, Equatable, Sendable {
     /// (shorter than the original: trimmed; longer: padded with faint noise).
     public var silenceProbability: Double = 0
     public var maxSilenceSeconds: Double = 0.3
+    /// The level of the noise that fills new silence (and the pauses of
+    /// joined utterances), dB relative to the speech's RMS level, drawn
+    /// uniformly from [min, max] per utterance (nil: −60 dB).
+    public var silenceFloorDecibels: [Double]?
+    /// Probability that new silence is digital silence (zeros) instead.
+    public var digitalSilenceProbability: Double = 0
+    /// Probability that a training example is this utterance followed by
+    /// 1 to `joinMax` − 1 others (drawn from the training set), with pauses
+    /// of `pauseSeconds` between them: a session recorded in one go. The
+    /// transcript is theirs joined by spaces.
+    public var joinProbability: Double = 0
+    public var joinMax = 3
+    public var pauseSeconds: [Double] = [0.3, 1.5]
+    /// Vocal tract length perturbation: a warp factor of the mel filterbank
+    /// (Kaldi's VTLN warp, `--vtln-warp`) drawn per utterance from [min, max]
+    /// and rounded to 0.01, for voices of other lengths of vocal tract.
+    public var vtlnWarps: [Double]?
 
     public enum NoiseKind: String, Codable, CaseIterable, Sendable {
         /// Flat spectrum.
@@ -72,10 +89,26 @@ public struct Augmentation: Codable, Equatable, Sendable {
         return a
     }
 
+    /// Settings for recordings as people make them, on top of `recommended`:
+    /// silence re-cut on half the utterances up to 1.5 s at a floor 25 to
+    /// 70 dB under the speech (digital silence one time in ten), a third of
+    /// the examples two or three utterances joined with 0.3–1.5 s pauses, and
+    /// a VTLN warp in [0.9, 1.1] for every utterance.
+    public static var recordings: Augmentation {
+        var a = recommended
+        a.maxSilenceSeconds = 1.5
+        a.silenceFloorDecibels = [-70, -25]
+        a.digitalSilenceProbability = 0.1
+        a.joinProbability = 0.3
+        a.vtlnWarps = [0.9, 1.1]
+        return a
+    }
+
     /// Whether any part is on.
     public var isActive: Bool {
         (speedFactors.map { $0.contains { $0 != 1 } } ?? false) || volumeDecibels != nil || noiseProbability > 0
-            || telephoneProbability > 0 || reverbProbability > 0 || silenceProbability > 0
+            || telephoneProbability > 0 || reverbProbability > 0 || silenceProbability > 0 || joinProbability > 0
+            || vtlnWarps != nil
     }
 
     /// Checks every field; the error names it.
@@ -105,6 +138,12 @@ public struct Augmentation: Codable, Equatable, Sendable {
         guard maxSilenceSeconds.isFinite && (0...5).contains(maxSilenceSeconds) else {
             throw InvalidValue("--max-silence \(maxSilenceSeconds) must be in [0, 5] seconds")
         }
+        if let f = silenceFloorDecibels { try range("--silence-floor", f, -120...0) }
+        try probability("--digital-silence-prob", digitalSilenceProbability)
+        try probability("--join-prob", joinProbability)
+        guard (2...8).contains(joinMax) else { throw InvalidValue("--join-max \(joinMax) must be in 2…8") }
+        try range("--join-pause", pauseSeconds, 0...5)
+        if let w = vtlnWarps { try range("--vtln", w, 0.5...2) }
     }
 
     /// Where noise comes from: recordings given by the user, and other
@@ -131,7 +170,9 @@ public struct Augmentation: Codable, Equatable, Sendable {
         }
         if silenceProbability > 0, Double(rng.nextUniform()) < silenceProbability {
             let lead = Double(rng.nextUniform()) * maxSilenceSeconds, trail = Double(rng.nextUniform()) * maxSilenceSeconds
-            x = recutSilence(x, sampleRate: sampleRate, leading: lead, trailing: trail, rng: &rng)
+            // Drawn only when asked for, so that runs without them draw as before.
+            let floor = silenceFloor(&rng)
+            x = recutSilence(x, sampleRate: sampleRate, leading: lead, trailing: trail, floorDecibels: floor, rng: &rng)
         }
         if reverbProbability > 0, Double(rng.nextUniform()) < reverbProbability {
             let rt60 = uniform(rt60Seconds, &rng)
@@ -161,6 +202,42 @@ public struct Augmentation: Codable, Equatable, Sendable {
         r[0] + (r[1] - r[0]) * Double(rng.nextUniform())
     }
 
+    /// The level of new silence, dB under the speech (−∞: digital silence).
+    func silenceFloor(_ rng: inout SeededGenerator) -> Double {
+        if digitalSilenceProbability > 0, Double(rng.nextUniform()) < digitalSilenceProbability { return -.infinity }
+        return silenceFloorDecibels.map { uniform($0, &rng) } ?? -60
+    }
+
+    /// The warp factor of this utterance's filterbank, rounded to 0.01 (nil: none).
+    public func drawWarp(_ rng: inout SeededGenerator) -> Double? {
+        vtlnWarps.map { (uniform($0, &rng) * 100).rounded() / 100 }
+    }
+
+    /// How many utterances this example joins (1: the utterance alone).
+    public func drawJoinCount(_ rng: inout SeededGenerator) -> Int {
+        guard joinProbability > 0, Double(rng.nextUniform()) < joinProbability else { return 1 }
+        return 2 + Int(rng.next() % UInt64(joinMax - 1))
+    }
+
+    /// `parts` one after another with a pause drawn from `pauseSeconds`
+    /// between each two, filled with noise at a floor drawn as new silence's.
+    public func join(_ parts: [[Float]], sampleRate: Int, rng: inout SeededGenerator) -> [Float] {
+        guard var out = parts.first else { return [] }
+        for part in parts.dropFirst() {
+            let floor = silenceFloor(&rng)
+            let n = Int(uniform(pauseSeconds, &rng) * Double(sampleRate))
+            let rms = Self.rms(out + part)
+            let sigma = floor.isFinite ? rms * Float(pow(10, floor / 20)) : 0
+            out += (0..<n).map { _ in sigma * rng.nextGaussian() }
+            out += part
+        }
+        return out
+    }
+
+    static func rms(_ x: [Float]) -> Float {
+        (x.reduce(0) { $0 + $1 * $1 } / Float(max(x.count, 1))).squareRoot()
+    }
+
     // MARK: - The parts, each usable alone
 
     /// The waveform as if played `factor` times faster: treated as sampled
@@ -172,9 +249,9 @@ public struct Augmentation: Codable, Equatable, Sendable {
 
     /// The speech (frames of 10 ms within 35 dB of the loudest) with new
     /// leading and trailing silence of the given lengths, filled with noise
-    /// 60 dB below the speech's RMS level.
+    /// `floorDecibels` below the speech's RMS level (−∞: zeros).
     public func recutSilence(_ x: [Float], sampleRate: Int, leading: Double, trailing: Double,
-                             rng: inout SeededGenerator) -> [Float] {
+                             floorDecibels: Double = -60, rng: inout SeededGenerator) -> [Float] {
         let hop = max(1, sampleRate / 100)
         let frames = x.count / hop
         guard frames > 0 else { return x }
@@ -188,9 +265,11 @@ public struct Augmentation: Codable, Equatable, Sendable {
         let threshold = loudest * powf(10, -3.5)
         let first = energies.firstIndex { $0 >= threshold }!, last = energies.lastIndex { $0 >= threshold }!
         let speech = Array(x[(first * hop)..<min(x.count, (last + 1) * hop)])
-        let rms = (speech.reduce(0) { $0 + $1 * $1 } / Float(max(speech.count, 1))).squareRoot()
+        // −60 dB is 1e-3, the factor this used before the floor could be chosen (the same bits).
+        let gain: Float = floorDecibels == -60 ? 1e-3 : floorDecibels.isFinite ? Float(pow(10, floorDecibels / 20)) : 0
+        let rms = Self.rms(speech)
         func silence(_ seconds: Double) -> [Float] {
-            (0..<Int(seconds * Double(sampleRate))).map { _ in rng.nextGaussian() * rms * 1e-3 }
+            (0..<Int(seconds * Double(sampleRate))).map { _ in rng.nextGaussian() * rms * gain }
         }
         return silence(leading) + speech + silence(trailing)
     }

@@ -2,7 +2,7 @@ import Foundation
 
 /// The output formats of `hark transcribe`: sibling functions with one signature.
 public enum TranscriptFormat: String, CaseIterable, Sendable {
-    case txt, json, srt, vtt
+    case txt, json, srt, vtt, ctm, textgrid
 
     public func render(_ t: Transcript, source: String) -> String {
         switch self {
@@ -10,7 +10,47 @@ public enum TranscriptFormat: String, CaseIterable, Sendable {
         case .json: return Self.json(t, source: source)
         case .srt: return Self.srt(t, source: source)
         case .vtt: return Self.vtt(t, source: source)
+        case .ctm: return Self.ctm(t, source: source)
+        case .textgrid: return Self.textgrid(t, source: source)
         }
+    }
+
+    /// NIST/Kaldi CTM: a line per word, `<recording> 1 <start> <duration> <word> <confidence>`
+    /// (seconds, 2 decimals as Kaldi writes them; the recording named by its file name
+    /// without extension, spaces replaced by underscores).
+    static func ctm(_ t: Transcript, source: String) -> String {
+        let id = ((source as NSString).lastPathComponent as NSString).deletingPathExtension.replacingOccurrences(of: " ", with: "_")
+        return t.words.compactMap { w -> String? in
+            guard let start = w.start, let end = w.end else { return nil }
+            return String(format: "%@ 1 %.2f %.2f %@ %.4f\n", id, start, end - start, w.word, w.confidence ?? 1)
+        }.joined()
+    }
+
+    /// A Praat TextGrid (long text format) with one interval tier, "words",
+    /// covering the recording: each word an interval, the gaps between them empty ones.
+    static func textgrid(_ t: Transcript, source: String) -> String {
+        var intervals: [(Double, Double, String)] = []
+        var time = 0.0
+        for w in t.words {
+            guard let start = w.start, let end = w.end, end > start else { continue }
+            let s = max(start, time)
+            if s > time { intervals.append((time, s, "")) }
+            if end > s { intervals.append((s, end, w.word)) }
+            time = max(time, end)
+        }
+        let total = max(t.duration, time)
+        if total > time || intervals.isEmpty { intervals.append((time, total, "")) }
+        func number(_ x: Double) -> String { String(format: "%.4f", x) }
+        func quoted(_ text: String) -> String { "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+        var lines = ["File type = \"ooTextFile\"", "Object class = \"TextGrid\"", "",
+                     "xmin = 0", "xmax = \(number(total))", "tiers? <exists>", "size = 1", "item []:",
+                     "    item [1]:", "        class = \"IntervalTier\"", "        name = \"words\"",
+                     "        xmin = 0", "        xmax = \(number(total))", "        intervals: size = \(intervals.count)"]
+        for (i, (a, b, text)) in intervals.enumerated() {
+            lines += ["        intervals [\(i + 1)]:", "            xmin = \(number(a))", "            xmax = \(number(b))",
+                      "            text = \(quoted(text))"]
+        }
+        return lines.joined(separator: "\n") + "\n"
     }
 
     /// The text, one line.

@@ -55,10 +55,18 @@ public enum ForcedAlignment {
 
     /// Aligns `labels` to `logProbs` [T, K].
     ///
+    /// With `banded`, a recording too long for `maxCells` is aligned within a
+    /// band of states around the diagonal (state ≈ t·(S − 1)/(T − 1)), as
+    /// wide as `maxCells` allows: a long recording read at a steady pace
+    /// against its whole transcript. The path is the full alignment's when it
+    /// stays within the band.
+    ///
     /// - Throws: `AlignmentError` when a label is the blank or out of range,
-    ///   when T is shorter than L plus the repeats (no CTC path exists), or
-    ///   when T × S exceeds `maxCells`.
-    public static func align(_ logProbs: Matrix, labels: [Int], blank: Int) throws -> Path {
+    ///   when T is shorter than L plus the repeats (no CTC path exists), when
+    ///   T × S exceeds `maxCells` and `banded` is false, or when no path stays
+    ///   within the band.
+    public static func align(_ logProbs: Matrix, labels: [Int], blank: Int, banded: Bool = false,
+                             maxCells: Int = ForcedAlignment.maxCells) throws -> Path {
         let T = logProbs.rows, K = logProbs.cols, L = labels.count, S = 2 * L + 1
         guard (0..<K).contains(blank) else { throw AlignmentError("the blank \(blank) is not one of the \(K) classes") }
         if let bad = labels.first(where: { $0 == blank || !(0..<K).contains($0) }) {
@@ -68,27 +76,43 @@ public enum ForcedAlignment {
         guard T >= L + repeats else {
             throw AlignmentError("\(T) frames cannot hold \(L) labels with \(repeats) repeats (a CTC path needs \(L + repeats))")
         }
-        guard T * S <= maxCells else {
+        // The states kept at each frame: all of them, or a band of W around the diagonal.
+        let W = min(S, maxCells / max(T, 1))
+        guard W == S || (banded && W >= 8) else {
             throw AlignmentError("\(T) frames × \(S) states is more than one alignment may hold (\(maxCells) cells); align shorter pieces")
+        }
+        /// The band's first state at frame t.
+        func low(_ t: Int) -> Int {
+            guard W < S, T > 1 else { return 0 }
+            let centre = Int((Double(t) * Double(S - 1) / Double(T - 1)).rounded())
+            return min(max(0, centre - W / 2), S - W)
         }
         /// l′_s.
         func emitted(_ s: Int) -> Int { s % 2 == 0 ? blank : labels[s / 2] }
         /// Whether state s may be entered from s − 2.
         func canSkip(_ s: Int) -> Bool { s % 2 == 1 && s >= 3 && labels[s / 2] != labels[s / 2 - 1] }
 
-        var previous = [Float](repeating: -.infinity, count: S), current = previous
-        // back[t·S + s] = how many states back the best predecessor of (t, s) is: 0, 1 or 2.
-        var back = [UInt8](repeating: 0, count: T * S)
+        // previous[j], current[j]: δ of state low(t) + j.
+        var previous = [Float](repeating: -.infinity, count: W), current = previous
+        // back[t·W + j] = how many states back the best predecessor of (t, low(t) + j) is: 0, 1 or 2.
+        var back = [UInt8](repeating: 0, count: T * W)
+        var lowPrevious = 0
         logProbs.data.withUnsafeBufferPointer { lp in
             previous[0] = lp[blank]
             if S > 1 { previous[1] = lp[labels[0]] }
             for t in 1..<max(1, T) {
-                let row = t * K
-                for s in 0..<S {
+                let row = t * K, lo = low(t)
+                /// δₜ₋₁(s), −∞ outside the previous band.
+                func before(_ s: Int) -> Float {
+                    let j = s - lowPrevious
+                    return s >= 0 && j >= 0 && j < W ? previous[j] : -.infinity
+                }
+                for j in 0..<W {
+                    let s = lo + j
                     // δₜ(s) = max(δₜ₋₁(s), δₜ₋₁(s − 1), δₜ₋₁(s − 2)) + lp[t, l′_s]
-                    let stay = previous[s]
-                    let step = s >= 1 ? previous[s - 1] : -Float.infinity
-                    let skip = canSkip(s) ? previous[s - 2] : -Float.infinity
+                    let stay = before(s)
+                    let step = before(s - 1)
+                    let skip = canSkip(s) ? before(s - 2) : -Float.infinity
                     let best: Float, from: UInt8
                     if skip > step && skip > stay {
                         (best, from) = (skip, 2)
@@ -97,17 +121,23 @@ public enum ForcedAlignment {
                     } else {
                         (best, from) = (stay, 0)
                     }
-                    current[s] = best + lp[row + emitted(s)]
-                    back[t * S + s] = from
+                    current[j] = best + lp[row + emitted(s)]
+                    back[t * W + j] = from
                 }
                 swap(&previous, &current)
+                lowPrevious = lo
             }
         }
-        var s = S > 1 && !(previous[S - 1] > previous[S - 2]) ? S - 2 : S - 1
+        let lastLow = low(T - 1)
+        let final = previous[S - 1 - lastLow], beforeFinal = S > 1 ? previous[S - 2 - lastLow] : -Float.infinity
+        guard final > -.infinity || beforeFinal > -.infinity else {
+            throw AlignmentError("no alignment stays within the band of \(W) states around a steady pace; the transcript may not match the recording, or align shorter pieces")
+        }
+        var s = S > 1 && !(final > beforeFinal) ? S - 2 : S - 1
         var states = [Int](repeating: 0, count: T)
         for t in stride(from: T - 1, through: 0, by: -1) {
             states[t] = s
-            if t > 0 { s -= Int(back[t * S + s]) }
+            if t > 0 { s -= Int(back[t * W + s - low(t)]) }
         }
         let path = states.map(emitted)
         let scores = path.enumerated().map { t, k in logProbs.data[t * K + k] }

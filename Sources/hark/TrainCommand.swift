@@ -78,6 +78,16 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "RT60 of the synthetic rooms, seconds, drawn from MIN:MAX (default 0.2:0.8).") var rt60: String?
     @Option(help: "Probability of re-cutting the leading and trailing silence (trimming or padding).") var silenceProb: Double?
     @Option(help: "Longest leading or trailing silence after re-cutting, seconds (default 0.3).") var maxSilence: Double?
+    @Flag(help: "Augment for recordings as people make them: --augment's settings, plus silence re-cut on half the utterances up to 1.5 s at a floor 25 to 70 dB under the speech (digital silence one time in ten), a third of the examples two or three utterances joined with 0.3–1.5 s pauses, and a VTLN warp in [0.9, 1.1] per utterance. The options below change single parts.")
+    var augmentRecordings = false
+    @Option(help: "Level of the noise filling new silence and pauses, dB under the speech, drawn from MIN:MAX, e.g. --silence-floor=-70:-25 (default -60).")
+    var silenceFloor: String?
+    @Option(help: "Probability that new silence is digital silence (zeros).") var digitalSilenceProb: Double?
+    @Option(help: "Probability that an example joins its utterance with others from the training set, with pauses between them.") var joinProb: Double?
+    @Option(help: "Most utterances joined in one example (default 3).") var joinMax: Int?
+    @Option(help: "Pause between joined utterances, seconds, drawn from MIN:MAX (default 0.3:1.5).") var joinPause: String?
+    @Option(help: "Vocal tract length perturbation: a filterbank warp factor drawn per utterance from MIN:MAX, e.g. 0.9:1.1 (Kaldi's VTLN warp, rounded to 0.01).")
+    var vtln: String?
     @OptionGroup(title: "Feature options (default: 40 log-mel filterbanks with per-utterance meanvar CMVN)")
     var features: FeatureFlags
 
@@ -119,7 +129,7 @@ struct TrainCommand: ParsableCommand {
             }
             return parts.map { $0! }
         }
-        var a = augment ? Augmentation.recommended : Augmentation()
+        var a = augmentRecordings ? Augmentation.recordings : augment ? Augmentation.recommended : Augmentation()
         if let v = speedPerturb { a.speedFactors = try numbers("speed-perturb", v, separator: ",") }
         if let v = volumePerturb { a.volumeDecibels = try numbers("volume-perturb", v, separator: ":", count: 2) }
         if let v = noiseProb { a.noiseProbability = v }
@@ -139,6 +149,12 @@ struct TrainCommand: ParsableCommand {
         if let v = rt60 { a.rt60Seconds = try numbers("rt60", v, separator: ":", count: 2) }
         if let v = silenceProb { a.silenceProbability = v }
         if let v = maxSilence { a.maxSilenceSeconds = v }
+        if let v = silenceFloor { a.silenceFloorDecibels = try numbers("silence-floor", v, separator: ":", count: 2) }
+        if let v = digitalSilenceProb { a.digitalSilenceProbability = v }
+        if let v = joinProb { a.joinProbability = v }
+        if let v = joinMax { a.joinMax = v }
+        if let v = joinPause { a.pauseSeconds = try numbers("join-pause", v, separator: ":", count: 2) }
+        if let v = vtln { a.vtlnWarps = try numbers("vtln", v, separator: ":", count: 2) }
         // Checked whether or not it turns anything on: --noise-prob nan must not pass as "off".
         do { try a.validate() } catch { throw ValidationError("\(error)") }
         return a.isActive ? a : nil

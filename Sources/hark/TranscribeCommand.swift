@@ -21,7 +21,7 @@ struct TranscribeCommand: ParsableCommand {
         """)
 
     @Option(help: "Model directory (config.json + model.safetensors).") var model: String?
-    @Option(help: "Output format: txt, json, srt or vtt.") var format: Format = .txt
+    @Option(help: "Output format: txt, json, srt, vtt, ctm (a line per word, NIST/Kaldi) or textgrid (Praat).") var format: Format = .txt
     @Option(help: "Write one file per input here instead of printing.") var outputDir: String?
     @OptionGroup(title: "Decoding (greedy unless a beam, a language model, a vocabulary or hotwords are given)")
     var decoding: DecodingFlags
@@ -32,7 +32,7 @@ struct TranscribeCommand: ParsableCommand {
     @OptionGroup(title: "Live streaming") var live: StreamingFlags
     @Argument(help: "Audio files, directories, manifests, or - for standard input.") var inputs: [String]
 
-    enum Format: String, ExpressibleByArgument, CaseIterable { case txt, json, srt, vtt }
+    enum Format: String, ExpressibleByArgument, CaseIterable { case txt, json, srt, vtt, ctm, textgrid }
 
     mutating func validate() throws {
         try validateThreads(threads)
@@ -110,7 +110,8 @@ struct TranscribeCommand: ParsableCommand {
                 switch format {
                 case .txt: batch.emit(indices[k], several ? "\(input.path)\t\(rendered)" : rendered)
                 case .json: batch.emit(indices[k], rendered)
-                case .srt, .vtt: batch.emit(indices[k], several ? "==> \(input.path) <==\n\(rendered)\n" : rendered)
+                case .ctm: batch.emit(indices[k], rendered)
+                case .srt, .vtt, .textgrid: batch.emit(indices[k], several ? "==> \(input.path) <==\n\(rendered)\n" : rendered)
                 }
             }
             progress.finished(audioSeconds: t.duration)

@@ -169,9 +169,60 @@ final class AugmentationTests: XCTestCase {
         XCTAssertThrowsError(try a.validate())
     }
 
+    /// New silence at a drawn floor under the speech, or digital silence.
+    func testSilenceFloorsAreDrawn() {
+        let speech = tone(300, seconds: 0.5)
+        var a = Augmentation()
+        a.silenceFloorDecibels = [-40, -40]
+        var rng = SeededGenerator(seed: 1)
+        let padded = a.recutSilence(speech, sampleRate: rate, leading: 1, trailing: 0, floorDecibels: a.silenceFloor(&rng), rng: &rng)
+        let lead = Array(padded.prefix(rate)), rms = Augmentation.rms(speech)
+        XCTAssertEqual(20 * log10(Double(Augmentation.rms(lead) / rms)), -40, accuracy: 0.5, "the new silence is 40 dB under the speech")
+        a.digitalSilenceProbability = 1
+        let zeros = a.recutSilence(speech, sampleRate: rate, leading: 1, trailing: 1, floorDecibels: a.silenceFloor(&rng), rng: &rng)
+        XCTAssertEqual(Array(zeros.prefix(rate)), [Float](repeating: 0, count: rate))
+        XCTAssertEqual(Array(zeros.suffix(rate)), [Float](repeating: 0, count: rate))
+        // Unset, the floor is the old −60 dB and nothing is drawn for it.
+        var b = Augmentation(), r1 = SeededGenerator(seed: 2), r2 = r1
+        XCTAssertEqual(b.silenceFloor(&r1), -60)
+        XCTAssertEqual(r1.next(), r2.next())
+        b.vtlnWarps = nil
+        XCTAssertNil(b.drawWarp(&r1))
+    }
+
+    /// Utterances joined with pauses of the drawn length at the drawn floor.
+    func testJoinedUtterancesHavePausesBetweenThem() {
+        var a = Augmentation()
+        a.pauseSeconds = [0.5, 0.5]
+        a.silenceFloorDecibels = [-30, -30]
+        var rng = SeededGenerator(seed: 3)
+        let x = tone(200, seconds: 0.4), y = tone(400, seconds: 0.3)
+        let joined = a.join([x, y, x], sampleRate: rate, rng: &rng)
+        XCTAssertEqual(joined.count, x.count + y.count + x.count + 2 * rate / 2)
+        XCTAssertEqual(Array(joined.prefix(x.count)), x)
+        XCTAssertEqual(Array(joined[(x.count + rate / 2)..<(x.count + rate / 2 + y.count)]), y)
+        let pause = Array(joined[x.count..<(x.count + rate / 2)])
+        XCTAssertEqual(20 * log10(Double(Augmentation.rms(pause) / Augmentation.rms(x + y))), -30, accuracy: 0.5)
+        // Warps come in hundredths, within the range; join counts within 2…joinMax.
+        a.vtlnWarps = [0.9, 1.1]
+        a.joinProbability = 1
+        for _ in 0..<50 {
+            let w = a.drawWarp(&rng)!
+            XCTAssertTrue((0.9...1.1).contains(w))
+            XCTAssertEqual(w * 100, (w * 100).rounded(), accuracy: 1e-9)
+            XCTAssertTrue((2...3).contains(a.drawJoinCount(&rng)))
+        }
+    }
+
     /// Training with every augmentation on: interrupted after two steps and
     /// resumed from the checkpoint, it reaches the weights of a straight run.
     func testAugmentedTrainingResumesExactly() throws {
+        for preset in [Augmentation.recommended, .recordings] {
+            try checkResume(preset)
+        }
+    }
+
+    func checkResume(_ preset: Augmentation) throws {
         let fixtures = repositoryRoot.appendingPathComponent("Tests/HarkASRTests/Fixtures/torch-model")
         func trainer(_ out: URL) throws -> Trainer {
             let model = try AcousticModel.load(directory: fixtures)
@@ -184,7 +235,7 @@ final class AugmentationTests: XCTestCase {
             }
             var options = TrainingOptions()
             options.batchSize = 2
-            options.augmentation = .recommended
+            options.augmentation = preset
             options.augmentation!.noiseProbability = 1
             return Trainer(model: model, options: options, train: utterances, valid: [], outDirectory: out, threads: 2)
         }
@@ -193,7 +244,13 @@ final class AugmentationTests: XCTestCase {
         let straight = try trainer(dir.appendingPathComponent("a"))
         let plain = straight.train.map(\.features)
         for batch in [[0, 1], [2, 3], [1, 3], [0, 2]] { _ = straight.step(batch: batch) }
-        XCTAssertNotEqual(straight.batchFeatures([0, 1], step: 0).map(\.data), [plain[0].data, plain[1].data], "audio is augmented")
+        XCTAssertNotEqual(straight.batchExamples([0, 1], step: 0).map(\.features.data), [plain[0].data, plain[1].data], "audio is augmented")
+        if preset.joinProbability > 0 {
+            // Some examples are joined utterances: their labels hold a space between two transcripts.
+            let space = straight.model.vocabulary.tokens.firstIndex(of: " ")!
+            let examples = (0..<8).flatMap { straight.batchExamples([0, 2], step: $0) }
+            XCTAssertTrue(examples.contains { $0.labels.count > 4 && $0.labels.contains(space) }, "no example was joined")
+        }
 
         let first = try trainer(dir.appendingPathComponent("b"))
         for batch in [[0, 1], [2, 3]] { _ = first.step(batch: batch) }

@@ -49,6 +49,34 @@ final class ForcedAlignmentTests: XCTestCase {
         XCTAssertEqual(path.labelSpans, [0..<1, 2..<3])
     }
 
+    /// A long alignment within a band around the diagonal: the full path
+    /// when it stays in the band; an error when it cannot.
+    func testBandedAlignmentFollowsTheDiagonal() throws {
+        let T = 600, K = 6, L = 150
+        var rng = SeededGenerator(seed: 4)
+        let labels = (0..<L).map { i in 1 + (i + Int(rng.next() % 3)) % (K - 1) }
+        // Label i is likely around frame 4i (+ jitter), blank elsewhere.
+        var lp = Matrix(rows: T, cols: K)
+        for t in 0..<T {
+            let i = min(L - 1, max(0, (t + Int(rng.next() % 5) - 2) / 4))
+            var row = (0..<K).map { k in k == 0 ? Float(1.5) : (k == labels[i] ? 1.2 : 0) + 0.3 * rng.nextGaussian() }
+            let m = row.max()!, z = logf(row.map { expf($0 - m) }.reduce(0, +)) + m
+            row = row.map { $0 - z }
+            for k in 0..<K { lp[t, k] = row[k] }
+        }
+        let full = try ForcedAlignment.align(lp, labels: labels, blank: 0)
+        let banded = try ForcedAlignment.align(lp, labels: labels, blank: 0, banded: true, maxCells: T * 40)
+        XCTAssertEqual(banded, full)
+        XCTAssertThrowsError(try ForcedAlignment.align(lp, labels: labels, blank: 0, maxCells: T * 40), "too big unbanded")
+        // The labels all at the start: no path within a narrow band around the diagonal.
+        var early = Matrix(rows: T, cols: K)
+        for t in 0..<T { for k in 0..<K { early[t, k] = t < 2 * L ? (k == labels[min(L - 1, t / 2)] || k == 0 ? 0 : -.infinity) : (k == 0 ? 0 : -.infinity) } }
+        XCTAssertEqual(try ForcedAlignment.align(early, labels: labels, blank: 0).labelSpans.last?.upperBound ?? 0, 2 * L, accuracy: 2)
+        XCTAssertThrowsError(try ForcedAlignment.align(early, labels: labels, blank: 0, banded: true, maxCells: T * 20)) { error in
+            XCTAssertTrue("\(error)".contains("band"), "\(error)")
+        }
+    }
+
     func testImpossibleAndBadInputsAreErrors() {
         let lp = Matrix(rows: 2, cols: 3)
         for (labels, blank, message) in [([1, 1], 0, "cannot hold"), ([0], 0, "the blank"), ([5], 0, "not one of"),

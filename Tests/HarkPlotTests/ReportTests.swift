@@ -3,6 +3,7 @@ import Foundation
 import FoundationXML
 #endif
 import HarkASR
+import HarkAudio
 import HarkCore
 @testable import HarkPlot
 import HarkTestSupport

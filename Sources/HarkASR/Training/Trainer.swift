@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import HarkCTC
 import HarkCore
+import HarkFeatures
 import HarkIO
 import HarkNN
 
@@ -120,16 +121,16 @@ public final class Trainer {
     /// whose loss or gradient is not finite leaves the weights as they were.
     /// Advances `state.step`.
     ///
-    /// - Parameter prepared: the batch's features from `batchFeatures(members, step: state.step)`
+    /// - Parameter prepared: the batch's examples from `batchExamples(members, step: state.step)`
     ///   when they were computed ahead (nil: computed here).
-    public func step(batch members: [Int], prepared: [Matrix]? = nil) -> StepResult {
+    public func step(batch members: [Int], prepared: [Example]? = nil) -> StepResult {
         // This rank's share of the batch; i is an utterance's place in the whole batch.
         let share = collective.share(of: members.count)
         let local = Array(members[share])
         // Dropout: the step's stream (rank 0), or a stream of the rank's own.
         let rng = SeededGenerator(seed: options.seed, stream: (UInt64(state.step) &+ 1) | UInt64(collective.rank) << 48)
-        let features = prepared ?? batchFeatures(local, step: state.step, offset: share.lowerBound)
-        let inputs = features.enumerated().map { j, f -> Matrix in
+        let examples = prepared ?? batchExamples(local, step: state.step, offset: share.lowerBound)
+        let inputs = examples.map(\.features).enumerated().map { j, f -> Matrix in
             var f = f
             if let aug = options.specAugment {
                 var masks = SeededGenerator(seed: options.seed ^ 0x5EC_A06, stream: UInt64(state.step) << 20 | UInt64(share.lowerBound + j))
@@ -145,7 +146,7 @@ public final class Trainer {
             let batch = SequenceBatch(padding: inputs)
             frames = batch.lengths.reduce(0, +)
             let pass = model.forward(batch, dropout: model.config.network.dropout > 0 ? rng : nil)
-            let result = ctc.fromActivations(pass.logits, targets: local.map { train[$0].labels })
+            let result = ctc.fromActivations(pass.logits, targets: examples.map(\.labels))
             loss = result.loss
             if loss.isFinite { model.backward(result.gradient, pass: pass) }
         }
@@ -193,36 +194,80 @@ public final class Trainer {
         return (fused[count], Int(fused[count + 1].rounded()))
     }
 
-    /// The features [T, F] of the batch's utterances: computed once at load,
-    /// or, with augmentation, from each utterance's audio augmented afresh
-    /// (on `threads` threads; utterance i of the batch draws from the stream
-    /// (seed, step, i), so results do not depend on the thread count). An
-    /// utterance that augmentation made too short for its transcript keeps its
-    /// plain features.
+    /// One training example: features [T, F] (before stacking) and the labels of its transcript.
+    public struct Example: Sendable {
+        public var features: Matrix
+        public var labels: [Int]
+    }
+
+    /// The examples of the batch's utterances: their features computed once
+    /// at load, or, with augmentation, each utterance's audio augmented
+    /// afresh (on `threads` threads; utterance i of the batch draws from the
+    /// stream (seed, step, i), so results do not depend on the thread count):
+    /// joined with others drawn from the training set (`joinProbability`),
+    /// augmented (`Augmentation.apply`), then its features computed with a
+    /// warped filterbank (`vtlnWarps`). An example that augmentation made too
+    /// short for its transcript is the utterance's plain features.
     /// `offset`: the place of `members[0]` in the whole batch (a rank's share starts there).
-    func batchFeatures(_ members: [Int], step: Int, offset: Int = 0) -> [Matrix] {
+    func batchExamples(_ members: [Int], step: Int, offset: Int = 0) -> [Example] {
         let utterances = train
-        guard let augmentation = options.augmentation, augmentation.isActive else { return members.map { utterances[$0].features } }
+        let plain = { (u: Utterance) in Example(features: u.features, labels: u.labels) }
+        guard let augmentation = options.augmentation, augmentation.isActive else { return members.map { plain(utterances[$0]) } }
         let sources = Augmentation.NoiseSources(recordings: noiseRecordings) { rng in
             utterances[Int(rng.next() % UInt64(utterances.count))].samples ?? []
         }
         let step = UInt64(step)
-        var out = [Matrix?](repeating: nil, count: members.count)
+        let rate = model.config.sampleRate, stack = model.config.stackFrames
+        let space = model.vocabulary.tokens.firstIndex(of: " ")
+        var out = [Example?](repeating: nil, count: members.count)
         let lock = NSLock()
         parallelChunks(count: members.count, threads: threads) { range in
             for i in range {
                 let u = utterances[members[i]]
                 var rng = SeededGenerator(seed: self.options.seed ^ 0xA0D1_0A06, stream: step << 20 | UInt64(offset + i))
-                var f = u.features
-                if let samples = u.samples,
-                   let augmented = try? augmentation.apply(samples, sampleRate: self.model.config.sampleRate, noise: sources, rng: &rng) {
-                    let g = self.model.extractor.compute(augmented)
-                    if g.rows / self.model.config.stackFrames >= Dataset.minimumFrames(u.labels) { f = g }
+                var example = plain(u)
+                if var samples = u.samples {
+                    var labels = u.labels
+                    // Joined only when the tokens have a space to join the transcripts with.
+                    let count = space == nil ? 1 : augmentation.drawJoinCount(&rng)
+                    if count > 1 {
+                        var parts = [samples]
+                        for _ in 1..<count {
+                            let other = utterances[Int(rng.next() % UInt64(utterances.count))]
+                            parts.append(other.samples ?? [])
+                            labels += [space!] + other.labels
+                        }
+                        samples = augmentation.join(parts, sampleRate: rate, rng: &rng)
+                    }
+                    if let augmented = try? augmentation.apply(samples, sampleRate: rate, noise: sources, rng: &rng) {
+                        let warp = augmentation.drawWarp(&rng)
+                        let g = self.extractor(warp: warp).compute(augmented)
+                        if g.rows / stack >= Dataset.minimumFrames(labels) { example = Example(features: g, labels: labels) }
+                    }
                 }
-                lock.lock(); out[i] = f; lock.unlock()
+                lock.lock(); out[i] = example; lock.unlock()
             }
         }
         return out.map { $0! }
+    }
+
+    /// Feature extractors with a warped filterbank, by warp factor in hundredths.
+    private var warpedExtractors: [Int: FeatureExtractor] = [:]
+    private let extractorLock = NSLock()
+
+    /// The model's feature extractor, its filterbank warped by `warp` (nil or 1: the model's own).
+    func extractor(warp: Double?) -> FeatureExtractor {
+        guard let warp, warp != 1 else { return model.extractor }
+        let key = Int((warp * 100).rounded())
+        extractorLock.lock()
+        defer { extractorLock.unlock() }
+        if let e = warpedExtractors[key] { return e }
+        var options = model.config.features
+        options.mel.vtlnWarp = Double(key) / 100
+        // A warp the band cannot take (validated ranges make this rare) leaves the filterbank as it is.
+        let e = (try? FeatureExtractor(options)) ?? model.extractor
+        warpedExtractors[key] = e
+        return e
     }
 
     // MARK: - Running
@@ -243,7 +288,7 @@ public final class Trainer {
         func elapsed() -> Double { startSeconds + Date().timeIntervalSince(start) }
 
         let augmenting = options.augmentation?.isActive ?? false
-        var ahead: Prefetch<[Matrix]>?
+        var ahead: Prefetch<[Example]>?
         epochs: while state.epoch < options.epochs && !state.finished {
             let order = batches(epoch: state.epoch)
             while state.batch < order.count {
@@ -259,7 +304,7 @@ public final class Trainer {
                 if augmenting, state.batch + 1 < order.count {
                     let next = order[state.batch + 1], nextStep = state.step + 1
                     let share = collective.share(of: next.count)
-                    ahead = Prefetch { self.batchFeatures(Array(next[share]), step: nextStep, offset: share.lowerBound) }
+                    ahead = Prefetch { self.batchExamples(Array(next[share]), step: nextStep, offset: share.lowerBound) }
                 }
                 let result = step(batch: order[state.batch], prepared: prepared)
                 state.batch += 1
