@@ -61,6 +61,15 @@ public struct Evaluator {
                      words: .words(reference: r, hypothesis: h))
     }
 
+    /// For each word of `hypothesis`, whether the minimum-edit alignment with
+    /// `reference` (both normalised) matches it: what word confidences are
+    /// calibrated against (`ReliabilityBins`).
+    public func wordCorrectness(reference: String, hypothesis: String) -> [Bool] {
+        let r = model.config.text.normalize(reference).split(separator: " "), h = model.config.text.normalize(hypothesis).split(separator: " ")
+        guard let pairs = EditCounts.alignment(reference: r, hypothesis: h) else { return h.map { _ in false } }
+        return pairs.filter { $0.hypothesis != nil }.map { $0.operation == .match }
+    }
+
     /// Decodes log-probabilities [T, K] and scores the text.
     public func score(reference: String, logProbabilities lp: Matrix) -> Score {
         let best = decoder.decode(lp).first?.labels ?? []

@@ -14,7 +14,8 @@ import HarkNN
 ///       "tokens": ["<blank>", " ", "A", …],
 ///       "blank": 0,
 ///       "text": { "case": "upper", "keep": " 'ABC…" },
-///       "decoder": { "lm": "lm.arpa", "alpha": 0.6, "beta": 1.5, "beam": 32 }   (optional)
+///       "decoder": { "lm": "lm.arpa", "alpha": 0.6, "beta": 1.5, "beam": 32 },  (optional)
+///       "calibration": { "temperature": 1.2 }   (optional: word confidences' temperature)
 ///     }
 ///
 /// Features are computed, then CMVN, then deltas (Kaldi's order); then
@@ -55,9 +56,11 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// Decoding defaults of the model directory (a language model beside the
     /// weights and its weights); absent in models without them.
     public var decoder: DecoderConfig?
+    /// Temperature scaling of word confidences; absent: confidences as computed.
+    public var calibration: Calibration?
 
     enum CodingKeys: String, CodingKey {
-        case sampleRate = "sample_rate", features, stackFrames = "stack_frames", network, tokens, blank, text, decoder
+        case sampleRate = "sample_rate", features, stackFrames = "stack_frames", network, tokens, blank, text, decoder, calibration
     }
 
     public init(sampleRate: Int, features: FeatureOptions, stackFrames: Int, network: Network,
@@ -81,6 +84,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         blank = try c.decodeIfPresent(Int.self, forKey: .blank) ?? 0
         text = try c.decodeIfPresent(TextNormalizer.self, forKey: .text) ?? TextNormalizer(tokens: tokens, blank: blank)
         self.decoder = try c.decodeIfPresent(DecoderConfig.self, forKey: .decoder)
+        calibration = try c.decodeIfPresent(Calibration.self, forKey: .calibration)
     }
 
     /// Checks every value against `Limits` and that the parts agree, before
@@ -110,6 +114,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         guard (0..<tokens.count).contains(blank) else { throw fail("blank \(blank) is not an index of the \(tokens.count) tokens") }
         guard Set(tokens).count == tokens.count else { throw fail("tokens contain duplicates") }
         if let d = decoder { do { try d.validate() } catch { throw fail("decoder: \(error)") } }
+        if let c = calibration { do { try c.validate() } catch let e as ModelError { throw fail(e.problem) } }
         guard Double(parameterCount) <= Double(Limits.parameters) else {
             throw fail("the network would have \(parameterCount) parameters; at most \(Limits.parameters)")
         }

@@ -299,7 +299,7 @@ public final class Transcriber: @unchecked Sendable {
     }
 
     /// Words are runs of tokens between spaces; their confidence is the mean
-    /// of their tokens'. A word's frames run from its first token's first
+    /// of their tokens' (scaled by the model's `calibration`, when it has one). A word's frames run from its first token's first
     /// frame to its last token's last; with `activity`, they anchor its time
     /// on the speech around them (`WordTiming`), else they are its time.
     public func transcript(_ hypothesis: Hypothesis, duration: Double, activity: SpeechActivity? = nil) -> Transcript {
@@ -315,9 +315,11 @@ public final class Transcriber: @unchecked Sendable {
         var spans = groups.map { $0.first!.firstFrame * stack..<($0.last!.lastFrame + 1) * stack }
         if let activity { spans = WordTiming().refine(spans, activity: activity) }
         let shift = secondsPerFrame / Double(stack)
+        let calibration = model.config.calibration
         let words = zip(groups, spans).map { tokens, span in
-            Word(word: vocab.decode(tokens.map(\.token)), start: Double(span.lowerBound) * shift, end: Double(span.upperBound) * shift,
-                 confidence: Double(tokens.map(\.confidence).reduce(0, +)) / Double(tokens.count))
+            let confidence = Double(tokens.map(\.confidence).reduce(0, +)) / Double(tokens.count)
+            return Word(word: vocab.decode(tokens.map(\.token)), start: Double(span.lowerBound) * shift, end: Double(span.upperBound) * shift,
+                        confidence: calibration?.apply(confidence) ?? confidence)
         }
         return Transcript(text: words.map(\.word).joined(separator: " "), words: words, duration: duration)
     }

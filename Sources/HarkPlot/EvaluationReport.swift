@@ -53,6 +53,9 @@ public struct EvaluationReport {
     /// Most bytes of audio and figures a page embeds; past them the worst utterances keep their alignment only.
     public static let maxMediaBytes = 64 << 20
     public var replications = 10_000
+    /// Word confidences against whether the words were right, when known: the
+    /// expected calibration error and the reliability diagram.
+    public var reliability: ReliabilityBins?
 
     public init(title: String, facts: [String], utterances: [Utterance], failed: [(path: String, message: String)] = [], worst: Int = 20) {
         self.title = title
@@ -140,11 +143,37 @@ public struct EvaluationReport {
 
         doc.section(id: "confusions", heading: "Character confusions", Self.confusionTable(confusions))
 
+        if let reliability, let ece = reliability.expectedCalibrationError {
+            doc.section(id: "calibration", heading: "Confidence calibration", Self.calibrationSection(reliability, ece: ece))
+        }
+
         if !failed.isEmpty {
             doc.section(id: "failures", heading: "Failed inputs",
                         HTMLDocument.table(header: ["input", "problem"], rows: failed.map { ["<code>\(escapeHTML($0.path))</code>", escapeHTML($0.message)] }))
         }
         return doc.render()
+    }
+
+    /// The reliability diagram (each bin's share of right words against its
+    /// mean confidence; on the diagonal, confidences mean what they say),
+    /// the expected calibration error and the bins as a table.
+    static func calibrationSection(_ bins: ReliabilityBins, ece: Double) -> String {
+        let diagram = bins.diagram
+        var chart = LineChart(title: "Reliability of word confidences", xLabel: "confidence (mean of the bin)",
+                              yLabel: "share of words right", series: [
+            .init(name: "calibrated", color: .grid, points: [(0, 0), (1, 1)]),
+            .init(name: "this model", color: Color(hex: 0x1F77B4), points: diagram.map { ($0.confidence, $0.accuracy) }, dots: true),
+        ])
+        chart.width = 420
+        chart.height = 360
+        let rows = diagram.map { b in
+            [String(format: "%.1f–%.1f", b.lower, b.lower + 1 / Double(ReliabilityBins.binCount)), "\(b.words)",
+             String(format: "%.3f", b.confidence), String(format: "%.3f", b.accuracy), String(format: "%+.3f", b.accuracy - b.confidence)]
+        }
+        return "<p><span class=\"big\">" + String(format: "ECE %.4f", ece) + "</span> over \(bins.words) word(s): "
+            + "the mean distance between the confidence of the words and how often they were right, bin by bin, weighted by the bin's words.</p>"
+            + chart.svg()
+            + HTMLDocument.table(header: ["confidence", "words", "mean confidence", "share right", "difference"], rows: rows)
     }
 
     /// Reference over hypothesis, word by word, edits coloured.

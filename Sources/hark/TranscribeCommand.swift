@@ -160,6 +160,8 @@ struct EvalCommand: ParsableCommand {
                                discussion: "Error rates with bootstrap 95% intervals, every utterance's word alignment worst first, audio and a posteriorgram figure for the worst, the character confusion table; self-contained, no network."))
     var report: String?
     @Option(help: "How many of the worst utterances get audio and a figure in --report (0…200; default 20).") var reportWorst: Int?
+    @Flag(help: "Fit the temperature that calibrates the word confidences on this manifest (lowest log-loss) and print it, with the ECE it gives.")
+    var fitTemperature = false
     @Option(help: "Worker threads (default: all cores).") var threads: Int = defaultThreadCount
     @Argument(help: "A manifest with transcripts.") var manifest: String
 
@@ -193,15 +195,20 @@ struct EvalCommand: ParsableCommand {
         var reasons: [String: String] = [:]
         let progress = BatchProgress(total: entries.count, label: batch.sharded ? "eval (rank \(batch.collective.rank))" : "eval",
                                      quiet: !batch.collective.isRoot)
-        processInOrder(entries, threads: threads, work: { e -> (Evaluator.Score, Double) in
+        processInOrder(entries, threads: threads, work: { e -> (Evaluator.Score, Double, [[Double]]) in
             let (t, _, _) = try transcriber.transcribe(path: e.audioPath)
-            return (evaluator.score(reference: e.text ?? "", hypothesis: t.text), t.duration)
+            let reference = e.text ?? ""
+            // Each word's confidence and whether it was right, for the calibration figures.
+            let right = evaluator.wordCorrectness(reference: reference, hypothesis: t.text)
+            let confidences = zip(t.words, right).map { w, ok -> [Double] in [((w.confidence ?? 0) * 10000).rounded() / 10000, ok ? 1 : 0] }
+            return (evaluator.score(reference: reference, hypothesis: t.text), t.duration, confidences)
         }, emit: { k, e, result in
-            let (s, duration) = result
+            let (s, duration, confidences) = result
             let row: [String: Any] = [
                 "audio_filepath": e.writtenPath, "reference": s.reference, "hypothesis": s.hypothesis,
                 "char_errors": s.characters.errors, "chars": s.characters.referenceLength,
                 "word_errors": s.words.errors, "words": s.words.referenceLength,
+                "word_confidences": confidences,
             ]
             let line = String(decoding: try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
             if batch.sharded {
@@ -253,6 +260,19 @@ struct EvalCommand: ParsableCommand {
         StandardOutput.line(line("WER", wer, "words"))
         StandardOutput.line(String(format: "SER %.2f%% (%d of %d utterances not exactly right)",
                                    100 * totals.sentenceErrorRate, totals.wrongUtterances, totals.utterances))
+        let reliability = Self.reliability(rows)
+        if let ece = reliability.expectedCalibrationError {
+            StandardOutput.line(String(format: "ECE %.4f (expected calibration error of %d word confidences, %d bins)",
+                                       ece, reliability.words, ReliabilityBins.binCount))
+        }
+        if fitTemperature, let fitted = Calibration.fit(Self.wordConfidences(rows)) {
+            // Confidences printed are already scaled by the model's own temperature, if any: the two multiply.
+            let total = fitted.temperature * (transcriber.model.config.calibration?.temperature ?? 1)
+            var after = ReliabilityBins()
+            for w in Self.wordConfidences(rows) { after.add(confidence: fitted.apply(w.confidence), correct: w.correct) }
+            StandardOutput.line(String(format: "calibration: temperature %.4f (in config.json: \"calibration\": {\"temperature\": %.4f}); ECE %.4f with it",
+                                       fitted.temperature, total, after.expectedCalibrationError ?? 0))
+        }
         try StandardOutput.finish()
         printError(progress.summary())
         if let report {
@@ -267,6 +287,21 @@ struct EvalCommand: ParsableCommand {
 }
 
 extension EvalCommand {
+    /// Every word's (confidence, whether right) from the per-utterance rows.
+    static func wordConfidences(_ rows: [String]) -> [(confidence: Double, correct: Bool)] {
+        rows.flatMap { line -> [(confidence: Double, correct: Bool)] in
+            guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  let pairs = o["word_confidences"] as? [[Double]] else { return [] }
+            return pairs.filter { $0.count == 2 }.map { ($0[0], $0[1] == 1) }
+        }
+    }
+
+    static func reliability(_ rows: [String]) -> ReliabilityBins {
+        var bins = ReliabilityBins()
+        for w in wordConfidences(rows) { bins.add(confidence: w.confidence, correct: w.correct) }
+        return bins
+    }
+
     /// The HTML report, from the per-utterance rows (the same on one rank or many).
     func writeReport(_ file: String, rows: [String], entries: [ManifestEntry], failed: [(path: String, message: String)], transcriber: Transcriber) throws {
         var audioPaths: [String: String] = [:]
@@ -277,10 +312,11 @@ extension EvalCommand {
             return EvaluationReport.Utterance(path: path, reference: r, hypothesis: h)
         }
         let modelName = transcriber.model.directory?.lastPathComponent ?? "model"
-        let page = EvaluationReport(
+        var page = EvaluationReport(
             title: "Evaluation of \(modelName) on \((manifest as NSString).lastPathComponent)",
             facts: ["model \(transcriber.model.directory?.path ?? "?")", "manifest \(manifest)", "decoding: \(decodingSummary(transcriber.decoder.options))"],
             utterances: utterances, failed: failed, worst: reportWorst ?? 20)
+        page.reliability = Self.reliability(rows)
         let rate = transcriber.model.config.sampleRate
         let html = page.html { u in
             do {

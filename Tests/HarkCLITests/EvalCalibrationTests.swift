@@ -1,0 +1,35 @@
+import Foundation
+import HarkTestSupport
+import XCTest
+
+/// `hark eval` reports how well word confidences are calibrated: the
+/// expected calibration error, the temperature that would calibrate them
+/// (`--fit-temperature`), and the reliability diagram in `--report`.
+final class EvalCalibrationTests: CLITestCase {
+    func testCalibrationIsReported() throws {
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let root = repositoryRoot.path
+        let manifest = dir.appendingPathComponent("m.jsonl")
+        try """
+        {"audio_filepath": "\(root)/audio/an52-mmaf-b.wav", "text": "ENTER SEVEN"}
+        {"audio_filepath": "\(root)/audio/7_jackson_0.wav", "text": "SEVEN"}
+        {"audio_filepath": "\(root)/audio/an52-mmaf-b.wav", "text": "ENTER EIGHT"}
+
+        """.write(to: manifest, atomically: true, encoding: .utf8)
+        let report = dir.appendingPathComponent("r.html").path
+        let run = try hark(["eval", manifest.path, "--fit-temperature", "--report", report, "--per-utterance", "-"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let lines = run.stdout.split(separator: "\n").map(String.init)
+        let ece = try XCTUnwrap(lines.first { $0.hasPrefix("ECE ") }, run.stdout)
+        XCTAssertTrue(ece.contains("of 5 word confidences"), ece)
+        let value = try XCTUnwrap(Double(ece.split(separator: " ")[1]))
+        XCTAssertTrue((0...1).contains(value))
+        XCTAssertNotNil(lines.first { $0.hasPrefix("calibration: temperature ") }, run.stdout)
+        // Each utterance's words with their confidences and whether they were right: SEVEN is wrong in the third.
+        let rows = lines.filter { $0.hasPrefix("{") }.map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        XCTAssertEqual(rows.map { ($0["word_confidences"] as! [[Double]]).map { $0[1] } }, [[1, 1], [1], [1, 0]])
+        let html = try String(contentsOfFile: report, encoding: .utf8)
+        XCTAssertTrue(html.contains("Confidence calibration") && html.contains("Reliability of word confidences"))
+    }
+}
