@@ -80,7 +80,6 @@ func benchRecurrent() {
     var rng = SeededGenerator(seed: 1)
     let rnn = Recurrent(.init(cell: cell, inputSize: I, hiddenSize: H, numLayers: L, bidirectional: true), rng: &rng)
     rnn.parallelDirections = !CommandLine.arguments.contains("--sequential")
-    if !rnn.parallelDirections { BLASThreads.set(ProcessInfo.processInfo.activeProcessorCount) }
     let x = SequenceBatch(data: Matrix(rows: T * B, cols: I, data: (0..<(T * B * I)).map { _ in rng.nextGaussian() }),
                           steps: T, lengths: [Int](repeating: T, count: B))
     let dOut = Matrix(rows: T * B, cols: 2 * H, data: (0..<(T * B * 2 * H)).map { _ in rng.nextGaussian() })
@@ -114,7 +113,6 @@ func benchStepGemm() {
     let a = (0..<(B * H)).map { _ in rng.nextGaussian() }, b = (0..<(H * N)).map { _ in rng.nextGaussian() }
     var c = [Float](repeating: 0, count: B * N)
     a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
-        BLASThreads.set(1)
         let packed = PackedRightMatrix(k: H, n: N, source: pb.baseAddress!, transposed: false)
         let tk = time { for _ in 0..<reps { packed.multiplyAccumulate(m: B, a: pa.baseAddress!, lda: H, c: pc.baseAddress!, ldc: N) } }
         let tb = time { for _ in 0..<reps { sgemm(m: B, n: N, k: H, a: pa.baseAddress!, b: pb.baseAddress!, beta: 1, c: pc.baseAddress!) } }

@@ -1,7 +1,38 @@
 import COpenBLAS
+import Dispatch
 
-/// Single-precision GEMM on row-major matrices through OpenBLAS:
+/// The threads Hark's own parallel work may use: the blocks of a large
+/// product (`sgemm`) and the two directions of a bidirectional layer. Set
+/// once at start (the command line's `--threads`); it decides only how much
+/// runs at once, never what is computed, so results are the same bits on one
+/// thread or many.
+public enum ComputeThreads {
+    public static var count: Int = defaultThreadCount
+}
+
+/// OpenBLAS runs on one thread, always: its multithreaded GEMM sums a large
+/// K in another order than its single-threaded one, and its thread count is
+/// process-wide, so it could not be changed per call without changing results
+/// with the timing of other threads. Hark parallelises products itself, in
+/// blocks that depend on the shape only (`gemmBlocks`). Set before the first
+/// product.
+let openBLASOnOneThread: Void = openblas_set_num_threads(1)
+
+/// How many blocks `sgemm` computes c[M, N] in: one for products under 2²¹
+/// multiply-adds, else one per 2²¹ up to 8, each a slice of the longer of M
+/// and N (at least 16 wide). A function of the shape alone.
+func gemmBlocks(m: Int, n: Int, k: Int) -> Int {
+    let work = m * n * max(k, 1)
+    guard work >= 1 << 21 else { return 1 }
+    return max(1, min(8, work >> 21, max(m, n) / 16))
+}
+
+/// Single-precision GEMM on row-major matrices:
 /// `c[M, N] = alpha · op(a) · op(b) + beta · c`, where `op(x)` is `x` or `xᵀ`.
+///
+/// OpenBLAS computes each block (see `gemmBlocks`) single-threaded; the
+/// blocks run on `ComputeThreads.count` threads. Every element is computed by
+/// the same call whatever the thread count, so the result is too.
 ///
 /// - Shapes: `op(a)` is [M, K], `op(b)` is [K, N], `c` is [M, N]. Each buffer
 ///   holds a row-major matrix whose rows are `lda`, `ldb`, `ldc` floats apart
@@ -12,19 +43,41 @@ package func sgemm(transA: Bool = false, transB: Bool = false,
                   b: UnsafePointer<Float>, ldb: Int? = nil,
                   beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int? = nil) {
     if m == 0 || n == 0 { return }
-    let lda = lda ?? (transA ? m : k)
-    let ldb = ldb ?? (transB ? k : n)
-    cblas_sgemm(CblasRowMajor,
-                transA ? CblasTrans : CblasNoTrans,
-                transB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), alpha,
-                a, Int32(max(1, lda)), b, Int32(max(1, ldb)), beta, c, Int32(max(1, ldc ?? n)))
+    _ = openBLASOnOneThread
+    let lda = max(1, lda ?? (transA ? m : k)), ldb = max(1, ldb ?? (transB ? k : n)), ldc = max(1, ldc ?? n)
+    /// c[rows, cols] of the product.
+    func block(_ rows: Range<Int>, _ cols: Range<Int>) {
+        // op(a) rows r…: a row of a, or (transposed) a column of a; op(b) columns likewise.
+        let aBlock = transA ? a + rows.lowerBound : a + rows.lowerBound * lda
+        let bBlock = transB ? b + cols.lowerBound * ldb : b + cols.lowerBound
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(rows.count), Int32(cols.count), Int32(k), alpha,
+                    aBlock, Int32(lda), bBlock, Int32(ldb), beta, c + rows.lowerBound * ldc + cols.lowerBound, Int32(ldc))
+    }
+    let blocks = gemmBlocks(m: m, n: n, k: k)
+    guard blocks > 1 else { return block(0..<m, 0..<n) }
+    // Slices of the longer side, edges on multiples of 16.
+    let long = max(m, n)
+    let edges = (0...blocks).map { i in i == blocks ? long : (long * i / blocks) / 16 * 16 }
+    let sliceRows = m >= n
+    let work = { (i: Int) in
+        let slice = edges[i]..<edges[i + 1]
+        guard !slice.isEmpty else { return }
+        if sliceRows { block(slice, 0..<n) } else { block(0..<m, slice) }
+    }
+    if ComputeThreads.count > 1 {
+        DispatchQueue.concurrentPerform(iterations: blocks, execute: work)
+    } else {
+        for i in 0..<blocks { work(i) }
+    }
 }
 
-/// OpenBLAS's own thread count (it is process-wide).
+/// OpenBLAS's own thread count: one (see `openBLASOnOneThread`).
 public enum BLASThreads {
-    public static var count: Int { Int(openblas_get_num_threads()) }
-    public static func set(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
+    public static var count: Int {
+        _ = openBLASOnOneThread
+        return Int(openblas_get_num_threads())
+    }
 }
 
 extension Matrix {

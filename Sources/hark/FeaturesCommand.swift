@@ -42,6 +42,7 @@ struct FeaturesCommand: ParsableCommand {
     }
 
     func run() throws {
+        ComputeThreads.count = threads
         let extractor = try FeatureExtractor(features.featureOptions())
         let collection = InputCollection(arguments: inputs)
         // Under mpirun: each rank computes and writes its share (.npy files, or a part archive that rank 0

@@ -200,6 +200,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        ComputeThreads.count = threads
         let outURL = URL(fileURLWithPath: out)
         // Under mpirun or srun: the ranks of a data-parallel run; rank 0 writes and reports.
         let collective: Collective = MPICollective.fromLauncher() ?? SingleProcess()

@@ -50,6 +50,7 @@ struct TranscribeCommand: ParsableCommand {
     }
 
     func run() throws {
+        ComputeThreads.count = threads
         let modelURL = try ModelLocation.resolve(model)
         let acoustic = try AcousticModel.load(directory: modelURL)
         let transcriber = Transcriber(model: acoustic, decoding: try decoding.decoding(acoustic, lm: try decoding.loadLM(acoustic)))
@@ -175,6 +176,7 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
+        ComputeThreads.count = threads
         let acoustic = try AcousticModel.load(directory: try ModelLocation.resolve(model))
         let options = try decoding.decoding(acoustic, lm: try decoding.loadLM(acoustic))
         let transcriber = Transcriber(model: acoustic, decoding: options)

@@ -41,6 +41,7 @@ struct TuneCommand: ParsableCommand {
     }
 
     func run() throws {
+        ComputeThreads.count = threads
         let acoustic = try AcousticModel.load(directory: try ModelLocation.resolve(model))
         guard decoding.lmPath(acoustic) != nil else { throw ValidationError("--lm FILE is needed (the model has none)") }
         let lm = try decoding.loadLM(acoustic)

@@ -91,12 +91,37 @@ final class TrainCommandTests: CLITestCase {
         try checkResumeAfterSIGKILL(["--epochs", "40"] + small, steps: 40)
     }
 
-    /// The same with every augmentation on and two batches an epoch, so that
-    /// the next batch's audio is being prepared when the run is killed.
+    /// The same with every augmentation on (joined utterances, silence,
+    /// VTLN included) and two batches an epoch, so that the next batch's
+    /// audio is being prepared when the run is killed.
     func testAugmentedResumeAfterSIGKILLGivesTheSameWeights() throws {
         try checkResumeAfterSIGKILL(["--epochs", "12", "--hidden-size", "32", "--num-layers", "1", "--batch-size", "2",
-                                     "--checkpoint-every", "5", "--augment", "--noise-prob", "1", "--reverb-prob", "0.5"],
+                                     "--checkpoint-every", "5", "--augment-recordings", "--noise-prob", "1", "--reverb-prob", "0.5",
+                                     "--join-prob", "0.5"],
                                     steps: 24)
+    }
+
+    /// The same command gives the same weights, byte for byte: run after run,
+    /// on one thread or two, with validation running on threads between
+    /// epochs, with and without augmentation.
+    func testIdenticalRunsGiveIdenticalWeightsOnAnyThreadCount() throws {
+        let base = ["train", "--train", manifest, "--valid", manifest, "--seed", "3", "--max-steps", "30", "--batch-size", "2",
+                    "--hidden-size", "32", "--num-layers", "1", "--checkpoint-every", "7", "--lr", "3e-3"]
+        for augmentation in [[], ["--augment-recordings", "--join-prob", "0.5"]] {
+            // The checkpoint's tensors: the last weights and the optimizer's moments (its metadata holds times).
+            var runs: [[String: SafeTensor]] = []
+            for (i, threads) in ["2", "2", "1"].enumerated() {
+                let out = dir.appendingPathComponent("run\(augmentation.count)-\(i)").path
+                let run = try hark(base + augmentation + ["--threads", threads, "--out", out])
+                XCTAssertEqual(run.status, 0, run.stderr)
+                runs.append(try SafeTensorsFile.read(URL(fileURLWithPath: out + "/checkpoint.safetensors")).tensors)
+                let best = try Data(contentsOf: URL(fileURLWithPath: out + "/model.safetensors"))
+                if i > 0 { XCTAssertEqual(best, try Data(contentsOf: URL(fileURLWithPath: dir.appendingPathComponent("run\(augmentation.count)-0").path + "/model.safetensors"))) }
+            }
+            XCTAssertFalse(runs[0].isEmpty)
+            XCTAssertEqual(runs[0], runs[1], "two runs on two threads, augmentation \(augmentation)")
+            XCTAssertEqual(runs[0], runs[2], "one thread and two, augmentation \(augmentation)")
+        }
     }
 
     func checkResumeAfterSIGKILL(_ options: [String], steps expectedSteps: Int, line: UInt = #line) throws {

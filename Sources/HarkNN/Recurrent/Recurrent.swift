@@ -43,8 +43,8 @@ public final class Recurrent: ParameterContainer {
     public let options: Options
     /// layers[l][d], d = 0 forward, 1 reverse.
     let layers: [[RecurrentDirection]]
-    /// Run the two directions of a bidirectional layer on two threads
-    /// (OpenBLAS then runs single-threaded inside each). Results are identical either way.
+    /// Run the two directions of a bidirectional layer on two threads (when
+    /// `ComputeThreads.count` allows). Results are identical either way.
     public var parallelDirections = true
     /// Hark's AVX2 kernels (`.fast`) or the portable reference; results agree to float rounding.
     public var kernels = KernelChoice.fast
@@ -217,12 +217,12 @@ public final class Recurrent: ParameterContainer {
         return Gradients(input: Matrix(rows: T * B, cols: o.inputSize, data: dy), initialState: dState)
     }
 
+    /// The directions one after the other, or both at once when
+    /// `parallelDirections` and there are threads for it (`ComputeThreads`);
+    /// each writes only its own buffers, so the results are the same bits.
     private func eachDirection(_ count: Int, _ body: (Int) -> Void) {
-        if count == 2 && parallelDirections {
-            let saved = BLASThreads.count
-            BLASThreads.set(1)
+        if count == 2 && parallelDirections && ComputeThreads.count > 1 {
             DispatchQueue.concurrentPerform(iterations: 2, execute: body)
-            BLASThreads.set(saved)
         } else {
             for d in 0..<count { body(d) }
         }
