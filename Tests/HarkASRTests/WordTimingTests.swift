@@ -55,6 +55,17 @@ final class WordTimingTests: XCTestCase {
         for (s, anchor) in zip(spans, [2..<3, 10..<11, 20..<21]) { XCTAssertTrue(s.contains(anchor.lowerBound), "\(s) holds \(anchor)") }
     }
 
+    /// A clip's own room noise, 50 dB under its speech but above the fainter
+    /// silence around the clip, is "speech" to the sensitive rule; the word
+    /// does not grow over it (more than 40 dB under the word's loudest).
+    func testAWordDoesNotGrowOverFaintNoiseBesideIt() {
+        let pattern = "....##########..................."
+        var levels = pattern.map { $0 == "#" ? Float(-50) : -80 }
+        for t in 8..<14 { levels[t] = 0 }
+        let a = SpeechActivity(frameSamples: 160, speech: pattern.map { $0 == "#" }, levels: levels)
+        XCTAssertEqual(WordTiming().refine([10..<11], activity: a), [8..<14])
+    }
+
     /// A quiet hiss (−60 dBFS, 30 dB under the vowel) before a vowel on a
     /// near-silent floor (−80 dBFS): the word-boundary rule hears it.
     func testSpeechActivityHearsQuietWordEdges() {

@@ -84,7 +84,10 @@ public struct SpeechActivity: Sendable {
 /// 2. Its core is the run of speech frames through its anchor.
 /// 3. From the core the word grows over speech frames, across gaps of at most
 ///    `bridge` (a stop's closure inside a word), never into another word's
-///    core and never past the anchors of the words beside it.
+///    core and never past the anchors of the words beside it. Speech here is
+///    also within `range` dB of the loudest frame of the word's core: a
+///    clip's own room noise, quiet next to its speech, is not taken for the
+///    word's start when silence fainter still surrounds the clip.
 /// 4. Where two words then meet or overlap — continuous speech — the
 ///    boundary is the quietest frame between their anchors.
 public struct WordTiming: Sendable {
@@ -92,6 +95,8 @@ public struct WordTiming: Sendable {
     public var reach = 15
     /// The longest gap in speech a word grows across (80 ms).
     public var bridge = 8
+    /// dB under the loudest frame of a word's core that still count as its speech.
+    public var range: Float = 40
 
     public init() {}
 
@@ -107,6 +112,7 @@ public struct WordTiming: Sendable {
         }
         // 1–2. Each word's core, nil when no speech is within reach.
         var owner = [Int?](repeating: nil, count: n)
+        var floors = [Float](repeating: -.infinity, count: anchors.count)
         let cores: [Range<Int>?] = anchors.indices.map { i in
             let anchor = anchors[i], (left, right) = limits(i)
             var first = anchor.first { isSpeech($0) }, last = anchor.last { isSpeech($0) }
@@ -120,6 +126,11 @@ public struct WordTiming: Sendable {
             guard var lo = first, var hi = last else { return nil }
             while lo - 1 >= left && isSpeech(lo - 1) { lo -= 1 }
             while hi + 1 < right && isSpeech(hi + 1) { hi += 1 }
+            // Within `range` of the run's loudest frame: trim its faint ends.
+            let floor = (lo...hi).map { activity.levels[$0] }.max()! - range
+            while lo < hi && activity.levels[lo] < floor { lo += 1 }
+            while hi > lo && activity.levels[hi] < floor { hi -= 1 }
+            floors[i] = floor
             for t in lo...hi where owner[t] == nil { owner[t] = i }
             return lo..<(hi + 1)
         }
@@ -131,10 +142,11 @@ public struct WordTiming: Sendable {
                 continue
             }
             let (left, right) = limits(i)
-            func free(_ t: Int) -> Bool { isSpeech(t) && (owner[t] == nil || owner[t] == i) }
+            func free(_ t: Int) -> Bool { isSpeech(t) && activity.levels[t] >= floors[i] && (owner[t] == nil || owner[t] == i) }
             var lo = core.lowerBound, hi = core.upperBound - 1
-            while let step = (1...(bridge + 1)).first(where: { lo - $0 >= left && isSpeech(lo - $0) }), free(lo - step) { lo -= step }
-            while let step = (1...(bridge + 1)).first(where: { hi + $0 < right && isSpeech(hi + $0) }), free(hi + step) { hi += step }
+            let loud = { (t: Int) in isSpeech(t) && activity.levels[t] >= floors[i] }
+            while let step = (1...(bridge + 1)).first(where: { lo - $0 >= left && loud(lo - $0) }), free(lo - step) { lo -= step }
+            while let step = (1...(bridge + 1)).first(where: { hi + $0 < right && loud(hi + $0) }), free(hi + step) { hi += step }
             spans.append(lo..<(hi + 1))
         }
         // 4. Words that meet: split at the quietest frame between their anchors.
