@@ -186,10 +186,21 @@ func benchAugment(_ path: String) throws {
     a = Augmentation(); a.telephoneProbability = 1; parts.append(("telephone", a))
     a = Augmentation(); a.reverbProbability = 1; parts.append(("reverb", a))
     a = Augmentation(); a.silenceProbability = 1; parts.append(("silence", a))
+    a = Augmentation(); a.silenceProbability = 1; a.maxSilenceSeconds = 1.5; a.silenceFloorDecibels = [-70, -25]
+    parts.append(("silence-floors", a))
     parts.append(("recommended", .recommended))
+    parts.append(("recordings", .recordings))
     let sources = Augmentation.NoiseSources { _ in samples }
     var result: [String: Any] = ["benchmark": "augment", "seconds_of_audio": Double(samples.count) / 16_000]
     result["features_ms"] = median((0..<runs).map { _ in time { _ = extractor.compute(samples) } }) * 1000
+    var warped = extractor.options
+    warped.mel.vtlnWarp = 1.07
+    let vtln = try FeatureExtractor(warped)
+    result["features_vtln_ms"] = median((0..<runs).map { _ in time { _ = vtln.compute(samples) } }) * 1000
+    var joining = Augmentation.recordings
+    var joinRng = SeededGenerator(seed: 2)
+    result["join3_ms"] = median((0..<runs).map { _ in time { _ = joining.join([samples, samples, samples], sampleRate: 16_000, rng: &joinRng) } }) * 1000
+    joining.joinProbability = 0
     for (name, aug) in parts {
         var rng = SeededGenerator(seed: 1)
         result[name + "_ms"] = median((0..<runs).map { _ in time { _ = try? aug.apply(samples, sampleRate: 16_000, noise: sources, rng: &rng) } }) * 1000
