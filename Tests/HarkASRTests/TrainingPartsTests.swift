@@ -153,3 +153,22 @@ final class TrainingPartsTests: XCTestCase {
         XCTAssertEqual(seen, (0..<100).map { $0 % 7 == 3 ? "!\($0)" : "\($0)" })
     }
 }
+
+/// The groups of similar length a batch goes through the network in.
+final class LengthGroupTests: XCTestCase {
+    func testGroupsOfSimilarLength() {
+        // Similar lengths: one group, the batch as it came.
+        XCTAssertEqual(Trainer.lengthGroups([100, 90, 95, 80, 99]), [[0, 1, 2, 3, 4]])
+        // Joined and padded examples among plain ones: the long ones apart.
+        let lengths = [100, 300, 90, 110, 280, 95, 105, 98, 310, 102]
+        let groups = Trainer.lengthGroups(lengths)
+        XCTAssertEqual(groups, [[8, 1, 4, 3], [6, 9, 0, 7, 5, 2]])
+        XCTAssertEqual(Set(groups.flatMap { $0 }), Set(lengths.indices), "every example once")
+        XCTAssertEqual(groups.count, 2)
+        XCTAssertEqual(groups[0].count, 4, "the three long ones and the next, a group has at least 4")
+        for g in groups { XCTAssertEqual(g.map { lengths[$0] }, g.map { lengths[$0] }.sorted(by: >)) }
+        // The padded work falls: Σ groups (count × longest) against batch × longest.
+        let padded = groups.reduce(0) { $0 + $1.count * lengths[$1[0]] }
+        XCTAssertLessThan(padded, lengths.count * 310 * 2 / 3)
+    }
+}

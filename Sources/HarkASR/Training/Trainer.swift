@@ -142,13 +142,20 @@ public final class Trainer {
         for p in parameters { p.zeroGrad() }
         var loss: Float = 0
         var frames = 0
-        if !local.isEmpty {
-            let batch = SequenceBatch(padding: inputs)
-            frames = batch.lengths.reduce(0, +)
-            let pass = model.forward(batch, dropout: model.config.network.dropout > 0 ? rng : nil)
-            let result = ctc.fromActivations(pass.logits, targets: examples.map(\.labels))
-            loss = result.loss
-            if loss.isFinite { model.backward(result.gradient, pass: pass) }
+        // The batch through the network in groups of similar length (`lengthGroups`), each
+        // group's mean loss and gradient weighted by its share of the batch: the batch's mean.
+        for (g, group) in Self.lengthGroups(inputs.map(\.rows)).enumerated() {
+            let batch = SequenceBatch(padding: group.map { inputs[$0] })
+            frames += batch.lengths.reduce(0, +)
+            var dropout = rng
+            if g > 0 { dropout = SeededGenerator(seed: options.seed, stream: (UInt64(state.step) &+ 1) | UInt64(collective.rank) << 48 | UInt64(g) << 40) }
+            let pass = model.forward(batch, dropout: model.config.network.dropout > 0 ? dropout : nil)
+            var result = ctc.fromActivations(pass.logits, targets: group.map { examples[$0].labels })
+            let share = Float(group.count) / Float(inputs.count)
+            loss += share == 1 ? result.loss : result.loss * share
+            guard loss.isFinite else { continue }
+            if share != 1 { for i in result.gradient.data.indices { result.gradient.data[i] *= share } }
+            model.backward(result.gradient, pass: pass)
         }
         if collective.size > 1 { (loss, frames) = sumOverRanks(parameters, loss: loss, frames: frames, share: Float(local.count) / Float(members.count)) }
         var norm: Float = .nan
@@ -164,6 +171,33 @@ public final class Trainer {
         if !applied { state.skippedNonFinite += 1 }
         state.step += 1
         return StepResult(loss: loss, gradNorm: norm, applied: applied, frames: frames)
+    }
+
+    /// The examples of a batch, by length, in groups run through the network
+    /// one after the other: longest first, an example joins the current group
+    /// while it is at least `ratio` as long as the group's longest; a group
+    /// of fewer than `minimumGroup` joins the one before. Augmentation makes
+    /// the examples of a length-sorted batch differ (silence, joined
+    /// utterances), and one padded batch would compute the longest's length
+    /// for all. A function of the lengths alone: the same on any thread count.
+    ///
+    /// - Returns: indices into `lengths`, each group longest first (one group: in order).
+    static func lengthGroups(_ lengths: [Int], ratio: Double = 0.6, minimumGroup: Int = 4) -> [[Int]] {
+        let order = lengths.indices.sorted { (lengths[$0], -$0) > (lengths[$1], -$1) }
+        var groups: [[Int]] = []
+        for i in order {
+            if let first = groups.last?.first, Double(lengths[i]) >= ratio * Double(lengths[first]) || groups.last!.count < minimumGroup {
+                groups[groups.count - 1].append(i)
+            } else {
+                groups.append([i])
+            }
+        }
+        if groups.count > 1 && groups.last!.count < minimumGroup {
+            let last = groups.removeLast()
+            groups[groups.count - 1] += last
+        }
+        // One group is the batch as it came.
+        return groups.count == 1 ? [Array(lengths.indices)] : groups
     }
 
     /// The batch's gradient, loss and frames from every rank's share: each
