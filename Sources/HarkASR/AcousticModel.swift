@@ -82,11 +82,20 @@ public final class AcousticModel {
     /// Writes `config.json` and `model.safetensors` into `directory`, each atomically.
     public func save(to directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try writeConfig(config, to: directory)
+        try FileWriting.writeAtomically(StateDict.file(namedParameters, metadata: ["format": "pt"]).encode(),
+                                        to: directory.appendingPathComponent(Self.weightsFile))
+    }
+
+    /// Writes `config` as the `config.json` of `directory`, atomically (a
+    /// calibration added to a trained model, say); it must describe this
+    /// model's network and tokens.
+    public func writeConfig(_ config: ModelConfig, to directory: URL) throws {
+        precondition(config.network == self.config.network && config.tokens == self.config.tokens, "a config for another network")
+        try config.validate()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try FileWriting.writeAtomically(Array(try encoder.encode(config)), to: directory.appendingPathComponent(Self.configFile))
-        try FileWriting.writeAtomically(StateDict.file(namedParameters, metadata: ["format": "pt"]).encode(),
-                                        to: directory.appendingPathComponent(Self.weightsFile))
     }
 
     // MARK: - Computation

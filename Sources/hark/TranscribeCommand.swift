@@ -163,6 +163,8 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "How many of the worst utterances get audio and a figure in --report (0…200; default 20).") var reportWorst: Int?
     @Flag(help: "Fit the temperature that calibrates the word confidences on this manifest (lowest log-loss) and print it, with the ECE it gives.")
     var fitTemperature = false
+    @Flag(help: "Fit it (as --fit-temperature) and write it into the --model directory's config.json (\"calibration\").")
+    var writeTemperature = false
     @Option(help: "Worker threads (default: all cores).") var threads: Int = defaultThreadCount
     @Argument(help: "A manifest with transcripts.") var manifest: String
 
@@ -186,6 +188,9 @@ struct EvalCommand: ParsableCommand {
         // Nothing to score is an error, not rates of n/a: a wrong or truncated file, most likely.
         guard !allEntries.isEmpty else { throw ToolError("\(manifest): the manifest has no entries") }
         if let report { try checkOutput(report, isNotOneOf: [manifest] + allEntries.map(\.audioPath), option: "--report") }
+        if writeTemperature && model == nil {
+            throw ValidationError("--write-temperature changes a model directory: name it with --model")
+        }
         // Under mpirun: this rank scores its share; rank 0 sums the counts and writes the rows in order.
         let batch = ShardedBatch()
         try batch.checkSameModel(acoustic)
@@ -267,13 +272,19 @@ struct EvalCommand: ParsableCommand {
             StandardOutput.line(String(format: "ECE %.4f (expected calibration error of %d word confidences, %d bins)",
                                        ece, reliability.words, ReliabilityBins.binCount))
         }
-        if fitTemperature, let fitted = Calibration.fit(Self.wordConfidences(rows)) {
+        if fitTemperature || writeTemperature, let fitted = Calibration.fit(Self.wordConfidences(rows)) {
             // Confidences printed are already scaled by the model's own temperature, if any: the two multiply.
             let total = fitted.temperature * (transcriber.model.config.calibration?.temperature ?? 1)
             var after = ReliabilityBins()
             for w in Self.wordConfidences(rows) { after.add(confidence: fitted.apply(w.confidence), correct: w.correct) }
             StandardOutput.line(String(format: "calibration: temperature %.4f (in config.json: \"calibration\": {\"temperature\": %.4f}); ECE %.4f with it",
                                        fitted.temperature, total, after.expectedCalibrationError ?? 0))
+            if writeTemperature, let directory = transcriber.model.directory {
+                var config = transcriber.model.config
+                config.calibration = Calibration(temperature: (total * 10000).rounded() / 10000)
+                try transcriber.model.writeConfig(config, to: directory)
+                printError("eval: wrote the temperature into \(directory.appendingPathComponent(AcousticModel.configFile).path)")
+            }
         }
         try StandardOutput.finish()
         printError(progress.summary())

@@ -31,5 +31,20 @@ final class EvalCalibrationTests: CLITestCase {
         XCTAssertEqual(rows.map { ($0["word_confidences"] as! [[Double]]).map { $0[1] } }, [[1, 1], [1], [1, 0]])
         let html = try String(contentsOfFile: report, encoding: .utf8)
         XCTAssertTrue(html.contains("Confidence calibration") && html.contains("Reliability of word confidences"))
+
+        // --write-temperature puts the fitted temperature into the model's config.json; the words stay.
+        let model = dir.appendingPathComponent("model")
+        try FileManager.default.createDirectory(at: model, withIntermediateDirectories: true)
+        for f in ["config.json", "model.safetensors"] {
+            try FileManager.default.copyItem(at: repositoryRoot.appendingPathComponent("models/an4-blstm/" + f), to: model.appendingPathComponent(f))
+        }
+        let write = try hark(["eval", "--model", model.path, manifest.path, "--write-temperature"])
+        XCTAssertEqual(write.status, 0, write.stderr)
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: model.appendingPathComponent("config.json"))) as! [String: Any]
+        let temperature = try XCTUnwrap((config["calibration"] as? [String: Any])?["temperature"] as? Double)
+        XCTAssertTrue(write.stdout.contains(String(format: "\"temperature\": %.4f", temperature)), write.stdout)
+        let after = try hark(["transcribe", "--model", model.path, "audio/an52-mmaf-b.wav"])
+        XCTAssertEqual(after.stdout, "ENTER SEVEN\n")
+        XCTAssertEqual(try hark(["eval", manifest.path, "--write-temperature"]).status, 64, "the bundled model is not rewritten")
     }
 }
