@@ -25,13 +25,28 @@ from safetensors.torch import load_file, save_file
 class HarkCTC(nn.Module):
     def __init__(self, c):
         super().__init__()
+        f = c.get("frontend")
+        if f:
+            # Convolutions over (time, frequency), each followed by its activation: frontend.0, frontend.2, …
+            act = {"relu": lambda: nn.ReLU(), "hardtanh": lambda: nn.Hardtanh(0, 20), "none": lambda: nn.Identity()}[f["activation"]]
+            layers, channels = [], 1
+            for l in f["conv"]:
+                layers += [nn.Conv2d(channels, l["channels"], tuple(l["kernel"]), tuple(l["stride"]), tuple(l["padding"])), act()]
+                channels = l["channels"]
+            self.frontend = nn.Sequential(*layers)
         n = c["network"]; RNN = {"lstm": nn.LSTM, "gru": nn.GRU}.get(n["cell"], nn.RNN)
         kw = {"nonlinearity": n["cell"][4:]} if n["cell"].startswith("rnn_") else {}
+        if n.get("proj_size", 0):
+            kw["proj_size"] = n["proj_size"]
         self.rnn = RNN(n["input_size"], n["hidden_size"], n["num_layers"], batch_first=True,
                        bidirectional=n["bidirectional"], dropout=n["dropout"], **kw)
-        self.output = nn.Linear(n["hidden_size"] * (2 if n["bidirectional"] else 1), len(c["tokens"]))
+        width = n.get("proj_size", 0) or n["hidden_size"]
+        self.output = nn.Linear(width * (2 if n["bidirectional"] else 1), len(c["tokens"]))
 
-    def forward(self, x):            # x: [B, T, input_size] stacked features
+    def forward(self, x):            # x: [B, T, F·stack] stacked features
+        if hasattr(self, "frontend"):
+            y = self.frontend(x.unsqueeze(1))                         # [B, C, T', F']
+            x = y.transpose(1, 2).reshape(y.shape[0], y.shape[2], -1)  # [B, T', C·F']
         return self.output(self.rnn(x)[0]).log_softmax(-1)
 
 
@@ -54,7 +69,7 @@ def save(model, config, model_dir):
 
 _TORCHAUDIO = ["frame_length", "frame_shift", "preemphasis_coefficient", "remove_dc_offset", "window_type",
                "blackman_coeff", "round_to_power_of_two", "snip_edges", "num_mel_bins", "low_freq", "high_freq",
-               "use_energy", "raw_energy", "energy_floor"]
+               "use_energy", "raw_energy", "energy_floor", "vtln_low", "vtln_high", "vtln_warp"]
 
 
 def stack(x, k):
@@ -84,8 +99,21 @@ def features(path, config):
         x = kaldi.fbank(wave, **kw)
     x = x.double()
     if f["cmvn"] != "none":
-        mean = x.mean(0, keepdim=True)
-        var = (x ** 2).mean(0, keepdim=True) - mean ** 2
+        # Statistics over all frames, or (cmvn_frames "speech") over the frames within 40 dB of the
+        # loudest, a frame's level from its features in whole decibels, as Hark bins them.
+        used = x
+        if f.get("cmvn_frames", "all") == "speech":
+            xf = x.float()
+            if f.get("use_energy", f["type"] == "mfcc"):
+                level = xf[:, 0]
+            elif f["type"] == "fbank":
+                level = torch.logsumexp(xf, 1) if f["use_log_fbank"] else torch.log(xf.sum(1).clamp_min(1e-38))
+            else:
+                level = xf[:, 0] / f["num_mel_bins"] ** 0.5
+            decibels = torch.floor((level * (10 / torch.log(torch.tensor(10.0)))).clamp(-1000, 1000))
+            used = x[decibels >= decibels.max() - 40]
+        mean = used.mean(0, keepdim=True)
+        var = (used ** 2).mean(0, keepdim=True) - mean ** 2
         x = x - mean
         if f["cmvn"] == "meanvar":
             x = x / var.clamp_min(1e-20).sqrt()

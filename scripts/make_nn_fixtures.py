@@ -368,8 +368,110 @@ def fast_recurrent_cases(tensors, index):
                       "generated": generated})
 
 
+# lstm_proj: LSTMs with projections (nn.LSTM(proj_size=P)): h = W_hr (o ⊙ tanh c),
+# P wide; the cell c H wide. P = 16 takes the packed kernel in the recurrent
+# product (n = 4H) and in the projection (n = P); P = 8 and 12, OpenBLAS for the
+# projection. Values as in recurrent_fast (fixture_values), PyTorch in float64.
+PROJ_T, PROJ_I = 5, 5
+
+
+def proj_case_specs():
+    """(H, P, B, layers, bidirectional, mixed lengths, given initial state)."""
+    return [(16, 8, 1, 1, False, False, True), (32, 16, 7, 1, True, True, False), (32, 12, 9, 2, True, True, True),
+            (48, 16, 16, 1, False, True, True), (128, 64, 9, 1, True, True, True)]
+
+
+def proj_recurrent_cases(tensors, index):
+    for case_number, (H, P, Bc, layers, bidirectional, mixed, given_state) in enumerate(proj_case_specs()):
+        seed = 101 + case_number
+        D = 2 if bidirectional else 1
+        Tc = 4 if H >= 128 else PROJ_T
+        lengths = [Tc - (b * 3 + seed) % Tc for b in range(Bc)] if mixed else [Tc] * Bc
+        name = f"lstmp_h{H}_p{P}_b{Bc}_l{layers}_{'bi' if bidirectional else 'uni'}_" \
+               f"{'mixed' if mixed else 'equal'}_{'h0' if given_state else 'zero'}"
+        kw = {"proj_size": P}
+        shapes = [(k, list(v.shape), 1 / H ** 0.5)
+                  for k, v in nn.LSTM(PROJ_I, H, num_layers=layers, bidirectional=bidirectional, **kw).state_dict().items()]
+        shapes.append(("input", [Tc, Bc, PROJ_I], 1.0))
+        if given_state:
+            shapes += [("h0", [layers * D, Bc, P], 1.0), ("c0", [layers * D, Bc, H], 1.0)]
+        shapes += [("r_out", [Tc, Bc, D * P], 1.0), ("r_h", [layers * D, Bc, P], 1.0), ("r_c", [layers * D, Bc, H], 1.0)]
+        gen, generated = {}, []
+        for n, (k, shape, bound) in enumerate(shapes):
+            v = fixture_values(seed, n, int(np.prod(shape)), bound)
+            gen[k] = torch.from_numpy(v).reshape(shape)
+            generated.append({"name": k, "shape": shape, "bound": bound, "sum": float(v.astype(np.float64).sum())})
+        h0 = gen.get("h0", torch.zeros(layers * D, Bc, P))
+        c0 = gen.get("c0", torch.zeros(layers * D, Bc, H))
+        args = (nn.LSTM, kw, PROJ_I, H, layers, bidirectional, gen, gen["input"], lengths, h0, c0, gen)
+        loss, res = run_recurrent(*args, dtype=torch.float64)
+        _, res32 = run_recurrent(*args, dtype=torch.float32)
+        torch_error = max((res32[k].double() - v).abs().max().item() for k, v in res.items())
+        for k, v in res.items():
+            tensors[name + "/" + k] = v.float().clone()
+        index.append({"name": name, "seed": seed, "cell": "lstm", "hidden": H, "projection": P, "batch": Bc, "steps": Tc,
+                      "input_size": PROJ_I, "layers": layers, "bidirectional": bidirectional, "lengths": lengths,
+                      "initial_state": given_state, "loss": loss, "torch_float32_error": torch_error,
+                      "generated": generated})
+
+
+# conv: the convolutional front end (hark_ctc.HarkCTC's "frontend"): nn.Conv2d layers over
+# (time, frequency), each with its activation, the output flattened to [B, T', C·F'].
+# Loss = Σ out ⊙ R; stored: the output and the gradients of the input and every parameter.
+# Values from fixture_values, PyTorch in float64.
+def conv_case_specs():
+    """(name, T, F, B lengths, layers [(channels, kernel, stride, padding)], activation)."""
+    return [("relu_3x3_s2", 11, 8, [11, 7], [(4, (3, 3), (2, 2), (1, 1))], "relu"),
+            ("hardtanh_two_layers", 17, 12, [17, 13, 9], [(3, (5, 3), (2, 1), (2, 1)), (5, (3, 3), (2, 2), (1, 1))], "hardtanh"),
+            ("relu_no_padding_stride3", 14, 10, [14], [(2, (4, 2), (3, 2), (0, 0))], "relu"),
+            ("relu_32ch_1", 40, 20, [40, 31], [(32, (3, 3), (2, 2), (1, 1)), (32, (3, 3), (2, 1), (1, 1))], "relu")]
+
+
+def conv_cases(tensors, index):
+    for case_number, (name, T, F, lengths, layers, activation) in enumerate(conv_case_specs()):
+        seed = 201 + case_number
+        act = {"relu": nn.ReLU, "hardtanh": lambda: nn.Hardtanh(0, 20)}[activation]
+        modules, channels = [], 1
+        for c, k, st, p in layers:
+            modules += [nn.Conv2d(channels, c, k, st, p), act()]
+            channels = c
+        net = nn.Sequential(*modules).double()
+        B = len(lengths)
+        shapes = [(k, list(v.shape), 1 / (v.shape[1] * v.shape[2] * v.shape[3]) ** 0.5 if v.dim() == 4 else 0.3)
+                  for k, v in net.state_dict().items()]
+        shapes.append(("input", [B, T, F], 1.0))
+        gen, generated = {}, []
+        for n, (k, shape, bound) in enumerate(shapes):
+            v = fixture_values(seed, n, int(np.prod(shape)), bound)
+            gen[k] = torch.from_numpy(v).reshape(shape).double()
+            generated.append({"name": k, "shape": shape, "bound": bound, "sum": float(v.astype(np.float64).sum())})
+        with torch.no_grad():
+            for k, v in net.named_parameters():
+                v.copy_(gen[k])
+        outs, grads_x = [], []
+        # Each utterance on its own (its own length), as Hark runs them; the gradients of the parameters summed.
+        r_gen = []
+        for b, L in enumerate(lengths):
+            x = gen["input"][b, :L].clone().requires_grad_(True)
+            y = net(x.reshape(1, 1, L, F))
+            y = y.transpose(1, 2).reshape(y.shape[2], -1)
+            r = torch.from_numpy(fixture_values(seed, 1000 + b, y.numel(), 1.0)).reshape(y.shape).double()
+            (y * r).sum().backward()
+            outs.append(y.detach())
+            grads_x.append(x.grad.detach())
+            r_gen.append(list(y.shape))
+        for b in range(B):
+            tensors[f"{name}/output.{b}"] = outs[b].float().clone()
+            tensors[f"{name}/grad.input.{b}"] = grads_x[b].float().clone()
+        for k, v in net.named_parameters():
+            tensors[f"{name}/grad.{k}"] = v.grad.float().clone()
+        index.append({"name": name, "seed": seed, "frames": T, "bins": F, "lengths": lengths, "activation": activation,
+                      "layers": [{"channels": c, "kernel": list(k), "stride": list(st), "padding": list(p)} for c, k, st, p in layers],
+                      "output_shapes": r_gen, "generated": generated})
+
+
 def main():
-    known = ("recurrent", "simple", "optim", "recurrent_fast")
+    known = ("recurrent", "simple", "optim", "recurrent_fast", "lstm_proj", "conv")
     wanted = sys.argv[1:] or list(known)
     for w in wanted:
         if w not in known:
@@ -407,6 +509,26 @@ def main():
         head = json.dumps({**fast_meta, "hash": FIXTURE_HASH}, indent=1)[:-2]
         cases = ",\n  ".join(json.dumps(c) for c in index)
         (OUT / "recurrent_fast.json").write_text(f'{head},\n "cases": [\n  {cases}\n ]\n}}\n')
+    if "conv" in wanted:
+        tensors, index = {}, []
+        conv_cases(tensors, index)
+        save_file({k: v.contiguous() for k, v in tensors.items()}, OUT / "conv.safetensors",
+                  metadata={"generator": meta["generator"]})
+        conv_meta = {**meta, "command": "python scripts/make_nn_fixtures.py conv",
+                     "versions": {**versions, "numpy": np.__version__, "platform": platform.platform()}}
+        head = json.dumps({**conv_meta, "hash": FIXTURE_HASH}, indent=1)[:-2]
+        cases = ",\n  ".join(json.dumps(c) for c in index)
+        (OUT / "conv.json").write_text(f'{head},\n "cases": [\n  {cases}\n ]\n}}\n')
+    if "lstm_proj" in wanted:
+        tensors, index = {}, []
+        proj_recurrent_cases(tensors, index)
+        save_file({k: v.contiguous() for k, v in tensors.items()}, OUT / "lstm_proj.safetensors",
+                  metadata={"generator": meta["generator"]})
+        proj_meta = {**meta, "command": "python scripts/make_nn_fixtures.py lstm_proj",
+                     "versions": {**versions, "numpy": np.__version__, "platform": platform.platform()}}
+        head = json.dumps({**proj_meta, "hash": FIXTURE_HASH}, indent=1)[:-2]
+        cases = ",\n  ".join(json.dumps(c) for c in index)
+        (OUT / "lstm_proj.json").write_text(f'{head},\n "cases": [\n  {cases}\n ]\n}}\n')
 
 
 if __name__ == "__main__":

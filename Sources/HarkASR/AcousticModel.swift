@@ -17,6 +17,8 @@ import HarkNN
 public final class AcousticModel {
     public let config: ModelConfig
     public let vocabulary: Vocabulary
+    /// Convolutions before the recurrent layers (`config.frontend`), if any.
+    public let frontend: ConvFrontEnd?
     public let rnn: Recurrent
     public let output: Linear
     public let extractor: FeatureExtractor
@@ -35,15 +37,19 @@ public final class AcousticModel {
         var rng = SeededGenerator(seed: seed)
         rnn = Recurrent(config.recurrentOptions, rng: &rng)
         output = Linear(inputSize: config.recurrentOptions.outputSize, outputSize: config.tokens.count, rng: &rng)
+        // Drawn after the others, so that a model without a front end initialises as before.
+        frontend = config.frontend.map { ConvFrontEnd($0, inputBins: config.features.dimension * config.stackFrames, rng: &rng) }
         extractor = try FeatureExtractor(config.features)
     }
 
-    /// Parameters under the PyTorch module's names, in `state_dict()` order.
+    /// Parameters under the PyTorch module's names, in `state_dict()` order
+    /// (the front end is the module's first part).
     public var namedParameters: NamedParameters {
-        rnn.parameters.map { ("rnn." + $0.name, $0) } + output.parameters.map { ("output." + $0.name, $0) }
+        (frontend?.parameters ?? []).map { ("frontend." + $0.name, $0) }
+            + rnn.parameters.map { ("rnn." + $0.name, $0) } + output.parameters.map { ("output." + $0.name, $0) }
     }
 
-    public var parameters: [Parameter] { rnn.parameters + output.parameters }
+    public var parameters: [Parameter] { (frontend?.parameters ?? []) + rnn.parameters + output.parameters }
 
     // MARK: - Model directory
 
@@ -109,32 +115,37 @@ public final class AcousticModel {
 
     /// Everything `backward` needs from a training forward.
     public struct ForwardPass {
-        /// [T·B, K], the input's layout.
+        /// [T′·B, K]: the network's frames (T′ = T without a front end).
         public var logits: SequenceBatch
         var recurrent: Recurrent.Output
+        var frontend: ConvFrontEnd.Cache?
     }
 
     /// - Parameters:
-    ///   - batch: [T·B, input_size].
+    ///   - batch: [T·B, input_size] (stacked features).
     ///   - dropout: the generator of the dropout masks (training); nil: no dropout.
-    /// - Shapes: batch [T·B, input_size] → logits [T·B, K].
+    /// - Shapes: batch [T·B, ·] → logits [T′·B, K], each utterance's T′ = `config.networkFrames`.
     public func forward(_ batch: SequenceBatch, dropout: SeededGenerator? = nil, keepCache: Bool = true) -> ForwardPass {
-        let r = rnn.forward(batch, dropout: dropout, keepCache: keepCache)
-        // logits[T·B, K] = h[T·B, D·H] · W_outᵀ + b_out
-        return ForwardPass(logits: r.output.with(data: output.forward(r.output.data)), recurrent: r)
+        var x = batch, frontCache: ConvFrontEnd.Cache?
+        if let frontend { (x, frontCache) = frontend.forward(batch, keepCache: keepCache) }
+        let r = rnn.forward(x, dropout: dropout, keepCache: keepCache)
+        // logits[T·B, K] = h[T·B, D·S] · W_outᵀ + b_out
+        return ForwardPass(logits: r.output.with(data: output.forward(r.output.data)), recurrent: r, frontend: frontCache)
     }
 
-    /// Accumulates every parameter's gradient from ∂loss/∂logits [T·B, K].
+    /// Accumulates every parameter's gradient from ∂loss/∂logits [T′·B, K].
     public func backward(_ dLogits: Matrix, pass: ForwardPass) {
         let dHidden = output.backward(dLogits, input: pass.recurrent.output.data)
-        _ = rnn.backward(dHidden, cache: pass.recurrent.cache)
+        let dInput = rnn.backward(dHidden, cache: pass.recurrent.cache).input
+        if let frontend, let cache = pass.frontend { frontend.backward(dInput, cache: cache) }
     }
 
     /// Log-probabilities of one utterance.
     ///
     /// - Shapes: input [T, input_size] → [T, K].
     public func logProbabilities(_ input: Matrix) -> Matrix {
-        guard input.rows > 0 else { return Matrix(rows: 0, cols: config.tokens.count) }
+        let frames = frontend.map { $0.options.outputFrames(input.rows) } ?? input.rows
+        guard frames > 0 else { return Matrix(rows: 0, cols: config.tokens.count) }
         let pass = forward(SequenceBatch(single: input), keepCache: false)
         return logSoftmax(pass.logits.data)
     }

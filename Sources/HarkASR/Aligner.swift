@@ -86,7 +86,7 @@ public struct Aligner {
         let lp = transcriber.logProbabilities(samples)
         let path = try ForcedAlignment.align(lp, labels: labels, blank: model.config.blank, banded: true)
         let spans = path.labelSpans
-        let stack = model.config.stackFrames
+        let stack = model.config.timeStride
         let anchors = words.map { w in spans[w.labels.lowerBound].lowerBound * stack..<spans[w.labels.upperBound - 1].upperBound * stack }
         let refined = WordTiming().refine(anchors, activity: transcriber.activity(samples))
         let shift = transcriber.secondsPerFrame / Double(stack)

@@ -75,6 +75,37 @@ public struct Augmentation: Codable, Equatable, Sendable {
 
     public init() {}
 
+    enum CodingKeys: String, CodingKey {
+        case speedFactors, volumeDecibels, noiseProbability, snrDecibels, noiseRecordings, noiseKinds
+        case telephoneProbability, telephoneRates, reverbProbability, rt60Seconds, silenceProbability, maxSilenceSeconds
+        case silenceFloorDecibels, digitalSilenceProbability, joinProbability, joinMax, pauseSeconds, vtlnWarps
+    }
+
+    /// A missing key takes its default, so that the options recorded in a
+    /// checkpoint from before a setting existed still read (as without it).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = Augmentation()
+        speedFactors = try c.decodeIfPresent([Double].self, forKey: .speedFactors)
+        volumeDecibels = try c.decodeIfPresent([Double].self, forKey: .volumeDecibels)
+        noiseProbability = try c.decodeIfPresent(Double.self, forKey: .noiseProbability) ?? d.noiseProbability
+        snrDecibels = try c.decodeIfPresent([Double].self, forKey: .snrDecibels) ?? d.snrDecibels
+        noiseRecordings = try c.decodeIfPresent(String.self, forKey: .noiseRecordings)
+        noiseKinds = try c.decodeIfPresent([NoiseKind].self, forKey: .noiseKinds) ?? d.noiseKinds
+        telephoneProbability = try c.decodeIfPresent(Double.self, forKey: .telephoneProbability) ?? d.telephoneProbability
+        telephoneRates = try c.decodeIfPresent([Double].self, forKey: .telephoneRates)
+        reverbProbability = try c.decodeIfPresent(Double.self, forKey: .reverbProbability) ?? d.reverbProbability
+        rt60Seconds = try c.decodeIfPresent([Double].self, forKey: .rt60Seconds) ?? d.rt60Seconds
+        silenceProbability = try c.decodeIfPresent(Double.self, forKey: .silenceProbability) ?? d.silenceProbability
+        maxSilenceSeconds = try c.decodeIfPresent(Double.self, forKey: .maxSilenceSeconds) ?? d.maxSilenceSeconds
+        silenceFloorDecibels = try c.decodeIfPresent([Double].self, forKey: .silenceFloorDecibels)
+        digitalSilenceProbability = try c.decodeIfPresent(Double.self, forKey: .digitalSilenceProbability) ?? d.digitalSilenceProbability
+        joinProbability = try c.decodeIfPresent(Double.self, forKey: .joinProbability) ?? d.joinProbability
+        joinMax = try c.decodeIfPresent(Int.self, forKey: .joinMax) ?? d.joinMax
+        pauseSeconds = try c.decodeIfPresent([Double].self, forKey: .pauseSeconds) ?? d.pauseSeconds
+        vtlnWarps = try c.decodeIfPresent([Double].self, forKey: .vtlnWarps)
+    }
+
     /// Kaldi- and ESPnet-style settings that make a model robust: speed 0.9,
     /// 1.0, 1.1; level ±6 dB; noise at 5–30 dB SNR on half the utterances;
     /// telephone band and reverberation on a fifth; silence re-cut on half.

@@ -11,7 +11,7 @@ public struct Utterance: Sendable {
     public var labels: [Int]
     /// Features before stacking (CMVN and deltas applied), [T, F].
     public var features: Matrix
-    /// Frames after stacking.
+    /// The network's frames for it: after stacking, and the front end's subsampling if any.
     public var inputFrames: Int
     /// The waveform at the model's rate, kept when training augments audio.
     public var samples: [Float]?
@@ -112,7 +112,7 @@ public enum Dataset {
             guard let labels = model.vocabulary.encode(text), !labels.isEmpty else { throw Skip.untokenizable }
             let audio = try AudioLoader.load(e.audioPath, options: options)
             let features = model.extractor.compute(audio.waveform.samples)
-            let frames = features.rows / model.config.stackFrames
+            let frames = model.config.networkFrames(featureFrames: features.rows)
             guard frames >= minimumFrames(labels) else { throw Skip.tooLong }
             return (Utterance(path: e.audioPath, text: text, labels: labels, features: features, inputFrames: frames,
                               samples: keepAudio ? audio.waveform.samples : nil),

@@ -10,17 +10,22 @@ import HarkNN
 ///                     "cmvn": "meanvar", "deltas": 0 },
 ///       "stack_frames": 3,
 ///       "network": { "cell": "lstm", "input_size": 120, "hidden_size": 128,
-///                    "num_layers": 3, "bidirectional": true, "dropout": 0.2 },
+///                    "num_layers": 3, "bidirectional": true, "dropout": 0.2,
+///                    "proj_size": 64 (optional: LSTM projections) },
 ///       "tokens": ["<blank>", " ", "A", …],
 ///       "blank": 0,
 ///       "text": { "case": "upper", "keep": " 'ABC…" },
 ///       "decoder": { "lm": "lm.arpa", "alpha": 0.6, "beta": 1.5, "beam": 32 },  (optional)
-///       "calibration": { "temperature": 1.2 }   (optional: word confidences' temperature)
+///       "calibration": { "temperature": 1.2 },  (optional: word confidences' temperature)
+///       "frontend": { "conv": [{ "channels": 32, "kernel": [3, 3], "stride": [2, 2], "padding": [1, 1] }, …],
+///                     "activation": "relu" }   (optional: convolutions before the recurrent layers)
 ///     }
 ///
 /// Features are computed, then CMVN, then deltas (Kaldi's order); then
 /// `stack_frames` consecutive frames t·k … t·k+k−1 are concatenated, oldest
-/// first, into input frame t (a trailing partial group is dropped).
+/// first, into input frame t (a trailing partial group is dropped); then the
+/// front end's convolutions, if any, subsample them in time (`timeStride`
+/// feature frames per network frame).
 public struct ModelConfig: Codable, Equatable, Sendable {
     public struct Network: Codable, Equatable, Sendable {
         public var cell: RecurrentCell
@@ -29,20 +34,47 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         public var numLayers: Int
         public var bidirectional: Bool
         public var dropout: Float
+        /// LSTM projections (`nn.LSTM(proj_size=…)`); 0, and absent from
+        /// config.json: none.
+        public var projSize: Int = 0
 
         enum CodingKeys: String, CodingKey {
             case cell, inputSize = "input_size", hiddenSize = "hidden_size", numLayers = "num_layers"
-            case bidirectional, dropout
+            case bidirectional, dropout, projSize = "proj_size"
         }
 
-        public init(cell: RecurrentCell, inputSize: Int, hiddenSize: Int, numLayers: Int, bidirectional: Bool, dropout: Float) {
+        public init(cell: RecurrentCell, inputSize: Int, hiddenSize: Int, numLayers: Int, bidirectional: Bool, dropout: Float,
+                    projSize: Int = 0) {
             self.cell = cell
             self.inputSize = inputSize
             self.hiddenSize = hiddenSize
             self.numLayers = numLayers
             self.bidirectional = bidirectional
             self.dropout = dropout
+            self.projSize = projSize
         }
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(cell: try c.decode(RecurrentCell.self, forKey: .cell), inputSize: try c.decode(Int.self, forKey: .inputSize),
+                      hiddenSize: try c.decode(Int.self, forKey: .hiddenSize), numLayers: try c.decode(Int.self, forKey: .numLayers),
+                      bidirectional: try c.decode(Bool.self, forKey: .bidirectional), dropout: try c.decode(Float.self, forKey: .dropout),
+                      projSize: try c.decodeIfPresent(Int.self, forKey: .projSize) ?? 0)
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(cell, forKey: .cell)
+            try c.encode(inputSize, forKey: .inputSize)
+            try c.encode(hiddenSize, forKey: .hiddenSize)
+            try c.encode(numLayers, forKey: .numLayers)
+            try c.encode(bidirectional, forKey: .bidirectional)
+            try c.encode(dropout, forKey: .dropout)
+            if projSize > 0 { try c.encode(projSize, forKey: .projSize) }
+        }
+
+        /// The width of the state and of each direction's output.
+        public var stateSize: Int { projSize > 0 ? projSize : hiddenSize }
     }
 
     public var sampleRate: Int
@@ -58,9 +90,13 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public var decoder: DecoderConfig?
     /// Temperature scaling of word confidences; absent: confidences as computed.
     public var calibration: Calibration?
+    /// Convolutions over (time, frequency) before the recurrent layers
+    /// (`ConvFrontEnd`); absent: the stacked features go to them directly.
+    public var frontend: ConvFrontEnd.Options?
 
     enum CodingKeys: String, CodingKey {
         case sampleRate = "sample_rate", features, stackFrames = "stack_frames", network, tokens, blank, text, decoder, calibration
+        case frontend
     }
 
     public init(sampleRate: Int, features: FeatureOptions, stackFrames: Int, network: Network,
@@ -85,6 +121,22 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         text = try c.decodeIfPresent(TextNormalizer.self, forKey: .text) ?? TextNormalizer(tokens: tokens, blank: blank)
         self.decoder = try c.decodeIfPresent(DecoderConfig.self, forKey: .decoder)
         calibration = try c.decodeIfPresent(Calibration.self, forKey: .calibration)
+        frontend = try c.decodeIfPresent(ConvFrontEnd.Options.self, forKey: .frontend)
+    }
+
+    /// Feature frames per network output frame: the stacking times the front end's time strides.
+    public var timeStride: Int { stackFrames * (frontend?.timeStride ?? 1) }
+
+    /// The network's output frames for `n` feature frames: ⌊n / stack⌋ stacked frames, through the front end.
+    public func networkFrames(featureFrames n: Int) -> Int {
+        let stacked = n / stackFrames
+        return frontend.map { $0.outputFrames(stacked) } ?? stacked
+    }
+
+    /// The width of the recurrent layers' input: the stacked features, or the front end's output.
+    public var recurrentInputSize: Int {
+        let stacked = features.dimension * stackFrames
+        return frontend.map { $0.outputWidth(bins: stacked) } ?? stacked
     }
 
     /// Checks every value against `Limits` and that the parts agree, before
@@ -99,8 +151,15 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         guard (1...Limits.stackFrames).contains(stackFrames) else {
             throw fail("stack_frames \(stackFrames) must be in 1…\(Limits.stackFrames)")
         }
-        guard network.inputSize == features.dimension * stackFrames else {
-            throw fail("network.input_size \(network.inputSize) must be the feature dimension \(features.dimension) × stack_frames \(stackFrames) = \(features.dimension * stackFrames)")
+        if let frontend {
+            if let problem = frontend.problem(bins: features.dimension * stackFrames) { throw fail(problem) }
+            guard network.inputSize == recurrentInputSize else {
+                throw fail("network.input_size \(network.inputSize) must be the front end's output width, channels × frequency bins = \(recurrentInputSize)")
+            }
+        } else {
+            guard network.inputSize == features.dimension * stackFrames else {
+                throw fail("network.input_size \(network.inputSize) must be the feature dimension \(features.dimension) × stack_frames \(stackFrames) = \(features.dimension * stackFrames)")
+            }
         }
         guard (1...Limits.hiddenSize).contains(network.hiddenSize) else {
             throw fail("network.hidden_size \(network.hiddenSize) must be in 1…\(Limits.hiddenSize)")
@@ -109,6 +168,9 @@ public struct ModelConfig: Codable, Equatable, Sendable {
             throw fail("network.num_layers \(network.numLayers) must be in 1…\(Limits.layers)")
         }
         guard network.dropout >= 0 && network.dropout < 1 else { throw fail("network.dropout \(network.dropout) must be in [0, 1)") }
+        guard network.projSize == 0 || (network.cell == .lstm && (1..<network.hiddenSize).contains(network.projSize)) else {
+            throw fail("network.proj_size \(network.projSize) must be 0, or for an LSTM between 1 and hidden_size − 1 (\(network.hiddenSize - 1))")
+        }
         guard tokens.count >= 2 else { throw fail("tokens must list the blank and at least one symbol") }
         guard tokens.count <= Limits.tokens else { throw fail("\(tokens.count) tokens; at most \(Limits.tokens)") }
         guard (0..<tokens.count).contains(blank) else { throw fail("blank \(blank) is not an index of the \(tokens.count) tokens") }
@@ -120,21 +182,22 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         }
     }
 
-    /// The network's parameter count: per layer and direction G·H·(input + H) weights and 2·G·H biases, then the output layer.
+    /// The network's parameter count: per layer and direction G·H·(input + S) weights, 2·G·H biases
+    /// and P·H projection weights, then the output layer (S: the state's width, P or H).
     public var parameterCount: Int {
-        let G = network.cell.gateCount, H = network.hiddenSize, D = network.bidirectional ? 2 : 1
+        let G = network.cell.gateCount, H = network.hiddenSize, S = network.stateSize, D = network.bidirectional ? 2 : 1
         var n = 0
         for l in 0..<network.numLayers {
-            let input = l == 0 ? network.inputSize : D * H
-            n += D * G * H * (input + H + 2)
+            let input = l == 0 ? network.inputSize : D * S
+            n += D * (G * H * (input + S + 2) + network.projSize * H)
         }
-        return n + tokens.count * (D * H + 1)
+        return n + tokens.count * (D * S + 1) + (frontend?.parameterCount(bins: features.dimension * stackFrames) ?? 0)
     }
 
     public var recurrentOptions: Recurrent.Options {
         Recurrent.Options(cell: network.cell, inputSize: network.inputSize, hiddenSize: network.hiddenSize,
                           numLayers: network.numLayers, dropout: network.dropout,
-                          bidirectional: network.bidirectional)
+                          bidirectional: network.bidirectional, projectionSize: network.projSize)
     }
 }
 

@@ -144,6 +144,7 @@ public final class StreamingRecognizer {
         let frame = config.features.frame
         incremental = frame.snipEdges && frame.dither == 0
         carriesState = incremental && !config.network.bidirectional && config.features.cmvn == .none && config.features.deltas == 0
+            && config.frontend == nil
     }
 
     /// Seconds of audio received.

@@ -91,9 +91,9 @@ public final class Transcriber: @unchecked Sendable {
         self.decoder = Decoder(decoding, blank: model.config.blank)
     }
 
-    /// Seconds per network frame: the frame shift times the stacking factor.
+    /// Seconds per network frame: the frame shift times the feature frames per network frame.
     public var secondsPerFrame: Double {
-        model.config.features.frame.frameShift / 1000 * Double(model.config.stackFrames)
+        model.config.features.frame.frameShift / 1000 * Double(model.config.timeStride)
     }
 
     /// Log-probabilities [T, K] of a waveform at the model's rate.
@@ -103,19 +103,13 @@ public final class Transcriber: @unchecked Sendable {
 
     /// Log-probabilities [T, K] of the network's input [T, input_size], in the windows described above.
     public func logProbabilities(input: Matrix) -> Matrix {
-        let T = input.rows, K = model.config.tokens.count
-        if T <= chunkFrames + 2 * contextFrames { return model.logProbabilities(input) }
-        var out = Matrix(rows: T, cols: K)
-        var start = 0
-        while start < T {
-            let end = min(T, start + chunkFrames)
-            let lo = max(0, start - contextFrames), hi = min(T, end + contextFrames)
-            let window = Matrix(rows: hi - lo, cols: input.cols, data: Array(input.data[(lo * input.cols)..<(hi * input.cols)]))
-            let lp = model.logProbabilities(window)
-            out.data.replaceSubrange((start * K)..<(end * K), with: lp.data[((start - lo) * K)..<((end - lo) * K)])
-            start = end
-        }
-        return out
+        let K = model.config.tokens.count
+        var rows: [Float] = []
+        // The windows a stream goes through (`WindowedNetwork`), here all at once.
+        let windows = WindowedNetwork(model: model, chunkFrames: chunkFrames, contextFrames: contextFrames) { rows += $0.data }
+        try? windows.push(input)
+        try? windows.finish()
+        return Matrix(rows: rows.count / K, cols: K, data: rows)
     }
 
     /// Reads a file (or `-`), resamples it to the model's rate, and transcribes it.
@@ -213,7 +207,7 @@ public final class Transcriber: @unchecked Sendable {
     public func makeSegmenter(_ options: SegmenterOptions) throws -> Segmenter {
         let frame = model.config.features.frame
         return try Segmenter(options: options, sampleRate: model.config.sampleRate, frameSamples: frame.windowShift,
-                             gridSamples: frame.windowShift * model.config.stackFrames)
+                             gridSamples: frame.windowShift * model.config.timeStride)
     }
 
     /// Reads blocks until `read` returns nil, cuts them into utterances and
@@ -262,7 +256,7 @@ public final class Transcriber: @unchecked Sendable {
         }
         for segment in segmenter.finish() { try handle(segment) }
         let samples = segmenter.samplesFed
-        try emitBlankRows(until: model.config.features.frame.frameCount(sampleCount: samples) / model.config.stackFrames)
+        try emitBlankRows(until: model.config.networkFrames(featureFrames: model.config.features.frame.frameCount(sampleCount: samples)))
         return Transcript(text: segments.map(\.text).joined(separator: " "), words: words,
                           duration: Double(samples) / rate, alternatives: alternatives, segments: segments)
     }
@@ -310,8 +304,8 @@ public final class Transcriber: @unchecked Sendable {
             if t.token == space { groups.append([]) } else { groups[groups.count - 1].append(t) }
         }
         groups.removeAll { $0.isEmpty }
-        let stack = model.config.stackFrames
-        // Network frame f covers feature (activity) frames f·k ..< (f + 1)·k.
+        let stack = model.config.timeStride
+        // Network frame f covers feature (activity) frames f·k ..< (f + 1)·k (k feature frames per network frame).
         var spans = groups.map { $0.first!.firstFrame * stack..<($0.last!.lastFrame + 1) * stack }
         if let activity { spans = WordTiming().refine(spans, activity: activity) }
         let shift = secondsPerFrame / Double(stack)
@@ -375,10 +369,15 @@ final class WindowedNetwork {
     private var start = 0
     private(set) var framesOut = 0
 
+    /// Input frames per output frame of the front end (1 without one); windows are whole multiples of it.
+    let stride: Int
+
     init(model: AcousticModel, chunkFrames: Int, contextFrames: Int, emit: @escaping (Matrix) throws -> Void) {
         self.model = model
-        self.chunkFrames = chunkFrames
-        self.contextFrames = contextFrames
+        stride = model.frontend?.options.timeStride ?? 1
+        // Rounded up to whole strides, so that every window's output frames fall on the recording's.
+        self.chunkFrames = (max(1, chunkFrames) + stride - 1) / stride * stride
+        self.contextFrames = (contextFrames + stride - 1) / stride * stride
         self.emit = emit
     }
 
@@ -417,7 +416,9 @@ final class WindowedNetwork {
         let hi = min(total ?? Int.max, end + contextFrames)
         let lp = model.logProbabilities(rows(lo, hi))
         let K = lp.cols
-        let centre = Matrix(rows: end - start, cols: K, data: Array(lp.data[((start - lo) * K)..<((end - lo) * K)]))
+        // Output rows of the centre: input frames start ..< end, in strides (the last window's end may fall short of one).
+        let first = (start - lo) / stride, last = min(lp.rows, end == total ? lp.rows : (end - lo) / stride)
+        let centre = Matrix(rows: max(0, last - first), cols: K, data: Array(lp.data[(first * K)..<(max(first, last) * K)]))
         framesOut += centre.rows
         try emit(centre)
         start = end

@@ -9,7 +9,7 @@ struct Hark: ParsableCommand {
         abstract: "Hark: small-footprint speech recognition.",
         discussion: "Audio is read with libsndfile (WAV, FLAC, OGG, AIFF, SPHERE, …); features are Kaldi-compatible.",
         version: "0.1.0",
-        subcommands: [TranscribeCommand.self, TrainCommand.self, EvalCommand.self, FeaturesCommand.self, ManifestCommand.self, LMCommand.self, TuneCommand.self, ServeCommand.self, PlotCommand.self, ReportCommand.self, AlignCommand.self, InfoCommand.self])
+        subcommands: [TranscribeCommand.self, TrainCommand.self, EvalCommand.self, FeaturesCommand.self, ManifestCommand.self, LMCommand.self, TuneCommand.self, ServeCommand.self, PlotCommand.self, ReportCommand.self, AlignCommand.self, AverageCommand.self, InfoCommand.self])
 
     /// ArgumentParser's `main`, except for the commands with a `FeatureFlags`
     /// group: their Kaldi feature options are lifted out of the arguments

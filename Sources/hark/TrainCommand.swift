@@ -50,6 +50,37 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Recurrent layers (default 3).") var numLayers: Int?
     @Option(help: "Bidirectional layers, true/false (default true).") var bidirectional: Bool?
     @Option(help: "Dropout between recurrent layers (default 0.2).") var dropout: Float?
+    @Option(help: "LSTM projections: each direction's state and output are this wide (PyTorch's proj_size; default 0, none).")
+    var projSize: Int?
+    @Option(help: "Keep the weights of the N epochs of best validation CER and make the model their mean at the end (ESPnet's model averaging; 0: the best epoch alone).")
+    var averageBest: Int = 0
+    @Option(help: ArgumentHelp("Convolutions over (time, frequency) before the recurrent layers, comma-separated CHANNELS:KTxKF:STxSF[:PTxPF] (kernel, stride, padding in time × frequency; padding by default half the kernel), e.g. 32:3x3:2x2,32:3x3:1x2. Their time strides subsample the frames; --stack-frames is then 1 unless given.", valueName: "layers"))
+    var conv: String?
+    @Option(help: "The convolutions' activation: relu, or hardtanh (min(max(x, 0), 20), DeepSpeech 2's).")
+    var convActivation: Conv2d.Activation = .relu
+
+    /// The front end --conv describes (nil: none).
+    func frontend() throws -> ConvFrontEnd.Options? {
+        guard let conv else { return nil }
+        func pair(_ text: Substring, _ what: String) throws -> [Int] {
+            let parts = text.split(separator: "x").map { Int($0) }
+            guard parts.count == 2, let a = parts[0], let b = parts[1] else {
+                throw ValidationError("--conv \(conv): \(what) \"\(text)\" must be TIMExFREQUENCY, e.g. 3x3")
+            }
+            return [a, b]
+        }
+        let layers = try conv.split(separator: ",").map { spec -> ConvFrontEnd.Layer in
+            let fields = spec.split(separator: ":", omittingEmptySubsequences: false)
+            guard (3...4).contains(fields.count), let channels = Int(fields[0]) else {
+                throw ValidationError("--conv \(conv): each layer is CHANNELS:KTxKF:STxSF[:PTxPF], not \"\(spec)\"")
+            }
+            let kernel = try pair(fields[1], "the kernel"), stride = try pair(fields[2], "the stride")
+            let padding = fields.count == 4 ? try pair(fields[3], "the padding") : kernel.map { $0 / 2 }
+            return ConvFrontEnd.Layer(channels: channels, kernel: kernel, stride: stride, padding: padding)
+        }
+        guard !layers.isEmpty else { throw ValidationError("--conv names no layer") }
+        return ConvFrontEnd.Options(layers: layers, activation: convActivation)
+    }
     @Option(help: "Frames stacked into one network input (default 3).") var stackFrames: Int?
     @Option(help: "SpecAugment time and frequency masking: on or off.") var specAugment: OnOff = .on
     @Option(help: "Clip the gradient norm to this; 0 = no clipping.") var clip: Float = 5
@@ -117,6 +148,7 @@ struct TrainCommand: ParsableCommand {
         options.patience = patience
         options.checkpointEvery = checkpointEvery
         options.augmentation = try? makeAugmentation()
+        options.averageBest = averageBest
         return options
     }
 
@@ -174,6 +206,8 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("--num-layers \(l) must be in 1…\(Limits.layers)")
         }
         if let d = dropout, !(0..<1).contains(d) { throw ValidationError("--dropout \(d) must be in [0, 1)") }
+        if let p = projSize, p < 0 { throw ValidationError("--proj-size \(p) must be 0 (none) or more") }
+        _ = try frontend()
         if resume && `init` != nil { throw ValidationError("--resume continues a run; --init starts a new one: not both") }
     }
 
@@ -189,6 +223,8 @@ struct TrainCommand: ParsableCommand {
         compare("num-layers", numLayers, config.network.numLayers)
         compare("bidirectional", bidirectional, config.network.bidirectional)
         compare("dropout", dropout, config.network.dropout)
+        compare("proj-size", projSize, config.network.projSize)
+        if let front = try? frontend(), front != config.frontend { conflicts.append("--conv (the model has \(config.frontend == nil ? "none" : "another front end"))") }
         compare("stack-frames", stackFrames, config.stackFrames)
         if features.anyGiven && features.featureOptions(over: config.features) != config.features {
             conflicts.append("feature options that differ from the model's")
@@ -263,6 +299,10 @@ struct TrainCommand: ParsableCommand {
         let s = trainer.state
         var summary = "trained \(s.step) steps in \(String(format: "%.0f", s.seconds)) s; skipped: \(s.skippedNonFinite) non-finite steps, \(trainReport.tooLong.count) utterances too long for their frames, \(trainReport.unreadable.count) unreadable"
         if let best = s.bestCER { summary += String(format: "; best validation CER %.2f%%", 100 * best) }
+        if let averaged = trainer.averaged {
+            summary += "; the model is the mean of epochs " + averaged.epochs.map { "\($0 + 1)" }.joined(separator: ", ")
+            if let cer = averaged.validCER { summary += String(format: " (validation CER %.2f%%)", 100 * cer) }
+        }
         if collective.size > 1 {
             summary += String(format: "; %d ranks, %.1f s of it in gradient allreduce (rank 0)", collective.size, trainer.allreduceSeconds)
         }
@@ -285,16 +325,20 @@ struct TrainCommand: ParsableCommand {
             ?? TextNormalizer(case: textCase, keep: keepCharacters ?? TextNormalizer().keep)
         let texts = entries.map { normalizer.normalize($0.text ?? "") }
         let vocabulary = base.map { Vocabulary(tokens: $0.tokens, blank: $0.blank) } ?? Vocabulary.characters(of: texts)
-        let stack = stackFrames ?? base?.stackFrames ?? 3
+        let front = try frontend() ?? (conv == nil ? base?.frontend : nil)
+        let stack = stackFrames ?? base?.stackFrames ?? (front == nil ? 3 : 1)
+        if let problem = front?.problem(bins: featureOptions.dimension * stack) { throw ValidationError("--conv \(conv ?? ""): \(problem)") }
         let network = ModelConfig.Network(
             cell: cell ?? base?.network.cell ?? .lstm,
-            inputSize: featureOptions.dimension * stack,
+            inputSize: front?.outputWidth(bins: featureOptions.dimension * stack) ?? featureOptions.dimension * stack,
             hiddenSize: hiddenSize ?? base?.network.hiddenSize ?? 128,
             numLayers: numLayers ?? base?.network.numLayers ?? 3,
             bidirectional: bidirectional ?? base?.network.bidirectional ?? true,
-            dropout: dropout ?? base?.network.dropout ?? 0.2)
-        let c = ModelConfig(sampleRate: Int(featureOptions.frame.sampleFrequency), features: featureOptions,
+            dropout: dropout ?? base?.network.dropout ?? 0.2,
+            projSize: projSize ?? base?.network.projSize ?? 0)
+        var c = ModelConfig(sampleRate: Int(featureOptions.frame.sampleFrequency), features: featureOptions,
                             stackFrames: stack, network: network, tokens: vocabulary.tokens, blank: vocabulary.blank, text: normalizer)
+        c.frontend = front
         try c.validate()
         return c
     }
@@ -399,4 +443,5 @@ final class TrainingProgress {
 
 extension TrainingOptions.OptimizerKind: ExpressibleByArgument {}
 extension RecurrentCell: ExpressibleByArgument {}
+extension Conv2d.Activation: ExpressibleByArgument {}
 extension TextNormalizer.Case: ExpressibleByArgument {}

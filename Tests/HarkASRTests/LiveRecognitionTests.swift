@@ -169,6 +169,33 @@ final class LiveRecognitionTests: XCTestCase {
         }
     }
 
+    /// A model with a strided convolutional front-end and projected LSTMs
+    /// streams too: its partials are the pipeline over the utterance so far
+    /// (the convolution's look-ahead included), and its finals are the
+    /// segment transcribed as a file, word times on its coarser frame grid.
+    func testConvolutionalFrontEndModelStreams() throws {
+        let model = try AcousticModel.load(directory: repositoryRoot.appendingPathComponent("Tests/HarkASRTests/Fixtures/torch-model-conv"))
+        XCTAssertEqual(model.config.timeStride, 2)
+        let transcriber = Transcriber(model: model)
+        XCTAssertFalse(try StreamingRecognizer(transcriber: transcriber).carriesState, "a front-end is recomputed over the utterance")
+        let samples = try conversation()
+        XCTAssertGreaterThanOrEqual(try checkPartialsAreThePipelineOverTheUtteranceSoFar(transcriber, samples), 5)
+        let results = run(try StreamingRecognizer(transcriber: transcriber), samples)
+        XCTAssertEqual(results, run(try StreamingRecognizer(transcriber: transcriber), samples, blocks: [160]))
+        let finals = results.filter { $0.type == .final }
+        XCTAssertEqual(finals.count, 3)
+        for f in finals {
+            let lo = Int((f.start * Double(rate)).rounded()), hi = Int((f.end * Double(rate)).rounded())
+            let one = transcriber.transcribeUtterance(Array(samples[lo..<hi]))
+            // Random weights emit tokens everywhere: every final has words to compare.
+            XCTAssertFalse(one.words.isEmpty)
+            XCTAssertEqual(f.text, one.text)
+            XCTAssertEqual(f.words.map(\.word), one.words.map(\.word))
+            XCTAssertEqual(f.words.map(\.confidence), one.words.map(\.confidence))
+        }
+        XCTAssertEqual(try transcriber.transcribe(samples: samples).segments?.map(\.text), finals.map(\.text))
+    }
+
     func testOptionsAreChecked() {
         let transcriber = Transcriber(model: Self.model)
         for bad in [StreamingOptions(partialInterval: 0), StreamingOptions(partialInterval: .nan),

@@ -29,6 +29,33 @@ final class ModelFormatTests: XCTestCase {
         assertClose(model.inputFeatures(audio.waveform.samples), x, absolute: 2e-3, "features vs python/hark_ctc.py")
     }
 
+    /// A model with every newer part — a convolutional front end with
+    /// Hardtanh, LSTM projections, CMVN over the speech frames — written by
+    /// PyTorch: Hark loads it (its parameter names and shapes are PyTorch's),
+    /// gives PyTorch's log-probabilities, computes the Python pipeline's
+    /// features of the same padded recording, and saves it back unchanged.
+    func testPyTorchModelWithFrontEndAndProjections() throws {
+        let directory = fixtures.appendingPathComponent("torch-model-conv")
+        let model = try AcousticModel.load(directory: directory)
+        XCTAssertEqual(model.config.network.projSize, 16)
+        XCTAssertEqual(model.config.timeStride, 2)
+        XCTAssertEqual(model.namedParameters.first?.0, "frontend.0.weight")
+        let io = try SafeTensorsFile.read(fixtures.appendingPathComponent("torch-model-conv-io.safetensors"))
+        let input = io.tensors["input"]!, expected = io.tensors["log_probs"]!
+        let x = Matrix(rows: input.shape[0], cols: input.shape[1], data: try input.floats())
+        XCTAssertEqual(model.config.networkFrames(featureFrames: x.rows), expected.shape[0])
+        assertClose(model.logProbabilities(x), Matrix(rows: expected.shape[0], cols: expected.shape[1], data: try expected.floats()),
+                    absolute: 1e-4, "log-probs vs PyTorch")
+        let samples = try io.tensors["samples"]!.floats()
+        assertClose(model.inputFeatures(samples), x, absolute: 2e-3, "features (speech-frame CMVN) vs python/hark_ctc.py")
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try model.save(to: dir)
+        let again = try AcousticModel.load(directory: dir)
+        XCTAssertEqual(again.config, model.config)
+        XCTAssertEqual(again.parameters.map(\.value), model.parameters.map(\.value))
+    }
+
     func testSaveLoadRoundTrip() throws {
         let dir = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -220,3 +220,40 @@ final class TrainCommandTests: CLITestCase {
         XCTAssertTrue(m.stderr.contains("no config.json"), m.stderr)
     }
 }
+
+/// `hark train --average-best N` and `hark average`: the mean of the best epochs' weights.
+final class AveragingCommandTests: CLITestCase {
+    func testAverageOfTheBestEpochs() throws {
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let manifest = repositoryRoot.appendingPathComponent("Tests/HarkCLITests/Fixtures/tiny/train.jsonl").path
+        let out = dir.appendingPathComponent("run").path
+        let run = try hark(["train", "--train", manifest, "--valid", manifest, "--epochs", "6", "--batch-size", "2",
+                            "--hidden-size", "16", "--num-layers", "1", "--lr", "3e-3", "--average-best", "3", "--out", out])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains("the model is the mean of epochs "), run.stdout)
+        let kept = try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasPrefix("epoch-") }
+        XCTAssertEqual(kept.count, 3, "\(kept)")
+        // The model is the element-wise mean of the three kept files.
+        let files = try kept.map { try SafeTensorsFile.read(URL(fileURLWithPath: out + "/" + $0)) }
+        let model = try SafeTensorsFile.read(URL(fileURLWithPath: out + "/model.safetensors"))
+        for name in model.order {
+            let values = try files.map { try $0.tensors[name]!.floats(name: name) }
+            let mean = (0..<values[0].count).map { i in Float(values.reduce(0.0) { $0 + Double($1[i]) } / 3) }
+            XCTAssertEqual(try model.tensors[name]!.floats(name: name), mean, name)
+        }
+        // hark average of the run: the same model; --best 1: the best epoch's weights alone.
+        let again = dir.appendingPathComponent("avg").path
+        let average = try hark(["average", out, "-o", again])
+        XCTAssertEqual(average.status, 0, average.stderr)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: again + "/model.safetensors")),
+                       try Data(contentsOf: URL(fileURLWithPath: out + "/model.safetensors")))
+        let one = dir.appendingPathComponent("one").path
+        XCTAssertEqual(try hark(["average", out, "-o", one, "--best", "1"]).status, 0)
+        XCTAssertEqual(try hark(["transcribe", "--model", one, "audio/an52-mmaf-b.wav"]).status, 0)
+        // A directory without kept epochs is an error that says how to get them.
+        let none = try hark(["average", "models/an4-blstm", "-o", dir.appendingPathComponent("x").path])
+        XCTAssertEqual(none.status, 1)
+        XCTAssertTrue(none.stderr.contains("no train.log.jsonl") || none.stderr.contains("--average-best"), none.stderr)
+    }
+}

@@ -39,17 +39,25 @@ final class GradientCheckTests: XCTestCase {
         }
     }
 
-    func checkRecurrent(cell: RecurrentCell, kernels: KernelChoice, hidden H: Int) {
-        let T = 5, B = 3, I = 4, L = 2, D = 2
+    /// LSTMs with projections (h = W_hr (o ⊙ tanh c)): the reference path
+    /// at H = 3, P = 2, and the fast one at H = 32, P = 16 (the packed kernel
+    /// for the recurrent product, the projection and both backward products).
+    func testLSTMWithProjections() {
+        checkRecurrent(cell: .lstm, kernels: .reference, hidden: 3, projection: 2)
+        checkRecurrent(cell: .lstm, kernels: .fast, hidden: 32, projection: 16)
+    }
+
+    func checkRecurrent(cell: RecurrentCell, kernels: KernelChoice, hidden H: Int, projection P: Int = 0) {
+        let T = 5, B = 3, I = 4, L = 2, D = 2, S = P > 0 ? P : H
         var rng = SeededGenerator(seed: 42)
         let rnn = Recurrent(.init(cell: cell, inputSize: I, hiddenSize: H, numLayers: L,
-                                  dropout: 0.3, bidirectional: true), rng: &rng)
+                                  dropout: 0.3, bidirectional: true, projectionSize: P), rng: &rng)
         rnn.kernels = kernels
         let lengths = [5, 2, 4]
         var x = randomMatrix(T * B, I, &rng)
         // Padded positions carry no gradient; leave them zero so the checks below skip nothing real.
-        let rOut = randomMatrix(T * B, D * H, &rng), rH = randomMatrix(L * D * B, H, &rng), rC = randomMatrix(L * D * B, H, &rng)
-        var h0 = randomMatrix(L * D * B, H, &rng), c0 = randomMatrix(L * D * B, H, &rng)
+        let rOut = randomMatrix(T * B, D * S, &rng), rH = randomMatrix(L * D * B, S, &rng), rC = randomMatrix(L * D * B, H, &rng)
+        var h0 = randomMatrix(L * D * B, S, &rng), c0 = randomMatrix(L * D * B, H, &rng)
         let withC = cell == .lstm
         func run() -> Recurrent.Output {
             // The same dropout mask every evaluation.
@@ -68,7 +76,7 @@ final class GradientCheckTests: XCTestCase {
         let out = run()
         let grads = rnn.backward(rOut, dFinalState: RecurrentState(h: rH, c: withC ? rC : nil), cache: out.cache)
         var pick = SeededGenerator(seed: 3)
-        let label = "\(cell) \(kernels) H=\(H)"
+        let label = "\(cell) \(kernels) H=\(H)" + (P > 0 ? " P=\(P)" : "")
         for p in rnn.parameters {
             for _ in 0..<4 {
                 let i = Int(pick.next() % UInt64(p.count))
@@ -89,9 +97,51 @@ final class GradientCheckTests: XCTestCase {
             assertGradient(grads.initialState.h.data[i], { e in h0.data[i] = saved + e; defer { h0.data[i] = saved }; return loss() },
                            "\(label) ∂h0[\(i)]")
             if withC {
-                let savedC = c0.data[i]
-                assertGradient(grads.initialState.c!.data[i], { e in c0.data[i] = savedC + e; defer { c0.data[i] = savedC }; return loss() },
-                               "\(label) ∂c0[\(i)]")
+                let j = Int(pick.next() % UInt64(c0.data.count))
+                let savedC = c0.data[j]
+                assertGradient(grads.initialState.c!.data[j], { e in c0.data[j] = savedC + e; defer { c0.data[j] = savedC }; return loss() },
+                               "\(label) ∂c0[\(j)]")
+            }
+        }
+    }
+
+    /// The convolutional front end: two layers, strides and padding in both
+    /// axes, three utterances of different lengths; no activation (where the
+    /// difference quotient is exact) and ReLU (a small ε, as for the Elman cell).
+    func testConvFrontEnd() {
+        for activation in [Conv2d.Activation.none, .relu, .hardtanh] {
+            var rng = SeededGenerator(seed: 11)
+            let options = ConvFrontEnd.Options(layers: [.init(channels: 3, kernel: [3, 3], stride: [2, 1], padding: [1, 1]),
+                                                        .init(channels: 2, kernel: [2, 3], stride: [1, 2], padding: [0, 1])],
+                                               activation: activation)
+            let front = ConvFrontEnd(options, inputBins: 6, rng: &rng)
+            let T = 9, B = 3, lengths = [9, 6, 4]
+            var xData = randomMatrix(T * B, 6, &rng)
+            for b in 0..<B { for t in lengths[b]..<T { for f in 0..<6 { xData[t * B + b, f] = 0 } } }
+            let x = SequenceBatch(data: xData, steps: T, lengths: lengths)
+            let (probe, _) = front.forward(x)
+            let r = randomMatrix(probe.data.rows, probe.width, &rng)
+            func loss() -> Double {
+                let (out, _) = front.forward(x, keepCache: false)
+                // Only each utterance's own frames count.
+                var sum = 0.0
+                for b in 0..<B { for t in 0..<out.lengths[b] { for j in 0..<out.width { sum += Double(out.data[t * B + b, j]) * Double(r[t * B + b, j]) } } }
+                return sum
+            }
+            var masked = r
+            for b in 0..<B { for t in probe.lengths[b]..<probe.steps { for j in 0..<probe.width { masked[t * B + b, j] = 0 } } }
+            epsilon = activation == .none ? 1e-2 : 3e-4
+            front.zeroGrad()
+            let (_, cache) = front.forward(x)
+            front.backward(masked, cache: cache)
+            var pick = SeededGenerator(seed: 5)
+            for p in front.parameters {
+                for _ in 0..<6 {
+                    let i = Int(pick.next() % UInt64(p.count))
+                    let saved = p.value[i]
+                    assertGradient(p.grad[i], { e in p.value[i] = saved + e; defer { p.value[i] = saved }; return loss() },
+                                   "conv \(activation) ∂\(p.name)[\(i)]")
+                }
             }
         }
     }

@@ -251,7 +251,7 @@ public final class Trainer {
             utterances[Int(rng.next() % UInt64(utterances.count))].samples ?? []
         }
         let step = UInt64(step)
-        let rate = model.config.sampleRate, stack = model.config.stackFrames
+        let rate = model.config.sampleRate
         let space = model.vocabulary.tokens.firstIndex(of: " ")
         var out = [Example?](repeating: nil, count: members.count)
         let lock = NSLock()
@@ -276,7 +276,9 @@ public final class Trainer {
                     if let augmented = try? augmentation.apply(samples, sampleRate: rate, noise: sources, rng: &rng) {
                         let warp = augmentation.drawWarp(&rng)
                         let g = self.extractor(warp: warp).compute(augmented)
-                        if g.rows / stack >= Dataset.minimumFrames(labels) { example = Example(features: g, labels: labels) }
+                        if self.model.config.networkFrames(featureFrames: g.rows) >= Dataset.minimumFrames(labels) {
+                            example = Example(features: g, labels: labels)
+                        }
                     }
                 }
                 lock.lock(); out[i] = example; lock.unlock()
@@ -361,6 +363,42 @@ public final class Trainer {
         if (valid.isEmpty || state.bestCER == nil) && collective.isRoot { try model.save(to: outDirectory) }
         state.seconds = elapsed()
         try saveCheckpoint()
+        if options.averageBest > 0 && !state.kept.isEmpty { try averageKept() }
+    }
+
+    /// The epochs whose weights were averaged into the model, and the
+    /// average's validation CER (set by `run` with `averageBest`).
+    public private(set) var averaged: (epochs: [Int], validCER: Double?)?
+
+    /// Keeps this epoch's weights when its CER is among the `averageBest`
+    /// lowest so far (an earlier epoch wins a tie), dropping the one it displaces.
+    private func keepIfAmongBest(cer: Double) throws {
+        var kept = state.kept
+        guard kept.count < options.averageBest || cer < kept.map(\.validCER).max()! else { return }
+        kept.append(.init(epoch: state.epoch, validCER: cer))
+        kept.sort { ($0.validCER, $0.epoch) < ($1.validCER, $1.epoch) }
+        var dropped: [TrainingState.KeptEpoch] = []
+        while kept.count > options.averageBest { dropped.append(kept.removeLast()) }
+        if collective.isRoot {
+            if !dropped.contains(where: { $0.epoch == state.epoch }) {
+                try FileWriting.writeAtomically(StateDict.file(model.namedParameters, metadata: ["format": "pt"]).encode(),
+                                                to: ModelAveraging.epochFile(state.epoch, in: outDirectory))
+            }
+            for d in dropped { try? FileManager.default.removeItem(at: ModelAveraging.epochFile(d.epoch, in: outDirectory)) }
+        }
+        state.kept = kept
+    }
+
+    /// The model becomes the mean of the kept epochs' weights, is validated
+    /// and saved (the run's last weights stay in its checkpoint).
+    /// Under MPI the kept files are rank 0's, which averages and validates alone.
+    private func averageKept() throws {
+        guard collective.isRoot else { return }
+        let epochs = state.kept.map(\.epoch).sorted()
+        try ModelAveraging.average(epochs.map { ModelAveraging.epochFile($0, in: outDirectory) }, into: model)
+        let cer = valid.isEmpty ? nil : evaluator.evaluate(valid, threads: threads).characters.rate
+        try model.save(to: outDirectory)
+        averaged = (epochs, cer)
     }
 
     /// Whether any rank says yes (every rank gets the same answer).
@@ -405,6 +443,7 @@ public final class Trainer {
             } else {
                 state.badEpochs += 1
             }
+            if options.averageBest > 0 { try keepIfAmongBest(cer: cer) }
         } else if collective.isRoot {
             try model.save(to: outDirectory)
         }

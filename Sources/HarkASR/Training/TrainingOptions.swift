@@ -27,8 +27,41 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var weightDecay: Float = 0
     /// Augmentation of the training audio (nil: none; features are then computed once).
     public var augmentation: Augmentation?
+    /// Keep the weights of the N epochs of best validation CER (`epoch-K.safetensors`
+    /// in the run's directory) and, at the end, make the model their element-wise
+    /// mean (ESPnet's model averaging); 0: the single best epoch is the model.
+    public var averageBest = 0
 
     public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case epochs, maxSteps, batchSize, optimizer, learningRate, warmupSteps, finalRateFraction, clip, shuffle, seed
+        case specAugment, patience, checkpointEvery, weightDecay, augmentation, averageBest
+    }
+
+    /// A missing key takes its default, so that a checkpoint written before an
+    /// option existed still resumes (as without it).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = TrainingOptions()
+        epochs = try c.decodeIfPresent(Int.self, forKey: .epochs) ?? d.epochs
+        maxSteps = try c.decodeIfPresent(Int.self, forKey: .maxSteps)
+        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? d.batchSize
+        optimizer = try c.decodeIfPresent(OptimizerKind.self, forKey: .optimizer) ?? d.optimizer
+        learningRate = try c.decodeIfPresent(Float.self, forKey: .learningRate) ?? d.learningRate
+        warmupSteps = try c.decodeIfPresent(Int.self, forKey: .warmupSteps)
+        finalRateFraction = try c.decodeIfPresent(Float.self, forKey: .finalRateFraction)
+        clip = try c.decodeIfPresent(Float.self, forKey: .clip) ?? d.clip
+        shuffle = try c.decodeIfPresent(Bool.self, forKey: .shuffle) ?? d.shuffle
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
+        // Absent means off: encoding leaves out a nil SpecAugment.
+        specAugment = try c.decodeIfPresent(SpecAugment.self, forKey: .specAugment)
+        patience = try c.decodeIfPresent(Int.self, forKey: .patience) ?? d.patience
+        checkpointEvery = try c.decodeIfPresent(Int.self, forKey: .checkpointEvery) ?? d.checkpointEvery
+        weightDecay = try c.decodeIfPresent(Float.self, forKey: .weightDecay) ?? d.weightDecay
+        augmentation = try c.decodeIfPresent(Augmentation.self, forKey: .augmentation)
+        averageBest = try c.decodeIfPresent(Int.self, forKey: .averageBest) ?? d.averageBest
+    }
 
     var resolvedWarmup: Int { warmupSteps ?? (optimizer == .sgd ? 0 : 200) }
     var resolvedFinalFraction: Float { finalRateFraction ?? (optimizer == .sgd ? 1 : 0.05) }
@@ -47,6 +80,33 @@ public struct TrainingState: Codable, Equatable, Sendable {
     public var skippedNonFinite = 0
     public var finished = false
     public var seconds = 0.0
+    /// With `averageBest`: the epochs whose weights are kept, and their validation CER.
+    public var kept: [KeptEpoch] = []
+
+    public struct KeptEpoch: Codable, Equatable, Sendable {
+        public var epoch: Int
+        public var validCER: Double
+    }
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case epoch, batch, step, bestCER, badEpochs, skippedNonFinite, finished, seconds, kept
+    }
+
+    /// A missing key takes its default (a checkpoint from before the field existed).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        epoch = try c.decodeIfPresent(Int.self, forKey: .epoch) ?? 0
+        batch = try c.decodeIfPresent(Int.self, forKey: .batch) ?? 0
+        step = try c.decodeIfPresent(Int.self, forKey: .step) ?? 0
+        bestCER = try c.decodeIfPresent(Double.self, forKey: .bestCER)
+        badEpochs = try c.decodeIfPresent(Int.self, forKey: .badEpochs) ?? 0
+        skippedNonFinite = try c.decodeIfPresent(Int.self, forKey: .skippedNonFinite) ?? 0
+        finished = try c.decodeIfPresent(Bool.self, forKey: .finished) ?? false
+        seconds = try c.decodeIfPresent(Double.self, forKey: .seconds) ?? 0
+        kept = try c.decodeIfPresent([KeptEpoch].self, forKey: .kept) ?? []
+    }
 }
 
 extension TrainingOptions {
@@ -121,6 +181,7 @@ extension TrainingOptions {
             try check(s.maxTimeFraction.isFinite && (0...1).contains(s.maxTimeFraction), "specAugment.maxTimeFraction", s.maxTimeFraction, "in [0, 1]")
         }
         try augmentation?.validate()
+        try check((0...100).contains(averageBest), "--average-best (averageBest)", averageBest, "in 0…100")
     }
 }
 

@@ -5,15 +5,17 @@ import HarkCore
 /// and `nn.GRU` in one type.
 ///
 /// Shapes. Letters: T steps, B batch, I input size, H hidden size per
-/// direction, D directions (1 or 2), L layers. Sequences are `SequenceBatch`es,
+/// direction, S the state's width (H, or P with LSTM projections), D
+/// directions (1 or 2), L layers. Sequences are `SequenceBatch`es,
 /// time-major (row t·B + b, PyTorch's default `batch_first=False`).
 /// - input [T·B, I], with per-sequence lengths (padded rows ignored)
-/// - output [T·B, D·H]: [forward | backward] concatenated; padded rows are 0
-/// - state h, c [L·D·B, H] = PyTorch's [L·D, B, H]: row (l·D + d)·B + b
+/// - output [T·B, D·S]: [forward | backward] concatenated; padded rows are 0
+/// - state h [L·D·B, S], c [L·D·B, H] = PyTorch's [L·D, B, ·]: row (l·D + d)·B + b
 ///
 /// Parameter names and order are PyTorch's `state_dict()`:
-/// `weight_ih_l{k}`, `weight_hh_l{k}`, `bias_ih_l{k}`, `bias_hh_l{k}`, then
-/// the same with `_reverse`, for k = 0 … L−1.
+/// `weight_ih_l{k}`, `weight_hh_l{k}`, `bias_ih_l{k}`, `bias_hh_l{k}` (and
+/// `weight_hr_l{k}` with projections), then the same with `_reverse`, for
+/// k = 0 … L−1.
 public final class Recurrent: ParameterContainer {
     public struct Options: Equatable, Sendable, Codable {
         public var cell: RecurrentCell
@@ -24,9 +26,13 @@ public final class Recurrent: ParameterContainer {
         /// Dropout on the outputs of every layer but the last, in training only.
         public var dropout: Float = 0
         public var bidirectional = false
+        /// LSTM with projections (`nn.LSTM(proj_size=P)`, Sak et al. 2014): the
+        /// state h and each direction's output are P = W_hr (o ⊙ tanh c) wide,
+        /// the cell c stays H wide. 0: none.
+        public var projectionSize = 0
 
         public init(cell: RecurrentCell, inputSize: Int, hiddenSize: Int, numLayers: Int = 1, bias: Bool = true,
-                    dropout: Float = 0, bidirectional: Bool = false) {
+                    dropout: Float = 0, bidirectional: Bool = false, projectionSize: Int = 0) {
             self.cell = cell
             self.inputSize = inputSize
             self.hiddenSize = hiddenSize
@@ -34,10 +40,26 @@ public final class Recurrent: ParameterContainer {
             self.bias = bias
             self.dropout = dropout
             self.bidirectional = bidirectional
+            self.projectionSize = projectionSize
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case cell, inputSize, hiddenSize, numLayers, bias, dropout, bidirectional, projectionSize
+        }
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(cell: try c.decode(RecurrentCell.self, forKey: .cell), inputSize: try c.decode(Int.self, forKey: .inputSize),
+                      hiddenSize: try c.decode(Int.self, forKey: .hiddenSize), numLayers: try c.decode(Int.self, forKey: .numLayers),
+                      bias: try c.decode(Bool.self, forKey: .bias), dropout: try c.decode(Float.self, forKey: .dropout),
+                      bidirectional: try c.decode(Bool.self, forKey: .bidirectional),
+                      projectionSize: try c.decodeIfPresent(Int.self, forKey: .projectionSize) ?? 0)
         }
 
         public var directions: Int { bidirectional ? 2 : 1 }
-        public var outputSize: Int { hiddenSize * directions }
+        /// S, the width of the state h and of each direction's output: P with projections, else H.
+        public var stateSize: Int { projectionSize > 0 ? projectionSize : hiddenSize }
+        public var outputSize: Int { stateSize * directions }
     }
 
     public let options: Options
@@ -55,13 +77,15 @@ public final class Recurrent: ParameterContainer {
         precondition(options.numLayers >= 1 && options.hiddenSize >= 1 && options.inputSize >= 1,
                      "recurrent layer sizes must be positive: \(options)")
         precondition(options.dropout >= 0 && options.dropout < 1, "dropout \(options.dropout) must be in [0, 1)")
+        precondition(options.projectionSize == 0 || (options.cell == .lstm && options.projectionSize < options.hiddenSize),
+                     "projections are for LSTMs, smaller than the hidden size (as PyTorch's proj_size): \(options)")
         self.options = options
         var layers: [[RecurrentDirection]] = []
         for l in 0..<options.numLayers {
             let input = l == 0 ? options.inputSize : options.outputSize
             layers.append((0..<options.directions).map {
                 RecurrentDirection(cell: options.cell, inputSize: input, hiddenSize: options.hiddenSize,
-                                   layer: l, reverse: $0 == 1, bias: options.bias)
+                                   projectionSize: options.projectionSize, layer: l, reverse: $0 == 1, bias: options.bias)
             })
         }
         self.layers = layers
@@ -90,16 +114,16 @@ public final class Recurrent: ParameterContainer {
         public var cache: Cache
     }
 
-    /// A zero state for B sequences.
+    /// A zero state for B sequences: h [L·D·B, S], c [L·D·B, H].
     public func zeroState(batch B: Int) -> RecurrentState {
         let rows = options.numLayers * options.directions * B
-        return RecurrentState(h: Matrix(rows: rows, cols: options.hiddenSize),
+        return RecurrentState(h: Matrix(rows: rows, cols: options.stateSize),
                               c: options.cell.hasCellState ? Matrix(rows: rows, cols: options.hiddenSize) : nil)
     }
 
     /// - Parameters:
     ///   - input: [T·B, I].
-    ///   - initialState: h0 (and c0) [L·D·B, H] (nil: zeros). A stream that
+    ///   - initialState: h0 [L·D·B, S] (and c0 [L·D·B, H]) (nil: zeros). A stream that
     ///     continues a unidirectional model's earlier chunk passes that chunk's `finalState`.
     ///   - dropout: when given and `options.dropout` > 0, dropout is applied
     ///     (training) with masks drawn from this generator.
@@ -109,10 +133,10 @@ public final class Recurrent: ParameterContainer {
         let o = options
         precondition(input.width == o.inputSize, "expected \(o.inputSize) input features, got \(input.width)")
         let layout = input.layout
-        let B = layout.batch, T = layout.steps, H = o.hiddenSize, D = o.directions, L = o.numLayers
+        let B = layout.batch, T = layout.steps, H = o.hiddenSize, S = o.stateSize, D = o.directions, L = o.numLayers
         let stateRows = L * D * B
         var state = initialState ?? zeroState(batch: B)
-        precondition(state.h.shape == [stateRows, H], "h0 must be [\(L * D)·\(B), \(H)], not \(state.h.shape)")
+        precondition(state.h.shape == [stateRows, S], "h0 must be [\(L * D)·\(B), \(S)], not \(state.h.shape)")
         precondition((state.c?.shape == [stateRows, H]) == o.cell.hasCellState,
                      "c0 must be [\(L * D)·\(B), \(H)] for an LSTM and absent otherwise")
         var rng = dropout
@@ -120,7 +144,7 @@ public final class Recurrent: ParameterContainer {
         var x = input.data.data
         var y: [Float] = []
         for l in 0..<L {
-            let width = D * H
+            let width = D * S
             y = [Float](repeating: 0, count: T * B * width)
             let caches = (0..<D).map { _ in Slot<RecurrentDirection.Cache>() }
             let kernels = self.kernels
@@ -131,10 +155,10 @@ public final class Recurrent: ParameterContainer {
                             let xp = SendablePointer(px.baseAddress!)
                             let yp = SendablePointer(py.baseAddress!), hp = SendablePointer(ph.baseAddress!), cp = pc.map { SendablePointer($0) }
                             let run = { (d: Int) in
-                                let offset = (l * D + d) * B * H
+                                let row = (l * D + d) * B
                                 caches[d].value = self.layers[l][d].forward(
-                                    x: xp.pointer, layout: layout, h: hp.pointer + offset,
-                                    c: cp.map { $0.pointer + offset }, y: yp.pointer + d * H, ldy: width,
+                                    x: xp.pointer, layout: layout, h: hp.pointer + row * S,
+                                    c: cp.map { $0.pointer + row * H }, y: yp.pointer + d * S, ldy: width,
                                     keepCache: keepCache, kernels: kernels)
                             }
                             self.eachDirection(D, run)
@@ -153,13 +177,13 @@ public final class Recurrent: ParameterContainer {
             }
             x = y
         }
-        return Output(output: input.with(data: Matrix(rows: T * B, cols: D * H, data: y)), finalState: state, cache: cache)
+        return Output(output: input.with(data: Matrix(rows: T * B, cols: D * S, data: y)), finalState: state, cache: cache)
     }
 
     public struct Gradients {
         /// ∂loss/∂input [T·B, I].
         public var input: Matrix
-        /// ∂loss/∂h0, ∂loss/∂c0: [L·D·B, H].
+        /// ∂loss/∂h0 [L·D·B, S], ∂loss/∂c0 [L·D·B, H].
         public var initialState: RecurrentState
     }
 
@@ -167,17 +191,17 @@ public final class Recurrent: ParameterContainer {
     /// Accumulates every parameter's gradient.
     ///
     /// - Parameters:
-    ///   - dOutput: ∂loss/∂output [T·B, D·H].
-    ///   - dFinalState: ∂loss/∂h_n, ∂loss/∂c_n [L·D·B, H] (nil: zero).
+    ///   - dOutput: ∂loss/∂output [T·B, D·S].
+    ///   - dFinalState: ∂loss/∂h_n [L·D·B, S], ∂loss/∂c_n [L·D·B, H] (nil: zero).
     public func backward(_ dOutput: Matrix, dFinalState: RecurrentState? = nil, cache: Cache) -> Gradients {
         let o = options, layout = cache.layout
-        let T = layout.steps, B = layout.batch, H = o.hiddenSize, D = o.directions, L = o.numLayers
-        precondition(dOutput.shape == [T * B, D * H], "dOutput must be [\(T * B), \(D * H)]")
+        let T = layout.steps, B = layout.batch, H = o.hiddenSize, S = o.stateSize, D = o.directions, L = o.numLayers
+        precondition(dOutput.shape == [T * B, D * S], "dOutput must be [\(T * B), \(D * S)]")
         var dState = dFinalState ?? zeroState(batch: B)
         var dy = dOutput.data
         let kernels = self.kernels
         for l in stride(from: L - 1, through: 0, by: -1) {
-            let width = D * H
+            let width = D * S
             let inputWidth = l == 0 ? o.inputSize : width
             if l < L - 1, !cache.dropoutMasks.isEmpty {
                 // (y = y_raw ⊙ mask) → dy_raw = dy ⊙ mask
@@ -198,11 +222,11 @@ public final class Recurrent: ParameterContainer {
                                 let dhp = SendablePointer(pdh.baseAddress!), dcp = pdc.map { SendablePointer($0) }
                                 let dxp = SendablePointer(pdx.baseAddress!)
                                 let run = { (d: Int) in
-                                    let offset = (l * D + d) * B * H
+                                    let row = (l * D + d) * B
                                     self.layers[l][d].backward(
-                                        dy: dyp.pointer + d * H, ldy: width, x: xp.pointer, layout: layout,
-                                        cache: cache.directions[l][d], dh: dhp.pointer + offset,
-                                        dc: dcp.map { $0.pointer + offset }, dx: dxp.pointer + d * partSize,
+                                        dy: dyp.pointer + d * S, ldy: width, x: xp.pointer, layout: layout,
+                                        cache: cache.directions[l][d], dh: dhp.pointer + row * S,
+                                        dc: dcp.map { $0.pointer + row * H }, dx: dxp.pointer + d * partSize,
                                         kernels: kernels)
                                 }
                                 self.eachDirection(D, run)
