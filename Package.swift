@@ -93,6 +93,7 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOWebSocket", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
         ], resources: [.embedInCode("Page/index.html")]),
 
         // Pictures and reports: the audio/spectrogram/posteriorgram figure (cairo), training

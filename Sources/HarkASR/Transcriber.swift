@@ -86,9 +86,20 @@ public final class Transcriber: @unchecked Sendable {
     /// How recordings are cut into utterances; nil: each is one utterance.
     public var segmentation: SegmenterOptions? = SegmenterOptions()
 
+    /// Alternatives listed with several best: distinct texts, at most this many.
+    public private(set) var nBest = 1
+
     public init(model: AcousticModel, decoding: DecoderOptions = .greedy) {
         self.model = model
-        self.decoder = Decoder(decoding, blank: model.config.blank)
+        var search = decoding
+        // Prefixes that differ only in a trailing space are one text: the search keeps the
+        // whole beam, and `transcript` lists the n best distinct texts.
+        if case .beam(var options) = decoding, options.nBest > 1 {
+            nBest = options.nBest
+            options.nBest = options.width
+            search = .beam(options)
+        }
+        self.decoder = Decoder(search, blank: model.config.blank)
     }
 
     /// Seconds per network frame: the frame shift times the feature frames per network frame.
@@ -279,15 +290,20 @@ public final class Transcriber: @unchecked Sendable {
         transcript(decoder.decode(logProbs), duration: duration, activity: activity)
     }
 
-    /// The transcript of the best of `hypotheses` (best first), with all of
-    /// them as alternatives when there are several.
+    /// The transcript of the best of `hypotheses` (best first), with the
+    /// best `nBest` distinct texts as alternatives when more than one is asked
+    /// for (a text's best-scoring hypothesis stands for it).
     public func transcript(_ hypotheses: [Hypothesis], duration: Double, activity: SpeechActivity? = nil) -> Transcript {
         var t = transcript(hypotheses.first ?? Hypothesis(tokens: [], logProbability: 0), duration: duration, activity: activity)
-        if hypotheses.count > 1 {
-            t.alternatives = hypotheses.map { h in
-                Alternative(text: model.config.text.normalize(model.vocabulary.decode(h.labels)),
-                            acoustic: Double(h.logProbability), lm: Double(h.scorerScore), score: Double(h.score))
+        if nBest > 1 {
+            var seen = Set<String>()
+            var alternatives: [Alternative] = []
+            for h in hypotheses where alternatives.count < nBest {
+                let text = model.config.text.normalize(model.vocabulary.decode(h.labels))
+                guard seen.insert(text).inserted else { continue }
+                alternatives.append(Alternative(text: text, acoustic: Double(h.logProbability), lm: Double(h.scorerScore), score: Double(h.score)))
             }
+            t.alternatives = alternatives
         }
         return t
     }

@@ -6,7 +6,15 @@ extension NGramModel {
     /// throws an `ARPAError` naming the file, the line and what is wrong.
     public static func read(_ url: URL) throws -> NGramModel {
         var bytes = try readBytes(url.path)
-        if Gzip.isCompressed(bytes) { bytes = try Gzip.decompress(bytes, name: url.path) }
+        if Gzip.isCompressed(bytes) {
+            // Inflated as a stream and refused early: a gzip bomb never reaches memory whole.
+            bytes = try Gzip.decompress(bytes, name: url.path, maxRatio: ARPALimits.maxInflationRatio) { head in
+                guard head.count < ARPALimits.headerWithin || ARPAParser.containsDataLine(head) else {
+                    throw ARPAError(file: url.path, line: nil,
+                                    problem: "no \\data\\ line in the first \(ARPALimits.headerWithin >> 20) MiB of the inflated text: not an ARPA file")
+                }
+            }
+        }
         var parser = ARPAParser(bytes: bytes, name: url.path)
         return try parser.parse()
     }
@@ -67,7 +75,24 @@ extension NGramModel {
 /// (−inf allowed), a back-off is finite; the words of longer n-grams are
 /// unigrams; the context (first n − 1 words) of an n-gram is an n−1-gram,
 /// as KenLM requires; no n-gram appears twice; `<s>` and `</s>` are unigrams.
+/// Limits on what an ARPA file may hold (the README's limits table).
+public enum ARPALimits {
+    /// The longest word, in bytes (the decoder's word tree costs memory per letter).
+    public static let wordBytes = 1000
+    /// Inflated bytes per compressed byte of a gzip file (ARPA text compresses 3–6×; a bomb 1000×).
+    public static let maxInflationRatio = 100
+    /// A gzip file's `\data\` line must come within this many inflated bytes.
+    public static let headerWithin = 1 << 20
+}
+
 struct ARPAParser {
+    /// Whether `bytes` holds a line that is `\data\` (blanks around it allowed).
+    static func containsDataLine(_ bytes: [UInt8]) -> Bool {
+        bytes.split(separator: 10, omittingEmptySubsequences: true).contains { line in
+            line.filter { $0 != 32 && $0 != 9 && $0 != 13 }.elementsEqual("\\data\\".utf8)
+        }
+    }
+
     /// A run of the file's bytes (no reference counting, unlike ArraySlice).
     typealias Bytes = Slice<UnsafeBufferPointer<UInt8>>
 
@@ -226,6 +251,9 @@ struct ARPAParser {
                 }
                 let weights = NGramWeights(prob: prob, backoff: backoff, extends: backoff != 0)
                 if n == 1 {
+                    guard f[1].count <= ARPALimits.wordBytes else {
+                        throw fail("a word of \(f[1].count) bytes; the longest Hark takes is \(ARPALimits.wordBytes)")
+                    }
                     let word = Self.text(f[1])
                     guard vocabulary[word] == nil else { throw fail("the 1-gram \(Self.quoted(f[1])) appears twice") }
                     vocabulary[word] = Int32(words.count)

@@ -76,13 +76,16 @@ public final class RecognitionService: Sendable {
     }
 }
 
-/// One live stream: 16-bit PCM at the client's rate in, results out. Used by
-/// one WebSocket handler at a time (its calls are awaited one by one).
+/// One live stream: 16-bit PCM at the client's rate in, results out. Its
+/// handler and its idle watchdog both call it, one at a time (a lock); after
+/// `finish`, it takes nothing more.
 final class StreamSession: @unchecked Sendable {
     let recognizer: StreamingRecognizer
     private let resampler: ResamplerStream?
     /// A byte left over when a message ends in the middle of a sample.
     private var leftover: UInt8?
+    private let lock = NSLock()
+    private var finished = false
 
     init(service: RecognitionService, rate: Int) throws {
         recognizer = try StreamingRecognizer(transcriber: service.transcriber, options: service.options.streaming)
@@ -91,6 +94,8 @@ final class StreamSession: @unchecked Sendable {
 
     /// Little-endian 16-bit samples (a sample may straddle two messages).
     func accept(_ bytes: [UInt8]) throws -> [StreamResult] {
+        lock.lock(); defer { lock.unlock() }
+        guard !finished else { return [] }
         var data = bytes
         if let b = leftover { data.insert(b, at: 0); leftover = nil }
         if data.count % 2 == 1 { leftover = data.removeLast() }
@@ -104,6 +109,9 @@ final class StreamSession: @unchecked Sendable {
     }
 
     func finish() throws -> [StreamResult] {
+        lock.lock(); defer { lock.unlock() }
+        guard !finished else { return [] }
+        finished = true
         var results: [StreamResult] = []
         if let resampler { results += recognizer.accept(try resampler.process([], end: true)) }
         return results + recognizer.finish()

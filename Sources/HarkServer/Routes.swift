@@ -21,10 +21,17 @@ import NIOWebSocket
 /// Errors are JSON `{"error": {"message", "type"}}` (OpenAI's shape) with a
 /// 4xx status, or 503 with `Retry-After` when the server is full.
 public enum HarkRoutes {
-    public typealias Context = BasicWebSocketRequestContext
+    public typealias Context = HarkRequestContext
+
+    /// Every route's path and the methods it answers (others get 405 with `Allow`).
+    static let methods: [String: [HTTPRequest.Method]] = [
+        "/": [.get], "/healthz": [.get], "/metrics": [.get],
+        "/v1/transcribe": [.post], "/v1/audio/transcriptions": [.post], "/v1/stream": [.get],
+    ]
 
     public static func router(_ service: RecognitionService) -> Router<Context> {
         let router = Router(context: Context.self)
+        router.add(middleware: ErrorShape(service: service))
         router.get("/") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache"],
                      body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.index_html)))
@@ -64,8 +71,15 @@ public enum HarkRoutes {
             }
         }
         // A refused stream (server full, bad rate) is upgraded, told why in an error message, and closed.
-        router.ws("/v1/stream") { inbound, outbound, context in
-            try await LiveStream(service: service, rateParameter: context.request.uri.queryParameters["rate"].map(String.init))
+        // A plain GET (no Upgrade header) is told to upgrade: 426.
+        router.ws("/v1/stream", shouldUpgrade: { request, _ in
+            guard request.headers[.upgrade]?.lowercased() == "websocket" else {
+                throw ServiceError(426, "upgrade_required", "/v1/stream is a WebSocket: connect with Upgrade: websocket (see the README's protocol)")
+            }
+            return .upgrade([:])
+        }) { inbound, outbound, context in
+            try await LiveStream(service: service, rateParameter: context.request.uri.queryParameters["rate"].map(String.init),
+                                 channel: context.requestContext.channel)
                 .run(inbound: inbound, outbound: outbound)
         }
         return router
@@ -77,7 +91,8 @@ public enum HarkRoutes {
                                    onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let router = router(service)
         var webSocket = WebSocketServerConfiguration()
-        webSocket.maxFrameSize = service.options.maxMessageBytes
+        // The decoder's own limit sits above the guard's (`WebSocketFrameGuard`), which answers first.
+        webSocket.maxFrameSize = service.options.maxMessageBytes + 1
         let ws = webSocket
         var log = logger ?? Logger(label: "hark-serve")
         if logger == nil { log.logLevel = .warning }
@@ -90,7 +105,8 @@ public enum HarkRoutes {
                                DeadlineChannel(inner: HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSocketResponder,
                                                                                    configuration: .init(http1: .init(idleTimeout: .seconds(60)), ws: ws)),
                                                headTimeout: .nanoseconds(Int64(head * 1e9)),
-                                               answerTimeout: .nanoseconds(Int64(answer * 1e9)))
+                                               answerTimeout: .nanoseconds(Int64(answer * 1e9)),
+                                               maxFrameBytes: service.options.maxMessageBytes)
                            },
                            configuration: .init(address: .hostname(service.options.host, port: service.options.port), serverName: "hark"),
                            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? service.options.port) },
@@ -164,9 +180,11 @@ public enum HarkRoutes {
         return response
     }
 
-    static func errorResponse(_ e: ServiceError) -> Response {
+    static func errorResponse(_ e: ServiceError, allow: [HTTPRequest.Method] = []) -> Response {
         var headers: HTTPFields = [.contentType: "application/json"]
         if e.status == 503 { headers[.retryAfter] = "1" }
+        if !allow.isEmpty { headers[.allow] = allow.map(\.rawValue).joined(separator: ", ") }
+        if e.status == 426 { headers[.upgrade] = "websocket" }
         let type = e.status >= 500 ? "server_error" : "invalid_request_error"
         let body = ["error": ["message": e.message, "type": type, "code": e.kind]]
         return Response(status: .init(code: e.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: jsonText(body))))
@@ -182,114 +200,41 @@ public enum HarkRoutes {
     }
 }
 
-/// The WebSocket protocol of `GET /v1/stream?rate=HZ`:
-/// - in: binary messages of little-endian signed 16-bit mono PCM at `rate`
-///   (default: the model's); a text message `{"type": "eof"}` ends the stream;
-/// - out: text messages, one JSON object each: `{"type": "partial" | "final",
-///   "text", "start", "end", "words"}` (`StreamResult`), and `{"type":
-///   "error", "error"}` before the server closes a stream it cannot go on with
-///   (unknown message, stream too long, idle too long).
-/// After `eof` the server sends the last final result and closes normally.
-struct LiveStream {
-    let service: RecognitionService
-    let rateParameter: String?
+/// The request context of every route: Hummingbird's, and the connection's
+/// channel, which a stalled stream closes directly (`LiveStream`).
+public struct HarkRequestContext: RequestContext, WebSocketRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let webSocket: WebSocketHandlerReference<Self>
+    public let channel: any Channel
 
-    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
-        let route = "/v1/stream"
-        guard let rate = HarkRoutes.streamRate(rateParameter, service: service) else {
-            service.metrics.error(route: route, kind: "bad_request")
-            service.metrics.request(route: route, status: 400)
-            try await fail(outbound, "rate=\(rateParameter ?? ""): the PCM sample rate must be an integer from 8000 to 192000 Hz", code: .policyViolation)
-            return
-        }
-        guard service.streams.enter() else {
-            service.metrics.error(route: route, kind: "overloaded")
-            service.metrics.request(route: route, status: 503)
-            try await fail(outbound, "the server has \(service.streams.limit) streams open, its limit; retry shortly", code: .unknown(1013))  // 1013: try again later
-            return
-        }
-        service.metrics.streamOpened()
-        defer {
-            service.streams.leave()
-            service.metrics.streamClosed()
-        }
-        let session: StreamSession
-        do { session = try StreamSession(service: service, rate: rate) } catch {
-            try await fail(outbound, "\(error)", code: .unexpectedServerError)
-            return
-        }
-        let activity = Activity()
-        let idle = service.options.idleTimeout
-        let maxSamples = Int(service.options.maxStreamSeconds * Double(service.sampleRate))
-        var status = 200
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            // The watchdog: a stream silent for `idle` seconds is closed.
-            group.addTask {
-                while !Task.isCancelled {
-                    try await Task.sleep(nanoseconds: 200_000_000)
-                    if activity.secondsSinceLast > idle {
-                        service.metrics.error(route: route, kind: "timeout")
-                        try? await fail(outbound, "no message for \(idle) s; the stream is closed", code: .policyViolation)
-                        return
-                    }
-                }
-            }
-            defer { group.cancelAll() }
-            var messages = inbound.messages(maxSize: service.options.maxMessageBytes).makeAsyncIterator()
-            while let message = try await messages.next() {
-                activity.touch()
-                switch message {
-                case .binary(var buffer):
-                    let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
-                    let started = Date()
-                    let results = try await service.pool.run { try session.accept(bytes) }
-                    service.metrics.recognised(route: route, audio: Double(bytes.count / 2) / Double(rate),
-                                               processing: Date().timeIntervalSince(started))
-                    try await send(results, outbound)
-                    if session.recognizer.samplesReceived > maxSamples {
-                        try await send(try await service.pool.run { try session.finish() }, outbound)
-                        service.metrics.error(route: route, kind: "too_large")
-                        status = 413
-                        try await fail(outbound, "the stream is longer than \(Int(service.options.maxStreamSeconds)) s, the most this server takes", code: .messageTooLarge)
-                        return
-                    }
-                case .text(let text):
-                    guard Self.isEOF(text) else {
-                        service.metrics.error(route: route, kind: "bad_request")
-                        status = 400
-                        try await fail(outbound, "unexpected text message (send 16-bit PCM as binary messages and {\"type\": \"eof\"} to end)", code: .unacceptableData)
-                        return
-                    }
-                    try await send(try await service.pool.run { try session.finish() }, outbound)
-                    try await outbound.close(.normalClosure, reason: nil)
-                    return
-                }
-            }
-            // The client went away without eof: what it sent is still finalised, for the metrics.
-            _ = try? await service.pool.run { try session.finish() }
-        }
-        service.metrics.request(route: route, status: status)
-    }
-
-    static func isEOF(_ text: String) -> Bool {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { return false }
-        return object["type"] as? String == "eof"
-    }
-
-    func send(_ results: [StreamResult], _ outbound: WebSocketOutboundWriter) async throws {
-        for r in results { try await outbound.write(.text(r.jsonLine)) }
-    }
-
-    func fail(_ outbound: WebSocketOutboundWriter, _ message: String, code: WebSocketErrorCode) async throws {
-        try await outbound.write(.text(HarkRoutes.jsonText(["type": "error", "error": message])))
-        try await outbound.close(code, reason: nil)
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        webSocket = .init()
+        channel = source.channel
     }
 }
 
-/// When a stream last heard from its client.
-final class Activity: @unchecked Sendable {
-    private let lock = NSLock()
-    private var last = Date()
-    func touch() { lock.lock(); last = Date(); lock.unlock() }
-    var secondsSinceLast: Double { lock.lock(); defer { lock.unlock() }; return Date().timeIntervalSince(last) }
+/// Errors in one shape on every route: a `ServiceError` thrown outside
+/// `answer` (the stream route's upgrade check), a path the server does not
+/// have (404) and a method a path does not take (405 with `Allow`), each as
+/// JSON `{"error": {"message", "type", "code"}}`.
+struct ErrorShape: RouterMiddleware {
+    typealias Context = HarkRequestContext
+    let service: RecognitionService
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let path = request.uri.path
+        do {
+            return try await next(request, context)
+        } catch let e as ServiceError {
+            service.metrics.error(route: HarkRoutes.methods[path] == nil ? "other" : path, kind: e.kind)
+            return HarkRoutes.errorResponse(e)
+        } catch let e as HTTPError where e.status == .notFound || e.status == .methodNotAllowed {
+            guard let allowed = HarkRoutes.methods[path] else {
+                return HarkRoutes.errorResponse(ServiceError(404, "not_found", "no route \(path.prefix(200)): the routes are \(HarkRoutes.methods.keys.sorted().joined(separator: ", "))"))
+            }
+            let names = allowed.map(\.rawValue).joined(separator: ", ")
+            return HarkRoutes.errorResponse(ServiceError(405, "method_not_allowed", "\(path) takes \(names), not \(request.method.rawValue)"), allow: allowed)
+        }
+    }
 }

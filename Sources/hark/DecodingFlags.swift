@@ -46,10 +46,14 @@ struct DecodingFlags: ParsableArguments {
     static func parseHotword(_ text: String, source: String) throws -> (String, Float) {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
         let word = String(parts[0]).trimmingCharacters(in: .whitespaces)
-        guard !word.isEmpty, parts.count <= 2 else { throw ValidationError("\(source) \"\(text)\": expected WORD[:BOOST]") }
+        let shown = text.count > 60 ? "\(text.prefix(60))…" : text
+        guard !word.isEmpty, parts.count <= 2 else { throw ValidationError("\(source) \"\(shown)\": expected WORD[:BOOST]") }
+        guard word.utf8.count <= ARPALimits.wordBytes else {
+            throw ValidationError("\(source) \"\(shown)\": \(word.utf8.count) bytes; the longest hotword Hark takes is \(ARPALimits.wordBytes)")
+        }
         guard parts.count == 2 else { return (word, 5) }
         guard let boost = Float(parts[1]), boost.isFinite, abs(boost) <= 1000 else {
-            throw ValidationError("\(source) \"\(text)\": the boost must be a finite number")
+            throw ValidationError("\(source) \"\(shown)\": the boost must be a number from -1000 to 1000")
         }
         return (word, boost)
     }
@@ -90,13 +94,17 @@ struct DecodingFlags: ParsableArguments {
         let normalize = { (s: String) in model.config.text.normalize(s) }
         if let vocabulary {
             let text = try Self.readWordFile(vocabulary, flag: "--vocabulary")
-            o.vocabulary = text.split(whereSeparator: \.isNewline).map { normalize(String($0)) }.filter { !$0.isEmpty }
+            let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
+            if let i = lines.firstIndex(where: { $0.utf8.count > ARPALimits.wordBytes }) {
+                throw ToolError("--vocabulary \(vocabulary) line \(i + 1): a word of \(lines[i].utf8.count) bytes; the longest Hark takes is \(ARPALimits.wordBytes)")
+            }
+            o.vocabulary = lines.map { normalize(String($0)) }.filter { !$0.isEmpty }
             guard !(o.vocabulary!.isEmpty) else { throw ToolError("--vocabulary \(vocabulary): no word in it") }
         }
         var pairs = try hotword.map { try Self.parseHotword($0, source: "--hotword") }
         if let hotwords {
             let text = try Self.readWordFile(hotwords, flag: "--hotwords")
-            for (i, line) in text.split(whereSeparator: \.isNewline).enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+            for (i, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
                 do { pairs.append(try Self.parseHotword(String(line), source: "--hotwords \(hotwords) line \(i + 1):")) } catch {
                     throw ToolError("\(error)")
                 }
@@ -116,6 +124,9 @@ struct DecodingFlags: ParsableArguments {
     func decoding(_ model: AcousticModel, lm: NGramModel?, alpha: Float? = nil, beta: Float? = nil) throws -> DecoderOptions {
         let width = beam ?? model.config.decoder?.beam
         guard wantsWords(model) || width != nil || nbest > 1 else { return .greedy }
+        guard nbest <= width ?? 32 else {
+            throw ValidationError("--nbest \(nbest) is more than the beam keeps (\(width ?? 32)): give --beam \(nbest) or more")
+        }
         var options = BeamSearchOptions(width: width ?? 32, nBest: nbest)
         options.tokenThreshold = tokenMinLogprob ?? model.config.decoder?.tokenMinLogprob ?? (wantsWords(model) ? -8 : -.infinity)
         options.scorePruning = beamPruneLogprob ?? (wantsWords(model) ? -10 : -.infinity)

@@ -29,7 +29,7 @@ struct TuneCommand: ParsableCommand {
     static func values(_ flag: String, _ text: String) throws -> [Float] {
         let v = text.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
         guard !v.isEmpty, v.count <= 100, v.allSatisfy({ $0 != nil && $0!.isFinite && abs($0!) <= 1000 }) else {
-            throw ValidationError("--\(flag) \(text): expected 1 to 100 finite numbers separated by commas")
+            throw ValidationError("--\(flag) \(text): expected 1 to 100 numbers from -1000 to 1000, separated by commas")
         }
         return v.map { $0! }
     }
@@ -56,7 +56,9 @@ struct TuneCommand: ParsableCommand {
             return (e.text ?? "", lp)
         }, emit: { _, _, r in items.append((r.0, r.1)) }, failed: { _, e, error in
             failed += 1
-            printError("\(e.audioPath): \(error)")
+            // Audio errors name their file already.
+            let message = "\(error)"
+            printError(message.hasPrefix(e.audioPath) ? message : "\(e.audioPath): \(message)")
         })
         guard !items.isEmpty else { throw ToolError("\(manifest): no utterance could be read") }
         printError(String(format: "tune: log-probabilities of %d utterances in %.1f s", items.count, Date().timeIntervalSince(start)))

@@ -35,6 +35,15 @@ final class WordDecodingTests: CLITestCase {
         for n in nbest {
             XCTAssertEqual(n["score"] as! Double, (n["acoustic"] as! Double) + (n["lm"] as! Double), accuracy: 1e-3)
         }
+        // Six distinct texts with the default pruning (prefixes that differ in a trailing space are one text),
+        // and never more than the beam keeps.
+        let six = try hark(["transcribe", "--lm", lm, "--nbest", "6", "--format", "json", sample])
+        let texts = ((try JSONSerialization.jsonObject(with: Data(six.stdout.utf8)) as! [String: Any])["nbest"] as! [[String: Any]]).map { $0["text"] as! String }
+        XCTAssertEqual(Set(texts).count, texts.count, "\(texts)")
+        XCTAssertEqual(texts.first, "ENTER SEVEN")
+        let over = try hark(["transcribe", "--nbest", "50", sample])
+        XCTAssertNotEqual(over.status, 0)
+        XCTAssertTrue(over.stderr.contains("--nbest 50 is more than the beam keeps (32)"), over.stderr)
         let duration = object["duration"] as! Double
         for w in object["words"] as! [[String: Any]] {
             let start = w["start"] as! Double, end = w["end"] as! Double
@@ -61,7 +70,10 @@ final class WordDecodingTests: CLITestCase {
     func testBadDecodingInputsAreClearErrors() throws {
         let cases: [([String], Int32, String)] = [
             (["transcribe", "--lm", "/nonexistent.arpa", sample], 1, "/nonexistent.arpa"),
-            (["transcribe", "--hotword", "SEVEN:x", sample], 64, "--hotword \"SEVEN:x\": the boost must be a finite number"),
+            (["transcribe", "--hotword", "SEVEN:x", sample], 64, "--hotword \"SEVEN:x\": the boost must be a number from -1000 to 1000"),
+            (["transcribe", "--hotword", "SEVEN:1e4", sample], 64, "--hotword \"SEVEN:1e4\": the boost must be a number from -1000 to 1000"),
+            (["transcribe", "--hotword", String(repeating: "A", count: 1001), sample], 64, "1001 bytes; the longest hotword Hark takes is 1000"),
+            (["tune", "--alphas", "1e300", sample], 64, "--alphas 1e300: expected 1 to 100 numbers from -1000 to 1000"),
             (["transcribe", "--alpha", "nan", sample], 64, "--alpha nan must be a finite number"),
             (["transcribe", "--nbest", "0", sample], 64, "--nbest 0 must be in 1…"),
             (["transcribe", "--vocabulary", "/nonexistent.txt", sample], 1, "--vocabulary /nonexistent.txt: No such file or directory"),
@@ -73,6 +85,15 @@ final class WordDecodingTests: CLITestCase {
             XCTAssertEqual(run.status, status, "\(arguments): \(run.stderr)")
             XCTAssertTrue(run.stderr.contains(fragment), "\(arguments): \(run.stderr)")
         }
+        // Word lists name the line of a word over the length limit (the decoder's word tree grows with its letters).
+        let longWords = dir.appendingPathComponent("long.txt")
+        try ("ENTER\n\n" + String(repeating: "A", count: 5000) + "\n").write(to: longWords, atomically: true, encoding: .utf8)
+        let vocabulary = try hark(["transcribe", "--vocabulary", longWords.path, sample])
+        XCTAssertEqual(vocabulary.status, 1)
+        XCTAssertTrue(vocabulary.stderr.contains("long.txt line 3: a word of 5000 bytes; the longest Hark takes is 1000"), vocabulary.stderr)
+        let hotwords = try hark(["transcribe", "--hotwords", longWords.path, sample])
+        XCTAssertEqual(hotwords.status, 1)
+        XCTAssertTrue(hotwords.stderr.contains("long.txt line 3:") && hotwords.stderr.contains("the longest hotword Hark takes is 1000"), hotwords.stderr)
         // A malformed ARPA file names its line.
         let bad = dir.appendingPathComponent("bad.arpa")
         try "\\data\\\nngram 1=2\n\n\\1-grams:\n-1.0\tA\nxyz\tB\n\n\\end\\\n".write(to: bad, atomically: true, encoding: .utf8)
@@ -89,6 +110,13 @@ final class WordDecodingTests: CLITestCase {
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertTrue(run.stdout.contains("β=0.0") && run.stdout.contains("α=0.5"), run.stdout)
         XCTAssertTrue(run.stdout.contains("best: --alpha 0.0 --beta 0.0: WER 0.00%"), run.stdout)
+        // A missing recording is named once, and the others are still tuned on.
+        try ("{\"audio_filepath\": \"/nonexistent.wav\", \"text\": \"YES\"}\n{\"audio_filepath\": \"\(sample)\", \"text\": \"ENTER SEVEN\"}\n")
+            .write(to: manifest, atomically: true, encoding: .utf8)
+        let missing = try hark(["tune", "--lm", lm, "--alphas", "0", "--betas", "0", "--beam", "8", manifest.path])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertEqual(missing.stderr.components(separatedBy: "/nonexistent.wav").count, 2, missing.stderr)
+        XCTAssertTrue(missing.stdout.contains("on 1 utterances"), missing.stdout)
     }
 
     /// A model directory that names an LM in config.json decodes with it unless told otherwise.

@@ -61,6 +61,36 @@ final class ARPAReaderTests: XCTestCase {
         }
     }
 
+    /// gzip-compresses `bytes` into `dir/name` with the system's gzip.
+    func gzipped(_ bytes: [UInt8], _ name: String, in dir: URL) throws -> URL {
+        let plain = dir.appendingPathComponent(name.replacingOccurrences(of: ".gz", with: ""))
+        try Data(bytes).write(to: plain)
+        let gzip = Process()
+        gzip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        gzip.arguments = ["gzip", "-9", "-f", plain.path]
+        try gzip.run()
+        gzip.waitUntilExit()
+        XCTAssertEqual(gzip.terminationStatus, 0)
+        return dir.appendingPathComponent(name)
+    }
+
+    /// A gzip bomb is refused while it inflates: zeros fail the `\data\`
+    /// check after the first MiB, a valid head followed by a run of one
+    /// letter fails the ratio check; neither is inflated whole.
+    func testGzipBombsAreRefusedEarly() throws {
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let zeros = try gzipped([UInt8](repeating: 0, count: 20 << 20), "zeros.arpa.gz", in: dir)
+        XCTAssertThrowsError(try NGramModel.read(zeros)) { error in
+            XCTAssertTrue("\(error)".contains("zeros.arpa.gz") && "\(error)".contains("no \\data\\ line in the first 1 MiB"), "\(error)")
+        }
+        let head = Array("\\data\\\nngram 1=3\n\n\\1-grams:\n-1\t<s>\n-1\t</s>\n-1\t".utf8)
+        let long = try gzipped(head + [UInt8](repeating: 65, count: 20 << 20) + Array("\n\n\\end\\\n".utf8), "long.arpa.gz", in: dir)
+        XCTAssertThrowsError(try NGramModel.read(long)) { error in
+            XCTAssertTrue("\(error)".contains("long.arpa.gz") && "\(error)".contains("more than 100 times"), "\(error)")
+        }
+    }
+
     /// Comments before \data\, spaces instead of tabs, CRLF line ends, text after \end\.
     func testTolerantLayout() throws {
         let text = "# made by hand\r\n\r\n\\data\\\r\nngram 1=4\r\nngram 2=1\r\n\r\n\\1-grams:\r\n-1 <unk> 0\r\n-99 <s>   -0.5\r\n"
@@ -126,6 +156,7 @@ final class ARPAReaderTests: XCTestCase {
             ("an n-gram of the wrong order", edit(12, "-0.1\t<s> A A"), 12, "4 fields in a 2-gram line"),
             ("unknown word in a bigram", edit(12, "-0.1\t<s> B"), 12, "\"B\" of this 2-gram is not among the 1-grams"),
             ("duplicate unigram", edit(9, "-0.3\t</s>"), 9, "appears twice"),
+            ("a word over the length limit", edit(9, "-0.3\t" + String(repeating: "A", count: 1001) + "\t-0.2"), 9, "a word of 1001 bytes; the longest Hark takes is 1000"),
             ("duplicate bigram", edit(13, "-0.2\t<s> A"), 13, "appears twice"),
             ("wrong section header", edit(11, "\\3-grams:"), 11, "expected \\2-grams:"),
             ("missing \\end\\", edit(15, nil), 15, "missing \\end\\"),

@@ -333,6 +333,9 @@ final class ServerTests: XCTestCase {
             }
             XCTAssertTrue(c.lines.first?.contains("rate=12: the PCM sample rate must be") ?? false, "\(c.lines)")
             XCTAssertEqual(badRate?.closeCode, .policyViolation)
+            // The idle stream's slot is freed once its close handshake ends (the client may return first).
+            let closing = Date()
+            while service.streams.current > 0 && Date().timeIntervalSince(closing) < 5 { try await Task.sleep(nanoseconds: 50_000_000) }
             for _ in 0..<service.streams.limit { XCTAssertTrue(service.streams.enter()) }
             let d = Box()
             let full = try await client.ws("/v1/stream") { inbound, _, _ in
@@ -347,6 +350,204 @@ final class ServerTests: XCTestCase {
                 XCTAssertTrue(text.contains(#"hark_errors_total{route="/v1/stream",kind="overloaded"} 1"#), text)
             }
         }
+    }
+
+    /// Opens a raw connection, optionally with a small receive buffer, and sends `bytes`.
+    static func rawConnect(port: Int, receiveBuffer: Int32? = nil) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw POSIXError(.EIO) }
+        if var size = receiveBuffer { setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size)) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { close(fd); throw POSIXError(.ECONNREFUSED) }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        return fd
+    }
+
+    static func sendAll(_ fd: Int32, _ bytes: [UInt8]) {
+        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    }
+
+    /// Everything the server sends until it closes the connection (or 5 s pass).
+    static func readToEnd(_ fd: Int32) -> [UInt8] {
+        var all: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { break }
+            all += buffer[0..<n]
+        }
+        return all
+    }
+
+    /// A WebSocket handshake on a raw connection; returns the connection after the 101.
+    static func rawWebSocket(port: Int, receiveBuffer: Int32? = nil) throws -> Int32 {
+        let fd = try rawConnect(port: port, receiveBuffer: receiveBuffer)
+        sendAll(fd, Array(("GET /v1/stream HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                           + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").utf8))
+        var head: [UInt8] = []
+        var byte: UInt8 = 0
+        while !head.suffix(4).elementsEqual([13, 10, 13, 10]) && recv(fd, &byte, 1, 0) == 1 { head.append(byte) }
+        guard String(decoding: head, as: UTF8.self).hasPrefix("HTTP/1.1 101") else { close(fd); throw POSIXError(.EPROTO) }
+        return fd
+    }
+
+    /// A client frame: FIN, `opcode`, masked with `mask` unless nil.
+    static func clientFrame(_ opcode: UInt8, _ payload: [UInt8], mask: [UInt8]? = [1, 2, 3, 4], declaredLength: Int? = nil) -> [UInt8] {
+        let length = declaredLength ?? payload.count
+        var f: [UInt8] = [0x80 | opcode]
+        let maskBit: UInt8 = mask == nil ? 0 : 0x80
+        if length < 126 {
+            f.append(maskBit | UInt8(length))
+        } else if length < 65536 {
+            f += [maskBit | 126, UInt8(length >> 8), UInt8(length & 0xFF)]
+        } else {
+            f.append(maskBit | 127)
+            f += (0..<8).reversed().map { UInt8((UInt64(length) >> (8 * UInt64($0))) & 0xFF) }
+        }
+        guard let mask else { return f + payload }
+        return f + mask + payload.enumerated().map { $0.element ^ mask[$0.offset % 4] }
+    }
+
+    /// Server frames (unmasked) in `bytes`: (opcode, payload).
+    static func serverFrames(_ bytes: [UInt8]) -> [(UInt8, [UInt8])] {
+        var frames: [(UInt8, [UInt8])] = []
+        var i = 0
+        while i + 2 <= bytes.count {
+            var length = Int(bytes[i + 1] & 0x7F), start = i + 2
+            if length == 126 { length = Int(bytes[i + 2]) << 8 | Int(bytes[i + 3]); start = i + 4 }
+            if length == 127 { length = (0..<8).reduce(0) { $0 << 8 | Int(bytes[i + 2 + $1]) }; start = i + 10 }
+            guard start + length <= bytes.count else { break }
+            frames.append((bytes[i] & 0x0F, Array(bytes[start..<(start + length)])))
+            i = start + length
+        }
+        return frames
+    }
+
+    /// A request head the HTTP parser refuses gets its status and a JSON
+    /// error at once, not a silent close after the connection's deadline.
+    func testMalformedRequestHeadsAreAnswered() async throws {
+        let service = try service()
+        try await HarkRoutes.application(service).test(.live) { client in
+            let port = try XCTUnwrap(client.port)
+            let heads: [(String, String)] = [
+                ("POST /v1/transcribe HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "400"),
+                ("POST /v1/transcribe HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nabcd", "400"),
+                ("POST /v1/transcribe HTTP/1.1\r\nHost: x\r\nContent-Length: -4\r\n\r\nabcd", "400"),
+                ("POST /v1/transcribe HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999999\r\n\r\nabcd", "400"),
+                ("GARBAGE\r\n\r\n", "400"),
+                ("GET / HTTP/2.0\r\nHost: x\r\n\r\n", "400"),
+                ("GET / HTTP/1.1\r\nHo st: x\r\n\r\n", "400"),
+                ("GET /" + String(repeating: "a", count: 100_000) + " HTTP/1.1\r\nHost: x\r\n\r\n", "414"),
+                ("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + String(repeating: "a", count: 100_000) + "\r\n\r\n", "431"),
+                ("GET /healthz HTTP/1.1\r\nHost: x\r\n" + (0..<10_000).map { "X-\($0): y\r\n" }.joined() + "\r\n", "431"),
+            ]
+            for (head, status) in heads {
+                let started = Date()
+                let fd = try Self.rawConnect(port: port)
+                defer { close(fd) }
+                Self.sendAll(fd, Array(head.utf8))
+                let answer = String(decoding: Self.readToEnd(fd), as: UTF8.self)
+                XCTAssertTrue(answer.hasPrefix("HTTP/1.1 \(status)"), "\(head.prefix(80)): \(answer.prefix(200))")
+                let body = try XCTUnwrap(answer.components(separatedBy: "\r\n\r\n").last)
+                XCTAssertNotNil(try self.errorMessage(ByteBuffer(string: body)), body)
+                XCTAssertLessThan(Date().timeIntervalSince(started), 3, "answered at once: \(head.prefix(80))")
+            }
+            XCTAssertTrue(try Self.rawExchange(port: port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").hasPrefix("HTTP/1.1 200"))
+        }
+    }
+
+    /// A method a route does not take is a 405 with Allow, an unknown path a
+    /// 404, and the stream route without Upgrade a 426: all JSON.
+    func testWrongMethodsAndPathsAnswerJSON() async throws {
+        let service = try service()
+        try await HarkRoutes.application(service).test(.live) { client in
+            for (method, uri, status) in [(HTTPRequest.Method.head, "/healthz", 405), (.options, "/v1/transcribe", 405), (.put, "/healthz", 405),
+                                          (.get, "/v1/audio/transcriptions", 405), (.get, "/nowhere", 404), (.get, "/v1/stream", 426)] {
+                try await client.execute(uri: uri, method: method) { r in
+                    XCTAssertEqual(Int(r.status.code), status, "\(method) \(uri)")
+                    XCTAssertEqual(r.headers[.contentType], "application/json")
+                    if method != .head { XCTAssertFalse(try self.errorMessage(r.body).isEmpty) }
+                    if status == 405 { XCTAssertNotNil(r.headers[.allow]) }
+                }
+            }
+        }
+    }
+
+    /// A client that stops reading and never answers the close cannot hold
+    /// its stream slot: the stream is closed after the idle timeout and the
+    /// next client gets the slot.
+    func testAClientThatStopsReadingLosesItsSlot() async throws {
+        let service = try service { $0.idleTimeout = 0.5; $0.maxStreams = 1 }
+        let speech = try AudioLoader.load(repositoryRoot.appendingPathComponent("audio/an52-mmaf-b.wav").path).waveform.samples
+        try await HarkRoutes.application(service).test(.live) { client in
+            let port = try XCTUnwrap(client.port)
+            let fd = try Self.rawWebSocket(port: port, receiveBuffer: 4096)
+            defer { close(fd) }
+            for m in self.pcm(speech + speech + speech, chunk: 1600) {
+                Self.sendAll(fd, Self.clientFrame(0x2, m.getBytes(at: 0, length: m.readableBytes)!))
+            }
+            // Neither reads nor sends: the slot is freed within the idle timeout and the close's grace.
+            let started = Date()
+            while service.streams.current > 0 && Date().timeIntervalSince(started) < 10 { try await Task.sleep(nanoseconds: 100_000_000) }
+            XCTAssertEqual(service.streams.current, 0, "the silent client's slot is freed")
+            XCTAssertLessThan(Date().timeIntervalSince(started), 6)
+            let lines = Box()
+            _ = try await client.ws("/v1/stream") { inbound, outbound, _ in
+                for m in self.pcm(speech, chunk: 1600) { try await outbound.write(.binary(m)) }
+                try await outbound.write(.text(#"{"type": "eof"}"#))
+                for try await m in inbound.messages(maxSize: 1 << 20) { if case .text(let t) = m { lines.lines.append(t) } }
+            }
+            XCTAssertTrue(lines.lines.last?.contains(#""type":"final""#) ?? false, "\(lines.lines)")
+        }
+    }
+
+    final class Box: @unchecked Sendable { var lines: [String] = [] }
+
+    /// A frame over the message limit, or a client frame without a mask, is
+    /// answered with an error message and a close frame with its code and
+    /// reason, delivered even while the client is still sending.
+    func testOversizedAndUnmaskedFramesAreToldWhy() async throws {
+        let service = try service { $0.maxMessageBytes = 64 * 1024 }
+        try await HarkRoutes.application(service).test(.live) { client in
+            let port = try XCTUnwrap(client.port)
+            for (frame, code, phrase) in [(Self.clientFrame(0x2, [UInt8](repeating: 0, count: 200_000)), 1009, "larger than 65536"),
+                                          (Self.clientFrame(0x2, [0, 0, 0, 0], mask: nil), 1002, "must be masked")] {
+                let fd = try Self.rawWebSocket(port: port)
+                defer { close(fd) }
+                Self.sendAll(fd, frame)
+                let frames = Self.serverFrames(Self.readToEnd(fd))
+                XCTAssertEqual(frames.map(\.0), [0x1, 0x8], phrase)
+                guard frames.count == 2 else { continue }
+                XCTAssertTrue(String(decoding: frames[0].1, as: UTF8.self).contains(phrase), String(decoding: frames[0].1, as: UTF8.self))
+                XCTAssertEqual(Int(frames[1].1[0]) << 8 | Int(frames[1].1[1]), code)
+                XCTAssertGreaterThan(frames[1].1.count, 2, "the close has a reason")
+            }
+        }
+    }
+
+    /// A stream that goes idle after speech gets its last final before the error and the close.
+    func testIdleStreamGetsItsLastFinal() async throws {
+        let service = try service { $0.idleTimeout = 0.5 }
+        let speech = try AudioLoader.load(repositoryRoot.appendingPathComponent("audio/an52-mmaf-b.wav").path).waveform.samples
+        let lines = Box()
+        try await HarkRoutes.application(service).test(.live) { client in
+            _ = try await client.ws("/v1/stream") { inbound, outbound, _ in
+                for m in self.pcm(speech, chunk: 1600) { try await outbound.write(.binary(m)) }
+                for try await m in inbound.messages(maxSize: 1 << 20) { if case .text(let t) = m { lines.lines.append(t) } }
+            }
+        }
+        let finals = lines.lines.filter { $0.contains(#""type":"final""#) }
+        XCTAssertEqual(finals.count, 1, "\(lines.lines)")
+        XCTAssertTrue(finals.first?.contains("ENTER SEVEN") ?? false)
+        XCTAssertTrue(lines.lines.last?.contains("no message for 0.5 s") ?? false)
     }
 
     func testOptionsAreChecked() {
