@@ -45,38 +45,57 @@ public struct TrainingReport {
         guard Int(st.st_size) <= Self.maxLogBytes else {
             throw PlotError("\(logURL.path): \(st.st_size) bytes is more than the \(Self.maxLogBytes >> 20) MiB a report reads")
         }
-        let data: Data
-        do { data = try Data(contentsOf: logURL) } catch {
+        guard let file = FileHandle(forReadingAtPath: logURL.path) else {
             throw PlotError("\(logURL.path): cannot be read (\(String(cString: strerror(errno))))")
         }
+        defer { try? file.close() }
         let decoder = JSONDecoder()
-        var bad: [Int] = []
+        var bad: [Int] = [], implausible: [Int] = []
         var lineNumber = 0, nonBlank = 0
-        // Line by line over the bytes (no array of a million lines beside them).
-        var lineStart = data.startIndex
-        while lineStart < data.endIndex {
-            let lineEnd = data[lineStart...].firstIndex(of: UInt8(ascii: "\n")) ?? data.endIndex
-            let line = data[lineStart..<lineEnd]
-            lineStart = lineEnd < data.endIndex ? data.index(after: lineEnd) : lineEnd
+        // Read in blocks, line by line: memory holds the events, not the file.
+        var pending = Data()
+        func take(_ line: Data) {
             lineNumber += 1
-            if line.allSatisfy({ $0 == 32 || $0 == 13 || $0 == 9 }) { continue }
+            if line.allSatisfy({ $0 == 32 || $0 == 13 || $0 == 9 }) { return }
             nonBlank += 1
-            guard let event = try? decoder.decode(TrainingEvent.self, from: line) else { bad.append(lineNumber); continue }
+            guard let event = try? decoder.decode(TrainingEvent.self, from: line) else { bad.append(lineNumber); return }
+            guard event.isPlausible else { implausible.append(lineNumber); return }
             switch event {
-            case .step(let s): steps.append(s)
-            case .epoch(let e): epochs.append(e)
+            case .step(let s):
+                // A resumed run repeats the steps after its last checkpoint: the later report of a step wins.
+                while let last = steps.last, last.step >= s.step { steps.removeLast() }
+                steps.append(s)
+            case .epoch(let e):
+                while let last = epochs.last, last.epoch >= e.epoch { epochs.removeLast() }
+                epochs.append(e)
             }
         }
+        while true {
+            let block: Data
+            do { block = try file.read(upToCount: 4 << 20) ?? Data() } catch {
+                throw PlotError("\(logURL.path): cannot be read (\(error))")
+            }
+            if block.isEmpty { break }
+            pending.append(block)
+            var lineStart = pending.startIndex
+            while let lineEnd = pending[lineStart...].firstIndex(of: UInt8(ascii: "\n")) {
+                take(pending[lineStart..<lineEnd])
+                lineStart = pending.index(after: lineEnd)
+            }
+            pending = Data(pending[lineStart...])
+        }
+        if !pending.isEmpty { take(pending) }
         if !bad.isEmpty {
             let shown = bad.prefix(5).map(String.init).joined(separator: ", ")
             notes.append("\(bad.count) line(s) of train.log.jsonl were not training events and were skipped (line \(shown)\(bad.count > 5 ? ", …" : "")).")
         }
+        if !implausible.isEmpty {
+            let shown = implausible.prefix(5).map(String.init).joined(separator: ", ")
+            notes.append("\(implausible.count) event(s) with impossible values (a negative or non-finite number, an error rate over 10,000%) were skipped (line \(shown)\(implausible.count > 5 ? ", …" : "")).")
+        }
         if steps.isEmpty && epochs.isEmpty {
             throw PlotError("\(logURL.path): no training events in \(nonBlank) non-blank line(s)")
         }
-        // A resumed run repeats the steps after its last checkpoint: keep the last report of each step.
-        steps = Self.lastOfEach(steps, key: \.step)
-        epochs = Self.lastOfEach(epochs, key: \.epoch)
         do {
             let checkpoint = try Checkpoint.read(from: dir)
             options = try Self.flatten(checkpoint.options)
@@ -85,12 +104,6 @@ public struct TrainingReport {
             notes.append("No readable checkpoint (\(error)); the options are not shown.")
             if let model = try? AcousticModel.load(directory: dir) { config = (try? Self.flatten(model.config)) ?? [] }
         }
-    }
-
-    static func lastOfEach<T>(_ items: [T], key: KeyPath<T, Int>) -> [T] {
-        var byKey: [Int: T] = [:]
-        for item in items { byKey[item[keyPath: key]] = item }
-        return byKey.keys.sorted().map { byKey[$0]! }
     }
 
     /// "a.b" → value rows of a Codable value's JSON, sorted by key.

@@ -132,14 +132,25 @@ struct DeadlineChannel: ServerChildChannel {
     }
 }
 
-/// Sits after the HTTP request decoder and answers a head it refused
-/// (`ConnectionDeadline.refuse`): without it the connection would get no
-/// status and wait for the deadline.
+/// Sits after the HTTP request decoder and answers a first request head it
+/// refused (`ConnectionDeadline.refuse`): without it the connection would
+/// get no status and wait for the deadline. Errors once a head has been
+/// parsed (a broken chunked body) are the route's to answer.
 final class HeadErrorAnswer: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = NIOAny
+    private var headParsed = false
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        context.fireChannelRead(data)
+        // The first head parsed: its work is done (after an upgrade, WebSocket frames would pass here).
+        if !headParsed {
+            headParsed = true
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        }
+    }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        if error is HTTPParserError,
+        if !headParsed, error is HTTPParserError,
            let deadline = try? context.pipeline.syncOperations.handler(type: ConnectionDeadline.self) {
             deadline.refuse(error)
         }

@@ -17,6 +17,8 @@ struct OpenAITranscription {
     var filename: String
     var format: ResponseFormat = .json
     var granularities: Set<String> = []
+    /// `stream=true`: server-sent events as the audio is recognised (`OpenAIStream`).
+    var stream = false
 
     init(contentType: String, body: [UInt8]) throws {
         let parts = contentType.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
@@ -48,6 +50,16 @@ struct OpenAITranscription {
         do { try parser.execute(body) } catch {
             throw ServiceError(400, "bad_request", "the multipart body cannot be parsed")
         }
+        // The closing delimiter "--BOUNDARY--" ends a whole form.
+        let closing = Array("--\(boundary)--".utf8)
+        let complete = body.count >= closing.count && (0...(body.count - closing.count)).contains { i in
+            body[i] == closing[0] && body[i..<(i + closing.count)].elementsEqual(closing)
+        }
+        if !complete {
+            throw ServiceError(400, "bad_request", fields.isEmpty && partName.isEmpty
+                ? "the body has no part delimited by the boundary of its Content-Type (\(boundary.prefix(70)))"
+                : "the multipart body is truncated: it does not end with the closing --\(boundary.prefix(70))--")
+        }
         guard let filePart = fields.first(where: { $0.name == "file" }) else {
             throw ServiceError(400, "bad_request", "the form has no 'file' field (the audio to transcribe)")
         }
@@ -67,6 +79,11 @@ struct OpenAITranscription {
                     throw ServiceError(400, "bad_request", "timestamp_granularities[] '\(value.prefix(40))' is not word or segment")
                 }
                 granularities.insert(value)
+            case "stream":
+                guard value == "true" || value == "false" else {
+                    throw ServiceError(400, "bad_request", "stream '\(value.prefix(40))' is not true or false")
+                }
+                stream = value == "true"
             default: break
             }
         }

@@ -5,6 +5,7 @@ import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOWebSocket
 
 /// `hark serve`'s routes:
@@ -63,8 +64,15 @@ public enum HarkRoutes {
             await answer(service, route: "/v1/audio/transcriptions") {
                 let type = request.headers[.contentType] ?? ""
                 // The form's fields around the file take a little room of their own.
-                let bytes = try await body(request, limit: service.options.maxBodyBytes + 64 * 1024, deadline: service.options.bodyTimeout)
+                let bytes = try await body(request, limit: service.options.maxBodyBytes + 64 * 1024, deadline: service.options.bodyTimeout,
+                                           empty: "the body is empty: send a multipart/form-data form with the audio in its 'file' field")
                 let form = try OpenAITranscription(contentType: type, body: bytes)
+                if form.stream {
+                    // The events outlive this handler: the stream takes its own place among the requests.
+                    let recognition = try await service.pool.run { try OpenAIStream.Recognition(service: service, bytes: form.file, name: form.filename) }
+                    guard service.requests.enter() else { throw ServiceError.overloaded("\(service.requests.limit) requests in progress") }
+                    return OpenAIStream.response(service, recognition, route: "/v1/audio/transcriptions")
+                }
                 let t = try await service.transcribe(form.file, name: form.filename, route: "/v1/audio/transcriptions")
                 let (contentType, text) = form.render(t)
                 return Response(status: .ok, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(string: text)))
@@ -123,7 +131,8 @@ public enum HarkRoutes {
     /// Reads the body up to `limit` bytes (more is a 413) within `deadline`
     /// seconds (a client that trickles its body would otherwise hold its
     /// place in the queue: 408).
-    static func body(_ request: Request, limit: Int, deadline: Double) async throws -> [UInt8] {
+    static func body(_ request: Request, limit: Int, deadline: Double,
+                     empty: String = "the body is empty: send the audio file's bytes") async throws -> [UInt8] {
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
             throw ServiceError(413, "too_large", "the body is \(length) bytes; the most this server accepts is \(limit)")
         }
@@ -148,11 +157,14 @@ public enum HarkRoutes {
             throw ServiceError(413, "too_large", "the body is larger than \(limit) bytes, the most this server accepts")
         } catch is NIOTooManyBytesError {
             throw ServiceError(413, "too_large", "the body is larger than \(limit) bytes, the most this server accepts")
+        } catch let e as HTTPParserError {
+            // A broken chunked encoding.
+            throw ServiceError(400, "bad_body", "the body could not be read: \(e)")
         } catch {
-            // A broken chunked encoding, or a client that went away mid-body.
-            throw ServiceError(400, "bad_body", "the body could not be read: \(error)")
+            // The client went away mid-body: nobody reads the answer; it is counted apart from bad bodies.
+            throw ServiceError(400, "client_closed", "the connection closed before the body ended (\(error))")
         }
-        guard buffer.readableBytes > 0 else { throw ServiceError(400, "bad_request", "the body is empty: send the audio file's bytes") }
+        guard buffer.readableBytes > 0 else { throw ServiceError(400, "bad_request", empty) }
         return buffer.readBytes(length: buffer.readableBytes) ?? []
     }
 

@@ -99,10 +99,14 @@ final class PlotCommandTests: CLITestCase {
         {"type":"step","step":1,"epoch":0,"elapsed":1e19,"loss":1e38}
         {"type":"step","step":2,"epoch":0,"elapsed":-1e300,"loss":-3}
         {"type":"epoch","epoch":9223372036854775807,"step":2,"elapsed":1,"valid_cer":0.5}
+        {"type":"epoch","epoch":0,"step":1,"elapsed":1,"valid_cer":1e308,"valid_wer":-1,"best":true}
 
         """.write(to: run.appendingPathComponent("train.log.jsonl"), atomically: true, encoding: .utf8)
         let r = try hark(["report", run.path, "-o", "-"])
         XCTAssertEqual(r.status, 0, r.stderr)
+        // Impossible values are skipped and noted, never drawn or made the best epoch.
+        XCTAssertTrue(r.stdout.contains("2 event(s) with impossible values"), r.stdout)
+        XCTAssertFalse(r.stdout.contains("inf") || r.stdout.contains("-100.00"), r.stdout)
         XCTAssertTrue(XMLParser(data: Data(r.stdout.utf8)).parse(), "well-formed despite the control characters")
         XCTAssertTrue(r.stdout.contains("run\u{FFFD}\u{FFFD}[31m&lt;b&gt;"))
     }

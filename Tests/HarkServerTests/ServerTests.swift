@@ -254,6 +254,49 @@ final class ServerTests: XCTestCase {
             try await client.execute(uri: "/v1/audio/transcriptions", method: .post, headers: [.contentType: "audio/wav"], body: ByteBuffer(bytes: Self.wav)) { r in
                 XCTAssertEqual(r.status, .unsupportedMediaType)
             }
+            // A form cut short, a boundary that does not match the body's, and no body: each says which.
+            let whole = form([file])
+            let cut = ByteBuffer(bytes: whole.getBytes(at: 0, length: whole.readableBytes - 30)!)
+            try await client.execute(uri: "/v1/audio/transcriptions", method: .post, headers: headers, body: cut) { r in
+                XCTAssertEqual(r.status, .badRequest)
+                XCTAssertTrue(try self.errorMessage(r.body).contains("truncated"), String(buffer: r.body))
+            }
+            try await client.execute(uri: "/v1/audio/transcriptions", method: .post,
+                                     headers: [.contentType: "multipart/form-data; boundary=other"], body: whole) { r in
+                XCTAssertEqual(r.status, .badRequest)
+                XCTAssertTrue(try self.errorMessage(r.body).contains("no part delimited by the boundary"), String(buffer: r.body))
+            }
+            try await client.execute(uri: "/v1/audio/transcriptions", method: .post, headers: headers, body: ByteBuffer()) { r in
+                XCTAssertEqual(r.status, .badRequest)
+                XCTAssertTrue(try self.errorMessage(r.body).contains("'file' field"), String(buffer: r.body))
+            }
+        }
+    }
+
+    /// stream=true: server-sent events, a delta per utterance as its pause is
+    /// heard, then the whole text; the same text as without streaming.
+    func testOpenAIStreamingSendsDeltasThenTheText() async throws {
+        let service = try service()
+        let session = try [UInt8](Data(contentsOf: repositoryRoot.appendingPathComponent("audio/mmaf-session.wav")))
+        let headers: HTTPFields = [.contentType: "multipart/form-data; boundary=hark-test-boundary"]
+        try await HarkRoutes.application(service).test(.live) { client in
+            let plain = try await client.execute(uri: "/v1/audio/transcriptions", method: .post, headers: headers,
+                                                 body: self.form([("file", "session.wav", session)]))
+            let text = try XCTUnwrap(try self.object(plain.body)["text"] as? String)
+            let streamed = try await client.execute(uri: "/v1/audio/transcriptions", method: .post, headers: headers,
+                                                    body: self.form([("file", "session.wav", session), ("stream", nil, Array("true".utf8))]))
+            XCTAssertEqual(streamed.status, .ok)
+            XCTAssertEqual(streamed.headers[.contentType], "text/event-stream")
+            let events = String(buffer: streamed.body).components(separatedBy: "\n\n").filter { !$0.isEmpty }.map { event -> [String: Any] in
+                XCTAssertTrue(event.hasPrefix("data: "), event)
+                return (try? JSONSerialization.jsonObject(with: Data(event.dropFirst(6).utf8)) as? [String: Any]) ?? [:]
+            }
+            let deltas = events.filter { $0["type"] as? String == "transcript.text.delta" }.compactMap { $0["delta"] as? String }
+            XCTAssertEqual(deltas.count, 3, "one per utterance of the session")
+            XCTAssertEqual(deltas.joined(), text)
+            XCTAssertEqual(events.last?["type"] as? String, "transcript.text.done")
+            XCTAssertEqual(events.last?["text"] as? String, text)
+            XCTAssertEqual(service.requests.current, 0, "the stream left its place")
         }
     }
 

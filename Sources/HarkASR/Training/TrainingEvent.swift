@@ -41,6 +41,22 @@ public enum TrainingEvent: Codable, Sendable, Equatable {
         }
     }
 
+    /// Whether every value is one a training run can report: counts and
+    /// times finite and ≥ 0, a loss finite and ≥ 0, error rates from 0 to
+    /// 100 (10,000%: insertions can take a rate past 1, not past that).
+    /// A report skips the others and says so.
+    public var isPlausible: Bool {
+        func ok(_ v: Double?, max: Double = .greatestFiniteMagnitude) -> Bool { v.map { $0.isFinite && $0 >= 0 && $0 <= max } ?? true }
+        func ok(_ v: Float?) -> Bool { ok(v.map(Double.init)) }
+        switch self {
+        case .step(let r):
+            return r.epoch >= 0 && r.step >= 0 && ok(r.loss) && ok(r.learningRate) && ok(r.gradNorm) && ok(r.framesPerSecond)
+                && (r.skippedNonFinite ?? 0) >= 0 && ok(r.elapsed) && ok(r.etaSeconds)
+        case .epoch(let r):
+            return r.epoch >= 0 && r.step >= 0 && ok(r.validCER, max: 100) && ok(r.validWER, max: 100) && ok(r.elapsed)
+        }
+    }
+
     public var epoch: Int {
         switch self {
         case .step(let r): return r.epoch
