@@ -129,13 +129,52 @@ public final class AudioReader {
                     throw error
                 }
             }
-            if end { ended = true }
+            if end {
+                ended = true
+                if case .live(let fd, nil) = source { try checkNothingFollows(fd) }
+            }
             if !out.isEmpty {
                 samplesRead += out.count
                 return out
             }
         }
         return nil
+    }
+
+    /// The most read after a live recording's audio to see what follows it.
+    static let maxTrailingBytes = 1 << 20
+
+    /// After a live recording's audio, what is left on the stream must be
+    /// chunks a container may carry after its data (a WAV file's LIST, id3,
+    /// …): another recording (a second RIFF header) or bytes that are no
+    /// chunk are an error naming how much follows, so that a stream is never
+    /// silently cut short. A file with the same bytes is refused too.
+    private func checkNothingFollows(_ fd: Int32) throws {
+        var trailing: [UInt8] = []
+        var block = [UInt8](repeating: 0, count: 65536)
+        while trailing.count <= Self.maxTrailingBytes {
+            let n = block.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            trailing += block[0..<n]
+        }
+        guard !trailing.isEmpty else { return }
+        var i = 0
+        while i < trailing.count {
+            let rest = trailing.count - i
+            let id = trailing[i..<min(trailing.count, i + 4)]
+            if ["RIFF", "RIFX", "RF64"].contains(where: { id.elementsEqual($0.utf8) }) {
+                throw AudioError(.unrecognized, displayName, "another recording follows this one's audio (a RIFF header \(i) bytes after its data); a stream carries one recording")
+            }
+            // A chunk: a four-letter printable id and a little-endian size that fits (padded to even).
+            guard rest >= 8, id.allSatisfy({ (32...126).contains($0) }) else { break }
+            let size = (0..<4).reduce(0) { $0 | Int(trailing[i + 4 + $1]) << (8 * $1) }
+            guard size <= rest - 8 else { break }
+            i += 8 + size + (size & 1)
+        }
+        guard i < trailing.count else { return }
+        let amount = trailing.count > Self.maxTrailingBytes ? "more than \(Self.maxTrailingBytes)" : "\(trailing.count - i)"
+        throw AudioError(.unrecognized, displayName, "\(amount) bytes follow this recording's audio and are not part of it (raw audio after a WAV's data?); a stream carries one recording")
     }
 
     /// Skips to `seconds` into the recording without decoding what comes

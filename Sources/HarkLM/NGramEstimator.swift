@@ -66,8 +66,64 @@ public struct NGramEstimator {
     /// The special words lmplz refuses inside sentences.
     static let specials: Set<String> = ["<s>", "</s>", "<unk>"]
 
+    /// Words by id, their ids, and the n-gram counts of the sentences added so far.
+    private var vocabulary: [String] = ["<unk>", "<s>", "</s>"]
+    private var ids: [String: Int32] = [:]
+    private var grams: [GramCounts] = []
+    /// Sentences added so far.
+    public private(set) var sentences = 0
+
     /// The ARPA text of the model of `sentences` (each a list of words).
     public func estimate(sentences: [[String]]) throws -> String {
+        var estimator = self
+        for sentence in sentences { try estimator.add(sentence) }
+        return try estimator.arpa()
+    }
+
+    /// Counts the n-grams of one more sentence (a corpus is read as a stream:
+    /// memory holds the counts, not the text).
+    public mutating func add(_ sentence: [String]) throws {
+        // Word ids: <unk> 0, <s> 1, </s> 2 (as lmplz), then by first appearance.
+        // Unigram ids are word ids; grams[n − 1] numbers the n-grams of order n ≥ 2.
+        let bos: Int32 = 1, eos: Int32 = 2
+        if grams.isEmpty {
+            guard (1...NGramModel.maxOrder).contains(order) else {
+                throw EstimationError("order \(order) is outside 1…\(NGramModel.maxOrder)")
+            }
+            grams = (1...order).map { GramCounts(order: $0) }
+            grams[0].raw = [0, 0, 0]
+        }
+        sentences += 1
+        var seq: [Int32] = [bos]
+        for word in sentence {
+            if Self.specials.contains(word) {
+                throw EstimationError("sentence \(sentences) contains \(word), which is reserved for the model's own use")
+            }
+            if let id = ids[word] {
+                seq.append(id)
+            } else {
+                let id = Int32(vocabulary.count)
+                ids[word] = id
+                vocabulary.append(word)
+                grams[0].raw.append(0)
+                seq.append(id)
+            }
+        }
+        seq.append(eos)
+        // Every n-gram of the sentence, by its start s: seq[s], seq[s…s+1], …
+        for s in 0..<seq.count {
+            var id = seq[s]
+            grams[0].raw[Int(id)] += 1
+            var n = 2
+            while n <= order && s + n - 1 < seq.count {
+                id = grams[n - 1].add(prefix: id, word: seq[s + n - 1])
+                n += 1
+            }
+        }
+    }
+
+    /// The ARPA text of the model of the sentences added.
+    public func arpa() throws -> String {
         guard (1...NGramModel.maxOrder).contains(order) else {
             throw EstimationError("order \(order) is outside 1…\(NGramModel.maxOrder)")
         }
@@ -75,40 +131,11 @@ public struct NGramEstimator {
         guard zip(prune, prune.dropFirst()).allSatisfy({ $0 <= $1 }) else {
             throw EstimationError("pruning thresholds must not decrease with the order: \(prune)")
         }
-        // Word ids: <unk> 0, <s> 1, </s> 2 (as lmplz), then by first appearance.
-        // Unigram ids are word ids; grams[n − 1] numbers the n-grams of order n ≥ 2.
         let unk: Int32 = 0, bos: Int32 = 1, eos: Int32 = 2
-        var vocabulary: [String] = ["<unk>", "<s>", "</s>"]
-        var ids: [String: Int32] = [:]
-        var grams = (1...order).map { GramCounts(order: $0) }
-        grams[0].raw = [0, 0, 0]
-        for (index, sentence) in sentences.enumerated() {
-            var seq: [Int32] = [bos]
-            for word in sentence {
-                if Self.specials.contains(word) {
-                    throw EstimationError("sentence \(index + 1) contains \(word), which is reserved for the model's own use")
-                }
-                if let id = ids[word] {
-                    seq.append(id)
-                } else {
-                    let id = Int32(vocabulary.count)
-                    ids[word] = id
-                    vocabulary.append(word)
-                    grams[0].raw.append(0)
-                    seq.append(id)
-                }
-            }
-            seq.append(eos)
-            // Every n-gram of the sentence, by its start s: seq[s], seq[s…s+1], …
-            for s in 0..<seq.count {
-                var id = seq[s]
-                grams[0].raw[Int(id)] += 1
-                var n = 2
-                while n <= order && s + n - 1 < seq.count {
-                    id = grams[n - 1].add(prefix: id, word: seq[s + n - 1])
-                    n += 1
-                }
-            }
+        var grams = self.grams
+        if grams.isEmpty {
+            grams = (1...order).map { GramCounts(order: $0) }
+            grams[0].raw = [0, 0, 0]
         }
         grams[0].raw[Int(bos)] = 0  // the unigram <s> is not counted, as in lmplz
         let counts = grams.map(\.count)

@@ -47,7 +47,7 @@ struct FeaturesCommand: ParsableCommand {
         let collection = InputCollection(arguments: inputs)
         // Under mpirun: each rank computes and writes its share (.npy files, or a part archive that rank 0
         // joins at the end); rank 0 prints the index in order.
-        let batch = ShardedBatch()
+        let batch = try ShardedBatch()
         let root = batch.collective.isRoot
         if root { collection.notes.forEach { printError("note: " + $0) } }
         let outputURL = URL(fileURLWithPath: outputDir, isDirectory: true)
@@ -56,7 +56,7 @@ struct FeaturesCommand: ParsableCommand {
         } catch {
             throw ToolError("cannot create --output-dir \(outputDir): \(error.localizedDescription)")
         }
-        let indices = batch.mine(collection.inputs.count)
+        let indices = try batch.mine(collection.inputs.map(\.path))
         let progress = BatchProgress(total: indices.count, label: batch.sharded ? "features (rank \(batch.collective.rank))" : "features",
                                      quiet: !root)
         var failedInputs = collection.failures.map { $0.input }

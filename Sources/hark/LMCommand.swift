@@ -19,13 +19,13 @@ struct LMCommand: ParsableCommand {
         """)
 
     @Option(help: "The order n of the model (1…10).") var order: Int
-    @Option(name: .shortAndLong, help: "The ARPA file to write.") var output: String
+    @Option(name: .shortAndLong, help: "The ARPA file to write; - writes it to standard output (the summary then goes to standard error).") var output: String
     @Option(help: "Pruning thresholds C2,C3,… for orders 2, 3, …: n-grams seen ≤ C times are dropped; the last value applies to higher orders (non-decreasing, ≥ 0).")
     var prune: String?
     @Option(help: "Normalise text as this model directory's config.json says.") var model: String?
     @Flag(help: "For an order whose counts give no Kneser-Ney discounts (a small corpus), use lmplz's fallback D1=0.5 D2=1 D3+=1.5 instead of failing.")
     var discountFallback = false
-    @Argument(help: "Text files or manifests.") var inputs: [String]
+    @Argument(help: "Text files (- for standard input) or manifests.") var inputs: [String]
 
     /// The parsed --prune values.
     static func thresholds(_ text: String) throws -> [Int] {
@@ -49,7 +49,7 @@ struct LMCommand: ParsableCommand {
     }
 
     func run() throws {
-        try checkOutput(output, isNotOneOf: inputs, option: "-o")
+        if output != "-" { try checkOutput(output, isNotOneOf: inputs, option: "-o") }
         let normalize: (String) -> String
         if let model {
             let url = URL(fileURLWithPath: model).appendingPathComponent(AcousticModel.configFile)
@@ -64,36 +64,41 @@ struct LMCommand: ParsableCommand {
         } else {
             normalize = { $0.uppercased().split(whereSeparator: \.isWhitespace).joined(separator: " ") }
         }
-        var sentences: [[String]] = []
-        var words = 0
-        for input in inputs {
-            let texts: [String]
-            if Manifest.isManifest(input) {
-                texts = try Manifest.read(input).compactMap(\.text)
-            } else {
-                guard let data = FileManager.default.contents(atPath: input) else {
-                    throw ToolError("\(input): \(FileManager.default.fileExists(atPath: input) ? "cannot read the file" : "no such file")")
-                }
-                guard let text = String(data: data, encoding: .utf8) else { throw ToolError("\(input): not UTF-8 text") }
-                texts = text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map(String.init)
-            }
-            for text in texts {
-                let sentence = normalize(text).split(separator: " ").map(String.init)
-                if sentence.isEmpty { continue }
-                words += sentence.count
-                sentences.append(sentence)
-            }
-        }
-        guard !sentences.isEmpty else { throw ToolError("\(inputs.joined(separator: ", ")): no sentences to build a model from") }
         var estimator = NGramEstimator(order: order, prune: try prune.map(Self.thresholds) ?? [])
         if discountFallback { estimator.discountFallback = NGramEstimator.lmplzFallback }
+        var words = 0
+        func add(_ text: String) throws {
+            let sentence = normalize(text).split(separator: " ").map(String.init)
+            if sentence.isEmpty { return }
+            words += sentence.count
+            do { try estimator.add(sentence) } catch let error as EstimationError { throw ToolError("\(error)") }
+        }
+        // Text is read as a stream, a line at a time: memory holds the counts, not the corpus.
+        for input in inputs {
+            if input != "-" && Manifest.isManifest(input) {
+                for text in try Manifest.read(input).compactMap(\.text) { try add(text) }
+            } else {
+                let reader = try TextLineReader(path: input)
+                while let line = try reader.next() {
+                    do { try add(line) } catch let error as ToolError { throw ToolError("\(input):\(reader.lineNumber): \(error)") }
+                }
+            }
+        }
+        guard estimator.sentences > 0 else { throw ToolError("\(inputs.joined(separator: ", ")): no sentences to build a model from") }
         let arpa: String
-        do { arpa = try estimator.estimate(sentences: sentences) } catch let error as EstimationError {
+        do { arpa = try estimator.arpa() } catch let error as EstimationError {
             throw ToolError("\(inputs.joined(separator: ", ")): \(error)")
         }
         let url = URL(fileURLWithPath: output)
+        if output == "-" {
+            // The model itself on stdout; the summary on stderr.
+            StandardOutput.write(arpa)
+            printError("lm: order \(order), \(estimator.sentences) sentences, \(words) words; " + arpa.split(separator: "\n", maxSplits: order + 1).dropFirst().prefix(order).joined(separator: ", "))
+            try StandardOutput.finish()
+            return
+        }
         try FileWriting.writeAtomically(Array(arpa.utf8), to: url)
-        StandardOutput.line("\(output): order \(order), \(sentences.count) sentences, \(words) words")
+        StandardOutput.line("\(output): order \(order), \(estimator.sentences) sentences, \(words) words")
         // The n-gram counts: the "ngram N=COUNT" lines of the header.
         for line in arpa.split(separator: "\n", maxSplits: order + 1).dropFirst().prefix(order) { StandardOutput.line(String(line)) }
         try StandardOutput.finish()

@@ -33,8 +33,25 @@ enum RankCheck {
                 detail += " in its \(name): \(a[i].prefix(200)) vs \(b[i].prefix(200))"
                 break
             }
-            fail(collective, ok.mine ? nil : detail + " (different manifests, files, models or versions across ranks?)")
+            fail(collective, ok.mine ? nil : detail + " (every rank of a job must run the same command on the same inputs, model and version)")
         }
+    }
+
+    /// Every rank must run the same command: subcommand, flags and inputs as
+    /// typed. Checked first, before any other collective step, so that ranks
+    /// given different work stop with a message instead of mixing their
+    /// outputs or waiting on each other forever.
+    /// With `wholeLine` false only the subcommand is compared (`train`
+    /// compares its options, data and weights itself).
+    static func sameCommand(_ collective: Collective, wholeLine: Bool) throws {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        try sameRun([arguments.first ?? ""] + (wholeLine ? [arguments.joined(separator: " ")] : []), collective,
+                    names: ["subcommand", "command line"])
+    }
+
+    /// Every rank must have found the same inputs (a directory or manifest may read differently on another host).
+    static func sameInputs(_ paths: [String], _ collective: Collective) throws {
+        try sameRun(["\(paths.count)", digest(paths.map { Array($0.utf8).map(Float.init) })], collective, names: ["number of inputs", "input list (digest)"])
     }
 
     /// A 64-bit FNV-1a digest of float arrays' bytes (the starting weights).

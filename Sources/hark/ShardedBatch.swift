@@ -10,6 +10,15 @@ import HarkMPI
 /// when rank 0 gathers them all and prints them in input order, with each
 /// failure reported once: the output is what one process prints. In one
 /// process results are printed as they come, as always.
+/// The ranks of the MPI job this process belongs to (one process without a
+/// launcher), once all have shown they run the same subcommand (and, with
+/// `wholeLine`, the same command line).
+func jobCollective(wholeLine: Bool = true) throws -> Collective {
+    guard let mpi = MPICollective.fromLauncher() else { return SingleProcess() }
+    if mpi.size > 1 { try RankCheck.sameCommand(mpi, wholeLine: wholeLine) }
+    return mpi
+}
+
 final class ShardedBatch {
     let collective: Collective
     private var outputs: [(index: Int, text: String)] = []
@@ -17,7 +26,7 @@ final class ShardedBatch {
     private var audioSeconds = 0.0
     private let lock = NSLock()
 
-    init() { collective = MPICollective.fromLauncher() ?? SingleProcess() }
+    init() throws { collective = try jobCollective() }
 
     var sharded: Bool { collective.size > 1 }
 
@@ -30,8 +39,11 @@ final class ShardedBatch {
                               names: ["model configuration", "hark version", "model weights"])
     }
 
-    /// The indices of `count` inputs this rank takes.
-    func mine(_ count: Int) -> [Int] { collective.dealt(count) }
+    /// The indices of the inputs this rank takes, once every rank has shown it has the same `inputs`.
+    func mine(_ inputs: [String]) throws -> [Int] {
+        if sharded { try RankCheck.sameInputs(inputs, collective) }
+        return collective.dealt(inputs.count)
+    }
 
     /// A result of input `index` for standard output.
     func emit(_ index: Int, _ text: String, audioSeconds seconds: Double = 0) {

@@ -239,7 +239,7 @@ struct TrainCommand: ParsableCommand {
         ComputeThreads.count = threads
         let outURL = URL(fileURLWithPath: out)
         // Under mpirun or srun: the ranks of a data-parallel run; rank 0 writes and reports.
-        let collective: Collective = MPICollective.fromLauncher() ?? SingleProcess()
+        let collective = try jobCollective(wholeLine: false)
         let root = collective.isRoot
         // One run per output directory: a second one refuses at once.
         try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true)

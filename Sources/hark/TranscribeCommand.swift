@@ -5,6 +5,7 @@ import HarkAudio
 import HarkCTC
 import HarkCore
 import HarkIO
+import HarkMPI
 import HarkPlot
 
 /// `hark transcribe`: audio in, text out.
@@ -56,6 +57,12 @@ struct TranscribeCommand: ParsableCommand {
         let transcriber = Transcriber(model: acoustic, decoding: try decoding.decoding(acoustic, lm: try decoding.loadLM(acoustic)))
         transcriber.segmentation = segmentation.options
         if live.stream {
+            // One process streams: under mpirun every rank would stream the same input and print every result.
+            if let mpi = MPICollective.fromLauncher(), mpi.size > 1 {
+                if mpi.isRoot { printError("--stream runs in one process; this job has \(mpi.size) ranks (run it without mpirun)") }
+                mpi.barrier()
+                throw ExitCode(1)
+            }
             let recognizer = try StreamingRecognizer(transcriber: transcriber, options: live.partials.options(segmentation))
             do {
                 try LiveTranscription(recognizer: recognizer, flags: live, channel: channel.map { .channel($0) } ?? .average).run(inputs[0])
@@ -69,7 +76,7 @@ struct TranscribeCommand: ParsableCommand {
         }
         let collection = InputCollection(arguments: inputs)
         // Under mpirun: this rank's share of the inputs; rank 0 prints everything in order at the end.
-        let batch = ShardedBatch()
+        let batch = try ShardedBatch()
         try batch.checkSameModel(acoustic)
         if batch.collective.isRoot {
             collection.notes.forEach { printError("note: " + $0) }
@@ -79,7 +86,7 @@ struct TranscribeCommand: ParsableCommand {
         for dir in [outputDir, emitLogprobs].compactMap({ $0 }) {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         }
-        let indices = batch.mine(collection.inputs.count)
+        let indices = try batch.mine(collection.inputs.map(\.path))
         let list = indices.map { collection.inputs[$0] }
         let progress = BatchProgress(total: list.count, label: batch.sharded ? "transcribe (rank \(batch.collective.rank))" : "transcribe",
                                      quiet: !batch.collective.isRoot)
@@ -192,9 +199,9 @@ struct EvalCommand: ParsableCommand {
             throw ValidationError("--write-temperature changes a model directory: name it with --model")
         }
         // Under mpirun: this rank scores its share; rank 0 sums the counts and writes the rows in order.
-        let batch = ShardedBatch()
+        let batch = try ShardedBatch()
         try batch.checkSameModel(acoustic)
-        let indices = batch.mine(allEntries.count)
+        let indices = try batch.mine(allEntries.map(\.audioPath))
         let entries = indices.map { allEntries[$0] }
         var rows: [String] = []
         var totals = Evaluator.Totals()

@@ -26,6 +26,24 @@ final class LMCommandTests: CLITestCase {
         XCTAssertEqual(names, ["lm.arpa"], "no temporary file left")
     }
 
+    /// `-o -` writes the model to standard output and `-` reads standard
+    /// input (as `hark report -o -`), the same model as from the file; the
+    /// corpus is read line by line, a bad line named by its number.
+    func testStandardInputAndOutput() throws {
+        let text = try Data(contentsOf: corpus)
+        let run = try hark(["lm", "--order", "3", "-o", "-", "-"], stdin: text)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let sentences = try String(contentsOf: corpus, encoding: .utf8).split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        XCTAssertEqual(run.stdout, try NGramEstimator(order: 3).estimate(sentences: sentences))
+        XCTAssertTrue(run.stderr.contains("order 3, \(sentences.count) sentences"), run.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "-"), "no file named -")
+        let bad = dir.appendingPathComponent("bad.txt")
+        try (Data("A B\nA C\n".utf8) + Data([0x41, 0xFF, 0x0A])).write(to: bad)
+        let refused = try hark(["lm", "--order", "2", "-o", "-", bad.path])
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.stderr.contains("bad.txt:3: not UTF-8 text"), refused.stderr)
+    }
+
     /// A manifest's transcripts, lower-case and with extra spaces, normalised
     /// as the default (upper case, spaces collapsed), give the same model as the text.
     func testManifestAndNormalisation() throws {

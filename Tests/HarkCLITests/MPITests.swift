@@ -147,7 +147,23 @@ final class MPITests: CLITestCase {
         let models = try mpirun([(1, ["transcribe", "--model", dir.appendingPathComponent("init1").path, manifest]),
                                  (1, ["transcribe", "--model", dir.appendingPathComponent("init2").path, manifest])], timeout: 120)
         XCTAssertNotEqual(models.status, 0)
-        XCTAssertTrue(models.stderr.contains("rank 1 differs from rank 0 in its model weights"), models.stderr)
+        XCTAssertTrue(models.stderr.contains("rank 1 differs from rank 0 in its command line"), models.stderr)
+
+        // Batch jobs whose ranks were given different work stop before any of it, with a message
+        // (they printed mixed or partial output with status 0, or waited on each other forever).
+        let a52 = repositoryRoot.appendingPathComponent("audio/an52-mmaf-b.wav").path
+        let seven = repositoryRoot.appendingPathComponent("audio/7_jackson_0.wav").path
+        for (what, ranks, phrase) in [
+            ("different inputs", [(1, ["transcribe", a52, seven]), (1, ["transcribe", a52])], "in its command line"),
+            ("different formats", [(1, ["transcribe", "--format", "json", a52]), (1, ["transcribe", "--format", "txt", a52])], "in its command line"),
+            ("different subcommands", [(1, ["transcribe", a52]), (1, ["features", "--output-dir", dir.appendingPathComponent("fx").path, a52])], "in its subcommand"),
+            ("--stream under two ranks", [(2, ["transcribe", "--stream", a52])], "--stream runs in one process"),
+        ] as [(String, [(Int, [String])], String)] {
+            let run = try mpirun(ranks, timeout: 60)
+            XCTAssertNotEqual(run.status, 0, what)
+            XCTAssertTrue(run.stderr.contains(phrase), "\(what): \(run.stderr)")
+            XCTAssertEqual(run.stdout, "", "\(what): nothing printed")
+        }
 
         // Ranks that do not see the same output directory (as without a shared filesystem).
         let c = ["train", "--train", manifest, "--out", dir.appendingPathComponent("here").path] + options

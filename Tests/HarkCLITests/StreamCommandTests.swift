@@ -46,6 +46,27 @@ final class StreamCommandTests: CLITestCase {
         XCTAssertEqual(rawResults.last!.end, 1.5, accuracy: 1e-3)
     }
 
+    /// A stream carries one recording: what follows a WAV's data on a pipe
+    /// is read and must be chunks a WAV may end with; a second recording or
+    /// raw bytes there is an error after the results (it was dropped
+    /// silently, as if the stream had ended).
+    func testWhatFollowsAPipedRecordingIsChecked() throws {
+        let wav = try Data(contentsOf: repositoryRoot.appendingPathComponent("audio/an52-mmaf-b.wav"))
+        let alone = try hark(["transcribe", "--stream", "-"], stdin: wav)
+        XCTAssertEqual(alone.status, 0, alone.stderr)
+        let list = Data("LIST".utf8) + Data([4, 0, 0, 0]) + Data("INFO".utf8)
+        let tagged = try hark(["transcribe", "--stream", "-"], stdin: wav + list)
+        XCTAssertEqual(tagged.status, 0, "a chunk after the data is part of a WAV: \(tagged.stderr)")
+        XCTAssertEqual(tagged.stdout, alone.stdout)
+        for (what, tail, phrase) in [("a second WAV", wav, "another recording follows"),
+                                     ("raw audio", Data((0..<64_000).map { UInt8(truncatingIfNeeded: $0 &* 7919) }), "bytes follow this recording's audio")] {
+            let run = try hark(["transcribe", "--stream", "-"], stdin: wav + tail)
+            XCTAssertEqual(run.status, 1, what)
+            XCTAssertTrue(run.stderr.contains(phrase), "\(what): \(run.stderr)")
+            XCTAssertEqual(run.stdout, alone.stdout, "\(what): the first recording's results still come")
+        }
+    }
+
     func testRealtimePacing() throws {
         let started = Date()
         let run = try hark(["transcribe", "--stream", "--realtime", "audio/an52-mmaf-b.wav"])
