@@ -2,11 +2,12 @@ import Foundation
 import HarkASR
 
 /// Where `--model` points when it is not given: the default model that ships
-/// with Hark, `models/an4-fsdd-blstm` in the repository (AN4 and the Free Spoken
-/// Digit Dataset, trained with audio augmentation), found from the executable's
-/// location (a build inside the checkout) or the current directory.
+/// with Hark, `models/an4-fsdd-recordings` in the repository (AN4 and the Free
+/// Spoken Digit Dataset, trained with audio augmentation and on recordings as
+/// people make them: silence, pauses, joined utterances), found from the
+/// executable's location (a build inside the checkout) or the current directory.
 enum ModelLocation {
-    static let defaultName = "models/an4-fsdd-blstm"
+    static let defaultName = "models/an4-fsdd-recordings"
 
     static func resolve(_ given: String?) throws -> URL {
         if let given { return URL(fileURLWithPath: given) }

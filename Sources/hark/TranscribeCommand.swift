@@ -14,9 +14,10 @@ struct TranscribeCommand: ParsableCommand {
         commandName: "transcribe",
         abstract: "Transcribe audio files, directories, manifests or standard input.",
         discussion: """
-        Without --model, the default model (models/an4-fsdd-blstm, trained on CMU AN4's spelled letters, \
+        Without --model, the default model (models/an4-fsdd-recordings, trained on CMU AN4's spelled letters, \
         digits and numbers and on the Free Spoken Digit Dataset's isolated digits, with noise, telephone \
-        band and reverberation added in training) is used. Results go to stdout (txt: the text, \
+        band, reverberation, silence and pauses added in training) is used. A recording is cut at its \
+        pauses and each utterance transcribed on its own (--no-segment: as one utterance). Results go to stdout (txt: the text, \
         prefixed by the input's path and a tab when there are several inputs; json: one object per \
         line) or, with --output-dir, into <name>.<format> per input.
         """)

@@ -4,7 +4,7 @@ import HarkCore
 import HarkTestSupport
 import XCTest
 
-/// The model that ships in models/an4-fsdd-blstm, on recordings of speakers it
+/// The model that ships in models/an4-fsdd-recordings, on recordings of speakers it
 /// never heard in training (AN4 speaker mmaf and FSDD speaker jackson, held out).
 final class DefaultModelTests: CLITestCase {
     func testTranscribesTheBundledSample() throws {
@@ -21,6 +21,32 @@ final class DefaultModelTests: CLITestCase {
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertEqual(run.stdout, "SEVEN\n")
         XCTAssertTrue(run.stderr.contains("upsampling from 8000 Hz to 16000 Hz"), run.stderr)
+    }
+
+    /// A voice memo of three utterances with pauses: cut at the pauses, one
+    /// subtitle cue each, timed on the speech. (The model mishears NINETY.)
+    func testTranscribesTheBundledSession() throws {
+        let run = try hark(["transcribe", "audio/mmaf-session.wav"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(run.stdout, "START FIVE TWO SEVEN ENTER NIGHTY FIVE\n")
+        let srt = try hark(["transcribe", "--format", "srt", "audio/mmaf-session.wav"])
+        XCTAssertEqual(srt.stdout, """
+            1
+            00:00:01,350 --> 00:00:01,750
+            START
+
+            2
+            00:00:03,240 --> 00:00:04,470
+            FIVE TWO SEVEN
+
+            3
+            00:00:06,020 --> 00:00:07,430
+            ENTER NIGHTY FIVE
+
+            """)
+        // As one utterance (before segmentation), the same words run together into one cue.
+        let whole = try hark(["transcribe", "--no-segment", "--format", "srt", "audio/mmaf-session.wav"])
+        XCTAssertEqual(whole.stdout.components(separatedBy: " --> ").count, 2, whole.stdout)
     }
 
     func testSubtitlesOfTheBundledSample() throws {
