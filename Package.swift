@@ -94,6 +94,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOWebSocket", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
         ], resources: [.embedInCode("Page/index.html")]),
 
         // Pictures and reports: the audio/spectrogram/posteriorgram figure (cairo), training

@@ -1,22 +1,17 @@
 // swift-tools-version:6.0
 //
-// libFuzzer targets for Hark's parsers, one executable each, kept out of the
-// main package so that its build never sees the fuzzer flags. Build and run
-// one with `Fuzz/run.sh TARGET SECONDS` (README, "Fuzzing"); run.sh passes
-// `-sanitize=fuzzer,address` to every module, so the libraries are
-// instrumented too.
+// libFuzzer targets for Hark's parsers, in one executable (`hark-fuzz
+// TARGET`), kept out of the main package so that its build never sees the
+// fuzzer flags. Build and run one with `Fuzz/run.sh TARGET SECONDS` (README,
+// "Fuzzing"); run.sh passes `-sanitize=fuzzer,address` to every module, so
+// the libraries are instrumented too.
 //
-// Every target has one function, `LLVMFuzzerTestOneInput`, and a `main`
-// that hands it to libFuzzer's driver (SwiftPM insists on linking an
-// executable's own entry point).
+// Every target is one function of the input's bytes (Sources/HarkFuzz/Fuzz*.swift);
+// main.swift picks it by name and hands it to libFuzzer's driver.
 
 import PackageDescription
 
 let hark = "Hark"
-func fuzzTarget(_ name: String, _ products: [String]) -> Target {
-    .executableTarget(name: "fuzz-\(name)", dependencies: ["CLibFuzzer"] + products.map { .product(name: $0, package: hark) },
-                      path: "Sources/\(name)", swiftSettings: [.unsafeFlags(["-parse-as-library"])])
-}
 
 let package = Package(
     name: "HarkFuzz",
@@ -24,15 +19,11 @@ let package = Package(
     targets: [
         // libFuzzer's driver entry point, declared for Swift.
         .target(name: "CLibFuzzer"),
-        // MARK: - File formats (HarkIO)
-        fuzzTarget("safetensors", ["HarkIO"]),
-        fuzzTarget("npy", ["HarkIO"]),
-        fuzzTarget("kaldi", ["HarkIO"]),
-        fuzzTarget("manifest", ["HarkIO"]),
-        // MARK: - The model's config.json (HarkASR)
-        fuzzTarget("config", ["HarkASR"]),
-        // MARK: - Audio files from memory (HarkAudio)
-        fuzzTarget("audio", ["HarkAudio"]),
+        // Every target in one executable: `hark-fuzz TARGET [libFuzzer arguments]`.
+        .executableTarget(name: "hark-fuzz",
+                          dependencies: ["CLibFuzzer"] + ["HarkIO", "HarkASR", "HarkAudio", "HarkFeatures", "HarkLM", "HarkServer", "HarkPlot"]
+                              .map { .product(name: $0, package: hark) },
+                          path: "Sources/HarkFuzz"),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -3,7 +3,8 @@
 #
 #   Fuzz/run.sh TARGET SECONDS [libFuzzer flags…]
 #
-# TARGET is one of: safetensors npy kaldi manifest config audio.
+# TARGET is one of: safetensors npy kaldi manifest config audio arpa multipart
+# stream trainlog (Sources/HarkFuzz/main.swift lists them).
 # The corpus grows in Fuzz/.work/corpus/TARGET (seeded from the committed
 # Fuzz/corpus/TARGET); crashes, hangs (-timeout=10) and allocations over
 # 2 GB (-rss_limit_mb=2048) are written to Fuzz/.work/artifacts/TARGET/.
@@ -14,9 +15,8 @@ target="${1:?usage: Fuzz/run.sh TARGET SECONDS [libFuzzer flags...]}"
 seconds="${2:?usage: Fuzz/run.sh TARGET SECONDS [libFuzzer flags...]}"
 shift 2
 cd "$here"
-swift build -c release --product "fuzz-$target" \
-    -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
-binary="$(swift build -c release --show-bin-path)/fuzz-$target"
+swift build -c release --product hark-fuzz -Xswiftc -sanitize=fuzzer,address
+binary="$(swift build -c release --show-bin-path)/hark-fuzz"
 corpus="$here/.work/corpus/$target"
 artifacts="$here/.work/artifacts/$target"
 mkdir -p "$corpus" "$artifacts"
@@ -32,6 +32,6 @@ fi
 # Swift's own crash backtracer can outlive the crashed process for minutes
 # under libFuzzer; ASan and libFuzzer print the stack already.
 export SWIFT_BACKTRACE="${SWIFT_BACKTRACE:-enable=no}"
-exec "$binary" "$corpus" "$here/corpus/$target" \
+exec "$binary" "$target" "$corpus" "$here/corpus/$target" \
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
     -artifact_prefix="$artifacts/" -print_final_stats=1 "${extra[@]}" "$@"

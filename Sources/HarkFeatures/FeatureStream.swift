@@ -12,7 +12,9 @@ import HarkCore
 /// - Shapes: each call returns [t, baseDimension]; their rows concatenated are [T, baseDimension].
 public final class FeatureStream {
     public let extractor: FeatureExtractor
-    private let work: FeatureExtractor.Workspace
+    /// One workspace per thread: the blocks of a push are computed on up to this many threads
+    /// (the rows do not depend on how many: each block is computed alone).
+    private let work: [FeatureExtractor.Workspace]
     /// Samples `origin ..< origin + buffer.count` of the signal.
     private var buffer: [Float] = []
     private var origin = 0
@@ -20,9 +22,9 @@ public final class FeatureStream {
     public private(set) var nextFrame = 0
     private var finished = false
 
-    public init(_ extractor: FeatureExtractor) {
+    public init(_ extractor: FeatureExtractor, threads: Int = 1) {
         self.extractor = extractor
-        work = FeatureExtractor.Workspace(extractor)
+        work = (0..<max(1, threads)).map { _ in FeatureExtractor.Workspace(extractor) }
     }
 
     /// Index of frame t's first sample (negative before the start when edges are not snipped).
@@ -56,14 +58,22 @@ public final class FeatureStream {
         let D = extractor.baseDimension
         var out = Matrix(rows: last - nextFrame, cols: D)
         if last > nextFrame && !buffer.isEmpty {
+            let B = FeatureExtractor.blockFrames, first = nextFrame, origin = self.origin, work = self.work
+            let blocks = (last - first + B - 1) / B
             buffer.withUnsafeBufferPointer { wave in
                 out.data.withUnsafeMutableBufferPointer { dst in
-                    var t0 = nextFrame
-                    while t0 < last {
-                        let t1 = min(last, t0 + FeatureExtractor.blockFrames)
-                        extractor.computeBlock(t0..<t1, wave: wave, origin: origin,
-                                               out: dst.baseAddress! + (t0 - nextFrame) * D, work: work)
-                        t0 = t1
+                    let base = SendablePointer(dst.baseAddress!)
+                    // Workers take whole blocks; worker w uses workspace w.
+                    let workers = min(work.count, blocks)
+                    let chunk = (blocks + workers - 1) / workers
+                    parallelChunks(count: workers, threads: workers) { range in
+                        for w in range {
+                            for b in (w * chunk)..<min(blocks, (w + 1) * chunk) {
+                                let t0 = first + b * B, t1 = min(last, t0 + B)
+                                self.extractor.computeBlock(t0..<t1, wave: wave, origin: origin,
+                                                            out: base.pointer + (t0 - first) * D, work: work[w])
+                            }
+                        }
                     }
                 }
             }
@@ -147,18 +157,18 @@ extension FeatureExtractor {
     /// and the rows equal `compute` of the whole signal, bit for bit.
     ///
     /// - Shapes: the emitted blocks' rows concatenated are `compute`'s [T, F].
-    public func computeStreaming(read: () throws -> [Float]?, rewind: () throws -> Void,
+    public func computeStreaming(threads: Int = 1, read: () throws -> [Float]?, rewind: () throws -> Void,
                                  emit: (Matrix) throws -> Void) throws {
         var transform: CmvnTransform?
         if options.cmvn != .none {
             var stats = CmvnStatistics(options: options, dimension: baseDimension)
-            let first = FeatureStream(self)
+            let first = FeatureStream(self, threads: threads)
             while let block = try read() { stats.add(first.push(block)) }
             stats.add(first.finish())
             transform = stats.transform()
             try rewind()
         }
-        let stream = FeatureStream(self)
+        let stream = FeatureStream(self, threads: threads)
         let deltas = options.deltas > 0 ? DeltaStream(order: options.deltas, window: options.deltaWindow) : nil
         func pass(_ base: Matrix) throws {
             var m = base

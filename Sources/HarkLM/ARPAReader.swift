@@ -5,17 +5,23 @@ extension NGramModel {
     /// (recognised by its magic bytes, not its extension). A malformed file
     /// throws an `ARPAError` naming the file, the line and what is wrong.
     public static func read(_ url: URL) throws -> NGramModel {
-        var bytes = try readBytes(url.path)
+        try read(bytes: try readBytes(url.path), name: url.path)
+    }
+
+    /// Reads an ARPA file held in memory, plain or gzip, with the checks of
+    /// `read`; `name` is used in errors.
+    public static func read(bytes: [UInt8], name: String) throws -> NGramModel {
+        var bytes = bytes
         if Gzip.isCompressed(bytes) {
             // Inflated as a stream and refused early: a gzip bomb never reaches memory whole.
-            bytes = try Gzip.decompress(bytes, name: url.path, maxRatio: ARPALimits.maxInflationRatio) { head in
+            bytes = try Gzip.decompress(bytes, name: name, maxRatio: ARPALimits.maxInflationRatio) { head in
                 guard head.count < ARPALimits.headerWithin || ARPAParser.containsDataLine(head) else {
-                    throw ARPAError(file: url.path, line: nil,
+                    throw ARPAError(file: name, line: nil,
                                     problem: "no \\data\\ line in the first \(ARPALimits.headerWithin >> 20) MiB of the inflated text: not an ARPA file")
                 }
             }
         }
-        var parser = ARPAParser(bytes: bytes, name: url.path)
+        var parser = ARPAParser(bytes: bytes, name: name)
         return try parser.parse()
     }
 

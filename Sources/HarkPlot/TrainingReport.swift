@@ -49,52 +49,22 @@ public struct TrainingReport {
             throw PlotError("\(logURL.path): cannot be read (\(String(cString: strerror(errno))))")
         }
         defer { try? file.close() }
-        let decoder = JSONDecoder()
-        var bad: [Int] = [], implausible: [Int] = []
-        var lineNumber = 0, nonBlank = 0
         // Read in blocks, line by line: memory holds the events, not the file.
-        var pending = Data()
-        func take(_ line: Data) {
-            lineNumber += 1
-            if line.allSatisfy({ $0 == 32 || $0 == 13 || $0 == 9 }) { return }
-            nonBlank += 1
-            guard let event = try? decoder.decode(TrainingEvent.self, from: line) else { bad.append(lineNumber); return }
-            guard event.isPlausible else { implausible.append(lineNumber); return }
-            switch event {
-            case .step(let s):
-                // A resumed run repeats the steps after its last checkpoint: the later report of a step wins.
-                while let last = steps.last, last.step >= s.step { steps.removeLast() }
-                steps.append(s)
-            case .epoch(let e):
-                while let last = epochs.last, last.epoch >= e.epoch { epochs.removeLast() }
-                epochs.append(e)
-            }
-        }
+        var log = TrainingLog()
         while true {
             let block: Data
             do { block = try file.read(upToCount: 4 << 20) ?? Data() } catch {
                 throw PlotError("\(logURL.path): cannot be read (\(error))")
             }
             if block.isEmpty { break }
-            pending.append(block)
-            var lineStart = pending.startIndex
-            while let lineEnd = pending[lineStart...].firstIndex(of: UInt8(ascii: "\n")) {
-                take(pending[lineStart..<lineEnd])
-                lineStart = pending.index(after: lineEnd)
-            }
-            pending = Data(pending[lineStart...])
+            log.add(block)
         }
-        if !pending.isEmpty { take(pending) }
-        if !bad.isEmpty {
-            let shown = bad.prefix(5).map(String.init).joined(separator: ", ")
-            notes.append("\(bad.count) line(s) of train.log.jsonl were not training events and were skipped (line \(shown)\(bad.count > 5 ? ", …" : "")).")
-        }
-        if !implausible.isEmpty {
-            let shown = implausible.prefix(5).map(String.init).joined(separator: ", ")
-            notes.append("\(implausible.count) event(s) with impossible values (a negative or non-finite number, an error rate over 10,000%) were skipped (line \(shown)\(implausible.count > 5 ? ", …" : "")).")
-        }
+        log.finish()
+        steps = log.steps
+        epochs = log.epochs
+        notes += log.notes
         if steps.isEmpty && epochs.isEmpty {
-            throw PlotError("\(logURL.path): no training events in \(nonBlank) non-blank line(s)")
+            throw PlotError("\(logURL.path): no training events in \(log.nonBlankLines) non-blank line(s)")
         }
         do {
             let checkpoint = try Checkpoint.read(from: dir)
@@ -216,3 +186,68 @@ public struct TrainingReport {
     }
 }
 
+
+/// The events of a training log (`train.log.jsonl`), read as its bytes come:
+/// one JSON event per line. Lines that are not events (a last line cut by a
+/// kill) and events with impossible values are skipped and counted; a
+/// resumed run repeats the steps after its last checkpoint, and the later
+/// report of a step (or epoch) wins.
+public struct TrainingLog {
+    public private(set) var steps: [TrainingEvent.StepReport] = []
+    public private(set) var epochs: [TrainingEvent.EpochReport] = []
+    /// Line numbers (from 1) skipped as not events, and as impossible events.
+    public private(set) var malformedLines: [Int] = []
+    public private(set) var implausibleLines: [Int] = []
+    public private(set) var lines = 0
+    public private(set) var nonBlankLines = 0
+    private var pending: [UInt8] = []
+    private let decoder = JSONDecoder()
+
+    public init() {}
+
+    /// More of the log's bytes; whole lines are read as they complete.
+    public mutating func add(_ bytes: Data) {
+        pending += bytes
+        var start = 0
+        while let end = pending[start...].firstIndex(of: 10) {
+            take(pending[start..<end])
+            start = end + 1
+        }
+        pending.removeFirst(start)
+    }
+
+    /// The last line, if the log does not end with a line feed.
+    public mutating func finish() {
+        if !pending.isEmpty { take(pending[...]) }
+        pending = []
+    }
+
+    private mutating func take(_ line: ArraySlice<UInt8>) {
+        lines += 1
+        if line.allSatisfy({ $0 == 32 || $0 == 13 || $0 == 9 }) { return }
+        nonBlankLines += 1
+        guard let event = try? decoder.decode(TrainingEvent.self, from: Data(line)) else { malformedLines.append(lines); return }
+        guard event.isPlausible else { implausibleLines.append(lines); return }
+        switch event {
+        case .step(let s):
+            while let last = steps.last, last.step >= s.step { steps.removeLast() }
+            steps.append(s)
+        case .epoch(let e):
+            while let last = epochs.last, last.epoch >= e.epoch { epochs.removeLast() }
+            epochs.append(e)
+        }
+    }
+
+    /// What a reader should know about the lines skipped.
+    public var notes: [String] {
+        func shown(_ l: [Int]) -> String { l.prefix(5).map(String.init).joined(separator: ", ") + (l.count > 5 ? ", …" : "") }
+        var notes: [String] = []
+        if !malformedLines.isEmpty {
+            notes.append("\(malformedLines.count) line(s) of train.log.jsonl were not training events and were skipped (line \(shown(malformedLines))).")
+        }
+        if !implausibleLines.isEmpty {
+            notes.append("\(implausibleLines.count) event(s) with impossible values (a negative or non-finite number, an error rate over 10,000%) were skipped (line \(shown(implausibleLines))).")
+        }
+        return notes
+    }
+}

@@ -194,7 +194,11 @@ final class WebSocketFrameGuard: ChannelDuplexHandler {
     private var header: [UInt8] = []
     private var remaining: UInt64 = 0
 
-    init(maxFrameBytes: Int) { self.maxFrameBytes = maxFrameBytes }
+    /// `upgraded`: watch frames from the start (no HTTP exchange before them).
+    init(maxFrameBytes: Int, upgraded: Bool = false) {
+        self.maxFrameBytes = maxFrameBytes
+        self.upgraded = upgraded
+    }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         if !upgraded && unwrapOutboundIn(data).readableBytesView.starts(with: "HTTP/1.1 101".utf8) { upgraded = true }

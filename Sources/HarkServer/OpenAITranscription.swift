@@ -10,7 +10,7 @@ import NIOCore
 /// `model`, `language`, `prompt` and `temperature` are accepted and ignored:
 /// the server has one model. Existing OpenAI client libraries work by
 /// pointing their base URL at the server.
-struct OpenAITranscription {
+public struct OpenAITranscription {
     enum ResponseFormat: String { case json, text, srt, vtt, verbose_json }
 
     var file: [UInt8]
@@ -20,7 +20,8 @@ struct OpenAITranscription {
     /// `stream=true`: server-sent events as the audio is recognised (`OpenAIStream`).
     var stream = false
 
-    init(contentType: String, body: [UInt8]) throws {
+    /// Parses the form; a bad one throws the `ServiceError` the route answers with.
+    public init(contentType: String, body: [UInt8]) throws {
         let parts = contentType.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
         guard parts.first?.lowercased() == "multipart/form-data" else {
             throw ServiceError(415, "unsupported_media_type",

@@ -72,6 +72,8 @@ struct FeaturesCommand: ParsableCommand {
         let inputsList = indices.map { collection.inputs[$0] }
         // Pipes, FIFOs and devices are read only when named; one found in a directory is refused, not waited on.
         let named = Set(inputs)
+        // Fewer inputs than threads: each input's frames are computed on the spare ones too.
+        let perInput = max(1, threads / max(1, min(threads, inputsList.count)))
         processInOrder(inputsList, threads: threads, work: { input -> (Matrix, Double) in
             var audioOptions = features.audioOptions(sampleRate: extractor.sampleRate)
             audioOptions.allowStreams = named.contains(input.path)
@@ -83,7 +85,7 @@ struct FeaturesCommand: ParsableCommand {
             let F = extractor.options.dimension
             var values: [Float] = []
             do {
-                try extractor.computeStreaming(read: { try reader.read() }, rewind: { try reader.rewind() }) { block in
+                try extractor.computeStreaming(threads: perInput, read: { try reader.read() }, rewind: { try reader.rewind() }) { block in
                     if let npy { try npy.append(block) } else { values += block.data }
                 }
                 try npy?.finish()

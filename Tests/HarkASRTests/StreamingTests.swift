@@ -21,7 +21,7 @@ final class StreamingTests: XCTestCase {
     }
 
     /// Feeds `samples` in irregular blocks (1 sample to 5000).
-    func streamed(_ extractor: FeatureExtractor, _ samples: [Float]) throws -> Matrix {
+    func streamed(_ extractor: FeatureExtractor, _ samples: [Float], threads: Int = 1) throws -> Matrix {
         let sizes = [1, 4096, 17, 400, 5000, 160, 3]
         var position = 0, block = 0, rows: [Float] = [], count = 0
         func read() -> [Float]? {
@@ -31,7 +31,7 @@ final class StreamingTests: XCTestCase {
             defer { position += n }
             return Array(samples[position..<(position + n)])
         }
-        try extractor.computeStreaming(read: read, rewind: { position = 0; block = 0 }) { m in
+        try extractor.computeStreaming(threads: threads, read: read, rewind: { position = 0; block = 0 }) { m in
             rows += m.data
             count += m.rows
         }
@@ -60,6 +60,9 @@ final class StreamingTests: XCTestCase {
                 XCTAssertEqual(stream.shape, whole.shape, "\(name), \(n) samples")
                 let c = compare(stream.data, whole.data)
                 XCTAssertNil(c.firstBad, "\(name), \(n) samples: bit for bit; \(c)")
+                // On three threads (one long file's frames over the cores): the same bits.
+                let threaded = try streamed(extractor, x, threads: 3)
+                XCTAssertEqual(threaded.data.map(\.bitPattern), whole.data.map(\.bitPattern), "\(name), \(n) samples, 3 threads")
             }
         }
     }

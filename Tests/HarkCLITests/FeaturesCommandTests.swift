@@ -22,10 +22,17 @@ final class FeaturesCommandTests: CLITestCase {
         XCTAssertEqual(run.status, 0, run.stderr)
         // The 8 kHz sample is upsampled to the default 16 kHz, with a note.
         XCTAssertTrue(run.stderr.contains("upsampling from 8000 Hz to 16000 Hz"), run.stderr)
-        XCTAssertTrue(run.stderr.contains("2 done, 0 failed"), run.stderr)
+        XCTAssertTrue(run.stderr.contains("3 done, 0 failed"), run.stderr)
         let m = try NPY.read(out.appendingPathComponent("an52-mmaf-b.npy"))
         XCTAssertEqual(m.shape, [148, 13])
         XCTAssertEqual(try NPY.read(out.appendingPathComponent("7_jackson_0.npy")).cols, 13)
+        // One long file on two threads: the same bytes as on one.
+        let one = dir.appendingPathComponent("one"), two = dir.appendingPathComponent("two")
+        for (d, threads) in [(one, "1"), (two, "2")] {
+            XCTAssertEqual(try hark(["features", "audio/mmaf-session.wav", "--type", "fbank", "--threads", threads, "--output-dir", d.path]).status, 0)
+        }
+        XCTAssertEqual(FileManager.default.contents(atPath: one.appendingPathComponent("mmaf-session.npy").path),
+                       FileManager.default.contents(atPath: two.appendingPathComponent("mmaf-session.npy").path))
     }
 
     func testOptionsReachTheFeatures() throws {
@@ -40,7 +47,7 @@ final class FeaturesCommandTests: CLITestCase {
         let run = try hark(["features", "audio", "--format", "ark", "--output-dir", dir.path])
         XCTAssertEqual(run.status, 0, run.stderr)
         let entries = try KaldiArchiveReader.read(dir.appendingPathComponent("feats.ark"))
-        XCTAssertEqual(entries.map(\.key), ["7_jackson_0", "an52-mmaf-b"])
+        XCTAssertEqual(entries.map(\.key), ["7_jackson_0", "an52-mmaf-b", "mmaf-session"])
         let direct = try NPY.read({ () -> URL in
             _ = try? hark(["features", "audio/an52-mmaf-b.wav", "--output-dir", dir.appendingPathComponent("n").path])
             return dir.appendingPathComponent("n/an52-mmaf-b.npy")

@@ -576,6 +576,21 @@ final class ServerTests: XCTestCase {
         }
     }
 
+    /// The stream protocol without a socket (what the fuzz target drives):
+    /// the server's messages for a client's bytes are those of a live stream.
+    func testStreamProtocolHarnessGivesTheStreamsMessages() throws {
+        let service = try service()
+        let speech = try AudioLoader.load(repositoryRoot.appendingPathComponent("audio/an52-mmaf-b.wav").path).waveform.samples
+        var bytes: [UInt8] = []
+        for m in pcm(speech, chunk: 1600) { bytes += Self.clientFrame(0x2, m.getBytes(at: 0, length: m.readableBytes)!) }
+        bytes += Self.clientFrame(0x1, Array(#"{"type": "eof"}"#.utf8))
+        let outcome = StreamProtocolHarness.run(bytes, service: service)
+        XCTAssertNil(outcome.refusal)
+        XCTAssertTrue(outcome.messages.last?.contains(#""text":"ENTER SEVEN""#) ?? false, "\(outcome.messages)")
+        let unmasked = StreamProtocolHarness.run(Self.clientFrame(0x2, [0, 0], mask: nil), service: service)
+        XCTAssertTrue(unmasked.refusal?.contains("must be masked") ?? false, "\(String(describing: unmasked.refusal))")
+    }
+
     /// A stream that goes idle after speech gets its last final before the error and the close.
     func testIdleStreamGetsItsLastFinal() async throws {
         let service = try service { $0.idleTimeout = 0.5 }
