@@ -53,7 +53,19 @@ public final class AcousticModel {
 
     // MARK: - Model directory
 
-    public static func load(directory: URL) throws -> AcousticModel {
+    /// A model directory's `config.json`, read and checked. The errors say
+    /// what was given instead: no such directory, a file (its `config.json`,
+    /// say) rather than the directory, a directory without a configuration.
+    public static func readConfig(directory: URL) throws -> ModelConfig {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) else {
+            throw ModelError(problem: "\(directory.path): no such directory (a model directory holds \(configFile) and \(weightsFile))")
+        }
+        guard isDirectory.boolValue else {
+            throw ModelError(problem: "\(directory.path): a file, not a model directory; give the directory that holds \(configFile) and \(weightsFile)"
+                             + (directory.lastPathComponent == configFile || directory.lastPathComponent == weightsFile
+                                ? " (\(directory.deletingLastPathComponent().relativePath))" : ""))
+        }
         let configURL = directory.appendingPathComponent(configFile)
         guard let data = FileManager.default.contents(atPath: configURL.path) else {
             throw ModelError(problem: "\(directory.path): no \(configFile) (a model directory holds \(configFile) and \(weightsFile))")
@@ -67,6 +79,11 @@ public final class AcousticModel {
         do { try config.validate() } catch let e as ModelError {
             throw ModelError(problem: "\(directory.path)/\(e.problem)")
         }
+        return config
+    }
+
+    public static func load(directory: URL) throws -> AcousticModel {
+        let config = try readConfig(directory: directory)
         // The weights are read before the network is built, so that a config
         // naming a huge network is refused for what the file holds, not allocated.
         let weightsURL = directory.appendingPathComponent(weightsFile)

@@ -27,8 +27,38 @@ public struct DatasetReport: Sendable {
     /// Transcripts that cannot fit their frames (CTC needs T ≥ L + repeats).
     public var tooLong: [String] = []
     public var audioSeconds = 0.0
+    /// Utterances loaded, by the sample rate of their file (before resampling to the model's).
+    public var sampleRates: [Int: Int] = [:]
 
     public init() {}
+
+    /// The report as a few lines for a person: what was loaded, what was
+    /// resampled, and what was skipped and why, each reason once with its
+    /// count and a few examples (not a line per file).
+    public func summary(label: String, modelRate: Int, examples: Int = 3) -> [String] {
+        var lines: [String] = []
+        func some(_ paths: [String]) -> String {
+            paths.prefix(examples).joined(separator: ", ") + (paths.count > examples ? ", …" : "")
+        }
+        for (rate, count) in sampleRates.sorted(by: { $0.key < $1.key }) where rate != modelRate {
+            let how = rate < modelRate ? "upsampled" : "downsampled"
+            var line = "\(label): \(count) file(s) at \(rate) Hz \(how) to the model's \(modelRate) Hz"
+            if rate < modelRate && count * 2 > loaded {
+                line += " (most of the data: --sample-frequency \(rate) trains a model at their rate)"
+            }
+            lines.append(line)
+        }
+        if !unreadable.isEmpty {
+            lines.append("\(label): skipped \(unreadable.count) unreadable file(s): " + some(unreadable.map { "\($0.0) (\($0.1))" }))
+        }
+        if !untokenizable.isEmpty {
+            lines.append("\(label): skipped \(untokenizable.count) utterance(s) whose transcript is empty after normalisation or has characters without a token: " + some(untokenizable))
+        }
+        if !tooLong.isEmpty {
+            lines.append("\(label): skipped \(tooLong.count) utterance(s) whose transcript is longer than their frames allow (CTC needs a frame per character): " + some(tooLong))
+        }
+        return lines
+    }
 }
 
 public enum Dataset {
@@ -58,6 +88,7 @@ public enum Dataset {
         w.int(report.untokenizable.count); for p in report.untokenizable { w.string(p) }
         w.int(report.tooLong.count); for p in report.tooLong { w.string(p) }
         w.double(report.audioSeconds)
+        w.int(report.sampleRates.count); for (rate, n) in report.sampleRates.sorted(by: { $0.key < $1.key }) { w.int(rate); w.int(n) }
 
         var all: [(Int, Utterance)] = []
         var merged = DatasetReport()
@@ -75,6 +106,7 @@ public enum Dataset {
             for _ in 0..<r.int() { untokenizable.insert(r.string()) }
             for _ in 0..<r.int() { tooLong.insert(r.string()) }
             merged.audioSeconds += r.double()
+            for _ in 0..<r.int() { let rate = r.int(); merged.sampleRates[rate, default: 0] += r.int() }
         }
         // The manifest's order, as one process reports it.
         for e in entries {
@@ -107,7 +139,7 @@ public enum Dataset {
         var report = DatasetReport()
         let options = AudioLoadOptions(targetSampleRate: model.config.sampleRate)
         var done = 0
-        processInOrder(entries, threads: threads, work: { e -> (Utterance, Double) in
+        processInOrder(entries, threads: threads, work: { e -> (Utterance, Double, Int) in
             let text = model.config.text.normalize(e.text ?? "")
             guard let labels = model.vocabulary.encode(text), !labels.isEmpty else { throw Skip.untokenizable }
             let audio = try AudioLoader.load(e.audioPath, options: options)
@@ -116,12 +148,13 @@ public enum Dataset {
             guard frames >= minimumFrames(labels) else { throw Skip.tooLong }
             return (Utterance(path: e.audioPath, text: text, labels: labels, features: features, inputFrames: frames,
                               samples: keepAudio ? audio.waveform.samples : nil),
-                    audio.waveform.duration)
+                    audio.waveform.duration, audio.originalSampleRate)
         }, emit: { i, _, result in
             utterances.append(result.0)
             indices.append(i)
             report.loaded += 1
             report.audioSeconds += result.1
+            report.sampleRates[result.2, default: 0] += 1
             done += 1
             progress?(done, entries.count)
         }, failed: { _, e, error in

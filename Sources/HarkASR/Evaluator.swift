@@ -37,8 +37,15 @@ public struct Evaluator {
         /// Utterances whose hypothesis is not exactly the reference (Kaldi's
         /// `compute-wer` counts these for its sentence error rate, %SER).
         public var wrongUtterances = 0
+        /// The CTC losses per label summed over the utterances scored with labels
+        /// (`evaluate(_ utterances:)`), and how many they were.
+        public var lossSum = 0.0
+        public var lossCount = 0
 
         public init() {}
+
+        /// The mean CTC loss per label (PyTorch's 'mean' reduction); nil without any.
+        public var meanLoss: Double? { lossCount > 0 ? lossSum / Double(lossCount) : nil }
 
         public mutating func add(_ s: Score) { add(characters: s.characters, words: s.words) }
 
@@ -77,11 +84,19 @@ public struct Evaluator {
     }
 
     /// Scores utterances with precomputed features (training validation), on `threads` threads.
+    /// Scores training utterances, and their CTC loss per label (an utterance
+    /// whose labels cannot fit its frames adds none).
     public func evaluate(_ utterances: [Utterance], threads: Int) -> Totals {
         var totals = Totals()
-        processInOrder(utterances, threads: threads, work: { u in
-            score(reference: u.text, logProbabilities: model.logProbabilities(stackFrames(u.features, by: model.config.stackFrames)))
-        }, emit: { _, _, s in totals.add(s) }, failed: { _, _, _ in })
+        let ctc = CTCLoss(blank: model.config.blank, reduction: .none)
+        processInOrder(utterances, threads: threads, work: { u -> (Score, Float) in
+            let lp = model.logProbabilities(stackFrames(u.features, by: model.config.stackFrames))
+            let nll = ctc(logProbs: SequenceBatch(single: lp), targets: [u.labels]).losses[0] / Float(max(1, u.labels.count))
+            return (score(reference: u.text, logProbabilities: lp), nll)
+        }, emit: { _, _, r in
+            totals.add(r.0)
+            if r.1.isFinite { totals.lossSum += Double(r.1); totals.lossCount += 1 }
+        }, failed: { _, _, _ in })
         return totals
     }
 }

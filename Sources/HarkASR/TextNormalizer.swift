@@ -44,6 +44,32 @@ public struct TextNormalizer: Codable, Equatable, Sendable {
         }
         return out
     }
+
+    /// What normalising `texts` drops: each character it removes (other
+    /// than white space) with how often, in order of frequency, and the
+    /// texts that end up empty, with one example of each.
+    public func removals(_ texts: [String]) -> (characters: [(Character, Int)], emptied: Int, example: (String, String)?) {
+        var counts: [Character: Int] = [:]
+        var emptied = 0, example: (String, String)?
+        let allowed = Set(keep)
+        for text in texts {
+            let folded: String
+            switch self.case {
+            case .upper: folded = text.uppercased()
+            case .lower: folded = text.lowercased()
+            case .keep: folded = text
+            }
+            var removed = false
+            for ch in folded where !ch.isWhitespace && !allowed.contains(ch) {
+                counts[ch, default: 0] += 1
+                removed = true
+            }
+            let result = normalize(text)
+            if result.isEmpty && !text.allSatisfy(\.isWhitespace) { emptied += 1 }
+            if removed && example == nil { example = (text, result) }
+        }
+        return (counts.sorted { ($0.value, $1.key) > ($1.value, $0.key) }, emptied, example)
+    }
 }
 
 /// The output units: token strings in index order, one of them the blank.
@@ -58,9 +84,10 @@ public struct Vocabulary: Equatable, Sendable {
         index = Dictionary(tokens.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
     }
 
-    /// Characters of the normalised training text, sorted, after "<blank>".
+    /// The blank, then every character of `texts` and the space (always: a
+    /// model trained on single words can still decode into words).
     public static func characters(of texts: [String]) -> Vocabulary {
-        let chars = Set(texts.joined()).map(String.init).sorted()
+        let chars = Set(texts.joined()).union([" "]).map(String.init).sorted()
         return Vocabulary(tokens: ["<blank>"] + chars, blank: 0)
     }
 

@@ -22,15 +22,15 @@ public final class FeatureExtractor: @unchecked Sendable {
     let window: [Float]
     let melBanks: MelBanks
     let fft: RealFFT
-    /// [C, M], lifter folded in; nil for fbank.
-    let dct: [Float]?
+    /// [M, C]: the lifted DCT matrix transposed (bin-major), nil for fbank.
+    let dctByBin: [Float]?
     /// Columns before deltas.
     public let baseDimension: Int
     /// The frame geometry, read once per frame (`FrameOptions` computes it).
     let windowSize: Int, windowShift: Int, snipEdges: Bool
     /// FFT bins the mel filters reach.
     let melBinsUsed: Int
-    /// Frames per block: the unit of work of one DCT GEMM.
+    /// Frames per block: the unit of work one worker takes.
     static let blockFrames = 64
 
     /// The per-frame choices shared by MFCC and fbank.
@@ -56,7 +56,8 @@ public final class FeatureExtractor: @unchecked Sendable {
             spectrum = SpectrumSettings(useEnergy: o.useEnergy, rawEnergy: o.rawEnergy,
                                         logEnergyFloor: o.energyFloor > 0 ? logf(Float(o.energyFloor)) : nil,
                                         usePower: true, takeLog: true)
-            dct = liftedDctMatrix(numCeps: o.numCeps, numBins: mel.numBins, cepstralLifter: o.cepstralLifter)
+            let d = liftedDctMatrix(numCeps: o.numCeps, numBins: mel.numBins, cepstralLifter: o.cepstralLifter)
+            dctByBin = (0..<(mel.numBins * o.numCeps)).map { i in d[(i % o.numCeps) * mel.numBins + i / o.numCeps] }
             baseDimension = o.numCeps
         case .fbank(let o):
             frame = o.frame
@@ -64,7 +65,7 @@ public final class FeatureExtractor: @unchecked Sendable {
             spectrum = SpectrumSettings(useEnergy: o.useEnergy, rawEnergy: o.rawEnergy,
                                         logEnergyFloor: o.energyFloor > 0 ? logf(Float(o.energyFloor)) : nil,
                                         usePower: o.usePower, takeLog: o.useLogFbank)
-            dct = nil
+            dctByBin = nil
             baseDimension = mel.numBins + (o.useEnergy ? 1 : 0)
         }
         window = frame.windowType.coefficients(length: frame.windowSize, blackmanCoeff: frame.blackmanCoeff)
@@ -151,11 +152,21 @@ public final class FeatureExtractor: @unchecked Sendable {
                     energy[i] = analyseFrame(t, wave: wave, origin: origin, work: work, melOut: mel.baseAddress! + i * numBins)
                 }
                 let n = range.count
-                if let dct {
-                    // cepstra[n, C] = logmel[n, M] · Dᵀ[M, C]   (D lifted, [C, M])
-                    dct.withUnsafeBufferPointer { d in
-                        sgemm(transB: true, m: n, n: baseDimension, k: numBins,
-                              a: mel.baseAddress!, b: d.baseAddress!, c: out)
+                if let dctByBin {
+                    // cepstra[t, c] = Σ_m logmel[t, m] · D[c, m]   (D lifted, [C, M])
+                    // Frame by frame, m in order: a frame's cepstra round the same
+                    // way wherever it falls in a block, on any processor (a GEMM's
+                    // kernel sums by the row's position in its tile).
+                    let C = baseDimension
+                    dctByBin.withUnsafeBufferPointer { d in
+                        for i in 0..<n {
+                            let row = out + i * C, logmel = mel.baseAddress! + i * numBins
+                            row.initialize(repeating: 0, count: C)
+                            for m in 0..<numBins {
+                                let x = logmel[m], dm = d.baseAddress! + m * C
+                                for c in 0..<C { row[c] += x * dm[c] }
+                            }
+                        }
                     }
                     if spectrum.useEnergy {
                         for i in 0..<n { out[i * baseDimension] = energy[i] }

@@ -5,9 +5,9 @@ import HarkCore
 /// `finish` the last ones (whose windows may reflect at the signal's end).
 /// The rows equal `FeatureExtractor.computeBase` of the whole signal, bit for bit.
 ///
-/// Frames come out in the blocks of `FeatureExtractor.blockFrames` that
-/// `computeBase` uses (so a push may return none until a block is complete).
-/// Memory: the samples one block needs and one block of output.
+/// A frame comes out as soon as its window is complete (a frame's features do
+/// not depend on the frames computed with it). Memory: the samples of the
+/// frames not yet computed, and one push's output.
 ///
 /// - Shapes: each call returns [t, baseDimension]; their rows concatenated are [T, baseDimension].
 public final class FeatureStream {
@@ -40,10 +40,8 @@ public final class FeatureStream {
         let end = origin + buffer.count
         var last = nextFrame
         while firstSample(last) + extractor.windowSize <= end { last += 1 }
-        // Whole blocks only, aligned as `computeBase` aligns them: the DCT's GEMM
-        // then sees the same blocks, so the sums round the same way.
-        let B = FeatureExtractor.blockFrames
-        return compute(upTo: max(nextFrame, last / B * B))
+        // Every complete frame: a frame's features do not depend on the block it is computed in.
+        return compute(upTo: last)
     }
 
     /// The remaining frames, once every sample has been pushed.

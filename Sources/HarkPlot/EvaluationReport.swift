@@ -10,6 +10,8 @@ import HarkASR
 ///   the word alignment with substitutions, deletions and insertions marked;
 ///   the first `worst` of them with an audio player and their figure
 ///   (waveform, spectrogram, posteriorgram with the decoded path).
+/// - Word errors, commonest first, and for isolated words (every reference
+///   one word) each word's accuracy, least accurate first.
 /// - The character confusion table of all alignments.
 public struct EvaluationReport {
     public struct Utterance {
@@ -87,6 +89,60 @@ public struct EvaluationReport {
 
     static let none = "∅"
 
+    /// Word errors of all alignments, commonest first: (reference word, hypothesis
+    /// word, count), "∅" for a deletion's hypothesis or an insertion's reference.
+    public var wordErrors: [(reference: String, hypothesis: String, count: Int)] {
+        var counts: [String: [String: Int]] = [:]
+        for u in utterances {
+            let r = u.reference.split(separator: " ").map(String.init), h = u.hypothesis.split(separator: " ").map(String.init)
+            guard let pairs = EditCounts.alignment(reference: r, hypothesis: h) else { continue }
+            for p in pairs where p.reference != p.hypothesis {
+                counts[p.reference ?? Self.none, default: [:]][p.hypothesis ?? Self.none, default: 0] += 1
+            }
+        }
+        return counts.flatMap { r, row in row.map { (r, $0.key, $0.value) } }
+            .sorted { ($0.count, $1.reference, $1.hypothesis) > ($1.count, $0.reference, $0.hypothesis) }
+    }
+
+    /// Whether every reference is one word (isolated words, digits, commands).
+    public var isolatedWords: Bool {
+        !utterances.isEmpty && utterances.allSatisfy { !$0.reference.isEmpty && !$0.reference.contains(" ") }
+    }
+
+    /// For isolated words: each reference word, how often it was said and
+    /// how often transcribed exactly, least accurate first.
+    public var wordAccuracy: [(word: String, said: Int, right: Int)] {
+        var said: [String: Int] = [:], right: [String: Int] = [:]
+        for u in utterances {
+            said[u.reference, default: 0] += 1
+            if u.hypothesis == u.reference { right[u.reference, default: 0] += 1 }
+        }
+        return said.map { ($0.key, $0.value, right[$0.key] ?? 0) }
+            .sorted { (Double($0.right) / Double($0.said), $0.word) < (Double($1.right) / Double($1.said), $1.word) }
+    }
+
+    /// The word sections: accuracy per word (isolated words), then the commonest word errors.
+    func wordSections() -> String {
+        var html = ""
+        if isolatedWords {
+            let rows = wordAccuracy.map { w in
+                [escapeHTML(w.word), "\(w.said)", "\(w.right)", String(format: "%.1f%%", 100 * Double(w.right) / Double(w.said))]
+            }
+            html += "<h3>Accuracy per word</h3><p class=\"meta\">Every reference is one word: how often each was transcribed exactly, least accurate first.</p>"
+                + HTMLDocument.table(header: ["word", "said", "right", "accuracy"], rows: rows)
+        }
+        let errors = wordErrors
+        let shown = errors.prefix(50).map { e in
+            [escapeHTML(e.reference), escapeHTML(e.hypothesis), "\(e.count)",
+             e.reference == Self.none ? "insertion" : e.hypothesis == Self.none ? "deletion" : "substitution"]
+        }
+        html += "<h3>Commonest word errors</h3>"
+            + (errors.isEmpty ? "<p class=\"meta\">No word errors.</p>"
+               : HTMLDocument.table(header: ["reference", "heard as", "times", "kind"], rows: shown)
+                 + (errors.count > 50 ? "<p class=\"meta\">\(errors.count - 50) rarer error pair(s) are not shown.</p>" : ""))
+        return html
+    }
+
     /// The page; `media` is asked for the worst utterances' audio and figures.
     public func html(media: (Utterance) -> Media) -> String {
         var doc = HTMLDocument(title: title)
@@ -112,6 +168,9 @@ public struct EvaluationReport {
                     + "<p class=\"meta\">\(utterances.count) utterance(s) scored, \(utterances.count - ranked.count) without an error. "
                     + "Interval: \(replications) bootstrap replications of the utterances, mean ± 1.96 standard deviations (as Kaldi's compute-wer-bootci; a bound below 0 is shown as 0).</p>"
                     + (failed.isEmpty ? "" : "<p class=\"meta\">\(failed.count) input(s) failed and are not scored (listed at the end).</p>"))
+
+        // What goes wrong most, before the utterances one by one.
+        doc.section(id: "words", heading: "Word errors", wordSections())
 
         // Utterances, worst first.
         var embedded = 0

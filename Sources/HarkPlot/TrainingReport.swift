@@ -131,9 +131,9 @@ public struct TrainingReport {
             facts.append("\(last.step) steps")
             facts.append(String(format: "%.0f s (%@)", last.elapsed, Self.duration(last.elapsed)))
         }
-        if let e = epochs.last { facts.append("last epoch \(e.epoch)") }
+        if let e = epochs.last { facts.append("last epoch \(e.epoch + 1)") }
         if let best = bestEpoch, let cer = best.validCER {
-            facts.append(String(format: "best epoch %d: CER %.2f%%", best.epoch, 100 * cer) + (best.validWER.map { String(format: ", WER %.2f%%", 100 * $0) } ?? ""))
+            facts.append(String(format: "best epoch %d: CER %.2f%%", best.epoch + 1, 100 * cer) + (best.validWER.map { String(format: ", WER %.2f%%", 100 * $0) } ?? ""))
         }
         let skipped = steps.last?.skippedNonFinite ?? 0
         if skipped > 0 { facts.append("\(skipped) step(s) skipped for non-finite loss or gradient") }
@@ -158,14 +158,15 @@ public struct TrainingReport {
         let validation = LineChart(
             title: "Validation error rates", xLabel: "epoch", yLabel: "error rate (%)",
             series: [
-                LineChart.Series(name: "CER", color: Color(hex: 0xD62728), points: epochs.compactMap { e in e.validCER.map { (Double(e.epoch), 100 * $0) } }, dots: true),
-                LineChart.Series(name: "WER", color: Color(hex: 0xFF7F0E), points: epochs.compactMap { e in e.validWER.map { (Double(e.epoch), 100 * $0) } }, dots: true),
+                LineChart.Series(name: "CER", color: Color(hex: 0xD62728), points: epochs.compactMap { e in e.validCER.map { (Double(e.epoch + 1), 100 * $0) } }, dots: true),
+                LineChart.Series(name: "WER", color: Color(hex: 0xFF7F0E), points: epochs.compactMap { e in e.validWER.map { (Double(e.epoch + 1), 100 * $0) } }, dots: true),
             ],
-            marker: best.map { (Double($0.epoch), "best: epoch \($0.epoch)") })
+            // Epochs are counted from 1, as hark train prints them (the log's "epoch" counts from 0).
+            marker: best.map { (Double($0.epoch + 1), "best: epoch \($0.epoch + 1)") })
         var rows: [[String]] = []
         for e in epochs {
             let mark = e.epoch == best?.epoch ? " ★" : ""
-            rows.append(["\(e.epoch)\(mark)", "\(e.step)", e.validCER.map { String(format: "%.2f", 100 * $0) } ?? "–",
+            rows.append(["\(e.epoch + 1)\(mark)", "\(e.step)", e.validCER.map { String(format: "%.2f", 100 * $0) } ?? "–",
                          e.validWER.map { String(format: "%.2f", 100 * $0) } ?? "–", String(format: "%.0f", e.elapsed)])
         }
         doc.section(id: "validation", heading: "Validation",

@@ -51,6 +51,7 @@ struct LiveStream {
             return
         }
         let activity = Activity()
+        let opened = Date()
         let idle = service.options.idleTimeout
         let maxSamples = Int(service.options.maxStreamSeconds * Double(service.sampleRate))
         let maxMessage = service.options.maxMessageBytes
@@ -135,6 +136,8 @@ struct LiveStream {
             _ = try? await service.pool.run { try session.finish() }
         }
         service.metrics.request(route: route, status: status)
+        service.accessLog?(AccessRecord(method: "GET", route: route, status: status, seconds: Date().timeIntervalSince(opened),
+                                        audioSeconds: session.recognizer.secondsReceived))
     }
 
     static func isEOF(_ text: String) -> Bool {

@@ -21,8 +21,24 @@ public struct ServiceError: Error, CustomStringConvertible, Sendable {
     }
 }
 
+/// One line of the access log: a request answered, or a stream ended.
+public struct AccessRecord: Sendable, CustomStringConvertible {
+    public var method: String
+    public var route: String
+    public var status: Int
+    /// Wall time from the request's head (or the stream's start) to the answer's end.
+    public var seconds: Double
+    /// Audio recognised, in seconds (nil: none).
+    public var audioSeconds: Double?
+
+    /// "POST /v1/transcribe 200 0.214 s audio 1.50 s".
+    public var description: String {
+        String(format: "%@ %@ %d %.3f s", method, route, status, seconds) + (audioSeconds.map { String(format: " audio %.2f s", $0) } ?? "")
+    }
+}
+
 /// The model, the recognition workers and the limits, shared by every route.
-public final class RecognitionService: Sendable {
+public final class RecognitionService: @unchecked Sendable {
     public let transcriber: Transcriber
     public let modelName: String
     public let options: ServerOptions
@@ -31,6 +47,9 @@ public final class RecognitionService: Sendable {
     /// HTTP requests in progress: workers plus queue.
     public let requests: Admission
     public let streams: Admission
+    /// Called once per answered request and per ended stream (set by `hark
+    /// serve` to write its access log; nil: none).
+    public var accessLog: (@Sendable (AccessRecord) -> Void)?
 
     public init(transcriber: Transcriber, modelName: String, options: ServerOptions, metrics: ServerMetrics = ServerMetrics()) throws {
         try options.validate()

@@ -56,7 +56,7 @@ public enum HarkRoutes {
                 let name = request.uri.queryParameters["name"].map(String.init) ?? "request body"
                 let bytes = try await body(request, limit: service.options.maxBodyBytes, deadline: service.options.bodyTimeout)
                 let t = try await service.transcribe(bytes, name: name, route: "/v1/transcribe")
-                return Response(status: .ok, headers: [.contentType: "application/json"],
+                return Response(status: .ok, headers: [.contentType: "application/json", .audioSeconds: String(format: "%.3f", t.duration)],
                                 body: .init(byteBuffer: ByteBuffer(string: TranscriptFormat.json.render(t, source: name))))
             }
         }
@@ -75,7 +75,8 @@ public enum HarkRoutes {
                 }
                 let t = try await service.transcribe(form.file, name: form.filename, route: "/v1/audio/transcriptions")
                 let (contentType, text) = form.render(t)
-                return Response(status: .ok, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(string: text)))
+                return Response(status: .ok, headers: [.contentType: contentType, .audioSeconds: String(format: "%.3f", t.duration)],
+                                body: .init(byteBuffer: ByteBuffer(string: text)))
             }
         }
         // A refused stream (server full, bad rate) is upgraded, told why in an error message, and closed.
@@ -169,7 +170,8 @@ public enum HarkRoutes {
     }
 
     /// Runs a route's work under admission control and turns errors into JSON answers.
-    static func answer(_ service: RecognitionService, route: String, _ work: () async throws -> Response) async -> Response {
+    static func answer(_ service: RecognitionService, route: String,
+                       _ work: () async throws -> Response) async -> Response {
         let started = Date()
         var response: Response
         if service.requests.enter() {
@@ -229,12 +231,24 @@ public struct HarkRequestContext: RequestContext, WebSocketRequestContext {
 /// Errors in one shape on every route: a `ServiceError` thrown outside
 /// `answer` (the stream route's upgrade check), a path the server does not
 /// have (404) and a method a path does not take (405 with `Allow`), each as
-/// JSON `{"error": {"message", "type", "code"}}`.
+/// JSON `{"error": {"message", "type", "code"}}`. Every answer then goes to
+/// the access log, but an accepted stream's: the stream logs itself when it ends.
 struct ErrorShape: RouterMiddleware {
     typealias Context = HarkRequestContext
     let service: RecognitionService
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let started = Date()
+        let response = try await shaped(request, context: context, next: next)
+        if let log = service.accessLog, !(request.uri.path == "/v1/stream" && response.status.code < 300) {
+            log(AccessRecord(method: request.method.rawValue, route: String(request.uri.path.prefix(200)),
+                             status: Int(response.status.code), seconds: Date().timeIntervalSince(started),
+                             audioSeconds: response.headers[.audioSeconds].flatMap(Double.init)))
+        }
+        return response
+    }
+
+    private func shaped(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
         do {
             return try await next(request, context)
@@ -249,4 +263,9 @@ struct ErrorShape: RouterMiddleware {
             return HarkRoutes.errorResponse(ServiceError(405, "method_not_allowed", "\(path) takes \(names), not \(request.method.rawValue)"), allow: allowed)
         }
     }
+}
+
+extension HTTPFields.Element.Name {
+    /// The seconds of audio an answer recognised (also read by the access log).
+    static let audioSeconds = HTTPFields.Element.Name("X-Audio-Seconds")!
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HarkASR
 import HarkAudio
 import HarkCore
 import HarkFeatures
@@ -28,7 +29,10 @@ struct FeaturesCommand: ParsableCommand {
     @Option(help: "Output format: npy (one file per input) or ark (Kaldi archive + script file).")
     var format: Format = .npy
 
-    @Option(help: "Worker threads (default: all cores).")
+    @Option(help: "Compute exactly the input features of this model directory (its config.json's \"features\": type, bins, CMVN, deltas), before frame stacking. No feature option may be given with it.")
+    var model: String?
+
+    @Option(help: "Worker threads, one per core unless given.")
     var threads: Int = defaultThreadCount
 
     @Argument(help: "Audio files, directories, manifests, or - for standard input.")
@@ -37,13 +41,17 @@ struct FeaturesCommand: ParsableCommand {
     mutating func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
         guard !inputs.isEmpty else { throw ValidationError("no INPUT given") }
+        if model != nil && features.anyGiven {
+            throw ValidationError("--model computes that model's features; feature options cannot change them")
+        }
         // The feature options as a whole, over Kaldi's defaults: a usage error too.
         do { _ = try FeatureExtractor(features.featureOptions()) } catch { throw ValidationError("\(error)") }
     }
 
     func run() throws {
         ComputeThreads.count = threads
-        let extractor = try FeatureExtractor(features.featureOptions())
+        let options = try model.map { try AcousticModel.readConfig(directory: URL(fileURLWithPath: $0)).features } ?? features.featureOptions()
+        let extractor = try FeatureExtractor(options)
         let collection = InputCollection(arguments: inputs)
         // Under mpirun: each rank computes and writes its share (.npy files, or a part archive that rank 0
         // joins at the end); rank 0 prints the index in order.
@@ -74,11 +82,13 @@ struct FeaturesCommand: ParsableCommand {
         let named = Set(inputs)
         // Fewer inputs than threads: each input's frames are computed on the spare ones too.
         let perInput = max(1, threads / max(1, min(threads, inputsList.count)))
+        let notes = NoteCollector()
+        defer { notes.finish() }
         processInOrder(inputsList, threads: threads, work: { input -> (Matrix, Double) in
             var audioOptions = features.audioOptions(sampleRate: extractor.sampleRate)
             audioOptions.allowStreams = named.contains(input.path)
             let reader = try AudioReader(input.path, options: audioOptions)
-            reader.notes.forEach { printError("note: " + $0) }
+            reader.notes.forEach { notes.note($0, input: input.path) }
             // .npy: rows go to the file as they are computed (memory stays flat); ark: one matrix per entry.
             let url = outputURL.appendingPathComponent(input.name + ".npy")
             let npy = archive == nil ? try NPYRowWriter(url, cols: extractor.options.dimension) : nil

@@ -1,4 +1,5 @@
 import ArgumentParser
+import HarkFeatures
 import Foundation
 
 /// The `hark` command tree, declared in one place.
@@ -20,7 +21,8 @@ struct Hark: ParsableCommand {
     static func main() {
         StandardOutput.claimClosedDescriptors()
         let arguments = Array(CommandLine.arguments.dropFirst())
-        let featureCommand = KaldiOptionArguments.featureCommand(in: arguments) != nil
+        let featureCommandType = KaldiOptionArguments.featureCommand(in: arguments)
+        let featureCommand = featureCommandType != nil
         var parsed: ParsableCommand.Type = Hark.self
         do {
             var command = try parseAsRoot(featureCommand ? KaldiOptionArguments.lift(arguments) : arguments)
@@ -40,7 +42,9 @@ struct Hark: ParsableCommand {
                 // output; the JSON of --experimental-dump-help stays as it is.
                 guard featureCommand, !message.isEmpty, !arguments.contains("--experimental-dump-help") else { exit(withError: error) }
                 print(message)
-                print(KaldiOptionArguments.helpSection())
+                let defaults = featureCommandType as? StartingFeatures.Type
+                print(KaldiOptionArguments.helpSection(defaults: defaults?.startingFeatures ?? .mfcc,
+                                                       summary: defaults?.startingFeaturesSummary))
                 return
             }
             if !message.isEmpty { writeStandardError(escapingControlCharacters(message) + "\n") }

@@ -59,14 +59,22 @@ enum KaldiOptionArguments {
     /// The `--help` section that lists every option of `FeatureOption.all`
     /// with its value, meaning, default, the default's reason and the
     /// feature types that use it, laid out as ArgumentParser lays out options.
-    static func helpSection(width: Int = 80) -> String {
+    /// Defaults are read from `defaults`, the features the command starts
+    /// from (`summary` says which, when they are not the library's).
+    static func helpSection(defaults: FeatureOptions = .mfcc, summary: String? = nil, width: Int = 80) -> String {
         let labelWidth = 26   // ArgumentParser's column for option help
-        var lines = ["KALDI FEATURE OPTIONS (--name value or --name=value):",
-                     "  Defaults are Hark's library defaults (Kaldi's but for --dither); a command",
-                     "  that starts from other features says so above.", ""]
+        var lines = ["KALDI FEATURE OPTIONS (--name value or --name=value):"]
+        lines += wrap(summary.map { "Defaults are this command's: \($0); an option of another --type has that type's default." }
+                      ?? "Defaults are Hark's library defaults (Kaldi's but for --dither).", width: width - 2).map { "  " + $0 }
+        lines.append("")
         for option in FeatureOption.all {
             let label = "  --\(option.name) <\(option.unit ?? option.kind.placeholder)>"
-            let text = "\(option.summary) Default \(option.defaultText): \(option.reason). [\(option.scope.text)]"
+            // The library's value for this command's feature type; its reason holds only for it.
+            let library = summary == nil ? option.defaultText
+                : option.scope == .pipeline ? option.text(in: .mfcc) : option.text(in: FeatureOptions(type: defaults.type)) ?? option.defaultText
+            let value = summary == nil ? option.defaultText : option.text(in: defaults) ?? option.defaultText
+            let reason = value == library ? option.reason : "this command's"
+            let text = "\(option.summary) Default \(value): \(reason). [\(option.scope.text)]"
             let body = wrap(text, width: width - labelWidth)
             if label.count < labelWidth - 1 {
                 lines.append(label + String(repeating: " ", count: labelWidth - label.count) + body[0])
@@ -92,4 +100,12 @@ enum KaldiOptionArguments {
         }
         return lines + [line]
     }
+}
+
+/// A command whose features start from other defaults than the library's
+/// (its `--help` lists those).
+protocol StartingFeatures {
+    static var startingFeatures: FeatureOptions { get }
+    /// The starting features in words, for the help.
+    static var startingFeaturesSummary: String { get }
 }

@@ -28,7 +28,7 @@ struct ServeCommand: ParsableCommand {
     var decoding: DecodingFlags
     @Option(help: "Address to listen on (default: loopback only; 0.0.0.0 for every interface).") var host = ServerOptions().host
     @Option(help: "Port to listen on (0: any free port, printed at start).") var port = ServerOptions().port
-    @Option(help: "Recognition worker threads (default: all cores).") var workers = defaultThreadCount
+    @Option(help: "Recognition worker threads, one per core unless given.") var workers = defaultThreadCount
     @Option(help: "Requests admitted beyond the workers; more get 503.") var queue = ServerOptions().queueLimit
     @Option(help: ArgumentHelp("Largest request body.", valueName: "MiB")) var maxBodyMb = Double(ServerOptions().maxBodyBytes) / 1_048_576
     @Option(help: ArgumentHelp("Longest recording accepted by the HTTP routes.", valueName: "s")) var maxAudio = ServerOptions().maxAudioSeconds
@@ -38,6 +38,8 @@ struct ServeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("A request whose body takes longer to arrive gets 408.", valueName: "s")) var bodyTimeout = ServerOptions().bodyTimeout
     @Option(help: ArgumentHelp("A connection that sends no complete request head for this long is closed.", valueName: "s"))
     var headTimeout = ServerOptions().headTimeout
+    @Option(help: "One line per request and per stream on stderr (time, method, route, status, duration, audio seconds): on or off.")
+    var accessLog: TrainCommand.OnOff = .on
     @OptionGroup(title: "Utterances (uploads are cut with --segment, streams always)") var segmentation: SegmentationFlags
     @OptionGroup(title: "Live streams") var partials: PartialFlags
 
@@ -68,6 +70,10 @@ struct ServeCommand: ParsableCommand {
         let transcriber = Transcriber(model: acoustic, decoding: try decoding.decoding(acoustic, lm: try decoding.loadLM(acoustic)))
         transcriber.segmentation = segmentation.options
         let service = try RecognitionService(transcriber: transcriber, modelName: modelURL.lastPathComponent, options: options)
+        if accessLog == .on {
+            // One line per request and per stream, on stderr: "POST /v1/transcribe 200 0.214 s audio 1.50 s".
+            service.accessLog = { record in writeStandardError("\(ISO8601DateFormatter().string(from: Date())) \(record)\n") }
+        }
         let name = modelURL.lastPathComponent, workers = options.workers, host = self.host
         let app = HarkRoutes.application(service) { port in
             printError("serving \(name) on http://\(host):\(port)/ with \(workers) recognition worker(s); SIGTERM or Ctrl-C stops")

@@ -10,7 +10,7 @@ import HarkMPI
 import HarkNN
 
 /// `hark train`: labeled audio in, a model directory out.
-struct TrainCommand: ParsableCommand {
+struct TrainCommand: ParsableCommand, StartingFeatures {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train a recurrent CTC model on a manifest of labeled audio.",
@@ -52,6 +52,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Dropout between recurrent layers (default 0.2).") var dropout: Float?
     @Option(help: "LSTM projections: each direction's state and output are this wide (PyTorch's proj_size; default 0, none).")
     var projSize: Int?
+    @Option(help: "What chooses the model kept and counts patience: the validation cer, wer (isolated words) or loss.")
+    var selectBy: TrainingOptions.SelectionMetric = TrainingOptions().selectBy
     @Option(help: "Keep the weights of the N epochs of best validation CER and make the model their mean at the end (ESPnet's model averaging; 0: the best epoch alone).")
     var averageBest: Int = 0
     @Option(help: ArgumentHelp("Convolutions over (time, frequency) before the recurrent layers, comma-separated CHANNELS:KTxKF:STxSF[:PTxPF] (kernel, stride, padding in time × frequency; padding by default half the kernel), e.g. 32:3x3:2x2,32:3x3:1x2. Their time strides subsample the frames; --stack-frames is then 1 unless given.", valueName: "layers"))
@@ -89,7 +91,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Case folding of transcripts: upper, lower or keep.") var textCase: TextNormalizer.Case = .upper
     @Option(help: "Characters kept in transcripts after case folding (default: space, apostrophe, A-Z).")
     var keepCharacters: String?
-    @Option(help: "Worker threads (default: all cores).") var threads: Int = defaultThreadCount
+    @Option(help: "Worker threads, one per core unless given.") var threads: Int = defaultThreadCount
 
     @Flag(help: "Augment the training audio with the recommended settings (speed 0.9,1.0,1.1; level ±6 dB; noise at 5–30 dB SNR on half the utterances; telephone band and reverberation on a fifth; leading/trailing silence re-cut on half). The options below change single parts, with or without --augment.")
     var augment = false
@@ -119,12 +121,14 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Pause between joined utterances, seconds, drawn from MIN:MAX (default 0.3:1.5).") var joinPause: String?
     @Option(help: "Vocal tract length perturbation: a filterbank warp factor drawn per utterance from MIN:MAX, e.g. 0.9:1.1 (Kaldi's VTLN warp, rounded to 0.01).")
     var vtln: String?
-    @OptionGroup(title: "Feature options (default: 40 log-mel filterbanks with per-utterance meanvar CMVN)")
+    @OptionGroup(title: "Feature options (see the Kaldi feature options below)")
     var features: FeatureFlags
 
     enum OnOff: String, ExpressibleByArgument, CaseIterable { case on, off }
 
     /// Hark's default features for training: Kaldi fbank, 40 bins, utterance CMVN.
+    static var startingFeatures: FeatureOptions { defaultFeatures }
+    static let startingFeaturesSummary = "40 log-mel filterbanks (fbank) with per-utterance mean and variance CMVN"
     static var defaultFeatures: FeatureOptions {
         var fbank = FbankOptions()
         fbank.mel.numBins = 40
@@ -149,6 +153,7 @@ struct TrainCommand: ParsableCommand {
         options.checkpointEvery = checkpointEvery
         options.augmentation = try? makeAugmentation()
         options.averageBest = averageBest
+        options.selectBy = selectBy
         return options
     }
 
@@ -298,7 +303,15 @@ struct TrainCommand: ParsableCommand {
         }
         let s = trainer.state
         var summary = "trained \(s.step) steps in \(String(format: "%.0f", s.seconds)) s; skipped: \(s.skippedNonFinite) non-finite steps, \(trainReport.tooLong.count) utterances too long for their frames, \(trainReport.unreadable.count) unreadable"
-        if let best = s.bestCER { summary += String(format: "; best validation CER %.2f%%", 100 * best) }
+        if let reason = s.stopReason { summary += "; stopped: \(reason)" }
+        if let epoch = s.bestEpoch, let value = s.bestValue {
+            let metric = trainer.options.selectBy
+            summary += "; kept epoch \(epoch + 1), the best by validation \(metric.rawValue.uppercased()) ("
+                + (metric == .loss ? String(format: "%.3f", value) : String(format: "%.2f%%", 100 * value)) + ")"
+            if metric != .cer, let cer = s.bestCER { summary += String(format: ", CER %.2f%%", 100 * cer) }
+        } else if let best = s.bestCER {
+            summary += String(format: "; best validation CER %.2f%%", 100 * best)
+        }
         if let averaged = trainer.averaged {
             summary += "; the model is the mean of epochs " + averaged.epochs.map { "\($0 + 1)" }.joined(separator: ", ")
             if let cer = averaged.validCER { summary += String(format: " (validation CER %.2f%%)", 100 * cer) }
@@ -323,7 +336,26 @@ struct TrainCommand: ParsableCommand {
             ? features.featureOptions(over: base?.features ?? Self.defaultFeatures) : base!.features
         let normalizer = base.map { keepCharacters == nil ? $0.text : TextNormalizer(case: textCase, keep: keepCharacters!) }
             ?? TextNormalizer(case: textCase, keep: keepCharacters ?? TextNormalizer().keep)
-        let texts = entries.map { normalizer.normalize($0.text ?? "") }
+        let raw = entries.map { $0.text ?? "" }
+        let texts = raw.map(normalizer.normalize)
+        // What normalisation removed, once, with the flag that keeps it.
+        let removals = normalizer.removals(raw)
+        let keptNow = normalizer.keep.filter { $0 != " " }
+        if !removals.characters.isEmpty {
+            let shown = removals.characters.prefix(12).map { "'\($0.0)' ×\($0.1)" }.joined(separator: ", ")
+            let suggestion = keptNow + String(removals.characters.prefix(20).map(\.0).filter { !$0.isWhitespace })
+            var line = "text: normalisation (\(normalizer.case.rawValue) case, keeping \(keptNow.count) characters) removed \(shown)\(removals.characters.count > 12 ? ", …" : "")"
+            if let (before, after) = removals.example { line += "; e.g. \"\(before.prefix(60))\" → \"\(after.prefix(60))\"" }
+            line += "; --keep-characters \" \(suggestion)\" keeps them"
+            printError(line)
+        }
+        if texts.allSatisfy(\.isEmpty) {
+            throw ToolError("\(train): every transcript is empty once normalised (it keeps only \"\(normalizer.keep)\")"
+                            + (removals.characters.isEmpty ? "" : "; they hold \(removals.characters.prefix(10).map { "'\($0.0)'" }.joined(separator: " ")): keep them with --keep-characters, or write the labels as words (0 as ZERO)"))
+        }
+        if removals.emptied > 0 {
+            printError("text: \(removals.emptied) transcript(s) are empty once normalised and will be skipped")
+        }
         let vocabulary = base.map { Vocabulary(tokens: $0.tokens, blank: $0.blank) } ?? Vocabulary.characters(of: texts)
         let front = try frontend() ?? (conv == nil ? base?.frontend : nil)
         let stack = stackFrames ?? base?.stackFrames ?? (front == nil ? 3 : 1)
@@ -372,11 +404,9 @@ struct TrainCommand: ParsableCommand {
         let start = Date()
         let (set, report) = Dataset.load(entries, model: model, threads: threads, keepAudio: keepAudio, collective: collective)
         guard shouldReport else { return (set, report) }
-        for (path, message) in report.unreadable { printError("\(label): skipped \(path): \(message)") }
-        for path in report.tooLong { printError("\(label): skipped \(path): transcript longer than its frames allow") }
-        for path in report.untokenizable { printError("\(label): skipped \(path): empty transcript or characters without a token") }
         printError(String(format: "%@: %d utterances, %.1f min of audio, features in %.1f s", label, set.count,
                           report.audioSeconds / 60, Date().timeIntervalSince(start)))
+        for line in report.summary(label: label, modelRate: model.config.sampleRate) { printError(line) }
         return (set, report)
     }
 }
@@ -442,6 +472,7 @@ final class TrainingProgress {
 }
 
 extension TrainingOptions.OptimizerKind: ExpressibleByArgument {}
+extension TrainingOptions.SelectionMetric: ExpressibleByArgument {}
 extension RecurrentCell: ExpressibleByArgument {}
 extension Conv2d.Activation: ExpressibleByArgument {}
 extension TextNormalizer.Case: ExpressibleByArgument {}

@@ -29,7 +29,7 @@ struct TranscribeCommand: ParsableCommand {
     var decoding: DecodingFlags
     @Option(help: "Write each input's log-probabilities [frames, tokens] as <name>.npy here.") var emitLogprobs: String?
     @Option(help: "Use this channel (0-based) instead of the mean of all channels.") var channel: Int?
-    @Option(help: "Worker threads (default: all cores).") var threads: Int = defaultThreadCount
+    @Option(help: "Worker threads, one per core unless given.") var threads: Int = defaultThreadCount
     @OptionGroup(title: "Utterances") var segmentation: SegmentationFlags
     @OptionGroup(title: "Live streaming") var live: StreamingFlags
     @Argument(help: "Audio files, directories, manifests, or - for standard input.") var inputs: [String]
@@ -91,17 +91,19 @@ struct TranscribeCommand: ParsableCommand {
         let list = indices.map { collection.inputs[$0] }
         let progress = BatchProgress(total: list.count, label: batch.sharded ? "transcribe (rank \(batch.collective.rank))" : "transcribe",
                                      quiet: !batch.collective.isRoot)
+        if batch.collective.isRoot { progress.failedBefore(collection.failures.count) }
         let renderer = TranscriptFormat(rawValue: format.rawValue)!
         let channelSelection: ChannelSelection = channel.map { .channel($0) } ?? .average
         // Pipes, FIFOs and devices are read only when named; one found in a directory is refused, not waited on.
         let named = Set(inputs)
         let K = acoustic.config.tokens.count
+        let noteCollector = NoteCollector()
         processInOrder(list, threads: threads, work: { input -> Transcript in
             let audio = AudioLoadOptions(channel: channelSelection, allowStreams: named.contains(input.path))
             var lp: [Float] = []
             let (t, notes) = try transcriber.transcribe(path: input.path, audio: audio,
                                                         logProbabilities: emitLogprobs.map { _ in { lp.append(contentsOf: $0.data) } })
-            notes.forEach { printError("note: " + $0) }
+            notes.forEach { noteCollector.note($0, input: input.path) }
             if let dir = emitLogprobs {
                 let url = URL(fileURLWithPath: dir).appendingPathComponent(input.name + ".npy")
                 try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -128,6 +130,7 @@ struct TranscribeCommand: ParsableCommand {
             failed.append(input.path)
             progress.failed("\(error)", report: batch.failed(indices[k], path: input.path, message: "\(error)"))
         })
+        noteCollector.finish()
         if batch.sharded {
             let all = batch.finish()
             failed = collection.failures.map(\.input) + all.failedPaths
@@ -173,7 +176,7 @@ struct EvalCommand: ParsableCommand {
     var fitTemperature = false
     @Flag(help: "Fit it (as --fit-temperature) and write it into the --model directory's config.json (\"calibration\").")
     var writeTemperature = false
-    @Option(help: "Worker threads (default: all cores).") var threads: Int = defaultThreadCount
+    @Option(help: "Worker threads, one per core unless given.") var threads: Int = defaultThreadCount
     @Argument(help: "A manifest with transcripts.") var manifest: String
 
     mutating func validate() throws {

@@ -23,7 +23,7 @@ struct TuneCommand: ParsableCommand {
     @OptionGroup(title: "Decoding") var decoding: DecodingFlags
     @Option(help: "α values, comma-separated.") var alphas = "0,0.25,0.5,0.75,1,1.25,1.5,2"
     @Option(help: "β values, comma-separated.") var betas = "-1,0,0.5,1,1.5,2,3"
-    @Option(help: "Worker threads (default: all cores).") var threads: Int = defaultThreadCount
+    @Option(help: "Worker threads, one per core unless given.") var threads: Int = defaultThreadCount
     @Argument(help: "A development manifest with transcripts.") var manifest: String
 
     static func values(_ flag: String, _ text: String) throws -> [Float] {

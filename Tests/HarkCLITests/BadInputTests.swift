@@ -226,6 +226,19 @@ final class BadInputTests: CLITestCase {
     }
 
     /// A manifest without entries is an error for eval, as for transcribe.
+    /// A batch where nothing could be read says so without a speed figure;
+    /// empty standard input is named as empty.
+    func testSummaryOfABatchWithNothingRead() throws {
+        let run = try hark(["transcribe", "--model", torchModel.path, dir.appendingPathComponent("missing.wav").path])
+        XCTAssertEqual(run.status, 1)
+        XCTAssertTrue(run.stderr.contains("missing.wav: no such file or directory"), run.stderr)
+        XCTAssertTrue(run.stderr.contains("0 done, 1 failed in "), run.stderr)
+        XCTAssertFalse(run.stderr.contains("real-time factor"), "no speed without audio: \(run.stderr)")
+        let empty = try hark(["transcribe", "--model", torchModel.path, "-"], stdin: Data())
+        XCTAssertEqual(empty.status, 1)
+        XCTAssertTrue(empty.stderr.contains("-: empty file: 0 bytes"), empty.stderr)
+    }
+
     func testEmptyManifestIsAnError() throws {
         let m = dir.appendingPathComponent("none.jsonl")
         try Data().write(to: m)

@@ -147,9 +147,21 @@ final class FeatureFlagsTests: CLITestCase {
             let help = run.stdout.replacingOccurrences(of: "\n", with: " ")
                 .split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
             XCTAssertTrue(help.contains("KALDI FEATURE OPTIONS"), "\(arguments): \(run.stdout)")
+            // hark train starts from 40 log-mel filterbanks with CMVN, and its help says so.
+            let train = arguments.contains("train")
+            let trainDefaults = ["type": "fbank", "num-mel-bins": "40", "cmvn": "meanvar"]
+            if train {
+                XCTAssertTrue(help.contains("Defaults are this command's: 40 log-mel filterbanks (fbank)"), help)
+                XCTAssertFalse(help.contains("Default mfcc"), "one default per flag: \(help)")
+                XCTAssertTrue(help.contains("Default false: Kaldi's defaults. [mfcc, fbank]"), "--use-energy for fbank")
+            }
             for option in FeatureOption.all {
                 XCTAssertTrue(help.contains("--\(option.name) <\(option.unit ?? option.kind.placeholder)>"), "\(arguments): --\(option.name)")
-                XCTAssertTrue(help.contains("Default \(option.defaultText): \(option.reason)."), "\(arguments): --\(option.name)")
+                if train, let value = trainDefaults[option.name] {
+                    XCTAssertTrue(help.contains("Default \(value): this command's."), "\(arguments): --\(option.name)")
+                } else if !train || option.name != "use-energy" {
+                    XCTAssertTrue(help.contains("Default \(option.defaultText): \(option.reason)."), "\(arguments): --\(option.name)")
+                }
                 XCTAssertTrue(help.contains("[\(option.scope.text)]"), "\(arguments): --\(option.name)")
             }
             XCTAssertTrue(help.contains("--channel <channel>"), "ArgumentParser's own options are still there")

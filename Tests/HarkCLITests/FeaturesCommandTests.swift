@@ -1,5 +1,8 @@
 import Foundation
+import HarkASR
+import HarkAudio
 import HarkCore
+import HarkFeatures
 import HarkIO
 import HarkTestSupport
 import XCTest
@@ -33,6 +36,43 @@ final class FeaturesCommandTests: CLITestCase {
         }
         XCTAssertEqual(FileManager.default.contents(atPath: one.appendingPathComponent("mmaf-session.npy").path),
                        FileManager.default.contents(atPath: two.appendingPathComponent("mmaf-session.npy").path))
+    }
+
+    /// `--model DIR` computes that model's input features (its config.json's
+    /// "features"), the ones it recognises from, bit for bit.
+    func testModelFeatures() throws {
+        let model = "models/an4-fsdd-recordings"
+        let run = try hark(["features", "--model", model, "audio/an52-mmaf-b.wav", "--format", "npy", "--output-dir", dir.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let config = try AcousticModel.readConfig(directory: repositoryRoot.appendingPathComponent(model))
+        let samples = try AudioLoader.load(repositoryRoot.appendingPathComponent("audio/an52-mmaf-b.wav").path,
+                                           options: AudioLoadOptions(targetSampleRate: Int(config.features.frame.sampleFrequency))).waveform.samples
+        let expected = try FeatureExtractor(config.features).compute(samples)
+        let got = try NPY.read(dir.appendingPathComponent("an52-mmaf-b.npy"))
+        XCTAssertEqual(got.shape, [expected.rows, expected.cols])
+        XCTAssertEqual(got.data, expected.data)
+        // Feature options cannot change a model's features; a missing model is named.
+        let both = try hark(["features", "--model", model, "--num-mel-bins", "23", "audio/an52-mmaf-b.wav", "--output-dir", dir.path])
+        XCTAssertEqual(both.status, 64, both.stderr)
+        XCTAssertTrue(both.stderr.contains("feature options cannot change them"), both.stderr)
+        let missing = try hark(["features", "--model", dir.appendingPathComponent("nowhere").path, "audio/an52-mmaf-b.wav", "--output-dir", dir.path])
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.stderr.contains("nowhere: no such directory"), missing.stderr)
+    }
+
+    /// The same note for many inputs is said once and counted, not once per file.
+    func testNotesAreCollapsed() throws {
+        let clips = dir.appendingPathComponent("clips")
+        try FileManager.default.createDirectory(at: clips, withIntermediateDirectories: true)
+        for i in 0..<5 {
+            try FileManager.default.copyItem(at: repositoryRoot.appendingPathComponent("audio/7_jackson_0.wav"),
+                                             to: clips.appendingPathComponent("c\(i).wav"))
+        }
+        let run = try hark(["features", clips.path, "--output-dir", dir.appendingPathComponent("out").path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(run.stderr.components(separatedBy: "upsampling from 8000 Hz").count - 1, 2, run.stderr)
+        XCTAssertTrue(run.stderr.contains("4 more input(s): upsampling from 8000 Hz to 16000 Hz"), run.stderr)
+        XCTAssertTrue(run.stderr.contains("5 done, 0 failed"), run.stderr)
     }
 
     func testOptionsReachTheFeatures() throws {

@@ -10,7 +10,7 @@ final class MPITests: CLITestCase {
     var dir: URL!
     let manifest = repositoryRoot.appendingPathComponent("Tests/HarkCLITests/Fixtures/tiny/train.jsonl").path
     let options = ["--epochs", "20", "--batch-size", "4", "--hidden-size", "32", "--num-layers", "1", "--dropout", "0",
-                   "--lr", "3e-3", "--threads", "1", "--checkpoint-every", "5"]
+                   "--lr", "3e-3", "--threads", "1", "--checkpoint-every", "5", "--patience", "100"]
 
     override func setUpWithError() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/mpirun") else {
@@ -110,7 +110,8 @@ final class MPITests: CLITestCase {
         while Date() < deadline && !FileManager.default.fileExists(atPath: checkpoint) { usleep(20_000) }
         let ranks = try children(of: p.processIdentifier)
         XCTAssertEqual(ranks.count, 2, "hark ranks under mpirun: \(ranks)")
-        kill(ranks.last!, SIGKILL)
+        guard let victim = ranks.last else { p.terminate(); return XCTFail("no hark rank to kill") }
+        kill(victim, SIGKILL)
         let ended = DispatchSemaphore(value: 0)
         DispatchQueue.global().async { p.waitUntilExit(); ended.signal() }
         XCTAssertEqual(ended.wait(timeout: .now() + 60), .success, "the job hangs after a rank died")

@@ -105,7 +105,7 @@ final class PlotCommandTests: CLITestCase {
         let r = try hark(["report", run.path, "-o", "-"])
         XCTAssertEqual(r.status, 0, r.stderr)
         // Impossible values are skipped and noted, never drawn or made the best epoch.
-        XCTAssertTrue(r.stdout.contains("2 event(s) with impossible values"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("3 event(s) with impossible values"), r.stdout)
         XCTAssertFalse(r.stdout.contains("inf") || r.stdout.contains("-100.00"), r.stdout)
         XCTAssertTrue(XMLParser(data: Data(r.stdout.utf8)).parse(), "well-formed despite the control characters")
         XCTAssertTrue(r.stdout.contains("run\u{FFFD}\u{FFFD}[31m&lt;b&gt;"))

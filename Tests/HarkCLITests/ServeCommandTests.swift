@@ -85,6 +85,35 @@ final class ServeCommandTests: CLITestCase {
         XCTAssertEqual(server.terminationStatus, 0)
     }
 
+    /// One access-log line per request on stderr (method, route, status,
+    /// duration, audio seconds); `--access-log off` writes none. An empty
+    /// OpenAI form names the field it lacks.
+    func testAccessLogAndEmptyForm() throws {
+        for on in [true, false] {
+            let (server, port, err) = try startServer(on ? [] : ["--access-log", "off"])
+            defer { if server.isRunning { server.terminate() } }
+            let base = "http://127.0.0.1:\(port)"
+            let (ok, body) = try curl(["-H", "Content-Type: audio/wav", "--data-binary", "@audio/an52-mmaf-b.wav", base + "/v1/transcribe"])
+            XCTAssertEqual(ok, 200, body)
+            XCTAssertEqual(try curl([base + "/nowhere"]).0, 404)
+            let (empty, message) = try curl(["-X", "POST", base + "/v1/audio/transcriptions"])
+            XCTAssertEqual(empty, 400, message)
+            XCTAssertTrue(message.contains("'file' field"), message)
+            kill(server.processIdentifier, SIGTERM)
+            server.waitUntilExit()
+            let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let lines = log.split(separator: "\n").filter { $0.contains(" /v1/") || $0.contains(" /nowhere ") }
+            if on {
+                XCTAssertEqual(lines.count, 3, log)
+                XCTAssertTrue(lines.contains { $0.range(of: #"POST /v1/transcribe 200 [0-9.]+ s audio 1\.[0-9]{2} s$"#, options: .regularExpression) != nil }, log)
+                XCTAssertTrue(lines.contains { $0.contains("GET /nowhere 404 ") }, log)
+                XCTAssertTrue(lines.contains { $0.contains("POST /v1/audio/transcriptions 400 ") && !$0.contains("audio ") }, log)
+            } else {
+                XCTAssertEqual(lines.count, 0, log)
+            }
+        }
+    }
+
     func testBadServeFlags() throws {
         for (args, message) in [(["serve", "--port", "70000"], "port"), (["serve", "--workers", "0"], "workers"),
                                 (["serve", "--idle-timeout", "nan"], "idle timeout")] {

@@ -21,10 +21,11 @@ final class TrainCommandTests: CLITestCase {
     func testTrainUntilItTranscribesThenTranscribeAndEval() throws {
         let out = dir.appendingPathComponent("model").path
         let run = try hark(["train", "--train", manifest, "--valid", manifest, "--out", out, "--epochs", "200",
-                            "--patience", "40", "--lr", "5e-3", "--warmup-steps", "0", "--final-lr-fraction", "1",
+                            "--patience", "200", "--lr", "5e-3", "--warmup-steps", "0", "--final-lr-fraction", "1",
                             "--spec-augment", "off", "--dropout", "0", "--no-shuffle"] + small)
         XCTAssertEqual(run.status, 0, run.stderr)
-        XCTAssertTrue(run.stdout.contains("best validation CER 0.00%"), run.stdout + run.stderr)
+        XCTAssertTrue(run.stdout.contains("the best by validation CER (0.00%)"), run.stdout + run.stderr)
+        XCTAssertTrue(run.stdout.contains("stopped: "), run.stdout)
         for f in ["config.json", "model.safetensors", "checkpoint.safetensors", "train.log.jsonl"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/" + f), f)
         }
@@ -47,7 +48,7 @@ final class TrainCommandTests: CLITestCase {
         XCTAssertEqual(beam.stdout, "YES\n", beam.stderr)
         let lp = dir.appendingPathComponent("lp")
         XCTAssertEqual(try hark(["transcribe", "--model", out, "--emit-logprobs", lp.path, manifest]).status, 0)
-        XCTAssertEqual(try NPY.read(lp.appendingPathComponent("an250-mjbh-b.npy")).cols, 9)   // <blank> E G N O P S T Y
+        XCTAssertEqual(try NPY.read(lp.appendingPathComponent("an250-mjbh-b.npy")).cols, 10)   // <blank> space E G N O P S T Y
 
         let eval = try hark(["eval", "--model", out, manifest, "--per-utterance", "-"])
         XCTAssertEqual(eval.status, 0, eval.stderr)
@@ -205,9 +206,12 @@ final class TrainCommandTests: CLITestCase {
         """.write(to: m, atomically: true, encoding: .utf8)
         let run = try hark(["train", "--train", m.path, "--out", dir.appendingPathComponent("o").path, "--max-steps", "2"] + small)
         XCTAssertEqual(run.status, 0, run.stderr)
-        XCTAssertTrue(run.stderr.contains("missing.wav: no such file"), run.stderr)
-        XCTAssertTrue(run.stderr.contains("transcript longer than its frames allow"), run.stderr)
-        XCTAssertTrue(run.stderr.contains("empty transcript or characters without a token"), run.stderr)
+        // One line per reason, with the count and examples.
+        XCTAssertTrue(run.stderr.contains("skipped 1 unreadable file(s): ") && run.stderr.contains("missing.wav: no such file"), run.stderr)
+        XCTAssertTrue(run.stderr.contains("skipped 1 utterance(s) whose transcript is longer than their frames allow"), run.stderr)
+        XCTAssertTrue(run.stderr.contains("skipped 1 utterance(s) whose transcript is empty after normalisation"), run.stderr)
+        XCTAssertTrue(run.stderr.contains("text: 1 transcript(s) are empty once normalised"), run.stderr)
+        XCTAssertTrue(run.stderr.contains("removed '!' ×3"), run.stderr)
         XCTAssertTrue(run.stdout.contains("1 utterances too long for their frames, 1 unreadable"), run.stdout)
     }
 
@@ -218,6 +222,68 @@ final class TrainCommandTests: CLITestCase {
         let m = try hark(["transcribe", "--model", dir.path, "audio/an52-mmaf-b.wav"])
         XCTAssertNotEqual(m.status, 0)
         XCTAssertTrue(m.stderr.contains("no config.json"), m.stderr)
+        // A model named by its config.json, and one that does not exist: each said as it is.
+        let file = try hark(["transcribe", "--model", "models/an4-blstm/config.json", "audio/an52-mmaf-b.wav"])
+        XCTAssertTrue(file.stderr.contains("a file, not a model directory") && file.stderr.contains("(models/an4-blstm)"), file.stderr)
+        let missing = try hark(["transcribe", "--model", dir.appendingPathComponent("nowhere").path, "audio/an52-mmaf-b.wav"])
+        XCTAssertTrue(missing.stderr.contains("nowhere: no such directory"), missing.stderr)
+    }
+
+    /// Before the first step, training says what normalisation removed, what
+    /// is resampled and why it stops; labels that normalise to nothing are an
+    /// error naming the cause; a model of single words still has a space.
+    func testTrainingSaysWhatItFoundAndWhyItStopped() throws {
+        let clips = try FileManager.default.contentsOfDirectory(atPath: tiny.path).filter { $0.hasSuffix(".wav") }.sorted()
+        let digits = dir.appendingPathComponent("digits.tsv")
+        try clips.enumerated().map { "\(tiny.appendingPathComponent($1).path)\t\($0)" }.joined(separator: "\n")
+            .write(to: digits, atomically: true, encoding: .utf8)
+        let refused = try hark(["train", "--train", digits.path, "--out", dir.appendingPathComponent("d").path, "--max-steps", "1"] + small)
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.stderr.contains("every transcript is empty once normalised") && refused.stderr.contains("--keep-characters"), refused.stderr)
+        XCTAssertFalse(refused.stderr.contains("config.json"), "not a complaint about a file nobody gave")
+
+        // Single words (no space in any transcript): the token set has the space all the same.
+        let out = dir.appendingPathComponent("words").path
+        let run = try hark(["train", "--train", manifest, "--valid", manifest, "--out", out, "--epochs", "30", "--patience", "2",
+                            "--select-by", "wer"] + small)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(try AcousticModel.load(directory: URL(fileURLWithPath: out)).config.tokens.contains(" "))
+        XCTAssertTrue(run.stdout.contains("stopped: patience: 2 epoch(s) without a better validation WER") || run.stdout.contains("stopped: all 30 epoch(s) done"), run.stdout)
+        XCTAssertTrue(run.stdout.contains("the best by validation WER ("), run.stdout)
+        let vocabulary = dir.appendingPathComponent("words.txt")
+        try "GO\nNO\nYES\nSTOP\n".write(to: vocabulary, atomically: true, encoding: .utf8)
+        let words = try hark(["transcribe", "--model", out, "--vocabulary", vocabulary.path, tiny.appendingPathComponent("an250-mjbh-b.wav").path])
+        XCTAssertEqual(words.status, 0, "word decoding needs the space token: \(words.stderr)")
+    }
+
+    /// The README's walk from a folder of labeled clips to a model, an
+    /// evaluation and a transcript, on the bundled examples/digits: its
+    /// commands as written, with two epochs of a small network (the README's
+    /// run trains the default network until patience stops it).
+    func testReadmeWalkthroughFromAFolderOfLabeledClips() throws {
+        let train = dir.appendingPathComponent("train.jsonl").path, valid = dir.appendingPathComponent("valid.jsonl").path
+        let model = dir.appendingPathComponent("digits-model").path
+        let manifest = try hark(["manifest", "examples/digits", "--label-pattern", "(?<text>[^_]+)_(?<speaker>[^_]+)_[0-9]+",
+                                 "--valid-speakers", "theo", "--valid-output", valid, "-o", train])
+        XCTAssertEqual(manifest.status, 0, manifest.stderr)
+        XCTAssertTrue(manifest.stdout.contains("20 utterances, 2 speakers") && manifest.stdout.contains("10 utterances, 1 speaker"), manifest.stdout)
+        let run = try hark(["train", "--train", train, "--valid", valid, "--out", model,
+                            "--keep-characters", "0123456789 ", "--sample-frequency", "8000", "--select-by", "wer",
+                            "--epochs", "2", "--hidden-size", "32", "--num-layers", "1"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertFalse(run.stderr.contains("upsampled"), "8 kHz clips, an 8 kHz model: \(run.stderr)")
+        XCTAssertTrue(run.stdout.contains("the best by validation WER"), run.stdout)
+        let config = try AcousticModel.readConfig(directory: URL(fileURLWithPath: model))
+        let symbols = config.tokens.enumerated().filter { $0.offset != config.blank }.map(\.element)
+        XCTAssertEqual(Set(symbols), Set([" "] + (0...9).map(String.init)), "the digits and the space")
+        let report = dir.appendingPathComponent("digits-report.html")
+        let eval = try hark(["eval", "--model", model, valid, "--report", report.path])
+        XCTAssertEqual(eval.status, 0, eval.stderr)
+        XCTAssertTrue(eval.stdout.contains("WER"), eval.stdout)
+        let html = try String(contentsOf: report, encoding: .utf8)
+        XCTAssertTrue(html.contains("Accuracy per word") && html.contains("Commonest word errors"), "isolated words: accuracy per word and word confusions")
+        let transcribe = try hark(["transcribe", "--model", model, "examples/digits/3_theo_0.wav"])
+        XCTAssertEqual(transcribe.status, 0, transcribe.stderr)
     }
 }
 

@@ -67,7 +67,7 @@ final class ReportTests: XCTestCase {
         let page = try PageOutline.parse(report.html())
         for id in ["curves", "validation", "options"] { XCTAssertTrue(page.ids.contains(id), id) }
         XCTAssertEqual(page.svgs, 5, "loss, learning rate, gradient norm, throughput, validation")
-        XCTAssertTrue(page.text.contains("best: epoch 2"))
+        XCTAssertTrue(page.text.contains("best: epoch 3"), "counted from 1, as hark train prints epochs")
         XCTAssertTrue(page.text.contains("CTC loss") && page.text.contains("Gradient norm") && page.text.contains("Throughput"))
         // 2000 steps are averaged into at most 800 points per curve.
         let (line, band) = TrainingReport.bucketed(report.steps.map { (Double($0.step), Double($0.loss!)) })
@@ -125,6 +125,31 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(table["B"]?["X"], 1)
         XCTAssertEqual(table["S"]?["∅"], 1)
         XCTAssertEqual(table["W"]?["∅"], 1, "NOW → NO")
+        // Word errors, commonest first; no per-word accuracy for sentences.
+        XCTAssertTrue(page.ids.contains("words"))
+        XCTAssertFalse(report.isolatedWords)
+        let errors = report.wordErrors
+        XCTAssertEqual(errors.count, 5)
+        XCTAssertTrue(errors.contains { $0 == ("STOP", "∅", 1) } && errors.contains { $0 == ("∅", "E", 1) })
+        XCTAssertFalse(page.text.contains("Accuracy per word"))
+    }
+
+    /// Isolated words (digits): which word goes wrong most, and as what.
+    func testEvaluationReportOfIsolatedWords() throws {
+        var utterances: [EvaluationReport.Utterance] = []
+        for _ in 0..<3 { utterances.append(.init(path: "six.wav", reference: "SIX", hypothesis: "FIVE")) }
+        utterances.append(.init(path: "six2.wav", reference: "SIX", hypothesis: "SIX"))
+        for _ in 0..<4 { utterances.append(.init(path: "two.wav", reference: "TWO", hypothesis: "TWO")) }
+        utterances.append(.init(path: "two2.wav", reference: "TWO", hypothesis: "ZERO"))
+        var report = EvaluationReport(title: "digits", facts: [], utterances: utterances, worst: 0)
+        report.replications = 100
+        XCTAssertTrue(report.isolatedWords)
+        XCTAssertEqual(report.wordErrors.first.map { [$0.reference, $0.hypothesis, "\($0.count)"] }, ["SIX", "FIVE", "3"])
+        XCTAssertEqual(report.wordAccuracy.map(\.word), ["SIX", "TWO"], "least accurate first")
+        XCTAssertEqual(report.wordAccuracy.first.map { [$0.said, $0.right] }, [4, 1])
+        let page = try PageOutline.parse(report.html { _ in .init() })
+        XCTAssertTrue(page.text.contains("Accuracy per word"))
+        XCTAssertTrue(page.text.contains("25.0%"))
     }
 
     func testWAVFileHeader() {

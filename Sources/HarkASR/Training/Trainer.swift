@@ -328,7 +328,11 @@ public final class Trainer {
         epochs: while state.epoch < options.epochs && !state.finished {
             let order = batches(epoch: state.epoch)
             while state.batch < order.count {
-                if let limit = options.maxSteps, state.step >= limit { state.finished = true; break epochs }
+                if let limit = options.maxSteps, state.step >= limit {
+                    state.finished = true
+                    state.stopReason = "--max-steps \(limit) reached"
+                    break epochs
+                }
                 if agreed(shouldStop()) {
                     state.seconds = elapsed()
                     try saveCheckpoint()
@@ -359,8 +363,9 @@ public final class Trainer {
             }
             try endEpoch(elapsed: elapsed)
         }
+        if state.stopReason == nil { state.stopReason = "all \(options.epochs) epoch(s) done" }
         state.finished = true
-        if (valid.isEmpty || state.bestCER == nil) && collective.isRoot { try model.save(to: outDirectory) }
+        if (valid.isEmpty || state.bestValue == nil) && collective.isRoot { try model.save(to: outDirectory) }
         state.seconds = elapsed()
         try saveCheckpoint()
         if options.averageBest > 0 && !state.kept.isEmpty { try averageKept() }
@@ -372,6 +377,7 @@ public final class Trainer {
 
     /// Keeps this epoch's weights when its CER is among the `averageBest`
     /// lowest so far (an earlier epoch wins a tie), dropping the one it displaces.
+    /// `cer`: the epoch's value of the selection metric (CER unless `selectBy` says otherwise).
     private func keepIfAmongBest(cer: Double) throws {
         var kept = state.kept
         guard kept.count < options.averageBest || cer < kept.map(\.validCER).max()! else { return }
@@ -435,21 +441,33 @@ public final class Trainer {
             let cer = totals.characters.rate
             report.validCER = cer
             report.validWER = totals.words.rate
-            report.best = state.bestCER.map { cer < $0 } ?? true
+            report.validLoss = totals.meanLoss
+            let value: Double
+            switch options.selectBy {
+            case .cer: value = cer
+            case .wer: value = totals.words.rate
+            case .loss: value = totals.meanLoss ?? .infinity
+            }
+            report.best = state.bestValue.map { value < $0 } ?? true
             if report.best! {
+                state.bestValue = value
                 state.bestCER = cer
+                state.bestEpoch = state.epoch
                 state.badEpochs = 0
                 if collective.isRoot { try model.save(to: outDirectory) }
             } else {
                 state.badEpochs += 1
             }
-            if options.averageBest > 0 { try keepIfAmongBest(cer: cer) }
+            if options.averageBest > 0 { try keepIfAmongBest(cer: value) }
         } else if collective.isRoot {
             try model.save(to: outDirectory)
         }
         state.epoch += 1
         state.batch = 0
-        if state.badEpochs >= options.patience { state.finished = true }
+        if state.badEpochs >= options.patience && !state.finished && state.epoch < options.epochs {
+            state.finished = true
+            state.stopReason = "patience: \(options.patience) epoch(s) without a better validation \(options.selectBy.rawValue.uppercased())"
+        }
         state.seconds = elapsed()
         try saveCheckpoint()
         try log(.epoch(report))

@@ -32,28 +32,33 @@ public enum TrainingEvent: Codable, Sendable, Equatable {
         public var step: Int
         public var validCER: Double?
         public var validWER: Double?
+        /// The validation CTC loss per label (PyTorch's 'mean' reduction, over utterances).
+        public var validLoss: Double?
         /// Whether this epoch's model is the best so far (nil without validation data).
         public var best: Bool?
         public var elapsed: Double
 
         enum CodingKeys: String, CodingKey {
-            case epoch, step, validCER = "valid_cer", validWER = "valid_wer", best, elapsed
+            case epoch, step, validCER = "valid_cer", validWER = "valid_wer", validLoss = "valid_loss", best, elapsed
         }
     }
 
-    /// Whether every value is one a training run can report: counts and
-    /// times finite and ≥ 0, a loss finite and ≥ 0, error rates from 0 to
+    /// Whether every value is one a training run can report: counts from 0
+    /// below Hark's limits, times finite and ≥ 0, a loss finite and ≥ 0, error rates from 0 to
     /// 100 (10,000%: insertions can take a rate past 1, not past that).
     /// A report skips the others and says so.
     public var isPlausible: Bool {
         func ok(_ v: Double?, max: Double = .greatestFiniteMagnitude) -> Bool { v.map { $0.isFinite && $0 >= 0 && $0 <= max } ?? true }
         func ok(_ v: Float?) -> Bool { ok(v.map(Double.init)) }
+        // Counts past Hark's own limits (a billion epochs, a trillion steps) are impossible too.
+        func ok(count: Int, max: Int) -> Bool { count >= 0 && count < max }
         switch self {
         case .step(let r):
-            return r.epoch >= 0 && r.step >= 0 && ok(r.loss) && ok(r.learningRate) && ok(r.gradNorm) && ok(r.framesPerSecond)
+            return ok(count: r.epoch, max: 1_000_000_000) && ok(count: r.step, max: 1_000_000_000_000) && ok(r.loss) && ok(r.learningRate) && ok(r.gradNorm) && ok(r.framesPerSecond)
                 && (r.skippedNonFinite ?? 0) >= 0 && ok(r.elapsed) && ok(r.etaSeconds)
         case .epoch(let r):
-            return r.epoch >= 0 && r.step >= 0 && ok(r.validCER, max: 100) && ok(r.validWER, max: 100) && ok(r.elapsed)
+            return ok(count: r.epoch, max: 1_000_000_000) && ok(count: r.step, max: 1_000_000_000_000) && ok(r.validCER, max: 100)
+                && ok(r.validLoss) && ok(r.validWER, max: 100) && ok(r.elapsed)
         }
     }
 

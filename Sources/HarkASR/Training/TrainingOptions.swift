@@ -3,6 +3,9 @@ import HarkNN
 /// How a model is trained.
 public struct TrainingOptions: Codable, Equatable, Sendable {
     public enum OptimizerKind: String, Codable, CaseIterable, Sendable { case adam, adamw, sgd }
+    /// What chooses the best epoch (the model kept) and counts patience: the
+    /// validation CER, WER (isolated words, where a word is right or wrong), or CTC loss.
+    public enum SelectionMetric: String, Codable, CaseIterable, Sendable { case cer, wer, loss }
 
     public var epochs = 60
     /// Stop after this many steps (nil: no limit).
@@ -20,8 +23,9 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var shuffle = true
     public var seed: UInt64 = 1
     public var specAugment: SpecAugment? = SpecAugment()
-    /// Epochs without a better validation CER before stopping.
+    /// Epochs without a better validation `selectBy` before stopping.
     public var patience = 10
+    public var selectBy = SelectionMetric.cer
     /// A checkpoint every this many steps (and at every epoch's end).
     public var checkpointEvery = 50
     public var weightDecay: Float = 0
@@ -36,7 +40,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case epochs, maxSteps, batchSize, optimizer, learningRate, warmupSteps, finalRateFraction, clip, shuffle, seed
-        case specAugment, patience, checkpointEvery, weightDecay, augmentation, averageBest
+        case specAugment, patience, checkpointEvery, weightDecay, augmentation, averageBest, selectBy
     }
 
     /// A missing key takes its default, so that a checkpoint written before an
@@ -61,6 +65,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         weightDecay = try c.decodeIfPresent(Float.self, forKey: .weightDecay) ?? d.weightDecay
         augmentation = try c.decodeIfPresent(Augmentation.self, forKey: .augmentation)
         averageBest = try c.decodeIfPresent(Int.self, forKey: .averageBest) ?? d.averageBest
+        selectBy = try c.decodeIfPresent(SelectionMetric.self, forKey: .selectBy) ?? d.selectBy
     }
 
     var resolvedWarmup: Int { warmupSteps ?? (optimizer == .sgd ? 0 : 200) }
@@ -75,7 +80,12 @@ public struct TrainingState: Codable, Equatable, Sendable {
     public var batch = 0
     /// Steps attempted so far (the random streams of step s are seeded by (seed, s)).
     public var step = 0
+    /// The kept epoch's validation CER, and its value of the selection metric.
     public var bestCER: Double?
+    public var bestValue: Double?
+    /// The kept epoch (from 0), and why the run ended.
+    public var bestEpoch: Int?
+    public var stopReason: String?
     public var badEpochs = 0
     public var skippedNonFinite = 0
     public var finished = false
@@ -91,7 +101,7 @@ public struct TrainingState: Codable, Equatable, Sendable {
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case epoch, batch, step, bestCER, badEpochs, skippedNonFinite, finished, seconds, kept
+        case epoch, batch, step, bestCER, bestValue, bestEpoch, stopReason, badEpochs, skippedNonFinite, finished, seconds, kept
     }
 
     /// A missing key takes its default (a checkpoint from before the field existed).
@@ -101,6 +111,10 @@ public struct TrainingState: Codable, Equatable, Sendable {
         batch = try c.decodeIfPresent(Int.self, forKey: .batch) ?? 0
         step = try c.decodeIfPresent(Int.self, forKey: .step) ?? 0
         bestCER = try c.decodeIfPresent(Double.self, forKey: .bestCER)
+        // A checkpoint from before other metrics chose by CER.
+        bestValue = try c.decodeIfPresent(Double.self, forKey: .bestValue) ?? bestCER
+        bestEpoch = try c.decodeIfPresent(Int.self, forKey: .bestEpoch)
+        stopReason = try c.decodeIfPresent(String.self, forKey: .stopReason)
         badEpochs = try c.decodeIfPresent(Int.self, forKey: .badEpochs) ?? 0
         skippedNonFinite = try c.decodeIfPresent(Int.self, forKey: .skippedNonFinite) ?? 0
         finished = try c.decodeIfPresent(Bool.self, forKey: .finished) ?? false
