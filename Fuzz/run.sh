@@ -15,8 +15,11 @@ target="${1:?usage: Fuzz/run.sh TARGET SECONDS [libFuzzer flags...]}"
 seconds="${2:?usage: Fuzz/run.sh TARGET SECONDS [libFuzzer flags...]}"
 shift 2
 cd "$here"
-swift build -c release --product hark-fuzz -Xswiftc -sanitize=fuzzer,address
-binary="$(swift build -c release --show-bin-path)/hark-fuzz"
+# lld links it: gold stops with an internal error (dwarf_reader.cc) on this
+# many instrumented modules in one executable.
+flags=(-c release --product hark-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld)
+swift build "${flags[@]}"
+binary="$(swift build "${flags[@]}" --show-bin-path)/hark-fuzz"
 corpus="$here/.work/corpus/$target"
 artifacts="$here/.work/artifacts/$target"
 mkdir -p "$corpus" "$artifacts"

@@ -262,10 +262,29 @@ public final class Transcriber: @unchecked Sendable {
             // An n-best list is of one utterance: kept when the recording is one.
             alternatives = segments.count == 1 ? t.alternatives : nil
         }
-        while let block = try read() {
-            for segment in segmenter.feed(block) { try handle(segment) }
+        // A recording in which the segmenter finds no speech at all is decoded
+        // whole when it is no longer than an utterance can be: a clip cut
+        // tight around a quiet voice has no quiet moment for the noise floor,
+        // and its speech may not stand 12 dB above its own quietest frame. The
+        // network's blank answers for what really is silence. Memory: at most
+        // `maxUtterance` seconds, kept only until the first utterance.
+        let wholeLimit = Int((options.maxUtterance * rate).rounded())
+        var whole: [Float]? = []
+        var found = false
+        func take(_ cut: [AudioSegment]) throws {
+            if !cut.isEmpty { found = true; whole = nil }
+            for segment in cut { try handle(segment) }
         }
-        for segment in segmenter.finish() { try handle(segment) }
+        while let block = try read() {
+            if !found, whole != nil {
+                if whole!.count + block.count <= wholeLimit { whole! += block } else { whole = nil }
+            }
+            try take(segmenter.feed(block))
+        }
+        try take(segmenter.finish())
+        if !found, let whole, !whole.isEmpty, !isSilence(whole) {
+            try handle(AudioSegment(samples: whole, start: 0, speechStart: 0, speechEnd: whole.count))
+        }
         let samples = segmenter.samplesFed
         try emitBlankRows(until: model.config.networkFrames(featureFrames: model.config.features.frame.frameCount(sampleCount: samples)))
         return Transcript(text: segments.map(\.text).joined(separator: " "), words: words,

@@ -37,6 +37,9 @@ public struct OpenAITranscription {
         // Parts as they come: headers, then body bytes, then completion.
         var fields: [(name: String, filename: String?, body: [UInt8])] = []
         var partName = "", partFilename: String?, bytes: [UInt8] = []
+        if let offset = multipartHeaderNameTrap(in: body, boundary: boundary) {
+            throw ServiceError(400, "bad_request", "the multipart body cannot be parsed: a part's header name holds the byte 0x\(String(body[offset], radix: 16, uppercase: true)) at offset \(offset) (header names are ASCII)")
+        }
         let parser = MultipartParser(boundary: boundary)
         parser.onHeader = { field, value in
             guard field.lowercased() == "content-disposition" else { return }

@@ -24,7 +24,7 @@ public enum StreamProtocolHarness {
         var outcome = Outcome()
         let maxMessage = service.options.maxMessageBytes
         let channel = EmbeddedChannel()
-        defer { _ = try? channel.finish() }
+        defer { _ = try? channel.finish(acceptAlreadyClosed: true) }
         do {
             try channel.pipeline.syncOperations.addHandler(WebSocketFrameGuard(maxFrameBytes: maxMessage, upgraded: true))
             try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maxMessage + 1)))

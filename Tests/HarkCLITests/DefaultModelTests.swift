@@ -23,6 +23,17 @@ final class DefaultModelTests: CLITestCase {
         XCTAssertTrue(run.stderr.contains("upsampling from 8000 Hz to 16000 Hz"), run.stderr)
     }
 
+    /// A quiet voice in a clip cut tight around it (FSDD's theo, whose "zero"
+    /// peaks at −40 dBFS and never stands 12 dB above the clip's first frame):
+    /// the segmenter finds no utterance, so the clip is decoded whole rather
+    /// than dropped.
+    func testATightQuietClipIsDecodedWhole() throws {
+        let run = try hark(["transcribe", "examples/digits/0_theo_0.wav", "--format", "json"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains(#""text":"ZERO""#), run.stdout)
+        XCTAssertTrue(run.stdout.contains(#""segments":[{"#), "one segment, the whole clip: \(run.stdout)")
+    }
+
     /// A voice memo of three utterances with pauses: cut at the pauses, one
     /// subtitle cue each, timed on the speech. (The model mishears NINETY.)
     func testTranscribesTheBundledSession() throws {
@@ -82,6 +93,8 @@ final class SilenceTests: CLITestCase {
             ("silence", WavBuilder.pcm16([Int16](repeating: 0, count: n))),
             ("dc", WavBuilder.pcm16([Int16](repeating: 9000, count: n))),
             ("faint", WavBuilder.pcm16((0..<n).map { _ in Int16(max(-32768, min(32767, rng.nextGaussian() * 20))) })),
+            // Steady hiss at −45 dBFS: loud enough to be decoded whole (no utterance is found in it), and heard as nothing.
+            ("hiss", WavBuilder.pcm16((0..<n).map { _ in Int16(max(-32768, min(32767, rng.nextGaussian() * 184))) })),
             ("cancel", WavBuilder.pcm16(speech.flatMap { x -> [Int16] in
                 let v = Int16(max(-32767, min(32767, x * 32767)))
                 return [v, -v]
