@@ -20,8 +20,21 @@ import torch
 
 SHAPES = [  # (cell, layers, hidden, input, batch, frames)
     ("lstm", 3, 256, 39, 16, 400),
+    ("lstm", 2, 512, 39, 16, 400),
     ("lstm", 2, 128, 39, 8, 200),
 ]
+
+
+def sgemm_peak(runs, n=2048):
+    """GFLOP/s of a large square single-precision product (torch.mm), the machine's reference peak."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    torch.mm(a, b)
+    ts = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        torch.mm(a, b)
+        ts.append(time.perf_counter() - t)
+    return 2 * n ** 3 / statistics.median(ts) / 1e9
 
 
 def torch_times(cell, layers, hidden, inp, batch, frames, runs):
@@ -59,6 +72,8 @@ def main():
     torch.set_num_threads(2)
     print(f"torch {torch.__version__} ({torch.get_num_threads()} threads), python {platform.python_version()}; "
           f"median of {args.runs} runs")
+    peak = sgemm_peak(args.runs)
+    print(f"sgemm peak (torch.mm 2048x2048, 2 threads): {peak:.1f} GFLOP/s")
     print(f"{'shape':42s} {'pass':14s} {'hark s':>8s} {'torch s':>8s} {'ratio':>6s} {'hark GFLOP/s':>12s}")
     for cell, layers, hidden, inp, batch, frames in SHAPES:
         out = subprocess.run([args.hark_bench, "rnn", "--cell", cell, "--layers", str(layers), "--hidden", str(hidden),
@@ -70,7 +85,7 @@ def main():
         print(f"{name:42s} {'forward':14s} {h['forward_median']:8.3f} {tf:8.3f} {tf / h['forward_median']:6.2f} "
               f"{h['forward_gflops']:12.1f}")
         print(f"{name:42s} {'fwd+backward':14s} {h['train_median']:8.3f} {tt:8.3f} {tt / h['train_median']:6.2f} "
-              f"{h['train_gflops']:12.1f}")
+              f"{h['train_gflops']:12.1f} ({100 * h['train_gflops'] / peak:.0f}% of peak)")
 
 
 if __name__ == "__main__":
