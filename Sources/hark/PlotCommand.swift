@@ -28,8 +28,8 @@ struct PlotCommand: ParsableCommand {
     @Option(help: "Model directory: adds the posteriorgram and the decoded words.") var model: String?
     @OptionGroup(title: "Decoding (with --model; greedy unless a beam, a language model, a vocabulary or hotwords are given)")
     var decoding: DecodingFlags
-    @Option(help: "Start of the window, seconds (default 0).") var start: Double = 0
-    @Option(help: "End of the window, seconds (default: the end of the recording; at most 600 s after --start).") var end: Double?
+    @Option(parsing: .unconditional, help: "Start of the window, seconds (default 0).") var start: Double = 0
+    @Option(parsing: .unconditional, help: "End of the window, seconds (default: the end of the recording; at most 600 s after --start).") var end: Double?
     @Option(help: "Width of the picture in points (pixels in a PNG), 400…8000.") var width: Int = 1200
     @Option(help: "Use this channel (0-based) instead of the mean of all channels.") var channel: Int?
     @Argument(help: "An audio file (or - for standard input).") var audio: String

@@ -39,6 +39,9 @@ final class PlotCommandTests: CLITestCase {
             (["plot", sample, "-o", path("x.jpg")], "must end in .png or .svg"),
             (["plot", sample, "-o", path("x.png"), "--start", "2", "--end", "1"], "must come after --start"),
             (["plot", sample, "-o", path("x.png"), "--start=-1"], "must be a time from 0"),
+            // A negative number after a space is the option's value, not another option.
+            (["plot", sample, "-o", path("x.png"), "--start", "-1"], "--start -1.0 must be a time from 0"),
+            (["plot", sample, "-o", path("x.png"), "--end", "-2"], "must"),
             (["plot", sample, "-o", path("x.png"), "--start", "1e15"], "must be a time from 0 to 1000000000 s"),
             (["plot", sample, "-o", path("x.png"), "--start", "nan"], "must be a time from 0"),
             (["plot", sample, "-o", path("x.png"), "--end", "700"], "longer than 600 s"),

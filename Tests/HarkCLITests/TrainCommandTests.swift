@@ -272,6 +272,12 @@ final class TrainCommandTests: CLITestCase {
                             "--epochs", "2", "--hidden-size", "32", "--num-layers", "1"])
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertFalse(run.stderr.contains("upsampled"), "8 kHz clips, an 8 kHz model: \(run.stderr)")
+        // Without --sample-frequency the 8 kHz clips are upsampled, and training says how not to.
+        let upsampled = try hark(["train", "--train", train, "--out", dir.appendingPathComponent("up").path, "--max-steps", "1",
+                                  "--keep-characters", "0123456789 ", "--hidden-size", "16", "--num-layers", "1"])
+        XCTAssertEqual(upsampled.status, 0, upsampled.stderr)
+        XCTAssertTrue(upsampled.stderr.contains("20 file(s) at 8000 Hz upsampled to the model's 16000 Hz (nearly all the data: --sample-frequency 8000"),
+                      upsampled.stderr)
         XCTAssertTrue(run.stdout.contains("the best by validation WER"), run.stdout)
         let config = try AcousticModel.readConfig(directory: URL(fileURLWithPath: model))
         let symbols = config.tokens.enumerated().filter { $0.offset != config.blank }.map(\.element)
