@@ -71,7 +71,7 @@ let package = Package(
         // Kaldi-compatible framing, windows, mel banks, MFCC, fbank, deltas, CMVN.
         .target(name: "HarkFeatures", dependencies: ["HarkCore", "CFFTW"]),
         // Layers with hand-written forward and backward passes, optimizers, losses.
-        .target(name: "HarkNN", dependencies: ["HarkCore", "HarkIO"]),
+        .target(name: "HarkNN", dependencies: ["HarkCore", "HarkIO", "CHarkKernels"]),
         // CTC loss and gradient, greedy and prefix-beam decoding.
         .target(name: "HarkCTC", dependencies: ["HarkCore"]),
         // Speech recognition: model directory, text, data, training, transcription, scoring.

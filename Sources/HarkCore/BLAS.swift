@@ -80,31 +80,6 @@ public enum BLASThreads {
     }
 }
 
-extension Matrix {
-    /// `op(a) · op(b)` as a new matrix.
-    ///
-    /// - Shapes: `op(a)` [M, K], `op(b)` [K, N] → [M, N].
-    public static func multiply(_ a: Matrix, _ b: Matrix,
-                                transA: Bool = false, transB: Bool = false) -> Matrix {
-        let m = transA ? a.cols : a.rows
-        let k = transA ? a.rows : a.cols
-        let kb = transB ? b.cols : b.rows
-        let n = transB ? b.rows : b.cols
-        precondition(k == kb, "inner dimensions differ: \(a.shape) · \(b.shape)")
-        var c = Matrix(rows: m, cols: n)
-        if m == 0 || n == 0 || k == 0 { return c }
-        a.data.withUnsafeBufferPointer { pa in
-            b.data.withUnsafeBufferPointer { pb in
-                c.data.withUnsafeMutableBufferPointer { pc in
-                    sgemm(transA: transA, transB: transB, m: m, n: n, k: k,
-                          a: pa.baseAddress!, b: pb.baseAddress!, c: pc.baseAddress!)
-                }
-            }
-        }
-        return c
-    }
-}
-
 /// What OpenBLAS says of itself: which build and which kernels it chose for
 /// this processor (its "core", e.g. Haswell, SkylakeX, Cooperlake, Zen; the
 /// environment variable `OPENBLAS_CORETYPE` overrides the choice in builds

@@ -43,9 +43,6 @@ public protocol ParameterContainer: AnyObject {
 extension ParameterContainer {
     public func zeroGrad() { parameters.forEach { $0.zeroGrad() } }
 
-    /// Total number of trainable values.
-    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
-
     /// The parameters with `prefix` (e.g. "rnn.") before each name.
     public func namedParameters(prefix: String = "") -> [(String, Parameter)] {
         parameters.map { (prefix + $0.name, $0) }

@@ -272,7 +272,7 @@ struct TrainCommand: ParsableCommand, StartingFeatures {
         } else {
             model = try AcousticModel(config: modelConfig, seed: options.seed)
         }
-        if root { printError("model: \(model.config.network.numLayers)-layer \(model.config.network.bidirectional ? "bidirectional " : "")\(model.config.network.cell.rawValue), \(model.config.network.hiddenSize) per direction, \(model.parameters.reduce(0) { $0 + $1.count }) parameters, \(model.config.tokens.count) tokens") }
+        if root { printError("model: \(model.config.network.numLayers)-layer \(model.config.network.bidirectional ? "bidirectional " : "")\(model.config.network.cell.rawValue), \(model.config.network.hiddenSize) per direction, \(model.config.parameterCount) parameters, \(model.config.tokens.count) tokens") }
 
         let (trainSet, trainReport) = loadData(trainEntries, model: model, label: "train", keepAudio: options.augmentation != nil, collective: collective, report: root)
         let (validSet, _) = loadData(validEntries, model: model, label: "valid", collective: collective, report: root)

@@ -56,11 +56,6 @@ func tanh8(_ x: F8) -> F8 {
     return out
 }
 
-@inline(__always)
-func sigmoid(_ x: Float) -> Float { sigmoid8(F8(repeating: x))[0] }
-@inline(__always)
-func tanhFloat(_ x: Float) -> Float { tanh8(F8(repeating: x))[0] }
-
 /// x[i] ← f(x[i]) for i < n, eight lanes at a time.
 @inline(__always)
 func mapInPlace(_ x: UnsafeMutablePointer<Float>, _ n: Int, _ f: (F8) -> F8) {
