@@ -110,6 +110,8 @@ public struct WordDecodingOptions: Codable, Equatable, Sendable {
     /// Words or phrases to favour, with their boost (natural log, per word; a
     /// partial word that is a prefix of a hotword gets its share by length).
     public var hotwords: [String: Float] = [:]
+    /// The boost of a hotword given without one (`--hotword WORD`).
+    public static let defaultHotwordBoost: Float = 5
 
     public init() {}
 }

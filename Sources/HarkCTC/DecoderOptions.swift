@@ -28,7 +28,7 @@ public struct BeamSearchOptions: Sendable {
     /// Added to the ranking as hypotheses grow (a language model); nil: acoustic score only.
     public var scorer: (any PrefixScorer)?
 
-    public init(width: Int = 16, nBest: Int = 1, tokenThreshold: Float = -.infinity, scorePruning: Float = -.infinity,
+    public init(width: Int = BeamSearchOptions.defaultWidth, nBest: Int = 1, tokenThreshold: Float = -.infinity, scorePruning: Float = -.infinity,
                 scorer: (any PrefixScorer)? = nil) {
         self.width = width
         self.nBest = nBest
@@ -36,6 +36,19 @@ public struct BeamSearchOptions: Sendable {
         self.scorePruning = scorePruning
         self.scorer = scorer
     }
+}
+
+extension BeamSearchOptions {
+    /// The beam width when none is given: the library's, the command line's,
+    /// the server's and a model's `decoder` without `"beam"`.
+    public static let defaultWidth = 32
+    /// With words (a vocabulary or a language model), tokens below this
+    /// log-probability at a frame are not tried there (pyctcdecode's
+    /// `token_min_logp`): a word search tries every token otherwise.
+    public static let wordTokenThreshold: Float = -8
+    /// With words, prefixes more than this below the best are dropped after
+    /// each frame (pyctcdecode's `beam_prune_logp`).
+    public static let wordScorePruning: Float = -10
 }
 
 /// One decoding result: tokens with where they were heard, and its scores.

@@ -9,27 +9,27 @@ import HarkLM
 /// word fusion. A model directory's `"decoder"` defaults apply unless a flag
 /// says otherwise.
 struct DecodingFlags: ParsableArguments {
-    @Option(help: "Beam search with this beam width (default: greedy, or the model's decoder.beam).")
+    @Option(help: "Beam search with this beam width (default: greedy, or the model's decoder.beam; \(BeamSearchOptions.defaultWidth) when words or --nbest call for a beam).")
     var beam: Int?
     @Option(help: "A word n-gram language model (ARPA, plain or gzip) fused into the beam search (default: the model's decoder.lm). 'none' turns the model's off.")
     var lm: String?
-    @Option(help: "Weight α of the LM's log-probability (default: the model's, else 0.5).")
+    @Option(help: "Weight α of the LM's log-probability (default: the model's, else \(number(WordDecodingOptions().alpha))).")
     var alpha: Float?
-    @Option(help: "Bonus β per word (default: the model's, else 1).")
+    @Option(help: "Bonus β per word (default: the model's, else \(number(WordDecodingOptions().beta))).")
     var beta: Float?
-    @Option(help: "Penalty (natural log) for a word the LM or vocabulary does not know (default -10).")
+    @Option(help: "Penalty (natural log) for a word the LM or vocabulary does not know (default \(number(WordDecodingOptions().unknownPenalty))).")
     var unknownPenalty: Float?
     @Option(help: "Only words of this file (one per line) may be output.")
     var vocabulary: String?
-    @Option(help: "A word or phrase to favour, WORD[:BOOST] (boost in natural log per word, default 5); repeatable.")
+    @Option(help: "A word or phrase to favour, WORD[:BOOST] (boost in natural log per word, default \(number(WordDecodingOptions.defaultHotwordBoost))); repeatable.")
     var hotword: [String] = []
     @Option(help: "A file of hotwords, one WORD[:BOOST] per line.")
     var hotwords: String?
     @Option(help: "Keep the N best hypotheses (JSON output lists them with their scores).")
     var nbest: Int = 1
-    @Option(help: "Tokens below this log-probability at a frame are not tried by the beam (default with words -8, else -inf: all).")
+    @Option(help: "Tokens below this log-probability at a frame are not tried by the beam (default with words \(number(BeamSearchOptions.wordTokenThreshold)), else -inf: all).")
     var tokenMinLogprob: Float?
-    @Option(help: "Prefixes scoring more than this below the best are dropped after each frame (default with words -10, else -inf: keep the beam width).")
+    @Option(help: "Prefixes scoring more than this below the best are dropped after each frame (default with words \(number(BeamSearchOptions.wordScorePruning)), else -inf: keep the beam width).")
     var beamPruneLogprob: Float?
 
     mutating func validate() throws {
@@ -51,7 +51,7 @@ struct DecodingFlags: ParsableArguments {
         guard word.utf8.count <= ARPALimits.wordBytes else {
             throw ValidationError("\(source) \"\(shown)\": \(word.utf8.count) bytes; the longest hotword Hark takes is \(ARPALimits.wordBytes)")
         }
-        guard parts.count == 2 else { return (word, 5) }
+        guard parts.count == 2 else { return (word, WordDecodingOptions.defaultHotwordBoost) }
         guard let boost = Float(parts[1]), boost.isFinite, abs(boost) <= 1000 else {
             throw ValidationError("\(source) \"\(shown)\": the boost must be a number from -1000 to 1000")
         }
@@ -124,12 +124,14 @@ struct DecodingFlags: ParsableArguments {
     func decoding(_ model: AcousticModel, lm: NGramModel?, alpha: Float? = nil, beta: Float? = nil) throws -> DecoderOptions {
         let width = beam ?? model.config.decoder?.beam
         guard wantsWords(model) || width != nil || nbest > 1 else { return .greedy }
-        guard nbest <= width ?? 32 else {
-            throw ValidationError("--nbest \(nbest) is more than the beam keeps (\(width ?? 32)): give --beam \(nbest) or more")
+        let beamWidth = width ?? BeamSearchOptions.defaultWidth
+        guard nbest <= beamWidth else {
+            throw ValidationError("--nbest \(nbest) is more than the beam keeps (\(beamWidth)): give --beam \(nbest) or more")
         }
-        var options = BeamSearchOptions(width: width ?? 32, nBest: nbest)
-        options.tokenThreshold = tokenMinLogprob ?? model.config.decoder?.tokenMinLogprob ?? (wantsWords(model) ? -8 : -.infinity)
-        options.scorePruning = beamPruneLogprob ?? (wantsWords(model) ? -10 : -.infinity)
+        var options = BeamSearchOptions(width: beamWidth, nBest: nbest)
+        options.tokenThreshold = tokenMinLogprob ?? model.config.decoder?.tokenMinLogprob
+            ?? (wantsWords(model) ? BeamSearchOptions.wordTokenThreshold : -.infinity)
+        options.scorePruning = beamPruneLogprob ?? (wantsWords(model) ? BeamSearchOptions.wordScorePruning : -.infinity)
         if wantsWords(model) {
             guard let space = model.vocabulary.tokens.firstIndex(of: " ") else {
                 throw ToolError("the model has no space token: word decoding needs one")
@@ -144,3 +146,6 @@ struct DecodingFlags: ParsableArguments {
         return .beam(options)
     }
 }
+
+/// A default as help prints it: "0.5", "-10".
+private func number(_ x: Float) -> String { x == x.rounded() ? String(Int(x)) : "\(x)" }
