@@ -295,15 +295,15 @@ struct ARPAParser {
         guard let end = section else { throw fail("missing \\end\\ (the file ends)", line: lineNumber + 1) }
         guard end.elementsEqual("\\end\\".utf8) else { throw fail("expected \\end\\, found \(Self.quoted(end))") }
 
-        guard let start = vocabulary["<s>"] else { throw ARPAError(file: name, line: nil, problem: "the 1-grams have no <s>") }
-        guard let stop = vocabulary["</s>"] else { throw ARPAError(file: name, line: nil, problem: "the 1-grams have no </s>") }
+        guard let start = vocabulary[ARPAWords.sentenceStart] else { throw ARPAError(file: name, line: nil, problem: "the 1-grams have no <s>") }
+        guard let stop = vocabulary[ARPAWords.sentenceEnd] else { throw ARPAError(file: name, line: nil, problem: "the 1-grams have no </s>") }
         let unknown: Int32
-        if let u = vocabulary["<unk>"] {
+        if let u = vocabulary[ARPAWords.unknown] {
             unknown = u
         } else {
             // KenLM's default for a model without <unk>: log10 p = −100.
             unknown = Int32(words.count)
-            words.append("<unk>")
+            words.append(ARPAWords.unknown)
             unigrams.append(NGramWeights(prob: -100, backoff: 0, extends: false))
         }
         return NGramModel(order: order, words: words, unigrams: unigrams, tables: tables,

@@ -63,11 +63,8 @@ public struct NGramEstimator {
         return prune[min(n - 2, prune.count - 1)]
     }
 
-    /// The special words lmplz refuses inside sentences.
-    static let specials: Set<String> = ["<s>", "</s>", "<unk>"]
-
     /// Words by id, their ids, and the n-gram counts of the sentences added so far.
-    private var vocabulary: [String] = ["<unk>", "<s>", "</s>"]
+    private var vocabulary: [String] = [ARPAWords.unknown, ARPAWords.sentenceStart, ARPAWords.sentenceEnd]
     private var ids: [String: Int32] = [:]
     private var grams: [GramCounts] = []
     /// Sentences added so far.
@@ -96,7 +93,7 @@ public struct NGramEstimator {
         sentences += 1
         var seq: [Int32] = [bos]
         for word in sentence {
-            if Self.specials.contains(word) {
+            if ARPAWords.special.contains(word) {  // lmplz refuses them inside sentences
                 throw EstimationError("sentence \(sentences) contains \(word), which is reserved for the model's own use")
             }
             if let id = ids[word] {

@@ -54,7 +54,7 @@ public final class NGramModel: @unchecked Sendable {
 
     /// The words of the unigram table other than `<s>`, `</s>` and `<unk>`, in the file's order.
     public var words: [String] {
-        unigramWords.filter { $0 != "<s>" && $0 != "</s>" && $0 != "<unk>" }
+        unigramWords.filter { !ARPAWords.special.contains($0) }
     }
 
     public func contains(_ word: String) -> Bool { vocabulary[word] != nil }
