@@ -215,6 +215,22 @@ final class TrainCommandTests: CLITestCase {
         XCTAssertTrue(run.stdout.contains("1 utterances too long for their frames, 1 unreadable"), run.stdout)
     }
 
+    /// A batch's first progress line has no ETA (one input says nothing of the
+    /// rest); the summary agrees with the counts.
+    func testProgressGivesAnETAOnlyOnceItMeansSomething() throws {
+        let lines = try String(contentsOfFile: manifest, encoding: .utf8).split(separator: "\n").map { line -> String in
+            line.replacingOccurrences(of: #""audio_filepath": ""#, with: #""audio_filepath": "\#(tiny.path)/"#)
+        }
+        let many = dir.appendingPathComponent("many.jsonl")
+        try (Array(repeating: lines, count: 6).flatMap { $0 }.joined(separator: "\n") + "\n").write(to: many, atomically: true, encoding: .utf8)
+        let run = try hark(["eval", "--model", "models/an4-blstm", many.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let progress = run.stderr.split(separator: "\n").filter { $0.hasPrefix("eval: ") }
+        XCTAssertTrue(progress.first?.hasPrefix("eval: 1/24 (4%)") ?? false, run.stderr)
+        XCTAssertFalse(progress.first?.contains("ETA") ?? true, run.stderr)
+        XCTAssertTrue(run.stderr.contains("eval: 24 done, 0 failed;"), run.stderr)
+    }
+
     func testBadManifestAndModelErrors() throws {
         let r = try hark(["train", "--train", dir.appendingPathComponent("none.jsonl").path, "--out", dir.path])
         XCTAssertNotEqual(r.status, 0)
