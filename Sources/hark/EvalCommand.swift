@@ -162,9 +162,6 @@ struct EvalCommand: ParsableCommand {
             try writeReport(report, rows: rows, entries: allEntries, failed: failed.map { ($0, reasons[$0] ?? "failed on another rank (see its messages)") },
                             transcriber: transcriber)
         }
-        if !failed.isEmpty {
-            printError("\(failed.count) input(s) failed:\n" + failed.map { "  " + $0 }.joined(separator: "\n"))
-            throw ExitCode(1)
-        }
+        try endBatch(failed: failed)
     }
 }

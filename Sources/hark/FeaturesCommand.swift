@@ -153,10 +153,7 @@ struct FeaturesCommand: ParsableCommand {
         }
         printError(progress.summary())
         try StandardOutput.finish()
-        if !failedInputs.isEmpty {
-            printError("\(failedInputs.count) input(s) failed:\n" + failedInputs.map { "  " + $0 }.joined(separator: "\n"))
-            throw ExitCode(1)
-        }
+        try endBatch(failed: failedInputs)
     }
 }
 

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 
 /// Progress and the closing summary of a batch, on stderr.
@@ -107,4 +108,12 @@ final class NoteCollector: @unchecked Sendable {
         }
         counts = []
     }
+}
+
+/// The end of a batch command: the inputs that failed, listed on stderr, and
+/// exit status 1 when there are any (the others' results are already out).
+func endBatch(failed: [String]) throws {
+    guard !failed.isEmpty else { return }
+    printError("\(failed.count) input(s) failed:\n" + failed.map { "  " + $0 }.joined(separator: "\n"))
+    throw ExitCode(1)
 }

@@ -142,10 +142,7 @@ struct TranscribeCommand: ParsableCommand {
             printError("transcribe: \(batch.collective.size) ranks; \(all.count) done, \(all.failedPaths.count) failed")
         } else if list.count > 1 || !failed.isEmpty { printError(progress.summary()) }
         try StandardOutput.finish()
-        if !failed.isEmpty {
-            printError("\(failed.count) input(s) failed:\n" + failed.map { "  " + $0 }.joined(separator: "\n"))
-            throw ExitCode(1)
-        }
+        try endBatch(failed: failed)
     }
 }
 
