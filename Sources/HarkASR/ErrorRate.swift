@@ -16,6 +16,16 @@ public struct EditCounts: Equatable, Codable, Sendable {
         self.referenceLength = referenceLength
     }
 
+    /// The four counts in one order, [substitutions, deletions, insertions,
+    /// reference length]: how they travel between the ranks of a job.
+    public var packed: [Int] { [substitutions, deletions, insertions, referenceLength] }
+
+    /// Counts from `packed` (four values from `offset`).
+    public init<C: Collection>(packed: C, offset: Int = 0) where C.Element == Int, C.Index == Int {
+        self.init(substitutions: packed[offset], deletions: packed[offset + 1], insertions: packed[offset + 2],
+                  referenceLength: packed[offset + 3])
+    }
+
     public var errors: Int { substitutions + deletions + insertions }
     /// errors / reference length (not capped; above 1 with many insertions).
     public var rate: Double { referenceLength > 0 ? Double(errors) / Double(referenceLength) : (errors > 0 ? .infinity : 0) }

@@ -90,8 +90,7 @@ struct EvalCommand: ParsableCommand {
             let line = String(decoding: try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
             if batch.sharded {
                 // The row and the edit counts, for rank 0.
-                let c = s.characters, w = s.words
-                let counts = [c.substitutions, c.deletions, c.insertions, c.referenceLength, w.substitutions, w.deletions, w.insertions, w.referenceLength]
+                let counts = s.characters.packed + s.words.packed
                 batch.emit(indices[k], String(decoding: try JSONSerialization.data(withJSONObject: ["row": line, "counts": counts]), as: UTF8.self), audioSeconds: duration)
             } else {
                 rows.append(line)
@@ -110,8 +109,7 @@ struct EvalCommand: ParsableCommand {
                 guard let o = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
                       let line = o["row"] as? String, let n = o["counts"] as? [Int], n.count == 8 else { continue }
                 rows.append(line)
-                totals.add(characters: EditCounts(substitutions: n[0], deletions: n[1], insertions: n[2], referenceLength: n[3]),
-                           words: EditCounts(substitutions: n[4], deletions: n[5], insertions: n[6], referenceLength: n[7]))
+                totals.add(characters: EditCounts(packed: n, offset: 0), words: EditCounts(packed: n, offset: 4))
             }
             guard batch.collective.isRoot else {
                 if !failed.isEmpty { throw ExitCode(1) }

@@ -82,6 +82,13 @@ final class MPITests: CLITestCase {
             func cers(_ log: String) -> [Substring] { log.split(separator: "\n").filter { $0.contains("\"type\":\"epoch\"") }.map { $0.split(separator: ",").filter { $0.contains("valid_cer") }.first ?? "" } }
             XCTAssertEqual(cers(log1), cers(logN))
         }
+        // Chosen by validation loss: every rank sums the same losses and keeps the same epoch.
+        let byLoss = ["--select-by", "loss", "--epochs", "6"]
+        XCTAssertEqual(try hark(["train", "--train", manifest, "--valid", manifest, "--out", dir.appendingPathComponent("loss1").path] + options + byLoss).status, 0)
+        let run = try mpirun([(2, ["train", "--train", manifest, "--valid", manifest, "--out", dir.appendingPathComponent("loss2").path] + options + byLoss)])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains("the best by validation LOSS") || run.stdout.contains("by validation loss"), run.stdout)
+        XCTAssertLessThanOrEqual(try largestDifference("loss1", "loss2"), 1e-5)
     }
 
     /// With audio augmentation: loading dealt over the ranks exchanges the audio too,

@@ -478,16 +478,17 @@ public final class Trainer {
     private func validate() -> Evaluator.Totals {
         var totals = evaluator.evaluate(Array(valid[collective.share(of: valid.count)]), threads: threads)
         guard collective.size > 1 else { return totals }
-        let c = totals.characters, w = totals.words
-        var counts: [Double] = [c.substitutions, c.deletions, c.insertions, c.referenceLength,
-                                w.substitutions, w.deletions, w.insertions, w.referenceLength,
-                                totals.utterances, totals.wrongUtterances].map(Double.init)
+        // The counts and the CTC loss sum, so that every rank selects the same epoch by any metric.
+        var counts = (totals.characters.packed + totals.words.packed + [totals.utterances, totals.wrongUtterances, totals.lossCount])
+            .map(Double.init) + [totals.lossSum]
         collective.allreduceSum(&counts)
-        let n = counts.map { Int($0.rounded()) }
-        totals.characters = EditCounts(substitutions: n[0], deletions: n[1], insertions: n[2], referenceLength: n[3])
-        totals.words = EditCounts(substitutions: n[4], deletions: n[5], insertions: n[6], referenceLength: n[7])
+        let n = counts.dropLast().map { Int($0.rounded()) }
+        totals.characters = EditCounts(packed: n, offset: 0)
+        totals.words = EditCounts(packed: n, offset: 4)
         totals.utterances = n[8]
         totals.wrongUtterances = n[9]
+        totals.lossCount = n[10]
+        totals.lossSum = counts[11]
         return totals
     }
 
