@@ -35,12 +35,12 @@ struct TrainCommand: ParsableCommand, StartingFeatures {
     var config: String?
 
     @Option(help: "Random seed: initialisation, batch order, dropout, SpecAugment.")
-    var seed: UInt64 = 1
-    @Option(help: "Epochs.") var epochs: Int = 60
+    var seed: UInt64 = TrainingOptions().seed
+    @Option(help: "Epochs.") var epochs: Int = TrainingOptions().epochs
     @Option(help: "Stop after this many steps.") var maxSteps: Int?
-    @Option(help: "Utterances per batch.") var batchSize: Int = 16
+    @Option(help: "Utterances per batch.") var batchSize: Int = TrainingOptions().batchSize
     @Option(help: "adam, adamw or sgd.") var optimizer: TrainingOptions.OptimizerKind = .adam
-    @Option(help: "Peak learning rate.") var lr: Float = 1e-3
+    @Option(help: "Peak learning rate.") var lr: Float = TrainingOptions().learningRate
     @Option(help: "Linear warm-up steps (default 200 for Adam/AdamW, 0 for SGD).") var warmupSteps: Int?
     @Option(help: "Learning rate at the last planned step as a fraction of the peak (default 0.05; SGD: 1, constant).")
     var finalLrFraction: Float?
@@ -85,9 +85,9 @@ struct TrainCommand: ParsableCommand, StartingFeatures {
     }
     @Option(help: "Frames stacked into one network input (default 3).") var stackFrames: Int?
     @Option(help: "SpecAugment time and frequency masking: on or off.") var specAugment: OnOff = .on
-    @Option(help: "Clip the gradient norm to this; 0 = no clipping.") var clip: Float = 5
-    @Option(help: "Epochs without a better validation CER before stopping.") var patience: Int = 10
-    @Option(help: "Steps between checkpoints.") var checkpointEvery: Int = 50
+    @Option(help: "Clip the gradient norm to this; 0 = no clipping.") var clip: Float = TrainingOptions().clip
+    @Option(help: "Epochs without a better validation CER before stopping.") var patience: Int = TrainingOptions().patience
+    @Option(help: "Steps between checkpoints.") var checkpointEvery: Int = TrainingOptions().checkpointEvery
     @Option(help: "Case folding of transcripts: upper, lower or keep.") var textCase: TextNormalizer.Case = .upper
     @Option(help: "Characters kept in transcripts after case folding (default: space, apostrophe, A-Z).")
     var keepCharacters: String?
