@@ -276,89 +276,117 @@ extension CTCLoss {
             work.alpha.withUnsafeMutableBufferPointer { aBuffer in
             work.beta.withUnsafeMutableBufferPointer { bBuffer in
             work.lcab.withUnsafeMutableBufferPointer { occBuffer -> Double? in
-                let y = yBuffer.baseAddress!, alpha = aBuffer.baseAddress!, beta = bBuffer.baseAddress!
-                let occupation = occBuffer.baseAddress!
+                let y = yBuffer.baseAddress!
                 for t in 0..<T {
                     let lpt = lp + t * frameStride
                     for k in 0..<K { y[t * K + k] = exp(Double(lpt[k])) }
                 }
-                // May label s be skipped into from s − 2?
-                @inline(__always) func skips(_ s: Int) -> Bool { s >= 2 && l[s] != blank && l[s] != l[s - 2] }
-
-                // α̂
-                var logP = 0.0
-                for s in 0..<S { alpha[s] = 0 }
-                alpha[0] = y[blank]
-                if S > 1 { alpha[1] = y[l[1]] }
-                for t in 0..<T {
-                    let row = alpha + t * S
-                    if t > 0 {
-                        let prev = alpha + (t - 1) * S, yt = y + t * K
-                        for s in 0..<S {
-                            var a = prev[s]
-                            if s >= 1 { a += prev[s - 1] }
-                            if skips(s) { a += prev[s - 2] }
-                            row[s] = a * yt[l[s]]
-                        }
-                    }
-                    var c = 0.0
-                    for s in 0..<S { c += row[s] }
-                    guard c > 0 && c.isFinite else { return nil }
-                    let inv = 1 / c
-                    for s in 0..<S { row[s] *= inv }
-                    logP += log(c)
-                }
-                let last = alpha + (T - 1) * S
-                let tail = S > 1 ? last[S - 1] + last[S - 2] : last[0]
-                guard tail > 0 else { return nil }
-                logP += log(tail)
-
-                // β̂ (log P is accumulated again from this end, for the debug check below)
-                var logPBackward = 0.0
-                let lastB = beta + (T - 1) * S
-                for s in 0..<S { lastB[s] = 0 }
-                lastB[S - 1] = y[(T - 1) * K + blank]
-                if S > 1 { lastB[S - 2] = y[(T - 1) * K + l[S - 2]] }
-                var t = T - 1
-                while t >= 0 {
-                    let row = beta + t * S
-                    if t < T - 1 {
-                        let next = beta + (t + 1) * S, yt = y + t * K
-                        for s in 0..<S {
-                            var b = next[s]
-                            if s + 1 < S { b += next[s + 1] }
-                            if s + 2 < S && skips(s + 2) { b += next[s + 2] }
-                            row[s] = b * yt[l[s]]
-                        }
-                    }
-                    var d = 0.0
-                    for s in 0..<S { d += row[s] }
-                    guard d > 0 && d.isFinite else { return nil }
-                    let inv = 1 / d
-                    for s in 0..<S { row[s] *= inv }
-                    logPBackward += log(d)
-                    t -= 1
-                }
+                let path = ScaledPath(l: l, S: S, T: T, K: K, blank: blank, y: y)
+                guard let logP = path.alpha(aBuffer.baseAddress!),
+                      let logPBackward = path.beta(bBuffer.baseAddress!) else { return nil }
+                let beta = bBuffer.baseAddress!
                 assert(abs(logPBackward + log(S > 1 ? beta[0] + beta[1] : beta[0]) - logP) <= 1e-6 * max(1, abs(logP)),
                        "CTC forward (\(logP)) and backward likelihoods disagree")
-
-                // γ and the gradient
-                for t in 0..<T {
-                    for k in 0..<K { occupation[k] = 0 }
-                    let a = alpha + t * S, b = beta + t * S, yt = y + t * K
-                    for s in 0..<S { occupation[l[s]] += a[s] * b[s] }
-                    var z = 0.0
-                    for k in 0..<K where occupation[k] > 0 {
-                        occupation[k] /= yt[k]
-                        z += occupation[k]
-                    }
-                    guard z > 0 && z.isFinite else { return nil }
-                    let g = grad + t * frameStride
-                    let invZ = 1 / z
-                    for k in 0..<K { g[k] = Float(yt[k] - occupation[k] * invZ) }
-                }
+                guard path.gradient(alpha: aBuffer.baseAddress!, beta: beta, occupation: occBuffer.baseAddress!,
+                                    grad: grad, frameStride: frameStride) else { return nil }
                 return -logP
             }}}}
         }
+    }
+}
+
+/// The three passes of the scaled recursion over one utterance: the extended
+/// labels l′ [S], the emission probabilities y [T, K] (y = exp lp), and the
+/// α̂, β̂ tables [T, S] they fill.
+private struct ScaledPath {
+    let l: UnsafeBufferPointer<Int>
+    let S: Int, T: Int, K: Int, blank: Int
+    let y: UnsafeMutablePointer<Double>
+
+    /// May label s be skipped into from s − 2?
+    @inline(__always) func skips(_ s: Int) -> Bool { s >= 2 && l[s] != blank && l[s] != l[s - 2] }
+
+    /// α̂ₜ(s) = yₜ(l′ₛ) · (α̂ₜ₋₁(s) + α̂ₜ₋₁(s−1) + [skips(s)] α̂ₜ₋₁(s−2)) / Cₜ, each row scaled to sum 1.
+    /// Returns log P(l) = Σₜ log Cₜ + log(α̂_{T−1}(S−1) + α̂_{T−1}(S−2)), or nil when a scale underflows.
+    func alpha(_ alpha: UnsafeMutablePointer<Double>) -> Double? {
+        var logP = 0.0
+        for s in 0..<S { alpha[s] = 0 }
+        alpha[0] = y[blank]
+        if S > 1 { alpha[1] = y[l[1]] }
+        for t in 0..<T {
+            let row = alpha + t * S
+            if t > 0 {
+                let prev = alpha + (t - 1) * S, yt = y + t * K
+                for s in 0..<S {
+                    var a = prev[s]
+                    if s >= 1 { a += prev[s - 1] }
+                    if skips(s) { a += prev[s - 2] }
+                    row[s] = a * yt[l[s]]
+                }
+            }
+            var c = 0.0
+            for s in 0..<S { c += row[s] }
+            guard c > 0 && c.isFinite else { return nil }
+            let inv = 1 / c
+            for s in 0..<S { row[s] *= inv }
+            logP += log(c)
+        }
+        let last = alpha + (T - 1) * S
+        let tail = S > 1 ? last[S - 1] + last[S - 2] : last[0]
+        guard tail > 0 else { return nil }
+        return logP + log(tail)
+    }
+
+    /// β̂ₜ(s) = yₜ(l′ₛ) · (β̂ₜ₊₁(s) + β̂ₜ₊₁(s+1) + [skips(s+2)] β̂ₜ₊₁(s+2)) / Dₜ, from the end.
+    /// Returns Σₜ log Dₜ (log P again, less the first row's sum: the debug check), or nil.
+    func beta(_ beta: UnsafeMutablePointer<Double>) -> Double? {
+        var logPBackward = 0.0
+        let lastB = beta + (T - 1) * S
+        for s in 0..<S { lastB[s] = 0 }
+        lastB[S - 1] = y[(T - 1) * K + blank]
+        if S > 1 { lastB[S - 2] = y[(T - 1) * K + l[S - 2]] }
+        var t = T - 1
+        while t >= 0 {
+            let row = beta + t * S
+            if t < T - 1 {
+                let next = beta + (t + 1) * S, yt = y + t * K
+                for s in 0..<S {
+                    var b = next[s]
+                    if s + 1 < S { b += next[s + 1] }
+                    if s + 2 < S && skips(s + 2) { b += next[s + 2] }
+                    row[s] = b * yt[l[s]]
+                }
+            }
+            var d = 0.0
+            for s in 0..<S { d += row[s] }
+            guard d > 0 && d.isFinite else { return nil }
+            let inv = 1 / d
+            for s in 0..<S { row[s] *= inv }
+            logPBackward += log(d)
+            t -= 1
+        }
+        return logPBackward
+    }
+
+    /// γₜ(k) = Σ_{s: l′ₛ = k} α̂ₜ(s) β̂ₜ(s) / yₜ(k), normalised over k (the scales
+    /// cancel), and the gradient gradₜ(k) = yₜ(k) − γₜ(k). False when a frame's
+    /// occupation is not a positive finite number.
+    func gradient(alpha: UnsafeMutablePointer<Double>, beta: UnsafeMutablePointer<Double>,
+                  occupation: UnsafeMutablePointer<Double>, grad: UnsafeMutablePointer<Float>, frameStride: Int) -> Bool {
+        for t in 0..<T {
+            for k in 0..<K { occupation[k] = 0 }
+            let a = alpha + t * S, b = beta + t * S, yt = y + t * K
+            for s in 0..<S { occupation[l[s]] += a[s] * b[s] }
+            var z = 0.0
+            for k in 0..<K where occupation[k] > 0 {
+                occupation[k] /= yt[k]
+                z += occupation[k]
+            }
+            guard z > 0 && z.isFinite else { return false }
+            let g = grad + t * frameStride
+            let invZ = 1 / z
+            for k in 0..<K { g[k] = Float(yt[k] - occupation[k] * invZ) }
+        }
+        return true
     }
 }
