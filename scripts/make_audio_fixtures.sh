@@ -27,4 +27,13 @@ rm "$out/half.wav"
 # 8 kHz copy, for resampling tests.
 sox "$ref" -r 8000 "$out/ref-8k.wav"
 echo "sox $(sox --version | sed 's/.*SoX //')" > "$out/VERSIONS"
+# MP3 and Ogg Opus, which sox does not write: PyPI soundfile (its own libsndfile).
+python3 - "$ref" "$out" <<'PY'
+import sys, soundfile as sf
+x, r = sf.read(sys.argv[1], dtype="float32")
+sf.write(sys.argv[2] + "/mp3.mp3", x, r, format="MP3")
+sf.write(sys.argv[2] + "/opus.ogg", x, r, format="OGG", subtype="OPUS")
+print(f"mp3.mp3 and opus.ogg: PyPI soundfile {sf.__version__} with libsndfile {sf.__libsndfile_version__}")
+PY
+python3 -c "import soundfile as sf; print(f'mp3.mp3 and opus.ogg: PyPI soundfile {sf.__version__} with libsndfile {sf.__libsndfile_version__}')" >> "$out/VERSIONS"
 ls -l "$out"

@@ -49,6 +49,21 @@ final class AudioFormatTests: XCTestCase {
         }
     }
 
+    /// MP3 and Ogg Opus (libsndfile ≥ 1.1 through mpg123 and libopus), made
+    /// from ref-s16.wav by PyPI soundfile (libsndfile 1.2.2): the rate, the
+    /// length (an MP3 encoder pads its frames) and the energy of the second are
+    /// the reference's. Opus decodes at 48 kHz and is resampled to the 16 kHz asked for.
+    func testMP3AndOpusDecode() throws {
+        let ref = try load("ref-s16.wav").waveform.samples
+        func energy(_ x: [Float]) -> Double { x.reduce(0) { $0 + Double($1) * Double($1) } }
+        for name in ["mp3.mp3", "opus.ogg"] {
+            let audio = try load(name, AudioLoadOptions(targetSampleRate: 16_000))
+            XCTAssertEqual(audio.waveform.sampleRate, 16_000, name)
+            XCTAssertEqual(Double(audio.waveform.samples.count), Double(ref.count), accuracy: 0.15 * 16_000, name)
+            XCTAssertEqual(energy(audio.waveform.samples) / energy(ref), 1, accuracy: 0.15, name)
+        }
+    }
+
     func testStereoIsAveragedOrOneChannelChosen() throws {
         let ref = try load("ref-s16.wav").waveform.samples
         let mixed = try load("stereo.wav")
