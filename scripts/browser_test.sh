@@ -59,14 +59,7 @@ TAIL=${TAIL:-2}
 autostop=$(( (duration_ms + TAIL * 1000 + 999) / 1000 ))  # rounded up to whole seconds
 
 # --- free loopback ports --------------------------------------------------------
-free_port() {
-  local p
-  for _ in $(seq 50); do
-    p=$(( 20000 + RANDOM % 30000 ))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-  done
-  fail "no free port found"
-}
+. "$(dirname "${BASH_SOURCE[0]}")/free_port.sh"
 PORT=$(free_port)
 DRIVER_PORT=$(free_port)
 [ "$PORT" != "$DRIVER_PORT" ] || DRIVER_PORT=$(free_port)

@@ -16,15 +16,8 @@ fail() { echo "openai sdk test: FAILED: $*" >&2; exit 1; }
 [ -x "$HARK" ] || fail "no hark binary at $HARK"
 "$PYTHON" -c "import openai" 2>/dev/null || fail "$PYTHON cannot import openai (pip install openai)"
 
-port() {
-  local p
-  for _ in $(seq 50); do
-    p=$(( 20000 + RANDOM % 30000 ))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-  done
-  fail "no free port found"
-}
-PORT=$(port)
+. "$(dirname "${BASH_SOURCE[0]}")/free_port.sh"
+PORT=$(free_port)
 LOG=$(mktemp)
 setsid "$HARK" serve --port "$PORT" >"$LOG" 2>&1 &
 SERVER=$!
