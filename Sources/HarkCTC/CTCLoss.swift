@@ -306,6 +306,17 @@ private struct ScaledPath {
     /// May label s be skipped into from s − 2?
     @inline(__always) func skips(_ s: Int) -> Bool { s >= 2 && l[s] != blank && l[s] != l[s - 2] }
 
+    /// Scales a row of S values to sum 1; returns the log of the sum it had
+    /// (Cₜ or Dₜ), or nil when that sum is not a positive finite number.
+    @inline(__always) func rescale(_ row: UnsafeMutablePointer<Double>) -> Double? {
+        var c = 0.0
+        for s in 0..<S { c += row[s] }
+        guard c > 0 && c.isFinite else { return nil }
+        let inv = 1 / c
+        for s in 0..<S { row[s] *= inv }
+        return log(c)
+    }
+
     /// α̂ₜ(s) = yₜ(l′ₛ) · (α̂ₜ₋₁(s) + α̂ₜ₋₁(s−1) + [skips(s)] α̂ₜ₋₁(s−2)) / Cₜ, each row scaled to sum 1.
     /// Returns log P(l) = Σₜ log Cₜ + log(α̂_{T−1}(S−1) + α̂_{T−1}(S−2)), or nil when a scale underflows.
     func alpha(_ alpha: UnsafeMutablePointer<Double>) -> Double? {
@@ -324,12 +335,8 @@ private struct ScaledPath {
                     row[s] = a * yt[l[s]]
                 }
             }
-            var c = 0.0
-            for s in 0..<S { c += row[s] }
-            guard c > 0 && c.isFinite else { return nil }
-            let inv = 1 / c
-            for s in 0..<S { row[s] *= inv }
-            logP += log(c)
+            guard let logC = rescale(row) else { return nil }
+            logP += logC
         }
         let last = alpha + (T - 1) * S
         let tail = S > 1 ? last[S - 1] + last[S - 2] : last[0]
@@ -357,12 +364,8 @@ private struct ScaledPath {
                     row[s] = b * yt[l[s]]
                 }
             }
-            var d = 0.0
-            for s in 0..<S { d += row[s] }
-            guard d > 0 && d.isFinite else { return nil }
-            let inv = 1 / d
-            for s in 0..<S { row[s] *= inv }
-            logPBackward += log(d)
+            guard let logD = rescale(row) else { return nil }
+            logPBackward += logD
             t -= 1
         }
         return logPBackward
