@@ -50,7 +50,7 @@ struct FeaturesCommand: ParsableCommand {
 
     func run() throws {
         ComputeThreads.count = threads
-        let options = try model.map { try AcousticModel.readConfig(directory: URL(fileURLWithPath: $0)).features } ?? features.featureOptions()
+        let options = try model.map { try AcousticModel.readConfig(directory: ModelLocation.resolve($0)).features } ?? features.featureOptions()
         let extractor = try FeatureExtractor(options)
         let collection = InputCollection(arguments: inputs)
         // Under mpirun: each rank computes and writes its share (.npy files, or a part archive that rank 0

@@ -10,7 +10,11 @@ enum ModelLocation {
     static let defaultName = "models/an4-fsdd-recordings"
 
     static func resolve(_ given: String?) throws -> URL {
-        if let given { return URL(fileURLWithPath: given) }
+        if let given {
+            // An empty path would be the current directory, and its error would name that instead.
+            guard !given.isEmpty else { throw ToolError("--model is empty: give a model directory (it holds \(AcousticModel.configFile))") }
+            return URL(fileURLWithPath: given)
+        }
         var candidates: [URL] = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath)]
         var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         for _ in 0..<6 {

@@ -243,6 +243,11 @@ final class TrainCommandTests: CLITestCase {
         XCTAssertTrue(file.stderr.contains("a file, not a model directory") && file.stderr.contains("(models/an4-blstm)"), file.stderr)
         let missing = try hark(["transcribe", "--model", dir.appendingPathComponent("nowhere").path, "audio/an52-mmaf-b.wav"])
         XCTAssertTrue(missing.stderr.contains("nowhere: no such directory"), missing.stderr)
+        for command in ["transcribe", "features"] {
+            let empty = try hark([command, "--model", "", "audio/an52-mmaf-b.wav"] + (command == "features" ? ["--output-dir", dir.path] : []))
+            XCTAssertNotEqual(empty.status, 0)
+            XCTAssertTrue(empty.stderr.contains("--model is empty"), "\(command): \(empty.stderr)")
+        }
     }
 
     /// Before the first step, training says what normalisation removed, what
