@@ -13,7 +13,10 @@ import NIOWebSocket
 ///   (unknown message, stream too long, idle too long, a message over the
 ///   size limit).
 /// After `eof` the server sends the last final result and closes normally;
-/// an idle stream gets its last final too, then the error and the close.
+/// an idle stream gets its last final too, then the error and the close, and
+/// so does every stream open when the server shuts down (close code 1001).
+/// A client has 2 s to answer the server's close before the connection is
+/// dropped.
 ///
 /// A client that stops reading cannot hold its place: when the server's
 /// writes have been blocked for the idle timeout (the socket is full and the
@@ -32,6 +35,10 @@ struct LiveStream {
             service.metrics.error(route: route, kind: "bad_request")
             service.metrics.request(route: route, status: 400)
             try await writer.fail("rate=\(rateParameter ?? ""): the PCM sample rate must be an integer from 8000 to 192000 Hz", code: .policyViolation)
+            return
+        }
+        guard !service.isShuttingDown else {
+            try await writer.fail(Self.shuttingDown, code: .goingAway)
             return
         }
         guard service.streams.enter() else {
@@ -58,20 +65,25 @@ struct LiveStream {
         let channel = self.channel
         var status = 200
         try await withThrowingTaskGroup(of: Void.self) { group in
-            // The watchdog: a stream silent for `idle` seconds gets its last final and is closed;
-            // one whose writes have been blocked that long is closed at once.
+            // The watchdog: a stream silent for `idle` seconds, or open when the server shuts down,
+            // gets its last final and is closed; one whose writes have been blocked that long is
+            // closed at once.
             group.addTask {
                 while !Task.isCancelled {
                     try await Task.sleep(nanoseconds: 100_000_000)
-                    let stalled = writer.secondsBlocked > idle
-                    guard stalled || activity.secondsSinceLast > idle else { continue }
-                    service.metrics.error(route: route, kind: "timeout")
+                    let stalled = writer.secondsBlocked > idle, shutdown = service.isShuttingDown
+                    guard stalled || shutdown || activity.secondsSinceLast > idle else { continue }
+                    if !shutdown { service.metrics.error(route: route, kind: "timeout") }
                     if !stalled {
                         let closed = Flag()
                         Task {
                             let last = (try? await service.pool.run { try session.finish() }) ?? []
                             try? await writer.send(last)
-                            try? await writer.fail("no message for \(idle) s; the stream is closed", code: .policyViolation)
+                            if shutdown {
+                                try? await writer.fail(Self.shuttingDown, code: .goingAway)
+                            } else {
+                                try? await writer.fail("no message for \(idle) s; the stream is closed", code: .policyViolation)
+                            }
                             closed.raise()
                         }
                         // A client that reads gets all of it within moments.
@@ -140,6 +152,8 @@ struct LiveStream {
                                         audioSeconds: session.recognizer.secondsReceived))
     }
 
+    static let shuttingDown = "the server is shutting down; the stream is closed (reconnect to another server, or later)"
+
     static func isEOF(_ text: String) -> Bool {
         guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { return false }
         return object["type"] as? String == "eof"
@@ -192,5 +206,7 @@ final class Flag: @unchecked Sendable {
     private let lock = NSLock()
     private var raised = false
     func raise() { lock.lock(); raised = true; lock.unlock() }
+    /// Raises it; true when it was raised already.
+    func raiseReportingEarlier() -> Bool { lock.withLock { defer { raised = true }; return raised } }
     var isRaised: Bool { lock.lock(); defer { lock.unlock() }; return raised }
 }

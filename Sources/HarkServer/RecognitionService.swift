@@ -64,6 +64,28 @@ public final class RecognitionService: @unchecked Sendable {
 
     public var sampleRate: Int { transcriber.model.config.sampleRate }
 
+    private let shutdownLock = NSLock()
+    private var shuttingDown = false
+
+    /// True once `closeStreams` has begun: live streams are being finished
+    /// and new ones are refused.
+    public var isShuttingDown: Bool { shutdownLock.withLock { shuttingDown } }
+
+    /// The first step of a graceful shutdown (`hark serve` on SIGTERM or
+    /// SIGINT), before the server stops taking connections: every live
+    /// stream gets its last final result, an error message saying the server
+    /// is shutting down and a close with code 1001 (going away); a stream
+    /// opened from now on is refused the same way. Returns when no stream is
+    /// open, or after `timeout` seconds (a client that never answers the close
+    /// is cut off by its stream within 2 s of it).
+    public func closeStreams(timeout: Double) async {
+        shutdownLock.withLock { shuttingDown = true }
+        let started = Date()
+        while streams.current > 0 && Date().timeIntervalSince(started) < timeout {
+            try? await Task.sleep(nanoseconds: 50_000_000)
+        }
+    }
+
     /// Decodes an audio file held in memory (any format libsndfile reads) and
     /// transcribes it on a worker. Bad audio is a 400 naming `name` and the problem.
     public func transcribe(_ bytes: [UInt8], name: String, route: String) async throws -> Transcript {

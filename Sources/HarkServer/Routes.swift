@@ -102,6 +102,9 @@ public enum HarkRoutes {
         var webSocket = WebSocketServerConfiguration()
         // The decoder's own limit sits above the guard's (`WebSocketFrameGuard`), which answers first.
         webSocket.maxFrameSize = service.options.maxMessageBytes + 1
+        // A client that never answers the server's close frame holds its connection (and a
+        // graceful shutdown) for 2 s, not the library's 15.
+        webSocket.closeTimeout = .seconds(2)
         let ws = webSocket
         var log = logger ?? Logger(label: "hark-serve")
         if logger == nil { log.logLevel = .warning }

@@ -20,7 +20,9 @@ struct ServeCommand: ParsableCommand {
 
         Recognition runs on --workers threads; a request that finds them and the queue full \
         gets 503 with Retry-After. Errors are JSON {"error": {"message", "type", "code"}}. \
-        SIGTERM or SIGINT stops accepting connections, finishes the requests in flight and exits.
+        SIGTERM or SIGINT gives every live stream its last final result and a close (1001, going \
+        away), then stops accepting connections, finishes the requests in flight and exits 0; a \
+        second signal does not wait for the streams.
         """)
 
     @Option(help: "Model directory (default: the bundled model).") var model: String?
@@ -83,7 +85,7 @@ struct ServeCommand: ParsableCommand {
         let done = DispatchSemaphore(value: 0)
         Task {
             do {
-                try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+                try await HarkRoutes.runUntilSignalled(app, service: service)
             } catch {
                 outcome.error = error
             }

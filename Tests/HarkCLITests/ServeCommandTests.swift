@@ -85,6 +85,43 @@ final class ServeCommandTests: CLITestCase {
         XCTAssertEqual(server.terminationStatus, 0)
     }
 
+    /// SIGTERM with a live stream open: the stream gets its last final result,
+    /// an error saying the server is shutting down and a close with code 1001
+    /// (going away); a client that never answers that close holds the server
+    /// for 2 s at most, and the process exits 0.
+    func testSigtermGivesLiveStreamsTheirLastFinal() throws {
+        let samples = try AudioLoader.load(repositoryRoot.appendingPathComponent("audio/an52-mmaf-b.wav").path).waveform.samples
+        let (server, port, _) = try startServer()
+        defer { if server.isRunning { server.terminate() } }
+        let fd = try RawSocket.webSocket(port: port)
+        defer { close(fd) }
+        // The utterance as 16-bit PCM in 0.1 s messages, and no eof: the client is still talking.
+        for start in stride(from: 0, to: samples.count, by: 1600) {
+            let pcm = samples[start..<min(start + 1600, samples.count)].flatMap { sample -> [UInt8] in
+                let v = UInt16(bitPattern: Int16(max(-32768, min(32767, (sample * 32768).rounded()))))
+                return [UInt8(v & 0xFF), UInt8(v >> 8)]
+            }
+            RawSocket.sendAll(fd, RawSocket.clientFrame(0x2, pcm))
+        }
+        Thread.sleep(forTimeInterval: 1)
+        let signalled = Date()
+        kill(server.processIdentifier, SIGTERM)
+        // Read until the server drops the connection; never answer its close.
+        let frames = RawSocket.serverFrames(RawSocket.readToEnd(fd))
+        server.waitUntilExit()
+        let seconds = Date().timeIntervalSince(signalled)
+        let texts = frames.filter { $0.0 == 0x1 }.map { String(decoding: $0.1, as: UTF8.self) }
+        XCTAssertTrue(texts.contains { $0.contains(#""type":"final""#) && $0.contains("ENTER SEVEN") }, "\(texts)")
+        XCTAssertTrue(texts.last?.contains("shutting down") ?? false, "\(texts)")
+        XCTAssertEqual(frames.last?.0, 0x8, "the last frame is the close")
+        if let close = frames.last, close.0 == 0x8, close.1.count >= 2 {
+            XCTAssertEqual(Int(close.1[0]) << 8 | Int(close.1[1]), 1001)
+        }
+        XCTAssertLessThan(seconds, 8, "a client that never answers the close holds the shutdown for 2 s at most")
+        XCTAssertEqual(server.terminationReason, .exit)
+        XCTAssertEqual(server.terminationStatus, 0)
+    }
+
     /// One access-log line per request on stderr (method, route, status,
     /// duration, audio seconds); `--access-log off` writes none. An empty
     /// OpenAI form names the field it lacks.

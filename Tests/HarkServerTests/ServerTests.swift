@@ -408,85 +408,6 @@ final class ServerTests: XCTestCase {
         }
     }
 
-    /// Opens a raw connection, optionally with a small receive buffer, and sends `bytes`.
-    static func rawConnect(port: Int, receiveBuffer: Int32? = nil) throws -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw POSIXError(.EIO) }
-        if var size = receiveBuffer { setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size)) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { close(fd); throw POSIXError(.ECONNREFUSED) }
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        return fd
-    }
-
-    static func sendAll(_ fd: Int32, _ bytes: [UInt8]) {
-        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-    }
-
-    /// Everything the server sends until it closes the connection (or 5 s pass).
-    static func readToEnd(_ fd: Int32) -> [UInt8] {
-        var all: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n <= 0 { break }
-            all += buffer[0..<n]
-        }
-        return all
-    }
-
-    /// A WebSocket handshake on a raw connection; returns the connection after the 101.
-    static func rawWebSocket(port: Int, receiveBuffer: Int32? = nil) throws -> Int32 {
-        let fd = try rawConnect(port: port, receiveBuffer: receiveBuffer)
-        sendAll(fd, Array(("GET /v1/stream HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                           + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").utf8))
-        var head: [UInt8] = []
-        var byte: UInt8 = 0
-        while !head.suffix(4).elementsEqual([13, 10, 13, 10]) && recv(fd, &byte, 1, 0) == 1 { head.append(byte) }
-        guard String(decoding: head, as: UTF8.self).hasPrefix("HTTP/1.1 101") else { close(fd); throw POSIXError(.EPROTO) }
-        return fd
-    }
-
-    /// A client frame: FIN, `opcode`, masked with `mask` unless nil.
-    static func clientFrame(_ opcode: UInt8, _ payload: [UInt8], mask: [UInt8]? = [1, 2, 3, 4], declaredLength: Int? = nil) -> [UInt8] {
-        let length = declaredLength ?? payload.count
-        var f: [UInt8] = [0x80 | opcode]
-        let maskBit: UInt8 = mask == nil ? 0 : 0x80
-        if length < 126 {
-            f.append(maskBit | UInt8(length))
-        } else if length < 65536 {
-            f += [maskBit | 126, UInt8(length >> 8), UInt8(length & 0xFF)]
-        } else {
-            f.append(maskBit | 127)
-            f += (0..<8).reversed().map { UInt8((UInt64(length) >> (8 * UInt64($0))) & 0xFF) }
-        }
-        guard let mask else { return f + payload }
-        return f + mask + payload.enumerated().map { $0.element ^ mask[$0.offset % 4] }
-    }
-
-    /// Server frames (unmasked) in `bytes`: (opcode, payload).
-    static func serverFrames(_ bytes: [UInt8]) -> [(UInt8, [UInt8])] {
-        var frames: [(UInt8, [UInt8])] = []
-        var i = 0
-        while i + 2 <= bytes.count {
-            var length = Int(bytes[i + 1] & 0x7F), start = i + 2
-            if length == 126 { length = Int(bytes[i + 2]) << 8 | Int(bytes[i + 3]); start = i + 4 }
-            if length == 127 { length = (0..<8).reduce(0) { $0 << 8 | Int(bytes[i + 2 + $1]) }; start = i + 10 }
-            guard start + length <= bytes.count else { break }
-            frames.append((bytes[i] & 0x0F, Array(bytes[start..<(start + length)])))
-            i = start + length
-        }
-        return frames
-    }
-
     /// A request head the HTTP parser refuses gets its status and a JSON
     /// error at once, not a silent close after the connection's deadline.
     func testMalformedRequestHeadsAreAnswered() async throws {
@@ -507,10 +428,10 @@ final class ServerTests: XCTestCase {
             ]
             for (head, status) in heads {
                 let started = Date()
-                let fd = try Self.rawConnect(port: port)
+                let fd = try RawSocket.connect(port: port)
                 defer { close(fd) }
-                Self.sendAll(fd, Array(head.utf8))
-                let answer = String(decoding: Self.readToEnd(fd), as: UTF8.self)
+                RawSocket.sendAll(fd, Array(head.utf8))
+                let answer = String(decoding: RawSocket.readToEnd(fd), as: UTF8.self)
                 XCTAssertTrue(answer.hasPrefix("HTTP/1.1 \(status)"), "\(head.prefix(80)): \(answer.prefix(200))")
                 let body = try XCTUnwrap(answer.components(separatedBy: "\r\n\r\n").last)
                 XCTAssertNotNil(try self.errorMessage(ByteBuffer(string: body)), body)
@@ -545,10 +466,10 @@ final class ServerTests: XCTestCase {
         let speech = try AudioLoader.load(repositoryRoot.appendingPathComponent("audio/an52-mmaf-b.wav").path).waveform.samples
         try await HarkRoutes.application(service).test(.live) { client in
             let port = try XCTUnwrap(client.port)
-            let fd = try Self.rawWebSocket(port: port, receiveBuffer: 4096)
+            let fd = try RawSocket.webSocket(port: port, receiveBuffer: 4096)
             defer { close(fd) }
             for m in self.pcm(speech + speech + speech, chunk: 1600) {
-                Self.sendAll(fd, Self.clientFrame(0x2, m.getBytes(at: 0, length: m.readableBytes)!))
+                RawSocket.sendAll(fd, RawSocket.clientFrame(0x2, m.getBytes(at: 0, length: m.readableBytes)!))
             }
             // Neither reads nor sends: the slot is freed within the idle timeout and the close's grace.
             let started = Date()
@@ -574,12 +495,12 @@ final class ServerTests: XCTestCase {
         let service = try service { $0.maxMessageBytes = 64 * 1024 }
         try await HarkRoutes.application(service).test(.live) { client in
             let port = try XCTUnwrap(client.port)
-            for (frame, code, phrase) in [(Self.clientFrame(0x2, [UInt8](repeating: 0, count: 200_000)), 1009, "larger than 65536"),
-                                          (Self.clientFrame(0x2, [0, 0, 0, 0], mask: nil), 1002, "must be masked")] {
-                let fd = try Self.rawWebSocket(port: port)
+            for (frame, code, phrase) in [(RawSocket.clientFrame(0x2, [UInt8](repeating: 0, count: 200_000)), 1009, "larger than 65536"),
+                                          (RawSocket.clientFrame(0x2, [0, 0, 0, 0], mask: nil), 1002, "must be masked")] {
+                let fd = try RawSocket.webSocket(port: port)
                 defer { close(fd) }
-                Self.sendAll(fd, frame)
-                let frames = Self.serverFrames(Self.readToEnd(fd))
+                RawSocket.sendAll(fd, frame)
+                let frames = RawSocket.serverFrames(RawSocket.readToEnd(fd))
                 XCTAssertEqual(frames.map(\.0), [0x1, 0x8], phrase)
                 guard frames.count == 2 else { continue }
                 XCTAssertTrue(String(decoding: frames[0].1, as: UTF8.self).contains(phrase), String(decoding: frames[0].1, as: UTF8.self))
@@ -595,12 +516,12 @@ final class ServerTests: XCTestCase {
         let service = try service()
         let speech = try AudioLoader.load(repositoryRoot.appendingPathComponent("audio/an52-mmaf-b.wav").path).waveform.samples
         var bytes: [UInt8] = []
-        for m in pcm(speech, chunk: 1600) { bytes += Self.clientFrame(0x2, m.getBytes(at: 0, length: m.readableBytes)!) }
-        bytes += Self.clientFrame(0x1, Array(#"{"type": "eof"}"#.utf8))
+        for m in pcm(speech, chunk: 1600) { bytes += RawSocket.clientFrame(0x2, m.getBytes(at: 0, length: m.readableBytes)!) }
+        bytes += RawSocket.clientFrame(0x1, Array(#"{"type": "eof"}"#.utf8))
         let outcome = StreamProtocolHarness.run(bytes, service: service)
         XCTAssertNil(outcome.refusal)
         XCTAssertTrue(outcome.messages.last?.contains(#""text":"ENTER SEVEN""#) ?? false, "\(outcome.messages)")
-        let unmasked = StreamProtocolHarness.run(Self.clientFrame(0x2, [0, 0], mask: nil), service: service)
+        let unmasked = StreamProtocolHarness.run(RawSocket.clientFrame(0x2, [0, 0], mask: nil), service: service)
         XCTAssertTrue(unmasked.refusal?.contains("must be masked") ?? false, "\(String(describing: unmasked.refusal))")
     }
 
