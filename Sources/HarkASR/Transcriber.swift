@@ -141,7 +141,8 @@ public final class Transcriber: @unchecked Sendable {
                            logProbabilities sink: ((Matrix) throws -> Void)? = nil) throws -> (Transcript, [String]) {
         var options = audio
         options.targetSampleRate = model.config.sampleRate
-        let reader = try AudioReader(path, options: options)
+        // Segmented, one pass is enough: standard input is decoded as it arrives, never held whole.
+        let reader = segmentation != nil && path == "-" ? try AudioReader.standardInput(options: options) : try AudioReader(path, options: options)
         if let segmentation {
             let t = try transcribeSegmented(read: { try reader.read() }, options: segmentation, logProbabilities: sink)
             return (t, reader.notes)

@@ -59,7 +59,7 @@ public final class AudioReader {
     /// format libsndfile reads from a pipe, or headerless PCM when `raw` says
     /// so); a regular file from disk (headerless PCM, too, live).
     public static func streaming(_ path: String, raw: RawPCM? = nil, options: AudioLoadOptions = AudioLoadOptions()) throws -> AudioReader {
-        if path == "-" { return try AudioReader(live: STDIN_FILENO, raw: raw, displayName: "-", options: options) }
+        if path == "-" { return try standardInput(raw: raw, options: options) }
         var st = stat()
         let regular = stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
         if regular && raw == nil { return try AudioReader(path, options: options) }
@@ -73,6 +73,66 @@ public final class AudioReader {
             return reader
         } catch {
             close(fd)
+            throw error
+        }
+    }
+
+    /// Standard input, decoded as it arrives. libsndfile cannot decode FLAC
+    /// from a pipe (it loses sync), so input that starts with FLAC's magic is
+    /// held in memory (at most `maxStreamBytes`) and decoded from there. The
+    /// first bytes, read to tell, reach the decoder through a socket of this
+    /// reader's own, which a thread fills from standard input.
+    public static func standardInput(raw: RawPCM? = nil, options: AudioLoadOptions = AudioLoadOptions()) throws -> AudioReader {
+        if raw != nil { return try AudioReader(live: STDIN_FILENO, raw: raw, displayName: "-", options: options) }
+        let magic = 4
+        var head = [UInt8](repeating: 0, count: magic)
+        var got = 0
+        while got < magic {
+            let n = head.withUnsafeMutableBytes { Glibc.read(STDIN_FILENO, $0.baseAddress! + got, $0.count - got) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            got += n
+        }
+        head.removeLast(magic - got)
+        if head.elementsEqual("fLaC".utf8) || got < magic {
+            let rest = got < magic ? [] : try AudioSource.readStream(fd: STDIN_FILENO, name: "-", what: "standard input",
+                                                               limit: options.maxStreamBytes - head.count)
+            return try AudioReader(bytes: head + rest, displayName: "-", options: options)
+        }
+        // A socket pair rather than a pipe: a send to a reader gone away fails (EPIPE) instead of
+        // raising SIGPIPE, and libsndfile reads a socket as it reads a pipe.
+        var ends: [Int32] = [0, 0]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &ends) == 0 else {
+            throw AudioError(.unreadable, "-", "cannot make a socket pair: \(String(cString: strerror(errno)))")
+        }
+        _ = shutdown(ends[0], Int32(SHUT_WR))
+        let writeEnd = ends[1], first = head
+        Thread.detachNewThread {
+            // Ends when standard input does, or when the reader closed its end (EPIPE).
+            var chunk = first
+            chunk.reserveCapacity(1 << 16)
+            var buffer = [UInt8](repeating: 0, count: 1 << 16)
+            while true {
+                var sent = 0
+                while sent < chunk.count {
+                    let n = chunk.withUnsafeBytes { send(writeEnd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
+                    if n < 0 && errno == EINTR { continue }
+                    if n <= 0 { close(writeEnd); return }
+                    sent += n
+                }
+                let n = buffer.withUnsafeMutableBytes { Glibc.read(STDIN_FILENO, $0.baseAddress!, $0.count) }
+                if n < 0 && errno == EINTR { chunk = []; continue }
+                if n <= 0 { break }
+                chunk = Array(buffer[0..<n])
+            }
+            close(writeEnd)
+        }
+        do {
+            let reader = try AudioReader(live: ends[0], displayName: "-", options: options)
+            reader.ownedDescriptor = ends[0]
+            return reader
+        } catch {
+            close(ends[0])
             throw error
         }
     }

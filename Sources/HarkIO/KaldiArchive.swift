@@ -31,16 +31,34 @@ public final class KaldiArchiveWriter {
     /// repeat an earlier key (`AudioInput.archiveKey` is all three). A failed
     /// write (a full disk) throws; the archive is then unusable.
     public func append(key: String, _ m: Matrix) throws {
+        try append(key: key, rows: m.rows, cols: m.cols) { write in
+            try m.data.withUnsafeBytes { try write(Array($0)) }
+        }
+    }
+
+    /// Appends the matrix held in `spool`, copied 1 MiB at a time: memory
+    /// does not grow with the matrix. The bytes equal `append(key:_:)`'s.
+    public func append(key: String, _ spool: RowSpool) throws {
+        try append(key: key, rows: spool.rows, cols: spool.cols) { write in try spool.forEachChunk(write) }
+    }
+
+    /// One entry: "key ", the header, then the values `body` writes.
+    private func append(key: String, rows: Int, cols: Int, body: (([UInt8]) throws -> Void) throws -> Void) throws {
         precondition(!key.isEmpty && !key.contains(where: { $0.isWhitespace }), "Kaldi key \"\(key)\" is empty or has white space")
         precondition(keys.insert(key).inserted, "Kaldi key \"\(key)\" is already in the archive")
-        var entry = Data((key + " ").utf8)
-        let objectOffset = offset + UInt64(entry.count)
-        entry.append(contentsOf: [0, 0x42] + Array("FM ".utf8))
-        entry.append(4); entry.append(contentsOf: le(Int32(m.rows)))
-        entry.append(4); entry.append(contentsOf: le(Int32(m.cols)))
-        m.data.withUnsafeBytes { entry.append(contentsOf: $0) }
+        var head = Array((key + " ").utf8)
+        let objectOffset = offset + UInt64(head.count)
+        head += [0, 0x42] + Array("FM ".utf8)
+        head.append(4); head += le(Int32(rows))
+        head.append(4); head += le(Int32(cols))
+        var written = UInt64(0)
         do {
-            try FileWriting.writeAll(Array(entry), to: handle.fileDescriptor, destination: arkURL.path)
+            let write = { (bytes: [UInt8]) throws in
+                try FileWriting.writeAll(bytes, to: self.handle.fileDescriptor, destination: self.arkURL.path)
+                written += UInt64(bytes.count)
+            }
+            try write(head)
+            try body(write)
         } catch {
             // No partial entry is left: the archive ends after the last whole one.
             _ = ftruncate(handle.fileDescriptor, off_t(offset))
@@ -48,8 +66,8 @@ public final class KaldiArchiveWriter {
             keys.remove(key)
             throw error
         }
-        entries.append((key, offset, UInt64(entry.count)))
-        offset += UInt64(entry.count)
+        entries.append((key, offset, written))
+        offset += written
         scpLines.append("\(key) \(arkURL.path):\(objectOffset)")
     }
 

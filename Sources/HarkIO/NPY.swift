@@ -8,16 +8,22 @@ import HarkCore
 /// padded with spaces and a newline to a multiple of 64 bytes, then T·F
 /// little-endian float32 values in row-major order.
 public enum NPY {
+    /// The header of a float32 [rows, cols] array: magic, version 1.0,
+    /// length, and the dict padded to a multiple of 64 bytes. 128 bytes for
+    /// any shape up to 60 digits in all, so that a writer can leave the row
+    /// count open and fill it in at the end (`NPYRowWriter`).
+    public static func header(rows: Int, cols: Int) -> [UInt8] {
+        var text = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(rows), \(cols)), }"
+        let unpadded = 10 + text.utf8.count + 1
+        text += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+        let n = UInt16(text.utf8.count)
+        return [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(n & 0xFF), UInt8(n >> 8)] + Array(text.utf8)
+    }
+
     /// The file's bytes for a [rows, cols] float32 array.
     public static func encode(_ m: Matrix) -> Data {
-        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(m.rows), \(m.cols)), }"
-        let unpadded = 10 + header.utf8.count + 1
-        header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
-        var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
-        let n = UInt16(header.utf8.count)
-        data.append(contentsOf: [UInt8(n & 0xFF), UInt8(n >> 8)])
-        data.append(contentsOf: Array(header.utf8))
-        m.data.withUnsafeBufferPointer { data.append(UnsafeBufferPointer(start: UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: UInt8.self), count: $0.count * 4)) }
+        var data = Data(header(rows: m.rows, cols: m.cols))
+        m.data.withUnsafeBytes { data.append(contentsOf: $0) }
         return data
     }
 

@@ -84,40 +84,40 @@ struct FeaturesCommand: ParsableCommand {
         let perInput = max(1, threads / max(1, min(threads, inputsList.count)))
         let notes = NoteCollector()
         defer { notes.finish() }
-        processInOrder(inputsList, threads: threads, work: { input -> (Matrix, Double) in
+        processInOrder(inputsList, threads: threads, work: { input -> (rows: Int, spool: RowSpool?, seconds: Double) in
             var audioOptions = features.audioOptions(sampleRate: extractor.sampleRate)
             audioOptions.allowStreams = named.contains(input.path)
             let reader = try AudioReader(input.path, options: audioOptions)
             reader.notes.forEach { notes.note($0, input: input.path) }
-            // .npy: rows go to the file as they are computed (memory stays flat); ark: one matrix per entry.
+            // Rows go to a file as they are computed, so memory stays flat: the .npy itself, or
+            // for ark a spool the archive copies from when the input's turn comes (entries are
+            // written in input order).
             let url = outputURL.appendingPathComponent(input.name + ".npy")
             let npy = archive == nil ? try NPYRowWriter(url, cols: extractor.options.dimension) : nil
-            let F = extractor.options.dimension
-            var values: [Float] = []
+            let spool = archive == nil ? nil : try RowSpool(directory: outputURL, cols: extractor.options.dimension)
             do {
                 try extractor.computeStreaming(threads: perInput, read: { try reader.read() }, rewind: { try reader.rewind() }) { block in
-                    if let npy { try npy.append(block) } else { values += block.data }
+                    try npy?.append(block)
+                    try spool?.append(block)
                 }
                 try npy?.finish()
             } catch {
                 npy?.discard()
                 throw error
             }
-            // With .npy, only the shape goes on: an empty [rows, 0] matrix.
-            let result = npy.map { Matrix(rows: $0.rows, cols: 0) } ?? Matrix(rows: values.count / F, cols: F, data: values)
-            return (result, Double(reader.samplesRead) / Double(reader.sampleRate))
+            return (npy?.rows ?? spool?.rows ?? 0, spool, Double(reader.samplesRead) / Double(reader.sampleRate))
         }, emit: { k, input, result in
-            let (m, seconds) = result
-            if let archive {
+            let F = extractor.options.dimension
+            if let archive, let spool = result.spool {
                 let key = input.archiveKey
-                try archive.append(key: key, m)
+                try archive.append(key: key, spool)
                 archived.append((indices[k], key))
-                batch.emit(indices[k], "\(input.path)\t\(arkURL.path)[\(key)]\t[\(m.rows), \(m.cols)]\n")
+                batch.emit(indices[k], "\(input.path)\t\(arkURL.path)[\(key)]\t[\(result.rows), \(F)]\n")
             } else {
                 let url = outputURL.appendingPathComponent(input.name + ".npy")
-                batch.emit(indices[k], "\(input.path)\t\(url.path)\t[\(m.rows), \(extractor.options.dimension)]\n")
+                batch.emit(indices[k], "\(input.path)\t\(url.path)\t[\(result.rows), \(F)]\n")
             }
-            progress.finished(audioSeconds: seconds)
+            progress.finished(audioSeconds: result.seconds)
         }, failed: { k, input, error in
             failedInputs.append(input.path)
             progress.failed("\(error)", report: batch.failed(indices[k], path: input.path, message: "\(error)"))
@@ -154,62 +154,5 @@ struct FeaturesCommand: ParsableCommand {
         printError(progress.summary())
         try StandardOutput.finish()
         try endBatch(failed: failedInputs)
-    }
-}
-
-/// A `.npy` file written row block by row block: a header with the row
-/// count left open, the rows, then the header again with the count, renamed
-/// into place at the end. The bytes equal `NPY.encode` of the whole matrix
-/// (its header is 128 bytes for any shape up to 60 digits in all).
-final class NPYRowWriter {
-    let url: URL, partial: URL
-    let cols: Int
-    private(set) var rows = 0
-    private let handle: FileHandle
-
-    init(_ url: URL, cols: Int) throws {
-        self.url = url
-        self.cols = cols
-        partial = url.deletingLastPathComponent().appendingPathComponent("." + url.lastPathComponent + ".partial")
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        guard FileManager.default.createFile(atPath: partial.path, contents: nil),
-              let h = FileHandle(forWritingAtPath: partial.path) else {
-            throw ToolError("\(url.path): cannot write")
-        }
-        handle = h
-        try handle.write(contentsOf: Self.header(rows: 0, cols: cols))
-    }
-
-    /// NPY 1.0's header for a float32 [rows, cols] array, as `NPY.encode` writes it.
-    static func header(rows: Int, cols: Int) -> Data {
-        var text = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(rows), \(cols)), }"
-        let unpadded = 10 + text.utf8.count + 1
-        text += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
-        let n = UInt16(text.utf8.count)
-        return Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(n & 0xFF), UInt8(n >> 8)] + Array(text.utf8))
-    }
-
-    /// - Shapes: block [t, cols].
-    func append(_ block: Matrix) throws {
-        try block.data.withUnsafeBytes { try handle.write(contentsOf: Data($0)) }
-        rows += block.rows
-    }
-
-    func finish() throws {
-        let header = Self.header(rows: rows, cols: cols)
-        guard header.count == Self.header(rows: 0, cols: cols).count else {
-            discard()
-            throw ToolError("\(url.path): a [\(rows), \(cols)] array does not fit the .npy header")
-        }
-        try handle.seek(toOffset: 0)
-        try handle.write(contentsOf: header)
-        try handle.close()
-        _ = try? FileManager.default.removeItem(at: url)
-        try FileManager.default.moveItem(at: partial, to: url)
-    }
-
-    func discard() {
-        try? handle.close()
-        try? FileManager.default.removeItem(at: partial)
     }
 }

@@ -100,16 +100,17 @@ struct TranscribeCommand: ParsableCommand {
         let noteCollector = NoteCollector()
         processInOrder(list, threads: threads, work: { input -> Transcript in
             let audio = AudioLoadOptions(channel: channelSelection, allowStreams: named.contains(input.path))
-            var lp: [Float] = []
-            let (t, notes) = try transcriber.transcribe(path: input.path, audio: audio,
-                                                        logProbabilities: emitLogprobs.map { _ in { lp.append(contentsOf: $0.data) } })
-            notes.forEach { noteCollector.note($0, input: input.path) }
-            if let dir = emitLogprobs {
-                let url = URL(fileURLWithPath: dir).appendingPathComponent(input.name + ".npy")
-                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-                try NPY.write(Matrix(rows: lp.count / K, cols: K, data: lp), to: url)
+            // Log-probabilities go to their .npy as the network computes them: memory stays flat.
+            let npy = try emitLogprobs.map { try NPYRowWriter(URL(fileURLWithPath: $0).appendingPathComponent(input.name + ".npy"), cols: K) }
+            do {
+                let (t, notes) = try transcriber.transcribe(path: input.path, audio: audio, logProbabilities: npy.map { w in { try w.append($0) } })
+                notes.forEach { noteCollector.note($0, input: input.path) }
+                try npy?.finish()
+                return t
+            } catch {
+                npy?.discard()
+                throw error
             }
-            return t
         }, emit: { k, input, t in
             let rendered = renderer.render(t, source: input.path)
             if let dir = outputDir {

@@ -19,6 +19,33 @@ class CLITestCase: XCTestCase {
         return dir.appendingPathComponent("hark")
     }
 
+    /// Runs `hark arguments` with its output thrown away (standard input:
+    /// the file at `stdin`, or nothing) and returns its exit status and its
+    /// peak resident memory in KiB: the kernel's high-water mark (`VmHWM` in
+    /// /proc/PID/status) read every 2 ms while it runs. (`wait4`'s
+    /// `ru_maxrss` would not do: a child reports at least its parent's peak.)
+    func harkPeakMemory(_ arguments: [String], stdin: String? = nil) throws -> (status: Int32, kilobytes: Int) {
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = arguments
+        process.currentDirectoryURL = repositoryRoot
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = try stdin.map { try FileHandle(forReadingFrom: URL(fileURLWithPath: $0)) } ?? FileHandle.nullDevice
+        try process.run()
+        var peak = 0
+        while process.isRunning {
+            if let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+               let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "") {
+                peak = max(peak, kilobytes)
+            }
+            usleep(2_000)
+        }
+        process.waitUntilExit()
+        return (process.terminationStatus, peak)
+    }
+
     /// Runs `hark arguments`; `environment` adds to (or overrides) this process's environment.
     func hark(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:],
               file: StaticString = #filePath, line: UInt = #line) throws -> Run {

@@ -97,6 +97,31 @@ final class FeaturesCommandTests: CLITestCase {
         XCTAssertTrue(scp.hasPrefix("7_jackson_0 \(dir.appendingPathComponent("feats.ark").path):12\n"), scp)
     }
 
+    /// A Kaldi archive is written as the features are computed: its peak
+    /// memory is that of .npy output, not that plus the matrix (10 minutes
+    /// of 80 filterbanks, 19 MB).
+    func testKaldiArchiveMemoryDoesNotGrowWithTheInput() throws {
+        // Ten minutes of 16-bit noise (a multiplicative hash of the byte's place).
+        var payload = [UInt8](repeating: 0, count: 600 * 16_000 * 2)
+        payload.withUnsafeMutableBufferPointer { p in
+            for i in p.indices { p[i] = UInt8(truncatingIfNeeded: (UInt32(truncatingIfNeeded: i) &* 2_654_435_761) >> 13) }
+        }
+        let wav = dir.appendingPathComponent("ten-minutes.wav")
+        XCTAssertTrue(FileManager.default.createFile(atPath: wav.path, contents: Data(WavBuilder.wav(payload: payload))))
+        let common = ["features", wav.path, "--type", "fbank", "--num-mel-bins", "80"]
+        let npy = try harkPeakMemory(common + ["--output-dir", dir.appendingPathComponent("npy").path])
+        let ark = try harkPeakMemory(common + ["--format", "ark", "--output-dir", dir.appendingPathComponent("ark").path])
+        XCTAssertEqual(npy.status, 0)
+        XCTAssertEqual(ark.status, 0)
+        let entries = try KaldiArchiveReader.read(dir.appendingPathComponent("ark/feats.ark"))
+        XCTAssertEqual(entries.first?.matrix.rows, 59_998)
+        XCTAssertEqual(entries.first?.matrix.cols, 80)
+        XCTAssertLessThan(ark.kilobytes, npy.kilobytes + 8_000, "ark \(ark.kilobytes) KiB against npy \(npy.kilobytes) KiB")
+        // The spool it was copied from is gone.
+        let left = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("ark").path)
+        XCTAssertEqual(Set(left), ["feats.ark", "feats.scp"])
+    }
+
     func testStandardInput() throws {
         let bytes = try Data(contentsOf: repositoryRoot.appendingPathComponent("Tests/HarkAudioTests/Fixtures/flac.flac"))
         let run = try hark(["features", "-", "--output-dir", dir.path], stdin: bytes)

@@ -19,6 +19,34 @@ final class StreamCommandTests: CLITestCase {
         try AudioLoader.load(repositoryRoot.appendingPathComponent("audio/an52-mmaf-b.wav").path).waveform.samples
     }
 
+    /// Plain `transcribe -` decodes standard input as it arrives: the same
+    /// transcript as the file gives, and the memory of the file's run, not
+    /// that plus the input (61 MB: two minutes of 8-channel float WAV).
+    func testOfflineStandardInputIsNotHeldWhole() throws {
+        let session = repositoryRoot.appendingPathComponent("audio/mmaf-session.wav")
+        let file = try hark(["transcribe", "--format", "json", session.path])
+        let piped = try hark(["transcribe", "--format", "json", "-"], stdin: try Data(contentsOf: session))
+        XCTAssertEqual(file.status, 0, file.stderr)
+        XCTAssertEqual(piped.stdout, file.stdout.replacingOccurrences(of: session.path, with: "-"))
+        // FLAC, which libsndfile cannot decode from a pipe, is held and decoded (offline and streaming).
+        let flac = try Data(contentsOf: repositoryRoot.appendingPathComponent("Tests/HarkAudioTests/Fixtures/flac.flac"))
+        for arguments in [["transcribe", "-"], ["transcribe", "--stream", "-"]] {
+            let run = try hark(arguments, stdin: flac)
+            XCTAssertEqual(run.status, 0, "\(arguments): \(run.stderr)")
+            XCTAssertTrue(run.stdout.contains("SEVEN"), "\(arguments): \(run.stdout)")
+        }
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let wav = dir.appendingPathComponent("quiet.wav")
+        let payload = [UInt8](repeating: 0, count: 120 * 16_000 * 8 * 4)
+        XCTAssertTrue(FileManager.default.createFile(atPath: wav.path, contents: Data(WavBuilder.wav(payload: payload, channels: 8, bitsPerSample: 32, format: 3))))
+        let fromFile = try harkPeakMemory(["transcribe", wav.path])
+        let fromStdin = try harkPeakMemory(["transcribe", "-"], stdin: wav.path)
+        XCTAssertEqual(fromFile.status, 0)
+        XCTAssertEqual(fromStdin.status, 0)
+        XCTAssertLessThan(fromStdin.kilobytes, fromFile.kilobytes + 16_000, "stdin \(fromStdin.kilobytes) KiB against the file's \(fromFile.kilobytes) KiB")
+    }
+
     func testFileAndStandardInputGiveTheSameResults() throws {
         let file = try hark(["transcribe", "--stream", "audio/an52-mmaf-b.wav"])
         XCTAssertEqual(file.status, 0, file.stderr)
