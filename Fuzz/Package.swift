@@ -2,8 +2,8 @@
 //
 // libFuzzer targets for Hark's parsers, in one executable (`hark-fuzz
 // TARGET`), kept out of the main package so that its build never sees the
-// fuzzer flags. Build and run one with `Fuzz/run.sh TARGET SECONDS` (README,
-// "Fuzzing"); run.sh passes `-sanitize=fuzzer,address` to every module, so
+// fuzzer flags. Build and run one with `Fuzz/run.sh TARGET SECONDS`
+// (docs/correctness.md, "Fuzzing"); run.sh passes `-sanitize=fuzzer,address` to every module, so
 // the libraries are instrumented too.
 //
 // Every target is one function of the input's bytes (Sources/HarkFuzz/Fuzz*.swift);

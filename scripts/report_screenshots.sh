@@ -9,9 +9,9 @@
 #   bash scripts/report_screenshots.sh [HARK_BINARY] [OUT_DIR] [EVAL_MANIFEST] [RUN_DIR]
 #
 # Defaults: .build/release/hark, a temporary directory, a manifest of the
-# bundled samples and the tiny fixtures, and a fresh 3-epoch run. The README's
-# pictures were made with OUT_DIR=docs, the held-out AN4 manifest and a real
-# run (see the README's "Pictures and reports").
+# bundled samples and the tiny fixtures, and a fresh 3-epoch run. The
+# pictures in docs/ were made with OUT_DIR=docs, the held-out AN4 manifest and
+# a real run (see docs/eval-and-reports.md, "Pictures and reports").
 # Needs Debian's chromium (no driver, no Python).
 set -euo pipefail
 HARK=${1:-.build/release/hark}

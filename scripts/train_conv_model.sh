@@ -4,8 +4,8 @@
 # frames does — and a 3-layer bidirectional LSTM with projections (256 cells,
 # 128-wide state and output per direction), trained in one stage on the
 # default model's data with its recordings augmentation, the mean of the
-# three best epochs kept. README, "Networks tried for the default model",
-# gives what it reached.
+# three best epochs kept. docs/default-model.md, "Networks tried for the
+# default model", gives what it reached.
 #
 #   bash scripts/train_conv_model.sh [MINUTES]
 #

@@ -81,7 +81,7 @@ extension NGramModel {
 /// (−inf allowed), a back-off is finite; the words of longer n-grams are
 /// unigrams; the context (first n − 1 words) of an n-gram is an n−1-gram,
 /// as KenLM requires; no n-gram appears twice; `<s>` and `</s>` are unigrams.
-/// Limits on what an ARPA file may hold (the README's limits table).
+/// Limits on what an ARPA file may hold (docs/limits.md).
 public enum ARPALimits {
     /// The longest word, in bytes (the decoder's word tree costs memory per letter).
     public static let wordBytes = 1000

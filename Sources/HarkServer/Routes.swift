@@ -83,7 +83,7 @@ public enum HarkRoutes {
         // A plain GET (no Upgrade header) is told to upgrade: 426.
         router.ws("/v1/stream", shouldUpgrade: { request, _ in
             guard request.headers[.upgrade]?.lowercased() == "websocket" else {
-                throw ServiceError(426, "upgrade_required", "/v1/stream is a WebSocket: connect with Upgrade: websocket (see the README's protocol)")
+                throw ServiceError(426, "upgrade_required", "/v1/stream is a WebSocket: connect with Upgrade: websocket (see docs/serve.md for the protocol)")
             }
             return .upgrade([:])
         }) { inbound, outbound, context in

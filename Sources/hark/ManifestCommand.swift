@@ -57,7 +57,7 @@ struct ManifestCommand: ParsableCommand {
         if let validOutput { try checkOutput(validOutput, isNotOneOf: [output], option: "--valid-output") }
         let root = URL(fileURLWithPath: directory)
         guard let kind = layout ?? guessLayout(root) else {
-            throw ToolError("\(directory): not a layout hark manifest knows; it reads \(ManifestBuilder.layouts). JSON-lines and TSV manifests (\"audio_filepath\", \"text\") can also be written by hand (README, \"Manifests\")")
+            throw ToolError("\(directory): not a layout hark manifest knows; it reads \(ManifestBuilder.layouts). JSON-lines and TSV manifests (\"audio_filepath\", \"text\") can also be written by hand (docs/training.md, \"hark manifest\")")
         }
         if kind == .folder && labelPattern == nil { throw ValidationError("--layout folder needs --label-pattern") }
         let entries: [ManifestBuilder.Entry]

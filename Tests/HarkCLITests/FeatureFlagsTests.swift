@@ -138,17 +138,17 @@ final class FeatureFlagsTests: CLITestCase {
         }
     }
 
-    /// The README's table of feature options has every option of the table in
-    /// the code, with the code's default (a row may hold two options and two
-    /// defaults, "25, 10").
-    func testReadmeTableHasEveryOptionWithItsDefault() throws {
-        let readme = try String(contentsOf: repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
-        let section = try XCTUnwrap(readme.components(separatedBy: "### Feature options").dropFirst().first?
+    /// The table of feature options in docs/features.md has every option of
+    /// the table in the code, with the code's default (a row may hold two
+    /// options and two defaults, "25, 10").
+    func testFeaturesPageTableHasEveryOptionWithItsDefault() throws {
+        let page = try String(contentsOf: repositoryRoot.appendingPathComponent("docs/features.md"), encoding: .utf8)
+        let section = try XCTUnwrap(page.components(separatedBy: "\n## Feature options\n").dropFirst().first?
             .components(separatedBy: "\n## ").first)
         let rows = section.split(separator: "\n").filter { $0.hasPrefix("| `--") }
         for option in FeatureOption.all {
             let row = rows.first { $0.contains("`--\(option.name)`") || $0.contains("`--\(option.name) ") }
-            XCTAssertNotNil(row, "--\(option.name) is not in README's feature options table")
+            XCTAssertNotNil(row, "--\(option.name) is not in docs/features.md's feature options table")
             guard let row else { continue }
             // A backslash-escaped bar inside a cell (`--type mfcc\|fbank`) is text, not a column.
             let cells = row.replacingOccurrences(of: "\\|", with: "/").split(separator: "|", omittingEmptySubsequences: false)
@@ -156,7 +156,7 @@ final class FeatureFlagsTests: CLITestCase {
             let names = cells[1].components(separatedBy: ", ").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "`")).split(separator: " ")[0] }
             let defaults = cells[2].replacingOccurrences(of: "`", with: "")
             let value = names.count > 1 ? defaults.components(separatedBy: ", ")[names.firstIndex(of: Substring("--\(option.name)")) ?? 0] : defaults
-            XCTAssertEqual(value, option.defaultText, "--\(option.name): README says \(value)")
+            XCTAssertEqual(value, option.defaultText, "--\(option.name): docs/features.md says \(value)")
         }
     }
 

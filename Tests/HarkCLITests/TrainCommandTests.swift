@@ -277,10 +277,11 @@ final class TrainCommandTests: CLITestCase {
         XCTAssertEqual(words.status, 0, "word decoding needs the space token: \(words.stderr)")
     }
 
-    /// The README's walk from a folder of labeled clips to a model, an
-    /// evaluation and a transcript, on the bundled examples/digits: its
-    /// commands as written, with two epochs of a small network (the README's
-    /// run trains the default network until patience stops it).
+    /// The walk from a folder of labeled clips to a model, an evaluation and
+    /// a transcript (README.md's tour, docs/training.md), on the bundled
+    /// examples/digits: its commands as written, with two epochs of a small
+    /// network (docs/training.md's run trains the default network until
+    /// patience stops it).
     func testReadmeWalkthroughFromAFolderOfLabeledClips() throws {
         let train = dir.appendingPathComponent("train.jsonl").path, valid = dir.appendingPathComponent("valid.jsonl").path
         let model = dir.appendingPathComponent("digits-model").path

@@ -4,7 +4,7 @@ import HarkCore
 import XCTest
 
 /// Inputs that once crashed a parser or were read wrongly, each kept as a
-/// test. The fuzz targets in Fuzz/ look for more (README, "Fuzzing").
+/// test. The fuzz targets in Fuzz/ look for more (docs/correctness.md, "Fuzzing").
 final class FuzzRegressionTests: XCTestCase {
     func npy(header: String, data: [UInt8]) -> Data {
         var h = Array(header.utf8)
