@@ -158,10 +158,10 @@ final class TrainingPartsTests: XCTestCase {
 final class LengthGroupTests: XCTestCase {
     func testGroupsOfSimilarLength() {
         // Similar lengths: one group, the batch as it came.
-        XCTAssertEqual(Trainer.lengthGroups([100, 90, 95, 80, 99]), [[0, 1, 2, 3, 4]])
+        XCTAssertEqual(Batching.lengthGroups([100, 90, 95, 80, 99]), [[0, 1, 2, 3, 4]])
         // Joined and padded examples among plain ones: the long ones apart.
         let lengths = [100, 300, 90, 110, 280, 95, 105, 98, 310, 102]
-        let groups = Trainer.lengthGroups(lengths)
+        let groups = Batching.lengthGroups(lengths)
         XCTAssertEqual(groups, [[8, 1, 4, 3], [6, 9, 0, 7, 5, 2]])
         XCTAssertEqual(Set(groups.flatMap { $0 }), Set(lengths.indices), "every example once")
         XCTAssertEqual(groups.count, 2)
