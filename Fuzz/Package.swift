@@ -20,10 +20,12 @@ let package = Package(
         // libFuzzer's driver entry point, declared for Swift.
         .target(name: "CLibFuzzer"),
         // Every target in one executable: `hark-fuzz TARGET [libFuzzer arguments]`.
-        .executableTarget(name: "hark-fuzz",
-                          dependencies: ["CLibFuzzer"] + ["HarkIO", "HarkASR", "HarkAudio", "HarkFeatures", "HarkLM", "HarkServer", "HarkPlot"]
-                              .map { .product(name: $0, package: hark) },
-                          path: "Sources/HarkFuzz"),
+        .executableTarget(
+            name: "hark-fuzz",
+            dependencies: ["CLibFuzzer"]
+                + ["HarkIO", "HarkASR", "HarkAudio", "HarkFeatures", "HarkLM", "HarkServer", "HarkPlot"]
+                .map { .product(name: $0, package: hark) },
+            path: "Sources/HarkFuzz")
     ],
     swiftLanguageModes: [.v5]
 )

@@ -50,15 +50,15 @@ func benchMfcc(_ path: String) throws {
     var loaded: LoadedAudio?
     let decode = time { loaded = try? AudioLoader.load(path) }
     guard let audio = loaded?.waveform else { throw AudioError(.unreadable, path) }
-    let extractor = try FeatureExtractor(.mfcc)   // Kaldi defaults: 13 cepstra, 23 bins, 25/10 ms
+    let extractor = try FeatureExtractor(.mfcc)  // Kaldi defaults: 13 cepstra, 23 bins, 25/10 ms
     var frames = 0
-    _ = extractor.compute(audio.samples, threads: threads)   // warm-up
+    _ = extractor.compute(audio.samples, threads: threads)  // warm-up
     let times = (0..<runs).map { _ in time { frames = extractor.compute(audio.samples, threads: threads).rows } }
     let m = median(times)
     let result: [String: Any] = [
         "benchmark": "mfcc13", "file": path, "audio_seconds": audio.duration, "frames": frames,
         "threads": threads, "runs": times, "median_seconds": m, "decode_seconds": decode,
-        "real_time_factor": m / audio.duration, "times_real_time": audio.duration / m,
+        "real_time_factor": m / audio.duration, "times_real_time": audio.duration / m
     ]
     let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
     print(String(decoding: json, as: UTF8.self))
@@ -80,8 +80,9 @@ func benchRecurrent() {
     var rng = SeededGenerator(seed: 1)
     let rnn = Recurrent(.init(cell: cell, inputSize: I, hiddenSize: H, numLayers: L, bidirectional: true), rng: &rng)
     rnn.parallelDirections = !CommandLine.arguments.contains("--sequential")
-    let x = SequenceBatch(data: Matrix(rows: T * B, cols: I, data: (0..<(T * B * I)).map { _ in rng.nextGaussian() }),
-                          steps: T, lengths: [Int](repeating: T, count: B))
+    let x = SequenceBatch(
+        data: Matrix(rows: T * B, cols: I, data: (0..<(T * B * I)).map { _ in rng.nextGaussian() }),
+        steps: T, lengths: [Int](repeating: T, count: B))
     let dOut = Matrix(rows: T * B, cols: 2 * H, data: (0..<(T * B * 2 * H)).map { _ in rng.nextGaussian() })
     var forwardFlops = 0.0
     for l in 0..<L {
@@ -100,7 +101,7 @@ func benchRecurrent() {
         "benchmark": "recurrent", "cell": cell.rawValue, "layers": L, "hidden": H, "input": I, "batch": B, "frames": T,
         "bidirectional": true, "parallel_directions": rnn.parallelDirections,
         "forward_runs": fwd, "forward_median": median(fwd), "train_runs": both, "train_median": median(both),
-        "forward_gflops": forwardFlops / median(fwd) / 1e9, "train_gflops": 3 * forwardFlops / median(both) / 1e9,
+        "forward_gflops": forwardFlops / median(fwd) / 1e9, "train_gflops": 3 * forwardFlops / median(both) / 1e9
     ]
     let json = try! JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
     print(String(decoding: json, as: UTF8.self))
@@ -112,21 +113,33 @@ func benchStepGemm() {
     var rng = SeededGenerator(seed: 1)
     let a = (0..<(B * H)).map { _ in rng.nextGaussian() }, b = (0..<(H * N)).map { _ in rng.nextGaussian() }
     var c = [Float](repeating: 0, count: B * N)
-    a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
-        let packed = PackedRightMatrix(k: H, n: N, source: pb.baseAddress!, transposed: false)
-        let tk = time { for _ in 0..<reps { packed.multiplyAccumulate(m: B, a: pa.baseAddress!, lda: H, c: pc.baseAddress!, ldc: N) } }
-        let tb = time { for _ in 0..<reps { sgemm(m: B, n: N, k: H, a: pa.baseAddress!, b: pb.baseAddress!, beta: 1, c: pc.baseAddress!) } }
-        let flops = 2.0 * Double(B * N * H * reps)
-        print("step GEMM [\(B),\(H)]·[\(H),\(N)]: kernel \(flops / tk / 1e9) GFLOP/s, OpenBLAS \(flops / tb / 1e9) GFLOP/s (1 thread)")
-    } } }
+    a.withUnsafeBufferPointer { pa in
+        b.withUnsafeBufferPointer { pb in
+            c.withUnsafeMutableBufferPointer { pc in
+                let packed = PackedRightMatrix(k: H, n: N, source: pb.baseAddress!, transposed: false)
+                let tk = time {
+                    for _ in 0..<reps { packed.multiplyAccumulate(m: B, a: pa.baseAddress!, lda: H, c: pc.baseAddress!, ldc: N) }
+                }
+                let tb = time {
+                    for _ in 0..<reps { sgemm(m: B, n: N, k: H, a: pa.baseAddress!, b: pb.baseAddress!, beta: 1, c: pc.baseAddress!) }
+                }
+                let flops = 2.0 * Double(B * N * H * reps)
+                print(
+                    "step GEMM [\(B),\(H)]·[\(H),\(N)]: kernel \(flops / tk / 1e9) GFLOP/s, OpenBLAS \(flops / tb / 1e9) GFLOP/s (1 thread)"
+                )
+            }
+        }
+    }
 }
 
 /// Writes a Hark model (bidirectional LSTM + Linear, PyTorch names under "rnn."
 /// and "output."), an input and Hark's output, for scripts/check_pytorch_roundtrip.py.
 func exportModel(_ dir: String) throws {
     var rng = SeededGenerator(seed: 5)
-    let rnn = Recurrent(.init(cell: .lstm, inputSize: 13, hiddenSize: 16, numLayers: 2,
-                              bidirectional: true), rng: &rng)
+    let rnn = Recurrent(
+        .init(
+            cell: .lstm, inputSize: 13, hiddenSize: 16, numLayers: 2,
+            bidirectional: true), rng: &rng)
     let output = Linear(inputSize: 32, outputSize: 7, rng: &rng)
     // A few SGD steps so the weights are Hark-trained, not just Hark-initialised.
     // x [3·20, 13] batch-first (PyTorch's [3, 20, 13]); the network runs time-major.
@@ -146,9 +159,11 @@ func exportModel(_ dir: String) throws {
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     let named = rnn.parameters.map { ("rnn." + $0.name, $0) } + output.parameters.map { ("output." + $0.name, $0) }
     try StateDict.file(named.map { (name: $0.0, parameter: $0.1) }).write(to: url.appendingPathComponent("model.safetensors"))
-    try SafeTensorsFile(tensors: [("input", SafeTensor(shape: [3, 20, 13], floats: x.data)),
-                                  ("output", SafeTensor(shape: [3, 20, 7], floats: y.data))])
-        .write(to: url.appendingPathComponent("io.safetensors"))
+    try SafeTensorsFile(tensors: [
+        ("input", SafeTensor(shape: [3, 20, 13], floats: x.data)),
+        ("output", SafeTensor(shape: [3, 20, 7], floats: y.data))
+    ])
+    .write(to: url.appendingPathComponent("io.safetensors"))
     print("wrote \(dir)/model.safetensors and io.safetensors")
 }
 
@@ -166,8 +181,10 @@ func benchCTC() {
     _ = ctc(logProbs: lpBatch, targets: targets)
     let plain = (0..<runs).map { _ in time { _ = ctc(logProbs: lpBatch, targets: targets) } }
     let fused = (0..<runs).map { _ in time { _ = ctc.fromActivations(xBatch, targets: targets) } }
-    let result: [String: Any] = ["benchmark": "ctc", "T": T, "B": B, "K": K, "L": L, "threads": ctc.threads,
-                                 "runs": plain, "median": median(plain), "fused_runs": fused, "fused_median": median(fused)]
+    let result: [String: Any] = [
+        "benchmark": "ctc", "T": T, "B": B, "K": K, "L": L, "threads": ctc.threads,
+        "runs": plain, "median": median(plain), "fused_runs": fused, "fused_median": median(fused)
+    ]
     let json = try! JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
     print(String(decoding: json, as: UTF8.self))
 }
@@ -199,11 +216,13 @@ func benchAugment(_ path: String) throws {
     result["features_vtln_ms"] = median((0..<runs).map { _ in time { _ = vtln.compute(samples) } }) * 1000
     var joining = Augmentation.recordings
     var joinRng = SeededGenerator(seed: 2)
-    result["join3_ms"] = median((0..<runs).map { _ in time { _ = joining.join([samples, samples, samples], sampleRate: 16_000, rng: &joinRng) } }) * 1000
+    result["join3_ms"] =
+        median((0..<runs).map { _ in time { _ = joining.join([samples, samples, samples], sampleRate: 16_000, rng: &joinRng) } }) * 1000
     joining.joinProbability = 0
     for (name, aug) in parts {
         var rng = SeededGenerator(seed: 1)
-        result[name + "_ms"] = median((0..<runs).map { _ in time { _ = try? aug.apply(samples, sampleRate: 16_000, noise: sources, rng: &rng) } }) * 1000
+        result[name + "_ms"] =
+            median((0..<runs).map { _ in time { _ = try? aug.apply(samples, sampleRate: 16_000, noise: sources, rng: &rng) } }) * 1000
     }
     let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
     print(String(decoding: json, as: UTF8.self))
@@ -245,10 +264,12 @@ func benchLM(_ path: String) throws {
             }
         }
     }
-    let result: [String: Any] = ["benchmark": "lm-score", "arpa": path, "order": lm.order, "ngrams": lm.counts,
-                                 "load_seconds": load, "scores": n, "runs": times, "id_runs": idTimes,
-                                 "ns_per_score": median(times) / Double(n) * 1e9,
-                                 "ns_per_score_by_id": median(idTimes) / Double(n) * 1e9, "checksum": Double(checksum)]
+    let result: [String: Any] = [
+        "benchmark": "lm-score", "arpa": path, "order": lm.order, "ngrams": lm.counts,
+        "load_seconds": load, "scores": n, "runs": times, "id_runs": idTimes,
+        "ns_per_score": median(times) / Double(n) * 1e9,
+        "ns_per_score_by_id": median(idTimes) / Double(n) * 1e9, "checksum": Double(checksum)
+    ]
     let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
     print(String(decoding: json, as: UTF8.self))
 }
@@ -260,7 +281,8 @@ func benchDecode() throws {
         return a.firstIndex(of: name).flatMap { $0 + 1 < a.count ? a[$0 + 1] : nil }
     }
     guard let modelDir = value("--model"), let lmPath = value("--lm"), let out = value("--out"),
-          let manifest = CommandLine.arguments.last else {
+        let manifest = CommandLine.arguments.last
+    else {
         throw IOError("hark-bench decode", "usage: --model DIR --lm FILE --out DIR [--alpha A] [--beta B] [--beam N] MANIFEST")
     }
     let alpha = Float(value("--alpha") ?? "0.5")!, beta = Float(value("--beta") ?? "1")!, beam = Int(value("--beam") ?? "32")!
@@ -273,12 +295,18 @@ func benchDecode() throws {
     var logProbs = [Matrix](repeating: Matrix(rows: 0, cols: 0), count: entries.count)
     var audioSeconds = 0.0
     let networkTime = time {
-        processInOrder(Array(entries.enumerated()), threads: threads, work: { (i, e) -> (Matrix, Double) in
-            let (t, lp, _) = try transcriber.transcribe(path: e.audioPath)
-            return (lp, t.duration)
-        }, emit: { _, item, r in logProbs[item.0] = r.0; audioSeconds += r.1 }, failed: { _, item, error in
-            FileHandle.standardError.write(Data("\(item.1.audioPath): \(error)\n".utf8))
-        })
+        processInOrder(
+            Array(entries.enumerated()), threads: threads,
+            work: { (i, e) -> (Matrix, Double) in
+                let (t, lp, _) = try transcriber.transcribe(path: e.audioPath)
+                return (lp, t.duration)
+            },
+            emit: { _, item, r in
+                logProbs[item.0] = r.0; audioSeconds += r.1
+            },
+            failed: { _, item, error in
+                FileHandle.standardError.write(Data("\(item.1.audioPath): \(error)\n".utf8))
+            })
     }
     for (i, lp) in logProbs.enumerated() {
         try NPY.write(lp, to: URL(fileURLWithPath: out).appendingPathComponent(String(format: "%04d.npy", i)))
@@ -299,9 +327,11 @@ func benchDecode() throws {
     // One untimed pass first, as the comparison gives pyctcdecode (it also
     // lets OpenBLAS's threads, spinning after the network, go to sleep).
     func decodeAll() {
-        processInOrder(Array(entries.indices), threads: threads, work: { i in
-            model.vocabulary.decode(evaluator.decoder.decode(logProbs[i]).first?.labels ?? [])
-        }, emit: { _, i, text in hypotheses[i] = text }, failed: { _, _, _ in })
+        processInOrder(
+            Array(entries.indices), threads: threads,
+            work: { i in
+                model.vocabulary.decode(evaluator.decoder.decode(logProbs[i]).first?.labels ?? [])
+            }, emit: { _, i, text in hypotheses[i] = text }, failed: { _, _, _ in })
     }
     decodeAll()
     let decodeTimes = (0..<max(1, option("--runs", 1))).map { _ in time { decodeAll() } }
@@ -317,7 +347,7 @@ func benchDecode() throws {
         "network_seconds": networkTime, "decode_seconds": decodeTime, "decode_runs": decodeTimes,
         "decode_times_real_time": audioSeconds / decodeTime, "network_times_real_time": audioSeconds / networkTime,
         "wer": totals.words.rate, "cer": totals.characters.rate, "hypotheses": hypotheses,
-        "tokens": model.vocabulary.tokens,
+        "tokens": model.vocabulary.tokens
     ]
     let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
     print(String(decoding: json, as: UTF8.self))

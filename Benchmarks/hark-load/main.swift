@@ -14,8 +14,8 @@
 import Foundation
 import HarkAudio
 import HummingbirdWSClient
-import NIOCore
 import Logging
+import NIOCore
 
 func option(_ name: String, _ fallback: String) -> String {
     let a = CommandLine.arguments
@@ -32,7 +32,8 @@ func percentile(_ xs: [Double], _ p: Double) -> Double {
 /// utime + stime of a process, in seconds.
 func cpuSeconds(_ pid: Int) -> Double? {
     guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-          let close = stat.lastIndex(of: ")") else { return nil }
+        let close = stat.lastIndex(of: ")")
+    else { return nil }
     let fields = stat[stat.index(after: close)...].split(separator: " ")
     guard fields.count > 13, let u = Double(fields[11]), let s = Double(fields[12]) else { return nil }
     return (u + s) / Double(sysconf(Int32(_SC_CLK_TCK)))
@@ -111,7 +112,8 @@ try await withThrowingTaskGroup(of: Void.self) { group in
                         }
                         for try await message in inbound.messages(maxSize: 1 << 20) {
                             guard case .text(let text) = message,
-                                  let o = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { continue }
+                                let o = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+                            else { continue }
                             let type = o["type"] as? String ?? "?"
                             if type == "error" { log.error(o["error"] as? String ?? text); continue }
                             let words = (o["words"] as? [[String: Any]] ?? []).map {
@@ -156,7 +158,7 @@ var result: [String: Any] = [
     "finals": finals, "partials": partials, "errors": errors, "words_timed": delays.count,
     "delay_p50_s": percentile(delays, 50), "delay_p90_s": percentile(delays, 90),
     "delay_p99_s": percentile(delays, 99), "delay_max_s": delays.max() ?? .nan,
-    "correct_delay_p50_s": percentile(correctDelays, 50), "correct_delay_p99_s": percentile(correctDelays, 99),
+    "correct_delay_p50_s": percentile(correctDelays, 50), "correct_delay_p99_s": percentile(correctDelays, 99)
 ]
 if let a = cpuBefore, let b = cpuAfter { result["server_cpu_percent_of_one_core"] = 100 * (b - a) / wall }
 if errors > 0 { result["first_errors"] = Array(logs.flatMap(\.errors).prefix(3)) }

@@ -62,9 +62,10 @@ public final class AcousticModel {
             throw ModelError(problem: "\(directory.path): no such directory (a model directory holds \(configFile) and \(weightsFile))")
         }
         guard isDirectory.boolValue else {
-            throw ModelError(problem: "\(directory.path): a file, not a model directory; give the directory that holds \(configFile) and \(weightsFile)"
-                             + (directory.lastPathComponent == configFile || directory.lastPathComponent == weightsFile
-                                ? " (\(directory.deletingLastPathComponent().relativePath))" : ""))
+            throw ModelError(
+                problem: "\(directory.path): a file, not a model directory; give the directory that holds \(configFile) and \(weightsFile)"
+                    + (directory.lastPathComponent == configFile || directory.lastPathComponent == weightsFile
+                        ? " (\(directory.deletingLastPathComponent().relativePath))" : ""))
         }
         let configURL = directory.appendingPathComponent(configFile)
         guard let data = FileManager.default.contents(atPath: configURL.path) else {
@@ -90,7 +91,8 @@ public final class AcousticModel {
         let weights = try SafeTensorsFile.read(weightsURL)
         let stored = weights.tensors.values.reduce(0) { $0 + $1.elementCount }
         guard stored >= config.parameterCount else {
-            throw ModelError(problem: "\(weightsURL.path): holds \(stored) values; the network of config.json has \(config.parameterCount) parameters")
+            throw ModelError(
+                problem: "\(weightsURL.path): holds \(stored) values; the network of config.json has \(config.parameterCount) parameters")
         }
         let model = try AcousticModel(config: config, seed: 0)
         model.directory = directory
@@ -106,8 +108,9 @@ public final class AcousticModel {
     public func save(to directory: URL) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try writeConfig(config, to: directory)
-        try FileWriting.writeAtomically(StateDict.file(namedParameters, metadata: ["format": "pt"]).encode(),
-                                        to: directory.appendingPathComponent(Self.weightsFile))
+        try FileWriting.writeAtomically(
+            StateDict.file(namedParameters, metadata: ["format": "pt"]).encode(),
+            to: directory.appendingPathComponent(Self.weightsFile))
     }
 
     /// Writes `config` as the `config.json` of `directory`, atomically (a

@@ -45,8 +45,9 @@ public struct Aligner {
     ///   cannot spell, is empty, or cannot fit the recording.
     public func align(samples: [Float], text: String) throws -> Transcript {
         let spans = try alignUtterances(samples: samples, lines: [text])
-        return Transcript(text: spans.map(\.text).joined(separator: " "), words: spans.flatMap(\.words),
-                          duration: Double(samples.count) / Double(model.config.sampleRate))
+        return Transcript(
+            text: spans.map(\.text).joined(separator: " "), words: spans.flatMap(\.words),
+            duration: Double(samples.count) / Double(model.config.sampleRate))
     }
 
     /// Each line of the transcript located in `samples`: the lines joined by
@@ -60,7 +61,9 @@ public struct Aligner {
         for line in lines {
             let folded = normalizer.case == .upper ? line.uppercased() : normalizer.case == .lower ? line.lowercased() : line
             if let bad = folded.first(where: { ($0.isLetter || $0.isNumber) && !kept.contains($0) }) {
-                throw AlignmentError("\"\(bad)\" in \"\(line.trimmingCharacters(in: .whitespacesAndNewlines))\" is not one of the model's characters (write numbers as words)")
+                throw AlignmentError(
+                    "\"\(bad)\" in \"\(line.trimmingCharacters(in: .whitespacesAndNewlines))\" is not one of the model's characters (write numbers as words)"
+                )
             }
         }
         let texts = lines.map(normalizer.normalize).filter { !$0.isEmpty }
@@ -96,16 +99,18 @@ public struct Aligner {
                 let frames = spans[i]
                 return frames.map { Double(expf(path.scores[$0])) }.reduce(0, +) / Double(frames.count)
             }
-            return Word(word: w.text, start: Double(span.lowerBound) * shift, end: Double(span.upperBound) * shift,
-                        confidence: characters.reduce(0, +) / Double(characters.count))
+            return Word(
+                word: w.text, start: Double(span.lowerBound) * shift, end: Double(span.upperBound) * shift,
+                confidence: characters.reduce(0, +) / Double(characters.count))
         }
         return texts.indices.map { k in
             let mine = words.indices.filter { words[$0].line == k }
             let first = mine.first!, last = mine.last!
             // The path's frames from the line's first character to its last.
             let frames = spans[words[first].labels.lowerBound].lowerBound..<spans[words[last].labels.upperBound - 1].upperBound
-            return UtteranceSpan(text: texts[k], start: timed[first].start!, end: timed[last].end!,
-                                 score: Self.score(path.scores, frames), words: mine.map { timed[$0] })
+            return UtteranceSpan(
+                text: texts[k], start: timed[first].start!, end: timed[last].end!,
+                score: Self.score(path.scores, frames), words: mine.map { timed[$0] })
         }
     }
 

@@ -149,7 +149,9 @@ public struct Augmentation: Codable, Equatable, Sendable {
         }
         func range(_ name: String, _ r: [Double], _ bounds: ClosedRange<Double>) throws {
             guard r.count == 2, r.allSatisfy({ $0.isFinite && bounds.contains($0) }), r[0] <= r[1] else {
-                throw InvalidValue("\(name) \(r.map { "\($0)" }.joined(separator: ":")) must be MIN:MAX with \(bounds.lowerBound) ≤ MIN ≤ MAX ≤ \(bounds.upperBound)")
+                throw InvalidValue(
+                    "\(name) \(r.map { "\($0)" }.joined(separator: ":")) must be MIN:MAX with \(bounds.lowerBound) ≤ MIN ≤ MAX ≤ \(bounds.upperBound)"
+                )
             }
         }
         if let s = speedFactors {
@@ -192,8 +194,10 @@ public struct Augmentation: Codable, Equatable, Sendable {
     }
 
     /// The augmented waveform.
-    public func apply(_ samples: [Float], sampleRate: Int, noise: NoiseSources,
-                      rng: inout SeededGenerator) throws -> [Float] {
+    public func apply(
+        _ samples: [Float], sampleRate: Int, noise: NoiseSources,
+        rng: inout SeededGenerator
+    ) throws -> [Float] {
         var x = samples
         if let factors = speedFactors, !factors.isEmpty {
             let factor = factors[Int(rng.next() % UInt64(factors.count))]
@@ -213,8 +217,9 @@ public struct Augmentation: Codable, Equatable, Sendable {
             // Drawn only when a range is given, so that runs without one draw as before.
             let line = telephoneRates.map { Int(uniform($0, &rng).rounded()) } ?? 8000
             if sampleRate > line {
-                x = try Resampler.resample(try Resampler.resample(x, from: sampleRate, to: line, quality: .fastest),
-                                           from: line, to: sampleRate, quality: .fastest)
+                x = try Resampler.resample(
+                    try Resampler.resample(x, from: sampleRate, to: line, quality: .fastest),
+                    from: line, to: sampleRate, quality: .fastest)
             }
         }
         if noiseProbability > 0, Double(rng.nextUniform()) < noiseProbability {
@@ -281,8 +286,10 @@ public struct Augmentation: Codable, Equatable, Sendable {
     /// The speech (frames of 10 ms within 35 dB of the loudest) with new
     /// leading and trailing silence of the given lengths, filled with noise
     /// `floorDecibels` below the speech's RMS level (−∞: zeros).
-    public func recutSilence(_ x: [Float], sampleRate: Int, leading: Double, trailing: Double,
-                             floorDecibels: Double = -60, rng: inout SeededGenerator) -> [Float] {
+    public func recutSilence(
+        _ x: [Float], sampleRate: Int, leading: Double, trailing: Double,
+        floorDecibels: Double = -60, rng: inout SeededGenerator
+    ) -> [Float] {
         let hop = max(1, sampleRate / 100)
         let frames = x.count / hop
         guard frames > 0 else { return x }

@@ -54,10 +54,14 @@ public struct DatasetReport: Sendable {
             lines.append("\(label): skipped \(unreadable.count) unreadable file(s): " + some(unreadable.map { "\($0.0) (\($0.1))" }))
         }
         if !untokenizable.isEmpty {
-            lines.append("\(label): skipped \(untokenizable.count) utterance(s) whose transcript is empty after normalisation or has characters without a token: " + some(untokenizable))
+            lines.append(
+                "\(label): skipped \(untokenizable.count) utterance(s) whose transcript is empty after normalisation or has characters without a token: "
+                    + some(untokenizable))
         }
         if !tooLong.isEmpty {
-            lines.append("\(label): skipped \(tooLong.count) utterance(s) whose transcript is longer than their frames allow (CTC needs a frame per character): " + some(tooLong))
+            lines.append(
+                "\(label): skipped \(tooLong.count) utterance(s) whose transcript is longer than their frames allow (CTC needs a frame per character): "
+                    + some(tooLong))
         }
         return lines
     }
@@ -73,8 +77,10 @@ public enum Dataset {
     /// rank r reads and analyses entries r, r + N, …; the utterances and the
     /// reasons for skipping are exchanged (`Collective.allgatherLarge`), so
     /// every rank returns what one process's `load` returns.
-    public static func load(_ entries: [ManifestEntry], model: AcousticModel, threads: Int, keepAudio: Bool = false,
-                            collective: Collective) -> ([Utterance], DatasetReport) {
+    public static func load(
+        _ entries: [ManifestEntry], model: AcousticModel, threads: Int, keepAudio: Bool = false,
+        collective: Collective
+    ) -> ([Utterance], DatasetReport) {
         guard collective.size > 1 else { return load(entries, model: model, threads: threads, keepAudio: keepAudio) }
         let mine = collective.dealt(entries.count)
         let (set, report, loaded) = loadIndexed(mine.map { entries[$0] }, model: model, threads: threads, keepAudio: keepAudio)
@@ -101,8 +107,13 @@ public enum Dataset {
                 let index = r.int(), path = r.string(), text = r.string(), labels = r.ints(), frames = r.int()
                 let rows = r.int(), cols = r.int(), data = r.floats()
                 let n = r.int(), samples = r.floats()
-                all.append((index, Utterance(path: path, text: text, labels: labels, features: Matrix(rows: rows, cols: cols, data: data),
-                                             inputFrames: frames, samples: n < 0 ? nil : samples)))
+                all.append(
+                    (
+                        index,
+                        Utterance(
+                            path: path, text: text, labels: labels, features: Matrix(rows: rows, cols: cols, data: data),
+                            inputFrames: frames, samples: n < 0 ? nil : samples)
+                    ))
             }
             for _ in 0..<r.int() { unreadable[r.string()] = r.string() }
             for _ in 0..<r.int() { untokenizable.insert(r.string()) }
@@ -125,15 +136,19 @@ public enum Dataset {
     /// threads; utterances keep the manifest's order.
     ///
     /// - Parameter keepAudio: keep each utterance's waveform (for augmentation).
-    public static func load(_ entries: [ManifestEntry], model: AcousticModel, threads: Int, keepAudio: Bool = false,
-                            progress: ((Int, Int) -> Void)? = nil) -> ([Utterance], DatasetReport) {
+    public static func load(
+        _ entries: [ManifestEntry], model: AcousticModel, threads: Int, keepAudio: Bool = false,
+        progress: ((Int, Int) -> Void)? = nil
+    ) -> ([Utterance], DatasetReport) {
         let (utterances, report, _) = loadIndexed(entries, model: model, threads: threads, keepAudio: keepAudio, progress: progress)
         return (utterances, report)
     }
 
     /// `load`, with the index in `entries` of each utterance loaded.
-    static func loadIndexed(_ entries: [ManifestEntry], model: AcousticModel, threads: Int, keepAudio: Bool = false,
-                            progress: ((Int, Int) -> Void)? = nil) -> ([Utterance], DatasetReport, [Int]) {
+    static func loadIndexed(
+        _ entries: [ManifestEntry], model: AcousticModel, threads: Int, keepAudio: Bool = false,
+        progress: ((Int, Int) -> Void)? = nil
+    ) -> ([Utterance], DatasetReport, [Int]) {
         /// Why an entry is left out, besides unreadable audio.
         enum Skip: Error { case untokenizable, tooLong }
         var utterances: [Utterance] = []
@@ -141,33 +156,40 @@ public enum Dataset {
         var report = DatasetReport()
         let options = AudioLoadOptions(targetSampleRate: model.config.sampleRate)
         var done = 0
-        processInOrder(entries, threads: threads, work: { e -> (Utterance, Double, Int) in
-            let text = model.config.text.normalize(e.text ?? "")
-            guard let labels = model.vocabulary.encode(text), !labels.isEmpty else { throw Skip.untokenizable }
-            let audio = try AudioLoader.load(e.audioPath, options: options)
-            let features = model.extractor.compute(audio.waveform.samples)
-            let frames = model.config.networkFrames(featureFrames: features.rows)
-            guard frames >= minimumFrames(labels) else { throw Skip.tooLong }
-            return (Utterance(path: e.audioPath, text: text, labels: labels, features: features, inputFrames: frames,
-                              samples: keepAudio ? audio.waveform.samples : nil),
-                    audio.waveform.duration, audio.originalSampleRate)
-        }, emit: { i, _, result in
-            utterances.append(result.0)
-            indices.append(i)
-            report.loaded += 1
-            report.audioSeconds += result.1
-            report.sampleRates[result.2, default: 0] += 1
-            done += 1
-            progress?(done, entries.count)
-        }, failed: { _, e, error in
-            switch error {
-            case Skip.untokenizable: report.untokenizable.append(e.audioPath)
-            case Skip.tooLong: report.tooLong.append(e.audioPath)
-            default: report.unreadable.append((e.audioPath, "\(error)"))
-            }
-            done += 1
-            progress?(done, entries.count)
-        })
+        processInOrder(
+            entries, threads: threads,
+            work: { e -> (Utterance, Double, Int) in
+                let text = model.config.text.normalize(e.text ?? "")
+                guard let labels = model.vocabulary.encode(text), !labels.isEmpty else { throw Skip.untokenizable }
+                let audio = try AudioLoader.load(e.audioPath, options: options)
+                let features = model.extractor.compute(audio.waveform.samples)
+                let frames = model.config.networkFrames(featureFrames: features.rows)
+                guard frames >= minimumFrames(labels) else { throw Skip.tooLong }
+                return (
+                    Utterance(
+                        path: e.audioPath, text: text, labels: labels, features: features, inputFrames: frames,
+                        samples: keepAudio ? audio.waveform.samples : nil),
+                    audio.waveform.duration, audio.originalSampleRate
+                )
+            },
+            emit: { i, _, result in
+                utterances.append(result.0)
+                indices.append(i)
+                report.loaded += 1
+                report.audioSeconds += result.1
+                report.sampleRates[result.2, default: 0] += 1
+                done += 1
+                progress?(done, entries.count)
+            },
+            failed: { _, e, error in
+                switch error {
+                case Skip.untokenizable: report.untokenizable.append(e.audioPath)
+                case Skip.tooLong: report.tooLong.append(e.audioPath)
+                default: report.unreadable.append((e.audioPath, "\(error)"))
+                }
+                done += 1
+                progress?(done, entries.count)
+            })
         return (utterances, report, indices)
     }
 }

@@ -15,8 +15,10 @@ public struct DecoderConfig: Codable, Equatable, Sendable {
     /// Tokens below this log-probability at a frame are not tried by the beam.
     public var tokenMinLogprob: Float?
 
-    public init(lm: String? = nil, alpha: Float? = nil, beta: Float? = nil, beam: Int? = nil,
-                unknownPenalty: Float? = nil, tokenMinLogprob: Float? = nil) {
+    public init(
+        lm: String? = nil, alpha: Float? = nil, beta: Float? = nil, beam: Int? = nil,
+        unknownPenalty: Float? = nil, tokenMinLogprob: Float? = nil
+    ) {
         self.lm = lm
         self.alpha = alpha
         self.beta = beta
@@ -26,7 +28,9 @@ public struct DecoderConfig: Codable, Equatable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case lm, alpha, beta, beam, unknownPenalty = "unknown_penalty", tokenMinLogprob = "token_min_logprob"
+        case lm, alpha, beta, beam
+        case unknownPenalty = "unknown_penalty"
+        case tokenMinLogprob = "token_min_logprob"
     }
 
     /// Checks every field; the error names it.

@@ -22,8 +22,9 @@ public struct EditCounts: Equatable, Codable, Sendable {
 
     /// Counts from `packed` (four values from `offset`).
     public init<C: Collection>(packed: C, offset: Int = 0) where C.Element == Int, C.Index == Int {
-        self.init(substitutions: packed[offset], deletions: packed[offset + 1], insertions: packed[offset + 2],
-                  referenceLength: packed[offset + 3])
+        self.init(
+            substitutions: packed[offset], deletions: packed[offset + 1], insertions: packed[offset + 2],
+            referenceLength: packed[offset + 3])
     }
 
     public var errors: Int { substitutions + deletions + insertions }
@@ -31,8 +32,9 @@ public struct EditCounts: Equatable, Codable, Sendable {
     public var rate: Double { referenceLength > 0 ? Double(errors) / Double(referenceLength) : (errors > 0 ? .infinity : 0) }
 
     public static func + (a: EditCounts, b: EditCounts) -> EditCounts {
-        EditCounts(substitutions: a.substitutions + b.substitutions, deletions: a.deletions + b.deletions,
-                   insertions: a.insertions + b.insertions, referenceLength: a.referenceLength + b.referenceLength)
+        EditCounts(
+            substitutions: a.substitutions + b.substitutions, deletions: a.deletions + b.deletions,
+            insertions: a.insertions + b.insertions, referenceLength: a.referenceLength + b.referenceLength)
     }
 
     /// The minimum-edit alignment of `hypothesis` to `reference`; among equal
@@ -81,8 +83,9 @@ public struct EditCounts: Equatable, Codable, Sendable {
 
     /// Word edits (words split on white space).
     public static func words(reference: String, hypothesis: String) -> EditCounts {
-        align(reference: reference.split(separator: " ").map(String.init),
-              hypothesis: hypothesis.split(separator: " ").map(String.init))
+        align(
+            reference: reference.split(separator: " ").map(String.init),
+            hypothesis: hypothesis.split(separator: " ").map(String.init))
     }
 }
 
@@ -131,7 +134,8 @@ extension EditCounts {
             switch choice[r * (m + 1) + h] {
             case .diagonal:
                 let same = reference[r - 1] == hypothesis[h - 1]
-                pairs.append(AlignedPair(reference: reference[r - 1], hypothesis: hypothesis[h - 1], operation: same ? .match : .substitution))
+                pairs.append(
+                    AlignedPair(reference: reference[r - 1], hypothesis: hypothesis[h - 1], operation: same ? .match : .substitution))
                 r -= 1; h -= 1
             case .deletion:
                 pairs.append(AlignedPair(reference: reference[r - 1], hypothesis: nil, operation: .deletion)); r -= 1

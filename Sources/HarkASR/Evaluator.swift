@@ -64,15 +64,17 @@ public struct Evaluator {
     /// Compares `hypothesis` (text) with `reference`, both normalised.
     public func score(reference: String, hypothesis: String) -> Score {
         let r = model.config.text.normalize(reference), h = model.config.text.normalize(hypothesis)
-        return Score(reference: r, hypothesis: h, characters: .characters(reference: r, hypothesis: h),
-                     words: .words(reference: r, hypothesis: h))
+        return Score(
+            reference: r, hypothesis: h, characters: .characters(reference: r, hypothesis: h),
+            words: .words(reference: r, hypothesis: h))
     }
 
     /// For each word of `hypothesis`, whether the minimum-edit alignment with
     /// `reference` (both normalised) matches it: what word confidences are
     /// calibrated against (`ReliabilityBins`).
     public func wordCorrectness(reference: String, hypothesis: String) -> [Bool] {
-        let r = model.config.text.normalize(reference).split(separator: " "), h = model.config.text.normalize(hypothesis).split(separator: " ")
+        let r = model.config.text.normalize(reference).split(separator: " "),
+            h = model.config.text.normalize(hypothesis).split(separator: " ")
         guard let pairs = EditCounts.alignment(reference: r, hypothesis: h) else { return h.map { _ in false } }
         return pairs.filter { $0.hypothesis != nil }.map { $0.operation == .match }
     }
@@ -89,14 +91,17 @@ public struct Evaluator {
     public func evaluate(_ utterances: [Utterance], threads: Int) -> Totals {
         var totals = Totals()
         let ctc = CTCLoss(blank: model.config.blank, reduction: .none)
-        processInOrder(utterances, threads: threads, work: { u -> (Score, Float) in
-            let lp = model.logProbabilities(stackFrames(u.features, by: model.config.stackFrames))
-            let nll = ctc(logProbs: SequenceBatch(single: lp), targets: [u.labels]).losses[0] / Float(max(1, u.labels.count))
-            return (score(reference: u.text, logProbabilities: lp), nll)
-        }, emit: { _, _, r in
-            totals.add(r.0)
-            if r.1.isFinite { totals.lossSum += Double(r.1); totals.lossCount += 1 }
-        }, failed: { _, _, _ in })
+        processInOrder(
+            utterances, threads: threads,
+            work: { u -> (Score, Float) in
+                let lp = model.logProbabilities(stackFrames(u.features, by: model.config.stackFrames))
+                let nll = ctc(logProbs: SequenceBatch(single: lp), targets: [u.labels]).losses[0] / Float(max(1, u.labels.count))
+                return (score(reference: u.text, logProbabilities: lp), nll)
+            },
+            emit: { _, _, r in
+                totals.add(r.0)
+                if r.1.isFinite { totals.lossSum += Double(r.1); totals.lossCount += 1 }
+            }, failed: { _, _, _ in })
         return totals
     }
 }

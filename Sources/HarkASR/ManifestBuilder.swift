@@ -1,6 +1,6 @@
 import Foundation
-import HarkCore
 import HarkAudio
+import HarkCore
 import HarkIO
 
 /// Builds manifests from the layouts labeled speech comes in: AN4,
@@ -9,7 +9,8 @@ import HarkIO
 /// folder of clips whose label is in the file name or folder (a pattern).
 public enum ManifestBuilder {
     /// What `hark manifest` can read, for errors that say so.
-    public static let layouts = "AN4 (etc/*.transcription + wav/), LibriSpeech (*.trans.txt + .flac), a Kaldi data directory (wav.scp + text), "
+    public static let layouts =
+        "AN4 (etc/*.transcription + wav/), LibriSpeech (*.trans.txt + .flac), a Kaldi data directory (wav.scp + text), "
         + "a CSV or TSV file with path and text columns (Common Voice's path and sentence), or a folder of clips with --label-pattern "
         + "(the label in the file name, e.g. FSDD's 7_jackson_0.wav: '(?<text>[^_]+)_(?<speaker>[^_]+)_.*')"
 
@@ -30,7 +31,8 @@ public enum ManifestBuilder {
     /// audio `wav/**/utterance-id.wav`; the speaker is the audio's folder.
     public static func an4(_ root: URL) throws -> [Entry] {
         let etc = root.appendingPathComponent("etc")
-        let files = (try? FileManager.default.contentsOfDirectory(atPath: etc.path))?.filter { $0.hasSuffix(".transcription") }.sorted() ?? []
+        let files =
+            (try? FileManager.default.contentsOfDirectory(atPath: etc.path))?.filter { $0.hasSuffix(".transcription") }.sorted() ?? []
         guard !files.isEmpty else { throw IOError(etc.path, "no *.transcription files (is this an AN4 directory?)") }
         var audio: [String: String] = [:]
         let wav = root.appendingPathComponent("wav")
@@ -68,9 +70,11 @@ public enum ManifestBuilder {
             for line in text.split(separator: "\n") {
                 guard let space = line.firstIndex(of: " ") else { continue }
                 let id = String(line[..<space])
-                entries.append(Entry(audioPath: folder.appendingPathComponent(id + ".flac").path,
-                                     text: String(line[line.index(after: space)...]),
-                                     speaker: String(id.split(separator: "-").first ?? "")))
+                entries.append(
+                    Entry(
+                        audioPath: folder.appendingPathComponent(id + ".flac").path,
+                        text: String(line[line.index(after: space)...]),
+                        speaker: String(id.split(separator: "-").first ?? "")))
             }
         }
         return entries
@@ -93,11 +97,14 @@ public enum ManifestBuilder {
             let stem = (relative as NSString).deletingPathExtension
             let range = NSRange(stem.startIndex..., in: stem)
             guard let m = regex.firstMatch(in: stem, range: range),
-                  let text = Range(m.range(withName: "text"), in: stem).map({ String(stem[$0]) }) else {
+                let text = Range(m.range(withName: "text"), in: stem).map({ String(stem[$0]) })
+            else {
                 throw IOError(root.appendingPathComponent(relative).path, "its name does not match --label-pattern \(pattern)")
             }
             let speaker = Range(m.range(withName: "speaker"), in: stem).map { String(stem[$0]) } ?? ""
-            return Entry(audioPath: root.appendingPathComponent(relative).path, text: text.replacingOccurrences(of: "_", with: " "), speaker: speaker)
+            return Entry(
+                audioPath: root.appendingPathComponent(relative).path, text: text.replacingOccurrences(of: "_", with: " "), speaker: speaker
+            )
         }
     }
 
@@ -112,13 +119,21 @@ public enum ManifestBuilder {
         guard let text = String(data: data, encoding: .utf8) else { throw IOError(file.path, "not UTF-8 text") }
         let tab = file.pathExtension.lowercased() == "tsv" || (text.split(separator: "\n").first?.contains("\t") ?? false)
         let rows = parseTable(text, separator: tab ? "\t" : ",")
-        guard let header = rows.first?.map({ $0.lowercased().trimmingCharacters(in: .whitespaces) }) else { throw IOError(file.path, "empty") }
+        guard let header = rows.first?.map({ $0.lowercased().trimmingCharacters(in: .whitespaces) }) else {
+            throw IOError(file.path, "empty")
+        }
         func column(_ names: [String]) -> Int? { names.lazy.compactMap { header.firstIndex(of: $0) }.first }
         guard let pathColumn = column(["path", "audio", "audio_filepath", "file", "filename"]) else {
-            throw IOError(file.path, "no audio path column in the header (path, audio, audio_filepath, file or filename); it has \(header.joined(separator: ", "))")
+            throw IOError(
+                file.path,
+                "no audio path column in the header (path, audio, audio_filepath, file or filename); it has \(header.joined(separator: ", "))"
+            )
         }
         guard let textColumn = column(["sentence", "text", "transcript", "transcription", "label"]) else {
-            throw IOError(file.path, "no text column in the header (sentence, text, transcript, transcription or label); it has \(header.joined(separator: ", "))")
+            throw IOError(
+                file.path,
+                "no text column in the header (sentence, text, transcript, transcription or label); it has \(header.joined(separator: ", "))"
+            )
         }
         let speakerColumn = column(["speaker", "client_id", "speaker_id"])
         let folder = file.deletingLastPathComponent()
@@ -131,7 +146,8 @@ public enum ManifestBuilder {
             if row[pathColumn].hasPrefix("/") { path = row[pathColumn] }
             let clips = folder.appendingPathComponent("clips").appendingPathComponent(row[pathColumn]).path
             if !FileManager.default.fileExists(atPath: path) && FileManager.default.fileExists(atPath: clips) { path = clips }
-            entries.append(Entry(audioPath: path, text: row[textColumn], speaker: speakerColumn.flatMap { $0 < row.count ? row[$0] : nil } ?? ""))
+            entries.append(
+                Entry(audioPath: path, text: row[textColumn], speaker: speakerColumn.flatMap { $0 < row.count ? row[$0] : nil } ?? ""))
         }
         return entries
     }
@@ -180,16 +196,20 @@ public enum ManifestBuilder {
             }
         }
         let wav = Dictionary(try table("wav.scp"), uniquingKeysWith: { a, _ in a })
-        let speakers = FileManager.default.fileExists(atPath: root.appendingPathComponent("utt2spk").path)
+        let speakers =
+            FileManager.default.fileExists(atPath: root.appendingPathComponent("utt2spk").path)
             ? Dictionary(try table("utt2spk"), uniquingKeysWith: { a, _ in a }) : [:]
         return try table("text").map { id, text in
             guard let path = wav[id] else { throw IOError(root.appendingPathComponent("text").path, "utterance \(id) is not in wav.scp") }
             guard !path.hasSuffix("|") else {
-                throw IOError(root.appendingPathComponent("wav.scp").path, "utterance \(id) is a command (\(path.prefix(60))); write the audio to files and list them")
+                throw IOError(
+                    root.appendingPathComponent("wav.scp").path,
+                    "utterance \(id) is a command (\(path.prefix(60))); write the audio to files and list them")
             }
             let file = path.hasPrefix("/") ? path : root.deletingLastPathComponent().appendingPathComponent(path).path
-            return Entry(audioPath: FileManager.default.fileExists(atPath: file) ? file : root.appendingPathComponent(path).path,
-                         text: text, speaker: speakers[id] ?? "")
+            return Entry(
+                audioPath: FileManager.default.fileExists(atPath: file) ? file : root.appendingPathComponent(path).path,
+                text: text, speaker: speakers[id] ?? "")
         }
     }
 

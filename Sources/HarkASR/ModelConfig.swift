@@ -39,12 +39,18 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         public var projSize: Int = 0
 
         enum CodingKeys: String, CodingKey {
-            case cell, inputSize = "input_size", hiddenSize = "hidden_size", numLayers = "num_layers"
-            case bidirectional, dropout, projSize = "proj_size"
+            case cell
+            case inputSize = "input_size"
+            case hiddenSize = "hidden_size"
+            case numLayers = "num_layers"
+            case bidirectional, dropout
+            case projSize = "proj_size"
         }
 
-        public init(cell: RecurrentCell, inputSize: Int, hiddenSize: Int, numLayers: Int, bidirectional: Bool, dropout: Float,
-                    projSize: Int = 0) {
+        public init(
+            cell: RecurrentCell, inputSize: Int, hiddenSize: Int, numLayers: Int, bidirectional: Bool, dropout: Float,
+            projSize: Int = 0
+        ) {
             self.cell = cell
             self.inputSize = inputSize
             self.hiddenSize = hiddenSize
@@ -56,10 +62,11 @@ public struct ModelConfig: Codable, Equatable, Sendable {
 
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.init(cell: try c.decode(RecurrentCell.self, forKey: .cell), inputSize: try c.decode(Int.self, forKey: .inputSize),
-                      hiddenSize: try c.decode(Int.self, forKey: .hiddenSize), numLayers: try c.decode(Int.self, forKey: .numLayers),
-                      bidirectional: try c.decode(Bool.self, forKey: .bidirectional), dropout: try c.decode(Float.self, forKey: .dropout),
-                      projSize: try c.decodeIfPresent(Int.self, forKey: .projSize) ?? 0)
+            self.init(
+                cell: try c.decode(RecurrentCell.self, forKey: .cell), inputSize: try c.decode(Int.self, forKey: .inputSize),
+                hiddenSize: try c.decode(Int.self, forKey: .hiddenSize), numLayers: try c.decode(Int.self, forKey: .numLayers),
+                bidirectional: try c.decode(Bool.self, forKey: .bidirectional), dropout: try c.decode(Float.self, forKey: .dropout),
+                projSize: try c.decodeIfPresent(Int.self, forKey: .projSize) ?? 0)
         }
 
         public func encode(to encoder: Encoder) throws {
@@ -95,12 +102,17 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public var frontend: ConvFrontEnd.Options?
 
     enum CodingKeys: String, CodingKey {
-        case sampleRate = "sample_rate", features, stackFrames = "stack_frames", network, tokens, blank, text, decoder, calibration
+        case sampleRate = "sample_rate"
+        case features
+        case stackFrames = "stack_frames"
+        case network, tokens, blank, text, decoder, calibration
         case frontend
     }
 
-    public init(sampleRate: Int, features: FeatureOptions, stackFrames: Int, network: Network,
-                tokens: [String], blank: Int, text: TextNormalizer) {
+    public init(
+        sampleRate: Int, features: FeatureOptions, stackFrames: Int, network: Network,
+        tokens: [String], blank: Int, text: TextNormalizer
+    ) {
         self.sampleRate = sampleRate
         self.features = features
         self.stackFrames = stackFrames
@@ -154,11 +166,15 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         if let frontend {
             if let problem = frontend.problem(bins: features.dimension * stackFrames) { throw fail(problem) }
             guard network.inputSize == recurrentInputSize else {
-                throw fail("network.input_size \(network.inputSize) must be the front end's output width, channels × frequency bins = \(recurrentInputSize)")
+                throw fail(
+                    "network.input_size \(network.inputSize) must be the front end's output width, channels × frequency bins = \(recurrentInputSize)"
+                )
             }
         } else {
             guard network.inputSize == features.dimension * stackFrames else {
-                throw fail("network.input_size \(network.inputSize) must be the feature dimension \(features.dimension) × stack_frames \(stackFrames) = \(features.dimension * stackFrames)")
+                throw fail(
+                    "network.input_size \(network.inputSize) must be the feature dimension \(features.dimension) × stack_frames \(stackFrames) = \(features.dimension * stackFrames)"
+                )
             }
         }
         guard (1...Limits.hiddenSize).contains(network.hiddenSize) else {
@@ -169,7 +185,8 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         }
         guard network.dropout >= 0 && network.dropout < 1 else { throw fail("network.dropout \(network.dropout) must be in [0, 1)") }
         guard network.projSize == 0 || (network.cell == .lstm && (1..<network.hiddenSize).contains(network.projSize)) else {
-            throw fail("network.proj_size \(network.projSize) must be 0, or for an LSTM between 1 and hidden_size − 1 (\(network.hiddenSize - 1))")
+            throw fail(
+                "network.proj_size \(network.projSize) must be 0, or for an LSTM between 1 and hidden_size − 1 (\(network.hiddenSize - 1))")
         }
         guard tokens.count >= 2 else { throw fail("tokens must list the blank and at least one symbol") }
         guard tokens.count <= Limits.tokens else { throw fail("\(tokens.count) tokens; at most \(Limits.tokens)") }
@@ -195,9 +212,10 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     }
 
     public var recurrentOptions: Recurrent.Options {
-        Recurrent.Options(cell: network.cell, inputSize: network.inputSize, hiddenSize: network.hiddenSize,
-                          numLayers: network.numLayers, dropout: network.dropout,
-                          bidirectional: network.bidirectional, projectionSize: network.projSize)
+        Recurrent.Options(
+            cell: network.cell, inputSize: network.inputSize, hiddenSize: network.hiddenSize,
+            numLayers: network.numLayers, dropout: network.dropout,
+            bidirectional: network.bidirectional, projectionSize: network.projSize)
     }
 }
 

@@ -42,13 +42,17 @@ public enum TranscriptFormat: String, CaseIterable, Sendable {
         if total > time || intervals.isEmpty { intervals.append((time, total, "")) }
         func number(_ x: Double) -> String { String(format: "%.4f", x) }
         func quoted(_ text: String) -> String { "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
-        var lines = ["File type = \"ooTextFile\"", "Object class = \"TextGrid\"", "",
-                     "xmin = 0", "xmax = \(number(total))", "tiers? <exists>", "size = 1", "item []:",
-                     "    item [1]:", "        class = \"IntervalTier\"", "        name = \"words\"",
-                     "        xmin = 0", "        xmax = \(number(total))", "        intervals: size = \(intervals.count)"]
+        var lines = [
+            "File type = \"ooTextFile\"", "Object class = \"TextGrid\"", "",
+            "xmin = 0", "xmax = \(number(total))", "tiers? <exists>", "size = 1", "item []:",
+            "    item [1]:", "        class = \"IntervalTier\"", "        name = \"words\"",
+            "        xmin = 0", "        xmax = \(number(total))", "        intervals: size = \(intervals.count)"
+        ]
         for (i, (a, b, text)) in intervals.enumerated() {
-            lines += ["        intervals [\(i + 1)]:", "            xmin = \(number(a))", "            xmax = \(number(b))",
-                      "            text = \(quoted(text))"]
+            lines += [
+                "        intervals [\(i + 1)]:", "            xmin = \(number(a))", "            xmax = \(number(b))",
+                "            text = \(quoted(text))"
+            ]
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -75,16 +79,23 @@ public enum TranscriptFormat: String, CaseIterable, Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let rounded = t.words.map { w in
-            Word(word: w.word, start: w.start.map { ($0 * 1000).rounded() / 1000 }, end: w.end.map { ($0 * 1000).rounded() / 1000 },
-                 confidence: w.confidence.map { ($0 * 10000).rounded() / 10000 })
+            Word(
+                word: w.word, start: w.start.map { ($0 * 1000).rounded() / 1000 }, end: w.end.map { ($0 * 1000).rounded() / 1000 },
+                confidence: w.confidence.map { ($0 * 10000).rounded() / 10000 })
         }
         let nbest = t.alternatives?.map { a in
-            Alternative(text: a.text, acoustic: (a.acoustic * 1e4).rounded() / 1e4, lm: (a.lm * 1e4).rounded() / 1e4,
-                        score: (a.score * 1e4).rounded() / 1e4)
+            Alternative(
+                text: a.text, acoustic: (a.acoustic * 1e4).rounded() / 1e4, lm: (a.lm * 1e4).rounded() / 1e4,
+                score: (a.score * 1e4).rounded() / 1e4)
         }
-        let segments = t.segments?.map { Segment(start: ($0.start * 1000).rounded() / 1000, end: ($0.end * 1000).rounded() / 1000, text: $0.text) }
-        let data = (try? encoder.encode(Out(audio: source, text: t.text, duration: t.duration, words: rounded,
-                                            segments: segments, nbest: nbest))) ?? Data()
+        let segments = t.segments?.map {
+            Segment(start: ($0.start * 1000).rounded() / 1000, end: ($0.end * 1000).rounded() / 1000, text: $0.text)
+        }
+        let data =
+            (try? encoder.encode(
+                Out(
+                    audio: source, text: t.text, duration: t.duration, words: rounded,
+                    segments: segments, nbest: nbest))) ?? Data()
         return String(decoding: data, as: UTF8.self) + "\n"
     }
 

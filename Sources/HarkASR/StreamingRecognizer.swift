@@ -28,8 +28,10 @@ public struct StreamingOptions: Sendable, Equatable {
         self.segmentation = segmentation
     }
 
-    public init(partialInterval: Double = 0.5, endpointSilence: Double = SegmenterOptions().endpointSilence,
-                maxUtterance: Double = SegmenterOptions().maxUtterance) {
+    public init(
+        partialInterval: Double = 0.5, endpointSilence: Double = SegmenterOptions().endpointSilence,
+        maxUtterance: Double = SegmenterOptions().maxUtterance
+    ) {
         self.partialInterval = partialInterval
         segmentation = SegmenterOptions(endpointSilence: endpointSilence, maxUtterance: maxUtterance)
     }
@@ -37,8 +39,9 @@ public struct StreamingOptions: Sendable, Equatable {
     /// Throws a message naming the first bad value.
     public func validate() throws {
         func check(_ ok: Bool, _ message: String) throws { if !ok { throw StreamingError(message: message) } }
-        try check(partialInterval.isFinite && partialInterval >= 0.05 && partialInterval <= 10,
-                  "the partial interval must be between 0.05 and 10 s (got \(partialInterval))")
+        try check(
+            partialInterval.isFinite && partialInterval >= 0.05 && partialInterval <= 10,
+            "the partial interval must be between 0.05 and 10 s (got \(partialInterval))")
         do { try segmentation.validate() } catch let e as SegmentationError { throw StreamingError(message: e.message) }
         try check(maxUtterance > 2 * partialInterval, "the longest utterance must exceed two partial intervals")
     }
@@ -68,8 +71,9 @@ public struct StreamResult: Codable, Equatable, Sendable {
         r.start = ms(start)
         r.end = ms(end)
         r.words = words.map { w in
-            Word(word: w.word, start: w.start.map(ms), end: w.end.map(ms),
-                 confidence: w.confidence.map { ($0 * 10000).rounded() / 10000 })
+            Word(
+                word: w.word, start: w.start.map(ms), end: w.end.map(ms),
+                confidence: w.confidence.map { ($0 * 10000).rounded() / 10000 })
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -143,7 +147,8 @@ public final class StreamingRecognizer {
         interval = max(1, Int((options.partialInterval * Double(rate)).rounded()))
         let frame = config.features.frame
         incremental = frame.snipEdges && frame.dither == 0
-        carriesState = incremental && !config.network.bidirectional && config.features.cmvn == .none && config.features.deltas == 0
+        carriesState =
+            incremental && !config.network.bidirectional && config.features.cmvn == .none && config.features.deltas == 0
             && config.frontend == nil
     }
 
@@ -182,8 +187,9 @@ public final class StreamingRecognizer {
         guard open.samples.count >= nextPartial + interval else { return [] }
         nextPartial = open.samples.count / interval * interval
         let logProbs = logProbabilitiesSoFar(open.samples)
-        let t = transcriber.decode(logProbs, duration: Double(open.samples.count) / Double(rate),
-                                   activity: transcriber.activity(open.samples))
+        let t = transcriber.decode(
+            logProbs, duration: Double(open.samples.count) / Double(rate),
+            activity: transcriber.activity(open.samples))
         guard !t.text.isEmpty else { return [] }
         return [result(.partial, t, start: open.start, samples: open.samples.count)]
     }

@@ -125,8 +125,10 @@ public final class Transcriber: @unchecked Sendable {
 
     /// Reads a file (or `-`), resamples it to the model's rate, and transcribes it.
     /// Returns the transcript and the log-probabilities [T, K].
-    public func transcribe(path: String, channel: ChannelSelection = .average,
-                           threads: Int = 1) throws -> (Transcript, Matrix, [String]) {
+    public func transcribe(
+        path: String, channel: ChannelSelection = .average,
+        threads: Int = 1
+    ) throws -> (Transcript, Matrix, [String]) {
         let K = model.config.tokens.count
         var all: [Float] = []
         let (t, notes) = try transcribe(path: path, audio: AudioLoadOptions(channel: channel)) { all.append(contentsOf: $0.data) }
@@ -137,12 +139,15 @@ public final class Transcriber: @unchecked Sendable {
     /// when given, receives the log-probabilities window by window ([t, K] each).
     /// The model's sample rate replaces `audio.targetSampleRate`.
     /// Returns the transcript and the notes (e.g. upsampling).
-    public func transcribe(path: String, audio: AudioLoadOptions,
-                           logProbabilities sink: ((Matrix) throws -> Void)? = nil) throws -> (Transcript, [String]) {
+    public func transcribe(
+        path: String, audio: AudioLoadOptions,
+        logProbabilities sink: ((Matrix) throws -> Void)? = nil
+    ) throws -> (Transcript, [String]) {
         var options = audio
         options.targetSampleRate = model.config.sampleRate
         // Segmented, one pass is enough: standard input is decoded as it arrives, never held whole.
-        let reader = segmentation != nil && path == "-" ? try AudioReader.standardInput(options: options) : try AudioReader(path, options: options)
+        let reader =
+            segmentation != nil && path == "-" ? try AudioReader.standardInput(options: options) : try AudioReader(path, options: options)
         if let segmentation {
             let t = try transcribeSegmented(read: { try reader.read() }, options: segmentation, logProbabilities: sink)
             return (t, reader.notes)
@@ -158,17 +163,20 @@ public final class Transcriber: @unchecked Sendable {
         let stack = model.config.stackFrames
         var pending: [Float] = []
         let F = model.extractor.options.dimension
-        try model.extractor.computeStreaming(read: {
-            let block = try reader.read()
-            if let block, firstPass {
-                meter.feed(block)
-                activity.feed(block)
+        try model.extractor.computeStreaming(
+            read: {
+                let block = try reader.read()
+                if let block, firstPass {
+                    meter.feed(block)
+                    activity.feed(block)
+                }
+                return block
+            },
+            rewind: {
+                firstPass = false
+                try reader.rewind()
             }
-            return block
-        }, rewind: {
-            firstPass = false
-            try reader.rewind()
-        }) { features in
+        ) { features in
             // Stack k feature frames into one input frame; a trailing partial group is dropped.
             pending.append(contentsOf: features.data)
             let groups = pending.count / (F * stack)
@@ -192,12 +200,13 @@ public final class Transcriber: @unchecked Sendable {
         guard let segmentation else { return transcribeUtterance(samples, threads: threads) }
         var rest = samples[...]
         // Fed in blocks, as a file is read; the cuts do not depend on their size.
-        return try transcribeSegmented(read: {
-            guard !rest.isEmpty else { return nil }
-            let block = Array(rest.prefix(8192))
-            rest = rest.dropFirst(block.count)
-            return block
-        }, options: segmentation, logProbabilities: nil)
+        return try transcribeSegmented(
+            read: {
+                guard !rest.isEmpty else { return nil }
+                let block = Array(rest.prefix(8192))
+                rest = rest.dropFirst(block.count)
+                return block
+            }, options: segmentation, logProbabilities: nil)
     }
 
     /// One utterance, whole: the silence gate, then features, normalisation,
@@ -218,8 +227,9 @@ public final class Transcriber: @unchecked Sendable {
     /// utterances starting on the network's frame grid.
     public func makeSegmenter(_ options: SegmenterOptions) throws -> Segmenter {
         let frame = model.config.features.frame
-        return try Segmenter(options: options, sampleRate: model.config.sampleRate, frameSamples: frame.windowShift,
-                             gridSamples: frame.windowShift * model.config.timeStride)
+        return try Segmenter(
+            options: options, sampleRate: model.config.sampleRate, frameSamples: frame.windowShift,
+            gridSamples: frame.windowShift * model.config.timeStride)
     }
 
     /// Reads blocks until `read` returns nil, cuts them into utterances and
@@ -228,8 +238,10 @@ public final class Transcriber: @unchecked Sendable {
     /// recording's frame grid: each utterance's, and between utterances rows
     /// that are blank with certainty (log 1 for blank, −∞ for the rest), so
     /// that it gets as many rows as the recording has network frames.
-    func transcribeSegmented(read: () throws -> [Float]?, options: SegmenterOptions,
-                             logProbabilities sink: ((Matrix) throws -> Void)?) throws -> Transcript {
+    func transcribeSegmented(
+        read: () throws -> [Float]?, options: SegmenterOptions,
+        logProbabilities sink: ((Matrix) throws -> Void)?
+    ) throws -> Transcript {
         let segmenter = try makeSegmenter(options)
         let rate = Double(model.config.sampleRate), grid = segmenter.gridSamples
         let K = model.config.tokens.count, blank = model.config.blank
@@ -251,15 +263,19 @@ public final class Transcriber: @unchecked Sendable {
                 try sink(lp)
                 framesOut += lp.rows
             }
-            let t = isSilence(segment.samples) ? Transcript(text: "", words: [], duration: 0)
+            let t =
+                isSilence(segment.samples)
+                ? Transcript(text: "", words: [], duration: 0)
                 : decode(lp, duration: Double(segment.samples.count) / rate, activity: activity(segment.samples))
             guard !t.text.isEmpty else { return }
             let offset = Double(segment.start) / rate
             words += t.words.map { w in
                 Word(word: w.word, start: w.start.map { $0 + offset }, end: w.end.map { $0 + offset }, confidence: w.confidence)
             }
-            segments.append(TranscriptSegment(start: Double(segment.speechStart) / rate, end: Double(segment.speechEnd) / rate,
-                                              text: t.text, wordCount: t.words.count))
+            segments.append(
+                TranscriptSegment(
+                    start: Double(segment.speechStart) / rate, end: Double(segment.speechEnd) / rate,
+                    text: t.text, wordCount: t.words.count))
             // An n-best list is of one utterance: kept when the recording is one.
             alternatives = segments.count == 1 ? t.alternatives : nil
         }
@@ -288,8 +304,9 @@ public final class Transcriber: @unchecked Sendable {
         }
         let samples = segmenter.samplesFed
         try emitBlankRows(until: model.config.networkFrames(featureFrames: model.config.features.frame.frameCount(sampleCount: samples)))
-        return Transcript(text: segments.map(\.text).joined(separator: " "), words: words,
-                          duration: Double(samples) / rate, alternatives: alternatives, segments: segments)
+        return Transcript(
+            text: segments.map(\.text).joined(separator: " "), words: words,
+            duration: Double(samples) / rate, alternatives: alternatives, segments: segments)
     }
 
     /// Whether samples held in memory stay below `silenceFloorDecibels`
@@ -321,7 +338,8 @@ public final class Transcriber: @unchecked Sendable {
             for h in hypotheses where alternatives.count < nBest {
                 let text = model.config.text.normalize(model.vocabulary.decode(h.labels))
                 guard seen.insert(text).inserted else { continue }
-                alternatives.append(Alternative(text: text, acoustic: Double(h.logProbability), lm: Double(h.scorerScore), score: Double(h.score)))
+                alternatives.append(
+                    Alternative(text: text, acoustic: Double(h.logProbability), lm: Double(h.scorerScore), score: Double(h.score)))
             }
             t.alternatives = alternatives
         }
@@ -348,8 +366,9 @@ public final class Transcriber: @unchecked Sendable {
         let calibration = model.config.calibration
         let words = zip(groups, spans).map { tokens, span in
             let confidence = Double(tokens.map(\.confidence).reduce(0, +)) / Double(tokens.count)
-            return Word(word: vocab.decode(tokens.map(\.token)), start: Double(span.lowerBound) * shift, end: Double(span.upperBound) * shift,
-                        confidence: calibration?.apply(confidence) ?? confidence)
+            return Word(
+                word: vocab.decode(tokens.map(\.token)), start: Double(span.lowerBound) * shift, end: Double(span.upperBound) * shift,
+                confidence: calibration?.apply(confidence) ?? confidence)
         }
         return Transcript(text: words.map(\.word).joined(separator: " "), words: words, duration: duration)
     }

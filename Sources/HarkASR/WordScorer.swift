@@ -208,7 +208,7 @@ public struct WordScorer<LM: WordLanguageModel>: PrefixScorer {
         /// The child of trie node `node` by `token` (−1: none).
         @inline(__always)
         func child(_ node: Int, _ token: Int) -> Int {
-            for e in Int(edgeStart[node]) ..< Int(edgeStart[node + 1]) where edgeToken[e] == Int32(token) {
+            for e in Int(edgeStart[node])..<Int(edgeStart[node + 1]) where edgeToken[e] == Int32(token) {
                 return Int(edgeChild[e])
             }
             return -1

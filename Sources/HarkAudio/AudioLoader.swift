@@ -17,9 +17,11 @@ public struct AudioLoadOptions: Sendable, Equatable {
     /// Seconds to wait for a FIFO's writer.
     public var fifoWriterWait: Double
 
-    public init(targetSampleRate: Int? = nil, channel: ChannelSelection = .average,
-                resampleQuality: Resampler.Quality = .best, allowStreams: Bool = true,
-                maxStreamBytes: Int = AudioLimits.maxStreamBytes, fifoWriterWait: Double = AudioLimits.fifoWriterWait) {
+    public init(
+        targetSampleRate: Int? = nil, channel: ChannelSelection = .average,
+        resampleQuality: Resampler.Quality = .best, allowStreams: Bool = true,
+        maxStreamBytes: Int = AudioLimits.maxStreamBytes, fifoWriterWait: Double = AudioLimits.fifoWriterWait
+    ) {
         self.targetSampleRate = targetSampleRate
         self.channel = channel
         self.resampleQuality = resampleQuality
@@ -59,16 +61,19 @@ public enum AudioLoader {
     }
 
     /// Decodes an in-memory file (any format libsndfile reads).
-    public static func load(bytes: [UInt8], displayName: String,
-                            options: AudioLoadOptions = AudioLoadOptions()) throws -> LoadedAudio {
+    public static func load(
+        bytes: [UInt8], displayName: String,
+        options: AudioLoadOptions = AudioLoadOptions()
+    ) throws -> LoadedAudio {
         try collect(AudioReader(bytes: bytes, displayName: displayName, options: options))
     }
 
     private static func collect(_ reader: AudioReader) throws -> LoadedAudio {
         var samples: [Float] = []
         while let block = try reader.read() { samples.append(contentsOf: block) }
-        return LoadedAudio(waveform: Waveform(samples: samples, sampleRate: reader.sampleRate),
-                           originalSampleRate: reader.originalSampleRate, channels: reader.channels,
-                           formatName: reader.formatName, notes: reader.notes)
+        return LoadedAudio(
+            waveform: Waveform(samples: samples, sampleRate: reader.sampleRate),
+            originalSampleRate: reader.originalSampleRate, channels: reader.channels,
+            formatName: reader.formatName, notes: reader.notes)
     }
 }

@@ -49,8 +49,10 @@ public final class AudioReader {
     /// pipe, a socket) as its bytes arrive, 50 ms at a time, without holding
     /// it: any format libsndfile reads from a pipe, or headerless 16-bit PCM
     /// when `raw` says so. It cannot be rewound. The descriptor stays open.
-    public convenience init(live fd: Int32, raw: RawPCM? = nil, displayName: String,
-                            options: AudioLoadOptions = AudioLoadOptions()) throws {
+    public convenience init(
+        live fd: Int32, raw: RawPCM? = nil, displayName: String,
+        options: AudioLoadOptions = AudioLoadOptions()
+    ) throws {
         try self.init(source: .live(fd: fd, raw: raw), displayName: displayName, options: options)
     }
 
@@ -95,8 +97,12 @@ public final class AudioReader {
         }
         head.removeLast(magic - got)
         if head.elementsEqual("fLaC".utf8) || got < magic {
-            let rest = got < magic ? [] : try AudioSource.readStream(fd: STDIN_FILENO, name: "-", what: "standard input",
-                                                               limit: options.maxStreamBytes - head.count)
+            let rest =
+                got < magic
+                ? []
+                : try AudioSource.readStream(
+                    fd: STDIN_FILENO, name: "-", what: "standard input",
+                    limit: options.maxStreamBytes - head.count)
             return try AudioReader(bytes: head + rest, displayName: "-", options: options)
         }
         // A socket pair rather than a pipe: a send to a reader gone away fails (EPIPE) instead of
@@ -142,7 +148,8 @@ public final class AudioReader {
     }
 
     init(source: AudioSource, displayName: String, options: AudioLoadOptions) throws {
-        if case .live = source {} else {
+        if case .live = source {
+        } else {
             let (head, size) = try source.head(AudioLoader.headBytes)
             try ContainerCheck.check(head: head, fileSize: size, displayName: displayName)
         }
@@ -157,7 +164,9 @@ public final class AudioReader {
         sampleRate = target
         var notes: [String] = []
         if target > file.sampleRate {
-            notes.append("\(displayName): upsampling from \(file.sampleRate) Hz to \(target) Hz; this cannot add the missing bandwidth above \(file.sampleRate / 2) Hz")
+            notes.append(
+                "\(displayName): upsampling from \(file.sampleRate) Hz to \(target) Hz; this cannot add the missing bandwidth above \(file.sampleRate / 2) Hz"
+            )
         }
         self.notes = notes
         resampler = try makeResampler()
@@ -224,7 +233,9 @@ public final class AudioReader {
             let rest = trailing.count - i
             let id = trailing[i..<min(trailing.count, i + 4)]
             if ["RIFF", "RIFX", "RF64"].contains(where: { id.elementsEqual($0.utf8) }) {
-                throw AudioError(.unrecognized, displayName, "another recording follows this one's audio (a RIFF header \(i) bytes after its data); a stream carries one recording")
+                throw AudioError(
+                    .unrecognized, displayName,
+                    "another recording follows this one's audio (a RIFF header \(i) bytes after its data); a stream carries one recording")
             }
             // A chunk: a four-letter printable id and a little-endian size that fits (padded to even).
             guard rest >= 8, id.allSatisfy({ (32...126).contains($0) }) else { break }
@@ -234,7 +245,10 @@ public final class AudioReader {
         }
         guard i < trailing.count else { return }
         let amount = trailing.count > Self.maxTrailingBytes ? "more than \(Self.maxTrailingBytes)" : "\(trailing.count - i)"
-        throw AudioError(.unrecognized, displayName, "\(amount) bytes follow this recording's audio and are not part of it (raw audio after a WAV's data?); a stream carries one recording")
+        throw AudioError(
+            .unrecognized, displayName,
+            "\(amount) bytes follow this recording's audio and are not part of it (raw audio after a WAV's data?); a stream carries one recording"
+        )
     }
 
     /// Skips to `seconds` into the recording without decoding what comes

@@ -32,8 +32,14 @@ enum AudioSource {
         }
         let type = st.st_mode & S_IFMT
         if type == S_IFDIR { throw AudioError(.isDirectory, path) }
-        let kind = type == S_IFREG ? "" : type == S_IFIFO ? "a FIFO" : type == S_IFCHR ? "a character device"
-            : type == S_IFSOCK ? "a socket" : type == S_IFBLK ? "a block device" : "not a regular file"
+        let kind =
+            type == S_IFREG
+            ? ""
+            : type == S_IFIFO
+                ? "a FIFO"
+                : type == S_IFCHR
+                    ? "a character device"
+                    : type == S_IFSOCK ? "a socket" : type == S_IFBLK ? "a block device" : "not a regular file"
         if !kind.isEmpty && !policy.allowStreams {
             throw AudioError(.unreadable, path, "\(kind), not a regular file; name it on the command line to read it as a stream")
         }
@@ -69,7 +75,9 @@ enum AudioSource {
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
         while true {
             if bytes.count > limit {
-                throw AudioError(.tooLong, name, "\(what) longer than \(formatBytes(limit)), the most read from a stream (it is held in memory); save it to a file")
+                throw AudioError(
+                    .tooLong, name,
+                    "\(what) longer than \(formatBytes(limit)), the most read from a stream (it is held in memory); save it to a file")
             }
             let want = min(chunk.count, limit + 1 - bytes.count)
             let got = chunk.withUnsafeMutableBytes { raw -> Int in
@@ -128,7 +136,8 @@ public struct RawPCM: Sendable, Equatable {
 
     public init(sampleRate: Int, channels: Int = 1) throws {
         guard sampleRate >= AudioLimits.minSampleRate && sampleRate <= AudioLimits.maxSampleRate else {
-            throw AudioError(.badSampleRate, "raw PCM", "\(sampleRate) Hz; Hark accepts \(AudioLimits.minSampleRate) to \(AudioLimits.maxSampleRate) Hz")
+            throw AudioError(
+                .badSampleRate, "raw PCM", "\(sampleRate) Hz; Hark accepts \(AudioLimits.minSampleRate) to \(AudioLimits.maxSampleRate) Hz")
         }
         guard channels >= 1 && channels <= SoundFile.maxChannels else {
             throw AudioError(.badChannel, "raw PCM", "\(channels) channels; 1 to \(SoundFile.maxChannels) are supported")

@@ -25,8 +25,9 @@ enum ContainerCheck {
             missing = nil
         }
         if let (declared, available) = missing, declared > available {
-            throw AudioError(.truncated, displayName,
-                             "the header declares \(declared) bytes of audio data but only \(max(0, available)) follow it")
+            throw AudioError(
+                .truncated, displayName,
+                "the header declares \(declared) bytes of audio data but only \(max(0, available)) follow it")
         }
     }
 
@@ -81,8 +82,9 @@ enum ContainerCheck {
         }
         let coding = fields["sample_coding"] ?? "pcm"
         guard coding == "pcm" || coding == "ulaw" || coding == "alaw" || coding == "mu-law",
-              let count = fields["sample_count"].flatMap({ Int($0) }),
-              let bytes = fields["sample_n_bytes"].flatMap({ Int($0) }) else { return nil }
+            let count = fields["sample_count"].flatMap({ Int($0) }),
+            let bytes = fields["sample_n_bytes"].flatMap({ Int($0) })
+        else { return nil }
         let channels = fields["channel_count"].flatMap { Int($0) } ?? 1
         guard count > 0, bytes > 0, channels > 0, count < Int(Int32.max), bytes <= 8, channels <= 1024 else { return nil }
         return (count * bytes * channels, fileSize - headerSize)

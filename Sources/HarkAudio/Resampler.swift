@@ -17,8 +17,10 @@ public enum Resampler {
 
     /// Resamples `input` (mono) from `from` Hz to `to` Hz.
     /// The output has `round(input.count · to / from)` samples.
-    public static func resample(_ input: [Float], from: Int, to: Int,
-                                quality: Quality = .best) throws -> [Float] {
+    public static func resample(
+        _ input: [Float], from: Int, to: Int,
+        quality: Quality = .best
+    ) throws -> [Float] {
         precondition(from > 0 && to > 0, "sample rates must be positive")
         if from == to || input.isEmpty { return input }
         let ratio = Double(to) / Double(from)

@@ -38,8 +38,9 @@ enum RiffCheck {
             } else if id == "data" {
                 let available = fileSize - body
                 if sawFormat && !unknownSizes.contains(size) && Int(size) > available {
-                    throw AudioError(.truncated, displayName,
-                                     "the header declares \(size) bytes of audio data but only \(max(0, available)) follow it")
+                    throw AudioError(
+                        .truncated, displayName,
+                        "the header declares \(size) bytes of audio data but only \(max(0, available)) follow it")
                 }
                 return
             }

@@ -107,13 +107,16 @@ final class SoundFile {
             throw AudioError(.badHeader, displayName, "the header claims a sample rate of \(sampleRate) Hz")
         }
         guard sampleRate >= AudioLimits.minSampleRate && sampleRate <= AudioLimits.maxSampleRate else {
-            throw AudioError(.badSampleRate, displayName,
-                             "the header claims \(sampleRate) Hz; Hark accepts \(AudioLimits.minSampleRate) to \(AudioLimits.maxSampleRate) Hz (a corrupt header, or convert the file)")
+            throw AudioError(
+                .badSampleRate, displayName,
+                "the header claims \(sampleRate) Hz; Hark accepts \(AudioLimits.minSampleRate) to \(AudioLimits.maxSampleRate) Hz (a corrupt header, or convert the file)"
+            )
         }
         if case .channel(let c) = channel {
             guard c >= 0 && c < channels else {
-                throw AudioError(.badChannel, displayName,
-                                 "channel \(c) requested but the file has \(channels) (0 to \(channels - 1))")
+                throw AudioError(
+                    .badChannel, displayName,
+                    "channel \(c) requested but the file has \(channels) (0 to \(channels - 1))")
             }
         }
         buffer = [Float](repeating: 0, count: blockFrames * channels)
@@ -160,8 +163,9 @@ final class SoundFile {
         for x in mono { acc += x * 0 }
         if acc != 0 || acc.isNaN, let bad = mono.firstIndex(where: { !$0.isFinite }) {
             let frame = framesRead + bad
-            throw AudioError(.nonFinite, displayName,
-                             "NaN or infinity at frame \(frame) (\(String(format: "%.3f", Double(frame) / Double(sampleRate))) s)")
+            throw AudioError(
+                .nonFinite, displayName,
+                "NaN or infinity at frame \(frame) (\(String(format: "%.3f", Double(frame) / Double(sampleRate))) s)")
         }
         framesRead += n
         return mono
@@ -183,8 +187,9 @@ final class SoundFile {
             throw AudioError(.unreadable, displayName, "decoding stopped after \(framesRead) frames: libsndfile says \"\(message)\"")
         }
         if !isLive && declaredFrames > 0 && declaredFrames != Int64.max && Int64(framesRead) < declaredFrames {
-            throw AudioError(.truncated, displayName,
-                             "the header declares \(declaredFrames) frames but only \(framesRead) could be decoded")
+            throw AudioError(
+                .truncated, displayName,
+                "the header declares \(declaredFrames) frames but only \(framesRead) could be decoded")
         }
         if framesRead == 0 {
             throw AudioError(.noSamples, displayName, "the file has a valid header but no audio data")
@@ -197,7 +202,8 @@ final class SoundFile {
             var fi = SF_FORMAT_INFO()
             fi.format = value
             guard sf_command(nil, command, &fi, Int32(MemoryLayout<SF_FORMAT_INFO>.size)) == 0,
-                  let name = fi.name else { return "unknown" }
+                let name = fi.name
+            else { return "unknown" }
             return String(cString: name)
         }
         let major = describe(format & Int32(SF_FORMAT_TYPEMASK), Int32(SFC_GET_FORMAT_INFO))

@@ -31,8 +31,10 @@ public struct CTCLoss: Sendable {
     /// to log space where it underflows), `.reference` always log space.
     public var kernels = KernelChoice.fast
 
-    public init(blank: Int = 0, reduction: Reduction = .mean, zeroInfinity: Bool = false,
-                threads: Int = defaultThreadCount) {
+    public init(
+        blank: Int = 0, reduction: Reduction = .mean, zeroInfinity: Bool = false,
+        threads: Int = defaultThreadCount
+    ) {
         self.blank = blank
         self.reduction = reduction
         self.zeroInfinity = zeroInfinity
@@ -142,8 +144,10 @@ public struct CTCLoss: Sendable {
     ///   - lp: frame t's K log-probabilities at `lp + t·frameStride`.
     ///   - grad: the gradient rows, same addressing; written for t < frames.
     /// - Returns: the negative log-likelihood (+∞ when the target cannot fit).
-    func utteranceLossAndGradient(lp: UnsafeMutablePointer<Float>, grad: UnsafeMutablePointer<Float>, frameStride: Int,
-                                  frames T: Int, classes K: Int, target: [Int], work: inout Workspace) -> Double {
+    func utteranceLossAndGradient(
+        lp: UnsafeMutablePointer<Float>, grad: UnsafeMutablePointer<Float>, frameStride: Int,
+        frames T: Int, classes K: Int, target: [Int], work: inout Workspace
+    ) -> Double {
         let L = target.count, S = 2 * L + 1
         if T == 0 { return L == 0 ? 0 : .infinity }
         // l′: blank, l₁, blank, l₂, …, blank
@@ -162,14 +166,16 @@ public struct CTCLoss: Sendable {
                         let logLikelihood = alphas(lp: lp, frameStride: frameStride, T: T, labels: l, alpha: alpha)
                         let nll = -logLikelihood
                         let backward = betas(lp: lp, frameStride: frameStride, T: T, labels: l, beta: beta)
-                        assert(!nll.isFinite || abs(backward - logLikelihood) <= 1e-3 * max(1, abs(logLikelihood)),
-                               "CTC forward (\(logLikelihood)) and backward (\(backward)) likelihoods disagree")
+                        assert(
+                            !nll.isFinite || abs(backward - logLikelihood) <= 1e-3 * max(1, abs(logLikelihood)),
+                            "CTC forward (\(logLikelihood)) and backward (\(backward)) likelihoods disagree")
                         if nll == .infinity {
                             // No alignment: the gradient stays 0 (PyTorch: NaN).
                             return nll
                         }
-                        gradientFromAlphasBetas(lp: lp, grad: grad, frameStride: frameStride, T: T, K: K, labels: l,
-                                                alpha: alpha, beta: beta, nll: nll, lcab: lcab.baseAddress!)
+                        gradientFromAlphasBetas(
+                            lp: lp, grad: grad, frameStride: frameStride, T: T, K: K, labels: l,
+                            alpha: alpha, beta: beta, nll: nll, lcab: lcab.baseAddress!)
                         return nll
                     }
                 }
@@ -184,8 +190,10 @@ public struct CTCLoss: Sendable {
     ///     αₜ(s) = lpₜ(l′ₛ) + log(αₜ₋₁(s) + αₜ₋₁(s−1) + [l′ₛ ≠ blank ∧ l′ₛ ≠ l′ₛ₋₂] αₜ₋₁(s−2))
     ///
     /// Returns log P(l) = log(α_{T−1}(S−1) + α_{T−1}(S−2)). Row t of `alpha` is [S].
-    func alphas(lp: UnsafeMutablePointer<Float>, frameStride: Int, T: Int, labels l: UnsafeBufferPointer<Int>,
-                alpha: UnsafeMutablePointer<Double>) -> Double {
+    func alphas(
+        lp: UnsafeMutablePointer<Float>, frameStride: Int, T: Int, labels l: UnsafeBufferPointer<Int>,
+        alpha: UnsafeMutablePointer<Double>
+    ) -> Double {
         let S = l.count
         for s in 0..<S { alpha[s] = -.infinity }
         alpha[0] = Double(lp[blank])
@@ -209,8 +217,10 @@ public struct CTCLoss: Sendable {
     ///     βₜ(s) = lpₜ(l′ₛ) + log(βₜ₊₁(s) + βₜ₊₁(s+1) + [l′ₛ ≠ blank ∧ l′ₛ ≠ l′ₛ₊₂] βₜ₊₁(s+2))
     ///
     /// Returns log P(l) computed from the other end, log(β₀(0) + β₀(1)).
-    func betas(lp: UnsafeMutablePointer<Float>, frameStride: Int, T: Int, labels l: UnsafeBufferPointer<Int>,
-               beta: UnsafeMutablePointer<Double>) -> Double {
+    func betas(
+        lp: UnsafeMutablePointer<Float>, frameStride: Int, T: Int, labels l: UnsafeBufferPointer<Int>,
+        beta: UnsafeMutablePointer<Double>
+    ) -> Double {
         let S = l.count
         let last = beta + (T - 1) * S, lpLast = lp + (T - 1) * frameStride
         for s in 0..<S { last[s] = -.infinity }
@@ -232,10 +242,12 @@ public struct CTCLoss: Sendable {
 
     /// Step 3, the gradient: lcab(k) = log Σ_{s: l′ₛ = k} αₜ(s)·βₜ(s), then
     /// ∂/∂lp[t, k] = exp(lpₜ(k)) − exp(lcab(k) + nll − lpₜ(k)).
-    func gradientFromAlphasBetas(lp: UnsafeMutablePointer<Float>, grad: UnsafeMutablePointer<Float>, frameStride: Int,
-                                 T: Int, K: Int, labels l: UnsafeBufferPointer<Int>,
-                                 alpha: UnsafeMutablePointer<Double>, beta: UnsafeMutablePointer<Double>,
-                                 nll: Double, lcab: UnsafeMutablePointer<Double>) {
+    func gradientFromAlphasBetas(
+        lp: UnsafeMutablePointer<Float>, grad: UnsafeMutablePointer<Float>, frameStride: Int,
+        T: Int, K: Int, labels l: UnsafeBufferPointer<Int>,
+        alpha: UnsafeMutablePointer<Double>, beta: UnsafeMutablePointer<Double>,
+        nll: Double, lcab: UnsafeMutablePointer<Double>
+    ) {
         let S = l.count
         for t in 0..<T {
             for k in 0..<K { lcab[k] = -.infinity }
@@ -267,30 +279,40 @@ extension CTCLoss {
     /// log-space path. Returns nil when a frame's scale underflows to 0 (an
     /// impossible target, or emission probabilities below e⁻⁷⁴⁵); the caller
     /// then uses the log-space recursion.
-    func scaledRecursion(lp: UnsafeMutablePointer<Float>, grad: UnsafeMutablePointer<Float>, frameStride: Int,
-                         T: Int, K: Int, work: inout Workspace) -> Double? {
+    func scaledRecursion(
+        lp: UnsafeMutablePointer<Float>, grad: UnsafeMutablePointer<Float>, frameStride: Int,
+        T: Int, K: Int, work: inout Workspace
+    ) -> Double? {
         let S = work.labels.count
         if work.y.count < T * K { work.y = [Double](repeating: 0, count: T * K) }
         return work.labels.withUnsafeBufferPointer { l in
             work.y.withUnsafeMutableBufferPointer { yBuffer in
-            work.alpha.withUnsafeMutableBufferPointer { aBuffer in
-            work.beta.withUnsafeMutableBufferPointer { bBuffer in
-            work.lcab.withUnsafeMutableBufferPointer { occBuffer -> Double? in
-                let y = yBuffer.baseAddress!
-                for t in 0..<T {
-                    let lpt = lp + t * frameStride
-                    for k in 0..<K { y[t * K + k] = exp(Double(lpt[k])) }
+                work.alpha.withUnsafeMutableBufferPointer { aBuffer in
+                    work.beta.withUnsafeMutableBufferPointer { bBuffer in
+                        work.lcab.withUnsafeMutableBufferPointer { occBuffer -> Double? in
+                            let y = yBuffer.baseAddress!
+                            for t in 0..<T {
+                                let lpt = lp + t * frameStride
+                                for k in 0..<K { y[t * K + k] = exp(Double(lpt[k])) }
+                            }
+                            let path = ScaledPath(l: l, S: S, T: T, K: K, blank: blank, y: y)
+                            guard let logP = path.alpha(aBuffer.baseAddress!),
+                                let logPBackward = path.beta(bBuffer.baseAddress!)
+                            else { return nil }
+                            let beta = bBuffer.baseAddress!
+                            assert(
+                                abs(logPBackward + log(S > 1 ? beta[0] + beta[1] : beta[0]) - logP) <= 1e-6 * max(1, abs(logP)),
+                                "CTC forward (\(logP)) and backward likelihoods disagree")
+                            guard
+                                path.gradient(
+                                    alpha: aBuffer.baseAddress!, beta: beta, occupation: occBuffer.baseAddress!,
+                                    grad: grad, frameStride: frameStride)
+                            else { return nil }
+                            return -logP
+                        }
+                    }
                 }
-                let path = ScaledPath(l: l, S: S, T: T, K: K, blank: blank, y: y)
-                guard let logP = path.alpha(aBuffer.baseAddress!),
-                      let logPBackward = path.beta(bBuffer.baseAddress!) else { return nil }
-                let beta = bBuffer.baseAddress!
-                assert(abs(logPBackward + log(S > 1 ? beta[0] + beta[1] : beta[0]) - logP) <= 1e-6 * max(1, abs(logP)),
-                       "CTC forward (\(logP)) and backward likelihoods disagree")
-                guard path.gradient(alpha: aBuffer.baseAddress!, beta: beta, occupation: occBuffer.baseAddress!,
-                                    grad: grad, frameStride: frameStride) else { return nil }
-                return -logP
-            }}}}
+            }
         }
     }
 }
@@ -374,8 +396,10 @@ private struct ScaledPath {
     /// γₜ(k) = Σ_{s: l′ₛ = k} α̂ₜ(s) β̂ₜ(s) / yₜ(k), normalised over k (the scales
     /// cancel), and the gradient gradₜ(k) = yₜ(k) − γₜ(k). False when a frame's
     /// occupation is not a positive finite number.
-    func gradient(alpha: UnsafeMutablePointer<Double>, beta: UnsafeMutablePointer<Double>,
-                  occupation: UnsafeMutablePointer<Double>, grad: UnsafeMutablePointer<Float>, frameStride: Int) -> Bool {
+    func gradient(
+        alpha: UnsafeMutablePointer<Double>, beta: UnsafeMutablePointer<Double>,
+        occupation: UnsafeMutablePointer<Double>, grad: UnsafeMutablePointer<Float>, frameStride: Int
+    ) -> Bool {
         for t in 0..<T {
             for k in 0..<K { occupation[k] = 0 }
             let a = alpha + t * S, b = beta + t * S, yt = y + t * K

@@ -28,8 +28,10 @@ public struct BeamSearchOptions: Sendable {
     /// Added to the ranking as hypotheses grow (a language model); nil: acoustic score only.
     public var scorer: (any PrefixScorer)?
 
-    public init(width: Int = BeamSearchOptions.defaultWidth, nBest: Int = 1, tokenThreshold: Float = -.infinity, scorePruning: Float = -.infinity,
-                scorer: (any PrefixScorer)? = nil) {
+    public init(
+        width: Int = BeamSearchOptions.defaultWidth, nBest: Int = 1, tokenThreshold: Float = -.infinity, scorePruning: Float = -.infinity,
+        scorer: (any PrefixScorer)? = nil
+    ) {
         self.width = width
         self.nBest = nBest
         self.tokenThreshold = tokenThreshold

@@ -65,8 +65,10 @@ public enum ForcedAlignment {
     ///   when T is shorter than L plus the repeats (no CTC path exists), when
     ///   T × S exceeds `maxCells` and `banded` is false, or when no path stays
     ///   within the band.
-    public static func align(_ logProbs: Matrix, labels: [Int], blank: Int, banded: Bool = false,
-                             maxCells: Int = ForcedAlignment.maxCells) throws -> Path {
+    public static func align(
+        _ logProbs: Matrix, labels: [Int], blank: Int, banded: Bool = false,
+        maxCells: Int = ForcedAlignment.maxCells
+    ) throws -> Path {
         let T = logProbs.rows, K = logProbs.cols, L = labels.count, S = 2 * L + 1
         guard (0..<K).contains(blank) else { throw AlignmentError("the blank \(blank) is not one of the \(K) classes") }
         if let bad = labels.first(where: { $0 == blank || !(0..<K).contains($0) }) {
@@ -131,7 +133,9 @@ public enum ForcedAlignment {
         let lastLow = low(T - 1)
         let final = previous[S - 1 - lastLow], beforeFinal = S > 1 ? previous[S - 2 - lastLow] : -Float.infinity
         guard final > -.infinity || beforeFinal > -.infinity else {
-            throw AlignmentError("no alignment stays within the band of \(W) states around a steady pace; the transcript may not match the recording, or align shorter pieces")
+            throw AlignmentError(
+                "no alignment stays within the band of \(W) states around a steady pace; the transcript may not match the recording, or align shorter pieces"
+            )
         }
         var s = S > 1 && !(final > beforeFinal) ? S - 2 : S - 1
         var states = [Int](repeating: 0, count: T)

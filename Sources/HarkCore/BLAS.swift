@@ -37,11 +37,13 @@ func gemmBlocks(m: Int, n: Int, k: Int) -> Int {
 /// - Shapes: `op(a)` is [M, K], `op(b)` is [K, N], `c` is [M, N]. Each buffer
 ///   holds a row-major matrix whose rows are `lda`, `ldb`, `ldc` floats apart
 ///   (by default: its column count, i.e. contiguous).
-package func sgemm(transA: Bool = false, transB: Bool = false,
-                  m: Int, n: Int, k: Int, alpha: Float = 1,
-                  a: UnsafePointer<Float>, lda: Int? = nil,
-                  b: UnsafePointer<Float>, ldb: Int? = nil,
-                  beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int? = nil) {
+package func sgemm(
+    transA: Bool = false, transB: Bool = false,
+    m: Int, n: Int, k: Int, alpha: Float = 1,
+    a: UnsafePointer<Float>, lda: Int? = nil,
+    b: UnsafePointer<Float>, ldb: Int? = nil,
+    beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int? = nil
+) {
     if m == 0 || n == 0 { return }
     _ = openBLASOnOneThread
     let lda = max(1, lda ?? (transA ? m : k)), ldb = max(1, ldb ?? (transB ? k : n)), ldc = max(1, ldc ?? n)
@@ -50,9 +52,10 @@ package func sgemm(transA: Bool = false, transB: Bool = false,
         // op(a) rows r…: a row of a, or (transposed) a column of a; op(b) columns likewise.
         let aBlock = transA ? a + rows.lowerBound : a + rows.lowerBound * lda
         let bBlock = transB ? b + cols.lowerBound * ldb : b + cols.lowerBound
-        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    Int32(rows.count), Int32(cols.count), Int32(k), alpha,
-                    aBlock, Int32(lda), bBlock, Int32(ldb), beta, c + rows.lowerBound * ldc + cols.lowerBound, Int32(ldc))
+        cblas_sgemm(
+            CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+            Int32(rows.count), Int32(cols.count), Int32(k), alpha,
+            aBlock, Int32(lda), bBlock, Int32(ldb), beta, c + rows.lowerBound * ldc + cols.lowerBound, Int32(ldc))
     }
     let blocks = gemmBlocks(m: m, n: n, k: k)
     guard blocks > 1 else { return block(0..<m, 0..<n) }

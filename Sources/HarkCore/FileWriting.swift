@@ -74,7 +74,9 @@ public enum FileWriting {
             try writeAll(bytes, to: fd, destination: url.path)
             guard fsync(fd) == 0 else { throw WriteError(destination: url.path, reason: String(cString: strerror(errno))) }
             close(fd)
-            guard rename(temporary, url.path) == 0 else { throw WriteError(destination: url.path, reason: String(cString: strerror(errno))) }
+            guard rename(temporary, url.path) == 0 else {
+                throw WriteError(destination: url.path, reason: String(cString: strerror(errno)))
+            }
         } catch {
             close(fd)
             unlink(temporary)

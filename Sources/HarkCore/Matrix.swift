@@ -19,8 +19,9 @@ public struct Matrix: Equatable, Sendable {
 
     /// Wraps existing row-major data; `data.count` must be `rows * cols`.
     public init(rows: Int, cols: Int, data: [Float]) {
-        precondition(rows >= 0 && cols >= 0 && data.count == rows * cols,
-                     "matrix shape [\(rows), \(cols)] does not match \(data.count) elements")
+        precondition(
+            rows >= 0 && cols >= 0 && data.count == rows * cols,
+            "matrix shape [\(rows), \(cols)] does not match \(data.count) elements")
         self.rows = rows
         self.cols = cols
         self.data = data

@@ -8,10 +8,12 @@ import Foundation
 /// Items are taken in windows of 16 per thread: at most that many results
 /// wait in memory for their turn. Within a window each thread takes the
 /// next item not yet taken, so a long item does not hold up the others'.
-public func processInOrder<Item, Result>(_ items: [Item], threads: Int,
-                                         work: (Item) throws -> Result,
-                                         emit: (Int, Item, Result) throws -> Void,
-                                         failed: (Int, Item, Error) -> Void) {
+public func processInOrder<Item, Result>(
+    _ items: [Item], threads: Int,
+    work: (Item) throws -> Result,
+    emit: (Int, Item, Result) throws -> Void,
+    failed: (Int, Item, Error) -> Void
+) {
     let threads = max(1, threads)
     let window = threads * 16
     let lock = NSLock()

@@ -6,8 +6,10 @@ public var defaultThreadCount: Int { max(1, ProcessInfo.processInfo.activeProces
 
 /// Splits `0..<count` into at most `threads` contiguous chunks and runs `body`
 /// on each chunk concurrently. With `threads == 1` it runs inline.
-public func parallelChunks(count: Int, threads: Int, minimumChunk: Int = 1,
-                           _ body: (Range<Int>) -> Void) {
+public func parallelChunks(
+    count: Int, threads: Int, minimumChunk: Int = 1,
+    _ body: (Range<Int>) -> Void
+) {
     guard count > 0 else { return }
     let workers = max(1, min(threads, (count + minimumChunk - 1) / max(1, minimumChunk)))
     if workers == 1 {

@@ -18,7 +18,8 @@ public struct ProcessorInfo: Sendable {
         let lines = text.split(separator: "\n")
         func field(_ name: String) -> String {
             guard let line = lines.first(where: { $0.hasPrefix(name) }),
-                  let colon = line.firstIndex(of: ":") else { return "" }
+                let colon = line.firstIndex(of: ":")
+            else { return "" }
             return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
         }
         let flags = Set(field("flags").split(separator: " ").map(String.init))

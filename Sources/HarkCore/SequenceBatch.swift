@@ -49,8 +49,9 @@ public struct SequenceBatch: Equatable, Sendable {
     public let layout: SequenceLayout
 
     public init(data: Matrix, layout: SequenceLayout) {
-        precondition(data.rows == layout.steps * layout.batch,
-                     "a batch of \(layout.batch) sequences × \(layout.steps) steps needs \(layout.steps * layout.batch) rows, not \(data.rows)")
+        precondition(
+            data.rows == layout.steps * layout.batch,
+            "a batch of \(layout.batch) sequences × \(layout.steps) steps needs \(layout.steps * layout.batch) rows, not \(data.rows)")
         self.data = data
         self.layout = layout
     }
@@ -132,9 +133,11 @@ func transposeBlocks(_ x: [Float], outer: Int, inner: Int, width W: Int) -> [Flo
     var out = [Float](repeating: 0, count: x.count)
     x.withUnsafeBufferPointer { src in
         out.withUnsafeMutableBufferPointer { dst in
-            for o in 0..<outer { for i in 0..<inner {
-                (dst.baseAddress! + (i * outer + o) * W).update(from: src.baseAddress! + (o * inner + i) * W, count: W)
-            } }
+            for o in 0..<outer {
+                for i in 0..<inner {
+                    (dst.baseAddress! + (i * outer + o) * W).update(from: src.baseAddress! + (o * inner + i) * W, count: W)
+                }
+            }
         }
     }
     return out

@@ -53,24 +53,27 @@ public final class FeatureExtractor: @unchecked Sendable {
         case .mfcc(let o):
             frame = o.frame
             mel = o.mel
-            spectrum = SpectrumSettings(useEnergy: o.useEnergy, rawEnergy: o.rawEnergy,
-                                        logEnergyFloor: o.energyFloor > 0 ? logf(Float(o.energyFloor)) : nil,
-                                        usePower: true, takeLog: true)
+            spectrum = SpectrumSettings(
+                useEnergy: o.useEnergy, rawEnergy: o.rawEnergy,
+                logEnergyFloor: o.energyFloor > 0 ? logf(Float(o.energyFloor)) : nil,
+                usePower: true, takeLog: true)
             let d = liftedDctMatrix(numCeps: o.numCeps, numBins: mel.numBins, cepstralLifter: o.cepstralLifter)
             dctByBin = (0..<(mel.numBins * o.numCeps)).map { i in d[(i % o.numCeps) * mel.numBins + i / o.numCeps] }
             baseDimension = o.numCeps
         case .fbank(let o):
             frame = o.frame
             mel = o.mel
-            spectrum = SpectrumSettings(useEnergy: o.useEnergy, rawEnergy: o.rawEnergy,
-                                        logEnergyFloor: o.energyFloor > 0 ? logf(Float(o.energyFloor)) : nil,
-                                        usePower: o.usePower, takeLog: o.useLogFbank)
+            spectrum = SpectrumSettings(
+                useEnergy: o.useEnergy, rawEnergy: o.rawEnergy,
+                logEnergyFloor: o.energyFloor > 0 ? logf(Float(o.energyFloor)) : nil,
+                usePower: o.usePower, takeLog: o.useLogFbank)
             dctByBin = nil
             baseDimension = mel.numBins + (o.useEnergy ? 1 : 0)
         }
         window = frame.windowType.coefficients(length: frame.windowSize, blackmanCoeff: frame.blackmanCoeff)
-        melBanks = try MelBanks(options: mel, sampleFrequency: frame.sampleFrequency,
-                                paddedWindowSize: frame.paddedWindowSize)
+        melBanks = try MelBanks(
+            options: mel, sampleFrequency: frame.sampleFrequency,
+            paddedWindowSize: frame.paddedWindowSize)
         fft = RealFFT(size: frame.paddedWindowSize)
         windowSize = frame.windowSize
         windowShift = frame.windowShift
@@ -143,8 +146,10 @@ public final class FeatureExtractor: @unchecked Sendable {
 
     /// Frames `range` into `out` ([range.count, baseDimension], row-major).
     /// `wave` holds samples `origin ..< origin + wave.count` of the signal.
-    func computeBlock(_ range: Range<Int>, wave: UnsafeBufferPointer<Float>, origin: Int,
-                      out: UnsafeMutablePointer<Float>, work: Workspace) {
+    func computeBlock(
+        _ range: Range<Int>, wave: UnsafeBufferPointer<Float>, origin: Int,
+        out: UnsafeMutablePointer<Float>, work: Workspace
+    ) {
         let numBins = melBanks.count
         work.mel.withUnsafeMutableBufferPointer { mel in
             work.energy.withUnsafeMutableBufferPointer { energy in
@@ -191,8 +196,10 @@ public final class FeatureExtractor: @unchecked Sendable {
     /// Writes M mel energies to `melOut`; returns the frame's log energy
     /// (floored; 0 when energy is not used).
     @inline(__always)
-    private func analyseFrame(_ t: Int, wave: UnsafeBufferPointer<Float>, origin: Int, work: Workspace,
-                              melOut: UnsafeMutablePointer<Float>) -> Float {
+    private func analyseFrame(
+        _ t: Int, wave: UnsafeBufferPointer<Float>, origin: Int, work: Workspace,
+        melOut: UnsafeMutablePointer<Float>
+    ) -> Float {
         let length = windowSize
         let padded = fft.size
         let x = work.fft.input
@@ -208,8 +215,9 @@ public final class FeatureExtractor: @unchecked Sendable {
             let dst = UnsafeMutableRawPointer(raw)
             var i = 0
             while i + 8 <= length {
-                dst.storeBytes(of: src.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) * scale,
-                               toByteOffset: i * 4, as: SIMD8<Float>.self)
+                dst.storeBytes(
+                    of: src.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) * scale,
+                    toByteOffset: i * 4, as: SIMD8<Float>.self)
                 i += 8
             }
             while i < length { raw[i] = wave[start - origin + i] * scale; i += 1 }
@@ -298,7 +306,8 @@ func vectorDot(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float
     var i = 0
     let rx = UnsafeRawPointer(x), ry = UnsafeRawPointer(y)
     while i + 8 <= n {
-        acc += rx.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+        acc +=
+            rx.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
             * ry.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
         i += 8
     }

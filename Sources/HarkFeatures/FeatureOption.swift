@@ -41,10 +41,10 @@ public struct FeatureOption: Sendable {
 
     /// What values of the option look like.
     public enum ValueKind: Sendable, Equatable {
-        case number            // Double
-        case integer           // Int
-        case unsignedInteger   // UInt64
-        case boolean           // Bool: true or false
+        case number  // Double
+        case integer  // Int
+        case unsignedInteger  // UInt64
+        case boolean  // Bool: true or false
         case choice([String])  // an enum: one of these names
 
         /// Completes "not …" in an error: "a number", "one of povey, hamming, …".
@@ -103,7 +103,8 @@ public struct FeatureOption: Sendable {
     private let write: @Sendable (any FeatureOptionValue, inout FeatureOptions) -> Void
     private let parse: @Sendable (String) -> (any FeatureOptionValue)?
     private let problem: @Sendable (any FeatureOptionValue, FeatureOptions?) -> String?
-    private let decodeValue: @Sendable (KeyedDecodingContainer<FeatureOptions.JSONKey>, FeatureOptions.JSONKey) throws -> any FeatureOptionValue
+    private let decodeValue:
+        @Sendable (KeyedDecodingContainer<FeatureOptions.JSONKey>, FeatureOptions.JSONKey) throws -> any FeatureOptionValue
 
     /// Declares an option.
     ///
@@ -180,17 +181,21 @@ public struct FeatureOption: Sendable {
     /// Sets the option from `key` of a `"features"` object. A value of the
     /// wrong kind is an error naming the key; the range is checked afterwards,
     /// with the other options, by `FeatureOptions.validate()`.
-    func decode(from container: KeyedDecodingContainer<FeatureOptions.JSONKey>, forKey key: FeatureOptions.JSONKey,
-                into options: inout FeatureOptions) throws {
+    func decode(
+        from container: KeyedDecodingContainer<FeatureOptions.JSONKey>, forKey key: FeatureOptions.JSONKey,
+        into options: inout FeatureOptions
+    ) throws {
         let value: any FeatureOptionValue
         do {
             value = try decodeValue(container, key)
         } catch {
             // JSONDecoder's own message would not name the key ("The given data was not valid JSON" for 1e400).
-            let written = (try? container.decode(String.self, forKey: key)).map { "\"\($0)\"" }
+            let written =
+                (try? container.decode(String.self, forKey: key)).map { "\"\($0)\"" }
                 ?? (try? container.decode(Bool.self, forKey: key)).map { $0.text }
                 ?? (try? container.decode(Int64.self, forKey: key)).map { String($0) }
-            throw DecodingError.dataCorruptedError(forKey: key, in: container,
+            throw DecodingError.dataCorruptedError(
+                forKey: key, in: container,
                 debugDescription: "invalid \(jsonKey)\(written.map { " " + $0 } ?? ""): not \(kind.expected)")
         }
         write(value, &options)

@@ -34,7 +34,7 @@ extension UInt64: FeatureOptionValue {
 
 extension Bool: FeatureOptionValue {
     static var kind: FeatureOption.ValueKind { .boolean }
-    init?(text: String) { self.init(text) }   // "true" or "false", as Kaldi writes them
+    init?(text: String) { self.init(text) }  // "true" or "false", as Kaldi writes them
     var text: String { self ? "true" : "false" }
 }
 

@@ -24,7 +24,8 @@ extension FeatureOptions: Codable {
         let declared = Dictionary(uniqueKeysWithValues: FeatureOption.all.map { ($0.jsonKey, $0) })
         if let unknown = c.allKeys.first(where: { declared[$0.stringValue] == nil }) {
             let type = (try? c.decodeIfPresent(String.self, forKey: JSONKey("type"))).flatMap { $0 } ?? "mfcc"
-            throw DecodingError.dataCorruptedError(forKey: unknown, in: c,
+            throw DecodingError.dataCorruptedError(
+                forKey: unknown, in: c,
                 debugDescription: "unknown \(type) option \"\(unknown.stringValue)\"")
         }
         // In table order, so "type" is read first and the other keys land in its options.
@@ -32,7 +33,8 @@ extension FeatureOptions: Codable {
             let key = JSONKey(option.jsonKey)
             guard c.contains(key) else { continue }
             guard option.scope.includes(type) else {
-                throw DecodingError.dataCorruptedError(forKey: key, in: c,
+                throw DecodingError.dataCorruptedError(
+                    forKey: key, in: c,
                     debugDescription: "\"\(key.stringValue)\" is an \(option.scope.text) option, and \"type\" is \(type.rawValue)")
             }
             try option.decode(from: c, forKey: key, into: &self)
@@ -41,7 +43,8 @@ extension FeatureOptions: Codable {
             do {
                 try option.validate(in: self)
             } catch FeatureError.invalidOption(_, let value, let why) {
-                throw DecodingError.dataCorruptedError(forKey: JSONKey(option.jsonKey), in: c,
+                throw DecodingError.dataCorruptedError(
+                    forKey: JSONKey(option.jsonKey), in: c,
                     debugDescription: "invalid \(option.jsonKey) \(value): \(why)")
             }
         }

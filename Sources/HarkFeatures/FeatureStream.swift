@@ -68,8 +68,9 @@ public final class FeatureStream {
                         for w in range {
                             for b in (w * chunk)..<min(blocks, (w + 1) * chunk) {
                                 let t0 = first + b * B, t1 = min(last, t0 + B)
-                                self.extractor.computeBlock(t0..<t1, wave: wave, origin: origin,
-                                                            out: base.pointer + (t0 - first) * D, work: work[w])
+                                self.extractor.computeBlock(
+                                    t0..<t1, wave: wave, origin: origin,
+                                    out: base.pointer + (t0 - first) * D, work: work[w])
                             }
                         }
                     }
@@ -155,8 +156,10 @@ extension FeatureExtractor {
     /// and the rows equal `compute` of the whole signal, bit for bit.
     ///
     /// - Shapes: the emitted blocks' rows concatenated are `compute`'s [T, F].
-    public func computeStreaming(threads: Int = 1, read: () throws -> [Float]?, rewind: () throws -> Void,
-                                 emit: (Matrix) throws -> Void) throws {
+    public func computeStreaming(
+        threads: Int = 1, read: () throws -> [Float]?, rewind: () throws -> Void,
+        emit: (Matrix) throws -> Void
+    ) throws {
         var transform: CmvnTransform?
         if options.cmvn != .none {
             var stats = CmvnStatistics(options: options, dimension: baseDimension)

@@ -1,8 +1,9 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// One audio input to process, and the name its outputs get.
@@ -44,7 +45,7 @@ public struct InputCollection: Sendable {
     /// Extensions searched for in directories: what libsndfile decodes.
     public static let audioExtensions: Set<String> = [
         "wav", "wave", "flac", "ogg", "oga", "opus", "aif", "aiff", "aifc", "sph", "nist",
-        "au", "snd", "caf", "w64", "rf64", "voc", "mp3", "mat", "pvf", "xi", "htk", "sd2", "paf", "iff", "svx",
+        "au", "snd", "caf", "w64", "rf64", "voc", "mp3", "mat", "pvf", "xi", "htk", "sd2", "paf", "iff", "svx"
     ]
 
     /// Expands files, directories (recursively, sorted), manifests and `-`.
@@ -59,30 +60,46 @@ public struct InputCollection: Sendable {
             guard fm.fileExists(atPath: argument, isDirectory: &isDirectory) else {
                 // Arguments reach Swift as UTF-8 strings; bytes that are not
                 // UTF-8 have already become U+FFFD, so the file cannot be named.
-                failures.append((argument, argument.unicodeScalars.contains("\u{FFFD}")
-                    ? "no such file or directory; the name as received holds bytes that are not UTF-8 (shown as \u{FFFD}), which Hark cannot open — rename the file"
-                    : "no such file or directory"))
+                failures.append(
+                    (
+                        argument,
+                        argument.unicodeScalars.contains("\u{FFFD}")
+                            ? "no such file or directory; the name as received holds bytes that are not UTF-8 (shown as \u{FFFD}), which Hark cannot open — rename the file"
+                            : "no such file or directory"
+                    ))
                 continue
             }
             if isDirectory.boolValue {
                 let scan = Self.scan(argument)
                 for name in scan.undecodable {
-                    failures.append((argument, "skipped \"\(name)\": the file name is not UTF-8 (bytes shown as \\xNN), which Hark cannot open — rename it"))
+                    failures.append(
+                        (
+                            argument,
+                            "skipped \"\(name)\": the file name is not UTF-8 (bytes shown as \\xNN), which Hark cannot open — rename it"
+                        ))
                 }
                 if scan.files.isEmpty && scan.undecodable.isEmpty {
-                    failures.append((argument, "directory contains no audio files (looked for .\(Self.audioExtensions.sorted().prefix(6).joined(separator: ", .")), …)"))
+                    failures.append(
+                        (
+                            argument,
+                            "directory contains no audio files (looked for .\(Self.audioExtensions.sorted().prefix(6).joined(separator: ", .")), …)"
+                        ))
                 }
                 for relative in scan.files {
-                    inputs.append(AudioInput(path: (argument as NSString).appendingPathComponent(relative),
-                                             name: Self.stem(relative)))
+                    inputs.append(
+                        AudioInput(
+                            path: (argument as NSString).appendingPathComponent(relative),
+                            name: Self.stem(relative)))
                 }
             } else if Manifest.isManifest(argument) {
                 do {
                     let entries = try Manifest.read(argument)
                     if entries.isEmpty { failures.append((argument, "the manifest has no entries")) }
                     for entry in entries {
-                        inputs.append(AudioInput(path: entry.audioPath, name: Self.manifestName(entry, manifest: argument),
-                                                 text: entry.text))
+                        inputs.append(
+                            AudioInput(
+                                path: entry.audioPath, name: Self.manifestName(entry, manifest: argument),
+                                text: entry.text))
                     }
                 } catch {
                     failures.append((argument, "\(error)"))
@@ -107,7 +124,8 @@ public struct InputCollection: Sendable {
     static func manifestName(_ entry: ManifestEntry, manifest: String) -> String {
         let folder = lexicallyNormalized(absolute((manifest as NSString).deletingLastPathComponent))
         let full = lexicallyNormalized(absolute(entry.audioPath))
-        let relative = full.hasPrefix(folder == "/" ? "/" : folder + "/")
+        let relative =
+            full.hasPrefix(folder == "/" ? "/" : folder + "/")
             ? String(full.dropFirst(folder == "/" ? 1 : folder.count + 1))
             : (full as NSString).lastPathComponent
         return stem(relative)
@@ -163,8 +181,9 @@ public struct InputCollection: Sendable {
                     continue
                 }
                 guard let dot = name.lastIndex(of: 0x2E),
-                      let ext = String(bytes: name[(dot + 1)...], encoding: .utf8),
-                      audioExtensions.contains(ext.lowercased()) else { continue }
+                    let ext = String(bytes: name[(dot + 1)...], encoding: .utf8),
+                    audioExtensions.contains(ext.lowercased())
+                else { continue }
                 var target = stat()
                 guard stat(full.cString, &target) == 0, (target.st_mode & S_IFMT) != S_IFDIR else { continue }
                 if let path = String(validating: itemRelative, as: UTF8.self) {

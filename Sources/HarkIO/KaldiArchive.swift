@@ -92,7 +92,9 @@ public final class KaldiArchiveWriter {
         defer { for h in handles.values { try? h.close() } }
         for p in pieces {
             let h: FileHandle
-            if let open = handles[p.source] { h = open } else {
+            if let open = handles[p.source] {
+                h = open
+            } else {
                 guard let opened = FileHandle(forReadingAtPath: p.source.path) else { throw IOError(p.source.path, "cannot read") }
                 handles[p.source] = opened
                 h = opened
@@ -141,7 +143,8 @@ public enum KaldiArchiveReader {
             guard seen.insert(key).inserted else { throw IOError(name, "key \"\(key)\" appears twice") }
             var p = space + 1
             guard p + 15 <= b.count, b[p] == 0, b[p + 1] == 0x42, Array(b[(p + 2)..<(p + 5)]) == Array("FM ".utf8),
-                  b[p + 5] == 4, b[p + 10] == 4 else {
+                b[p + 5] == 4, b[p + 10] == 4
+            else {
                 throw IOError(name, "entry \"\(key)\" is not a binary float matrix")
             }
             let rows = int32(at: p + 6), cols = int32(at: p + 11)

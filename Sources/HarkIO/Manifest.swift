@@ -108,8 +108,10 @@ public enum Manifest {
                 throw fail("the audio path \(quoted(written)) contains a NUL character")
             }
             let resolved = written.hasPrefix("/") || folder.isEmpty ? written : (folder as NSString).appendingPathComponent(written)
-            entries.append(ManifestEntry(audioPath: resolved, writtenPath: written, text: transcript,
-                                         duration: duration, line: number))
+            entries.append(
+                ManifestEntry(
+                    audioPath: resolved, writtenPath: written, text: transcript,
+                    duration: duration, line: number))
         }
         return entries
     }

@@ -73,7 +73,10 @@ public enum NPY {
             throw IOError(name, "malformed .npy header (\(problem.message)): \(header.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
         guard case .string(let descr)? = fields["descr"], descr == "<f4" else {
-            throw IOError(name, "only little-endian float32 arrays ('<f4') are supported (header: \(header.trimmingCharacters(in: .whitespacesAndNewlines)))")
+            throw IOError(
+                name,
+                "only little-endian float32 arrays ('<f4') are supported (header: \(header.trimmingCharacters(in: .whitespacesAndNewlines)))"
+            )
         }
         guard case .bool(let fortran)? = fields["fortran_order"] else { throw IOError(name, "no fortran_order in .npy header") }
         guard !fortran else { throw IOError(name, "Fortran-order arrays are not supported") }
@@ -89,7 +92,8 @@ public enum NPY {
         let (count, o1) = rows.multipliedReportingOverflow(by: cols)
         let (needed, o2) = count.multipliedReportingOverflow(by: 4)
         guard !o1, !o2, needed == available else {
-            throw IOError(name, "shape \(dims) needs \(o1 || o2 ? "more than \(Int.max)" : "\(needed)") bytes of data but the file has \(available)")
+            throw IOError(
+                name, "shape \(dims) needs \(o1 || o2 ? "more than \(Int.max)" : "\(needed)") bytes of data but the file has \(available)")
         }
         var values = [Float](repeating: 0, count: count)
         values.withUnsafeMutableBytes { dst in
@@ -121,7 +125,9 @@ public enum NPY {
         }
         func string() throws -> String {
             skipSpace()
-            guard i < s.count, s[i] == "'" || s[i] == "\"" else { throw HeaderProblem(message: "expected a quoted string at character \(i)") }
+            guard i < s.count, s[i] == "'" || s[i] == "\"" else {
+                throw HeaderProblem(message: "expected a quoted string at character \(i)")
+            }
             let quote = s[i]
             i += 1
             var out = String.UnicodeScalarView()

@@ -18,7 +18,8 @@ public final class NPYRowWriter {
         partial = url.deletingLastPathComponent().appendingPathComponent("." + url.lastPathComponent + ".partial")
         try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         guard FileManager.default.createFile(atPath: partial.path, contents: nil),
-              let h = FileHandle(forWritingAtPath: partial.path) else {
+            let h = FileHandle(forWritingAtPath: partial.path)
+        else {
             throw IOError(url.path, "cannot write")
         }
         handle = h
@@ -111,7 +112,9 @@ public final class RowSpool {
         while offset < total {
             let want = Int(min(off_t(chunk.count), total - offset))
             let n = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, offset) }
-            guard n > 0 else { throw IOError(url.path, "cannot read back: \(n < 0 ? String(cString: strerror(errno)) : "it is shorter than written")") }
+            guard n > 0 else {
+                throw IOError(url.path, "cannot read back: \(n < 0 ? String(cString: strerror(errno)) : "it is shorter than written")")
+            }
             try body(Array(chunk[0..<n]))
             offset += off_t(n)
         }

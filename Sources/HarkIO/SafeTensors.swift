@@ -81,7 +81,7 @@ public struct SafeTensorsFile: Sendable {
     /// Bytes per element of each dtype safetensors defines.
     static let dtypeSizes: [String: Int] = [
         "F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1,
-        "U64": 8, "U32": 4, "U16": 2, "U8": 1, "BOOL": 1, "F8_E4M3": 1, "F8_E5M2": 1,
+        "U64": 8, "U32": 4, "U16": 2, "U8": 1, "BOOL": 1, "F8_E4M3": 1, "F8_E5M2": 1
     ]
     /// A header larger than this is refused (real ones are kilobytes).
     static let maxHeaderBytes = 100 * 1024 * 1024
@@ -106,7 +106,8 @@ public struct SafeTensorsFile: Sendable {
         guard n <= UInt64(maxHeaderBytes) else { throw IOError(name, "header length \(n) bytes is implausibly large") }
         let headerEnd = 8 + Int(n)
         guard let json = try? JSONSerialization.jsonObject(with: Data(bytes[8..<headerEnd])),
-              let header = json as? [String: Any] else {
+            let header = json as? [String: Any]
+        else {
             throw IOError(name, "the header is not a JSON object")
         }
         let dataSize = bytes.count - headerEnd
@@ -133,7 +134,8 @@ public struct SafeTensorsFile: Sendable {
                 throw IOError(name, "tensor \"\(key)\": shape is not a list of non-negative integers")
             }
             guard let offsets = info["data_offsets"] as? [Any], offsets.count == 2,
-                  let begin = integer(offsets[0]), let end = integer(offsets[1]) else {
+                let begin = integer(offsets[0]), let end = integer(offsets[1])
+            else {
                 throw IOError(name, "tensor \"\(key)\": data_offsets is not a pair of integers")
             }
             guard begin >= 0, begin <= end, end <= dataSize else {
@@ -147,7 +149,10 @@ public struct SafeTensorsFile: Sendable {
             }
             let (needed, overflow) = count.multipliedReportingOverflow(by: size)
             guard !overflow, needed == end - begin else {
-                throw IOError(name, "tensor \"\(key)\": shape \(shape) of \(dtype) needs \(overflow ? -1 : needed) bytes but data_offsets give \(end - begin)")
+                throw IOError(
+                    name,
+                    "tensor \"\(key)\": shape \(shape) of \(dtype) needs \(overflow ? -1 : needed) bytes but data_offsets give \(end - begin)"
+                )
             }
             entries.append((key, begin, end, dtype, shape))
         }
@@ -162,19 +167,25 @@ public struct SafeTensorsFile: Sendable {
                 throw IOError(name, "tensors \"\(previous!)\" and \"\(e.name)\" overlap (bytes \(e.begin)..<\(covered) of the data)")
             }
             if e.begin > covered {
-                throw IOError(name, previous.map { "\(e.begin - covered) bytes between tensors \"\($0)\" and \"\(e.name)\" belong to no tensor" }
-                    ?? "the first \(e.begin) data bytes, before tensor \"\(e.name)\", belong to no tensor")
+                throw IOError(
+                    name,
+                    previous.map { "\(e.begin - covered) bytes between tensors \"\($0)\" and \"\(e.name)\" belong to no tensor" }
+                        ?? "the first \(e.begin) data bytes, before tensor \"\(e.name)\", belong to no tensor")
             }
             covered = e.end
             previous = e.name
         }
         if covered != dataSize {
-            throw IOError(name, "\(dataSize - covered) bytes after the last tensor belong to no tensor (the data section is \(dataSize) bytes, the tensors cover \(covered); is the header length right?)")
+            throw IOError(
+                name,
+                "\(dataSize - covered) bytes after the last tensor belong to no tensor (the data section is \(dataSize) bytes, the tensors cover \(covered); is the header length right?)"
+            )
         }
         var file = SafeTensorsFile(tensors: [], metadata: metadata)
         for e in entries {
-            file.tensors[e.name] = SafeTensor(dtype: e.dtype, shape: e.shape,
-                                              bytes: Array(bytes[(headerEnd + e.begin)..<(headerEnd + e.end)]))
+            file.tensors[e.name] = SafeTensor(
+                dtype: e.dtype, shape: e.shape,
+                bytes: Array(bytes[(headerEnd + e.begin)..<(headerEnd + e.end)]))
             file.order.append(e.name)
         }
         return file

@@ -16,8 +16,10 @@ extension NGramModel {
             // Inflated as a stream and refused early: a gzip bomb never reaches memory whole.
             bytes = try Gzip.decompress(bytes, name: name, maxRatio: ARPALimits.maxInflationRatio) { head in
                 guard head.count < ARPALimits.headerWithin || ARPAParser.containsDataLine(head) else {
-                    throw ARPAError(file: name, line: nil,
-                                    problem: "no \\data\\ line in the first \(ARPALimits.headerWithin >> 20) MiB of the inflated text: not an ARPA file")
+                    throw ARPAError(
+                        file: name, line: nil,
+                        problem: "no \\data\\ line in the first \(ARPALimits.headerWithin >> 20) MiB of the inflated text: not an ARPA file"
+                    )
                 }
             }
         }
@@ -29,7 +31,9 @@ extension NGramModel {
     static func readBytes(_ path: String) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
-            throw ARPAError(file: path, line: nil, problem: errno == ENOENT ? "no such file" : "cannot read the file (\(String(cString: strerror(errno))))")
+            throw ARPAError(
+                file: path, line: nil,
+                problem: errno == ENOENT ? "no such file" : "cannot read the file (\(String(cString: strerror(errno))))")
         }
         defer { close(fd) }
         var info = stat()
@@ -195,7 +199,8 @@ struct ARPAParser {
             }
             let spec = Self.text(line.dropFirst(6)).split(separator: "=", omittingEmptySubsequences: false)
             guard spec.count == 2, let n = Int(spec[0].trimmingCharacters(in: .whitespaces)),
-                  let c = Int(spec[1].trimmingCharacters(in: .whitespaces)) else {
+                let c = Int(spec[1].trimmingCharacters(in: .whitespaces))
+            else {
                 throw fail("expected \"ngram N=COUNT\" in the \\data\\ header, found \(Self.quoted(line))")
             }
             guard n == counts.count + 1 else {
@@ -243,8 +248,10 @@ struct ARPAParser {
                 let f = fieldBuffer
                 let hasBackoff = f.count == n + 2
                 guard f.count == n + 1 || (hasBackoff && n < order) else {
-                    let expected = n < order ? "a probability, \(n) word\(n == 1 ? "" : "s") and an optional back-off"
-                                             : "a probability and \(n) word\(n == 1 ? "" : "s") (no back-off at the highest order)"
+                    let expected =
+                        n < order
+                        ? "a probability, \(n) word\(n == 1 ? "" : "s") and an optional back-off"
+                        : "a probability and \(n) word\(n == 1 ? "" : "s") (no back-off at the highest order)"
                     throw fail("\(f.count) field\(f.count == 1 ? "" : "s") in a \(n)-gram line; expected \(expected)")
                 }
                 let prob = try number(f[0], what: "probability")
@@ -295,8 +302,12 @@ struct ARPAParser {
         guard let end = section else { throw fail("missing \\end\\ (the file ends)", line: lineNumber + 1) }
         guard end.elementsEqual("\\end\\".utf8) else { throw fail("expected \\end\\, found \(Self.quoted(end))") }
 
-        guard let start = vocabulary[ARPAWords.sentenceStart] else { throw ARPAError(file: name, line: nil, problem: "the 1-grams have no <s>") }
-        guard let stop = vocabulary[ARPAWords.sentenceEnd] else { throw ARPAError(file: name, line: nil, problem: "the 1-grams have no </s>") }
+        guard let start = vocabulary[ARPAWords.sentenceStart] else {
+            throw ARPAError(file: name, line: nil, problem: "the 1-grams have no <s>")
+        }
+        guard let stop = vocabulary[ARPAWords.sentenceEnd] else {
+            throw ARPAError(file: name, line: nil, problem: "the 1-grams have no </s>")
+        }
         let unknown: Int32
         if let u = vocabulary[ARPAWords.unknown] {
             unknown = u
@@ -306,7 +317,8 @@ struct ARPAParser {
             words.append(ARPAWords.unknown)
             unigrams.append(NGramWeights(prob: -100, backoff: 0, extends: false))
         }
-        return NGramModel(order: order, words: words, unigrams: unigrams, tables: tables,
-                          unknown: unknown, sentenceStart: start, sentenceEnd: stop)
+        return NGramModel(
+            order: order, words: words, unigrams: unigrams, tables: tables,
+            unknown: unknown, sentenceStart: start, sentenceEnd: stop)
     }
 }

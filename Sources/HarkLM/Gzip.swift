@@ -14,8 +14,10 @@ enum Gzip {
     /// input. `checkHead` sees the output once it passes `headBytes` (or at the
     /// end, if shorter) and may throw, so that a file that is not what it
     /// should be is refused before it is inflated whole.
-    static func decompress(_ input: [UInt8], name: String, maxRatio: Int = .max,
-                           headBytes: Int = ARPALimits.headerWithin, checkHead: ([UInt8]) throws -> Void = { _ in }) throws -> [UInt8] {
+    static func decompress(
+        _ input: [UInt8], name: String, maxRatio: Int = .max,
+        headBytes: Int = ARPALimits.headerWithin, checkHead: ([UInt8]) throws -> Void = { _ in }
+    ) throws -> [UInt8] {
         var output: [UInt8] = []
         output.reserveCapacity(min(input.count * 4, 1 << 30))
         let limit = input.count.multipliedReportingOverflow(by: maxRatio).overflow ? Int.max : input.count * maxRatio
@@ -43,7 +45,11 @@ enum Gzip {
                     try checkHead(Array(output.prefix(headBytes)))
                 }
                 guard output.count <= limit else {
-                    throw ARPAError(file: name, line: nil, problem: "inflates to more than \(maxRatio) times its \(input.count) bytes (a gzip bomb?); the most Hark inflates is \(maxRatio)×")
+                    throw ARPAError(
+                        file: name, line: nil,
+                        problem:
+                            "inflates to more than \(maxRatio) times its \(input.count) bytes (a gzip bomb?); the most Hark inflates is \(maxRatio)×"
+                    )
                 }
                 if status == Z_STREAM_END {
                     // Another member may follow; trailing zero padding is ignored.

@@ -162,7 +162,10 @@ public struct NGramEstimator {
                 discounts.append(try Self.discounts(order: n, countsOfCounts: t))
             } catch let error as EstimationError {
                 guard let fallback = discountFallback, fallback.count == 3 else {
-                    throw EstimationError(error.problem + "; the corpus is too small or too repetitive for order \(order) (add text, lower the order, or use fallback discounts)")
+                    throw EstimationError(
+                        error.problem
+                            + "; the corpus is too small or too repetitive for order \(order) (add text, lower the order, or use fallback discounts)"
+                    )
                 }
                 discounts.append([0] + fallback)
             }
@@ -203,14 +206,14 @@ public struct NGramEstimator {
         prob[0][Int(bos)] = 1
 
         // The ARPA text, each order in the order of first appearance.
-        var text: [[String]] = [vocabulary]   // text[n − 1][i]: "w₁ … wₙ" of n-gram i
+        var text: [[String]] = [vocabulary]  // text[n − 1][i]: "w₁ … wₙ" of n-gram i
         var out = "\\data\\\n"
         for n in 1...order { out += "ngram \(n)=\((0..<counts[n - 1]).filter { !pruned(n, $0) }.count)\n" }
         for n in 1...order {
             if n >= 2 {
                 let g = grams[n - 1]
                 text.append((0..<counts[n - 1]).map { text[n - 2][Int(g.prefix[$0])] + " " + vocabulary[Int(g.word[$0])] })
-                if n >= 3 { text[n - 2] = [] }   // order n − 1 is written and order n spelt: free its texts
+                if n >= 3 { text[n - 2] = [] }  // order n − 1 is written and order n spelt: free its texts
             }
             out += "\n\\\(n)-grams:\n"
             for i in 0..<counts[n - 1] where !pruned(n, i) {

@@ -37,8 +37,10 @@ public final class NGramModel: @unchecked Sendable {
     let sentenceStart: Int32
     let sentenceEnd: Int32
 
-    init(order: Int, words: [String], unigrams: [NGramWeights], tables: [NGramTable],
-         unknown: Int32, sentenceStart: Int32, sentenceEnd: Int32) {
+    init(
+        order: Int, words: [String], unigrams: [NGramWeights], tables: [NGramTable],
+        unknown: Int32, sentenceStart: Int32, sentenceEnd: Int32
+    ) {
         self.order = order
         unigramWords = words
         var vocabulary: [String: Int32] = [:]

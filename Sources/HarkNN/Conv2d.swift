@@ -58,10 +58,13 @@ public final class Conv2d: ParameterContainer {
     public let bias: Parameter
 
     /// `prefix`: the parameters' names before "weight" and "bias" ("frontend.0.").
-    public init(inputChannels: Int, outputChannels: Int, kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int),
-                activation: Activation, prefix: String = "") {
-        precondition(inputChannels >= 1 && outputChannels >= 1 && kernel.0 >= 1 && kernel.1 >= 1 && stride.0 >= 1 && stride.1 >= 1
-                     && padding.0 >= 0 && padding.1 >= 0, "invalid convolution")
+    public init(
+        inputChannels: Int, outputChannels: Int, kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int),
+        activation: Activation, prefix: String = ""
+    ) {
+        precondition(
+            inputChannels >= 1 && outputChannels >= 1 && kernel.0 >= 1 && kernel.1 >= 1 && stride.0 >= 1 && stride.1 >= 1
+                && padding.0 >= 0 && padding.1 >= 0, "invalid convolution")
         self.inputChannels = inputChannels
         self.outputChannels = outputChannels
         self.kernel = (kernel.0, kernel.1)
@@ -104,7 +107,9 @@ public final class Conv2d: ParameterContainer {
     var K: Int { inputChannels * kernel.time * kernel.frequency }
 
     /// - Shapes: x [T, F, C] → y [T′, F′, O].
-    public func forward(_ x: UnsafeBufferPointer<Float>, frames T: Int, bins F: Int, keepCache: Bool = true) -> (output: [Float], cache: Cache) {
+    public func forward(_ x: UnsafeBufferPointer<Float>, frames T: Int, bins F: Int, keepCache: Bool = true) -> (
+        output: [Float], cache: Cache
+    ) {
         precondition(x.count == T * F * inputChannels, "x must be [\(T), \(F), \(inputChannels)]")
         let T2 = outputFrames(T), F2 = outputBins(F), O = outputChannels, K = self.K
         guard T2 > 0 && F2 > 0 else { return ([], Cache(columns: [], preActivation: [], frames: 0, bins: 0)) }

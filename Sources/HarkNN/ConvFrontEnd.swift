@@ -36,7 +36,10 @@ public final class ConvFrontEnd: ParameterContainer {
         public var layers: [Layer]
         public var activation: Conv2d.Activation
 
-        enum CodingKeys: String, CodingKey { case layers = "conv", activation }
+        enum CodingKeys: String, CodingKey {
+            case layers = "conv"
+            case activation
+        }
 
         public init(layers: [Layer], activation: Conv2d.Activation = .relu) {
             self.layers = layers
@@ -62,7 +65,8 @@ public final class ConvFrontEnd: ParameterContainer {
                     return "frontend.conv[\(i)]: kernel, stride and padding are [time, frequency] pairs"
                 }
                 guard (1...4096).contains(l.channels), l.kernel.allSatisfy({ (1...64).contains($0) }),
-                      l.stride.allSatisfy({ (1...8).contains($0) }), l.padding.allSatisfy({ (0...32).contains($0) }) else {
+                    l.stride.allSatisfy({ (1...8).contains($0) }), l.padding.allSatisfy({ (0...32).contains($0) })
+                else {
                     return "frontend.conv[\(i)]: channels 1…4096, kernel 1…64, stride 1…8, padding 0…32"
                 }
                 f = Conv2d.outputSize(f, l.kernel[1], l.stride[1], l.padding[1])
@@ -100,9 +104,10 @@ public final class ConvFrontEnd: ParameterContainer {
         var channels = 1
         var convs: [Conv2d] = []
         for (i, l) in options.layers.enumerated() {
-            let conv = Conv2d(inputChannels: channels, outputChannels: l.channels, kernel: (l.kernel[0], l.kernel[1]),
-                              stride: (l.stride[0], l.stride[1]), padding: (l.padding[0], l.padding[1]),
-                              activation: options.activation, prefix: "\(2 * i).")
+            let conv = Conv2d(
+                inputChannels: channels, outputChannels: l.channels, kernel: (l.kernel[0], l.kernel[1]),
+                stride: (l.stride[0], l.stride[1]), padding: (l.padding[0], l.padding[1]),
+                activation: options.activation, prefix: "\(2 * i).")
             conv.initialize(rng: &rng)
             convs.append(conv)
             channels = l.channels

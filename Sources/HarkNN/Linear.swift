@@ -35,8 +35,9 @@ public final class Linear: ParameterContainer {
         x.data.withUnsafeBufferPointer { px in
             weight.value.withUnsafeBufferPointer { pw in
                 y.data.withUnsafeMutableBufferPointer { py in
-                    sgemm(transB: true, m: x.rows, n: outputSize, k: inputSize,
-                          a: px.baseAddress!, b: pw.baseAddress!, beta: 1, c: py.baseAddress!)
+                    sgemm(
+                        transB: true, m: x.rows, n: outputSize, k: inputSize,
+                        a: px.baseAddress!, b: pw.baseAddress!, beta: 1, c: py.baseAddress!)
                 }
             }
         }
@@ -53,14 +54,16 @@ public final class Linear: ParameterContainer {
             x.data.withUnsafeBufferPointer { px in
                 // dW[out, in] += dyᵀ[out, N] · x[N, in]
                 weight.grad.withUnsafeMutableBufferPointer { pdw in
-                    sgemm(transA: true, m: outputSize, n: inputSize, k: x.rows,
-                          a: pdy.baseAddress!, b: px.baseAddress!, beta: 1, c: pdw.baseAddress!)
+                    sgemm(
+                        transA: true, m: outputSize, n: inputSize, k: x.rows,
+                        a: pdy.baseAddress!, b: px.baseAddress!, beta: 1, c: pdw.baseAddress!)
                 }
                 // dx[N, in] = dy[N, out] · W[out, in]
                 weight.value.withUnsafeBufferPointer { pw in
                     dx.data.withUnsafeMutableBufferPointer { pdx in
-                        sgemm(m: x.rows, n: inputSize, k: outputSize,
-                              a: pdy.baseAddress!, b: pw.baseAddress!, c: pdx.baseAddress!)
+                        sgemm(
+                            m: x.rows, n: inputSize, k: outputSize,
+                            a: pdy.baseAddress!, b: pw.baseAddress!, c: pdx.baseAddress!)
                     }
                 }
             }

@@ -16,8 +16,9 @@ public enum StateDict {
     /// The safetensors file holding these parameters, as PyTorch's
     /// `safetensors.torch.save_file(model.state_dict(), …)` would.
     public static func file(_ parameters: NamedParameters, metadata: [String: String] = [:]) -> SafeTensorsFile {
-        SafeTensorsFile(tensors: parameters.map { ($0.name, SafeTensor(shape: $0.parameter.shape, floats: $0.parameter.value)) },
-                        metadata: metadata)
+        SafeTensorsFile(
+            tensors: parameters.map { ($0.name, SafeTensor(shape: $0.parameter.shape, floats: $0.parameter.value)) },
+            metadata: metadata)
     }
 
     /// Copies every tensor into its parameter, as `load_state_dict(strict=True)`:
@@ -43,8 +44,9 @@ public enum StateDict {
                 // where the name and place are still known.
                 if let bad = v.firstIndex(where: { !$0.isFinite }) {
                     let count = v.lazy.filter { !$0.isFinite }.count
-                    problems.append("tensor \"\(name)\" has a non-finite value (\(v[bad])) at index \(bad)\(indexInShape(bad, p.shape))"
-                                    + (count > 1 ? " and \(count - 1) more" : ""))
+                    problems.append(
+                        "tensor \"\(name)\" has a non-finite value (\(v[bad])) at index \(bad)\(indexInShape(bad, p.shape))"
+                            + (count > 1 ? " and \(count - 1) more" : ""))
                     continue
                 }
                 values.append(v)

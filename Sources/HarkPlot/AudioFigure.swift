@@ -36,8 +36,10 @@ public struct AudioFigure {
         /// Words with start and end times relative to the window's start.
         public var words: [(word: String, start: Double, end: Double)]
 
-        public init(logProbabilities: Matrix, tokens: [String], secondsPerFrame: Double,
-                    path: [(token: Int, firstFrame: Int, lastFrame: Int)], words: [(word: String, start: Double, end: Double)]) {
+        public init(
+            logProbabilities: Matrix, tokens: [String], secondsPerFrame: Double,
+            path: [(token: Int, firstFrame: Int, lastFrame: Int)], words: [(word: String, start: Double, end: Double)]
+        ) {
             self.logProbabilities = logProbabilities
             self.tokens = tokens
             self.secondsPerFrame = secondsPerFrame
@@ -46,8 +48,10 @@ public struct AudioFigure {
         }
     }
 
-    public init(samples: [Float], sampleRate: Int, startTime: Double = 0, spectrogram: Matrix, frameShift: Double,
-                frameLength: Double, binFrequencies: [Double], posteriors: Posteriors? = nil, title: String = "", width: Int = 1200) {
+    public init(
+        samples: [Float], sampleRate: Int, startTime: Double = 0, spectrogram: Matrix, frameShift: Double,
+        frameLength: Double, binFrequencies: [Double], posteriors: Posteriors? = nil, title: String = "", width: Int = 1200
+    ) {
         self.frameLength = frameLength
         self.samples = samples
         self.sampleRate = sampleRate
@@ -104,9 +108,10 @@ public struct AudioFigure {
             post = Rect(x: left, y: spec.maxY + gap + 22, width: plotWidth, height: Double(p.tokens.count) * 12)
             bottom = post!.maxY
         }
-        return Layout(width: max(width, 200), height: Int(bottom + 48), waveform: wave, spectrogram: spec,
-                      posteriorgram: post, startTime: startTime, endTime: startTime + max(duration, 1e-3),
-                      bins: spectrogram.cols)
+        return Layout(
+            width: max(width, 200), height: Int(bottom + 48), waveform: wave, spectrogram: spec,
+            posteriorgram: post, startTime: startTime, endTime: startTime + max(duration, 1e-3),
+            bins: spectrogram.cols)
     }
 
     /// Draws the figure as a PNG or an SVG file's bytes.
@@ -195,7 +200,9 @@ public struct AudioFigure {
             }
             let span = Double(columns * group) * p.secondsPerFrame
             c.clip(r)
-            c.image(pixels.map(Colormap.blues.color), columns: columns, rows: K, in: Rect(x: r.x, y: r.y, width: l.x(startTime + span) - r.x, height: r.height))
+            c.image(
+                pixels.map(Colormap.blues.color), columns: columns, rows: K,
+                in: Rect(x: r.x, y: r.y, width: l.x(startTime + span) - r.x, height: r.height))
             c.unclip()
         }
         // The decoded path: each emitted token's frames outlined on its row.
@@ -240,7 +247,9 @@ public struct AudioFigure {
     /// when there are more than `maxColumns` frames, the largest value of each
     /// run of frames (so a short loud event stays visible, and the image stays
     /// within cairo's 32767-pixel limit).
-    static func heatmap(frames: Int, rows: Int, maxColumns: Int, value: (Int, Int) -> Double) -> (values: [Double], columns: Int, framesPerColumn: Int) {
+    static func heatmap(frames: Int, rows: Int, maxColumns: Int, value: (Int, Int) -> Double) -> (
+        values: [Double], columns: Int, framesPerColumn: Int
+    ) {
         let group = max(1, (frames + maxColumns - 1) / max(maxColumns, 1))
         let columns = (frames + group - 1) / group
         var out = [Double](repeating: -.infinity, count: columns * rows)

@@ -69,7 +69,8 @@ private final class ByteSink {
 
 private let appendToSink: cairo_write_func_t = { closure, data, length in
     guard let closure, let data else { return CAIRO_STATUS_WRITE_ERROR }
-    Unmanaged<ByteSink>.fromOpaque(closure).takeUnretainedValue().bytes.append(contentsOf: UnsafeBufferPointer(start: data, count: Int(length)))
+    Unmanaged<ByteSink>.fromOpaque(closure).takeUnretainedValue().bytes.append(
+        contentsOf: UnsafeBufferPointer(start: data, count: Int(length)))
     return CAIRO_STATUS_SUCCESS
 }
 
@@ -97,8 +98,9 @@ final class Canvas {
         case .png:
             surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, Int32(width), Int32(height))
         case .svg:
-            surface = cairo_svg_surface_create_for_stream(appendToSink, Unmanaged.passUnretained(sink).toOpaque(),
-                                                          Double(width), Double(height))
+            surface = cairo_svg_surface_create_for_stream(
+                appendToSink, Unmanaged.passUnretained(sink).toOpaque(),
+                Double(width), Double(height))
         }
         guard cairo_surface_status(surface) == CAIRO_STATUS_SUCCESS else {
             let message = String(cString: cairo_status_to_string(cairo_surface_status(surface)))
@@ -121,7 +123,9 @@ final class Canvas {
         switch format {
         case .png:
             let status = cairo_surface_write_to_png_stream(surface, appendToSink, Unmanaged.passUnretained(sink).toOpaque())
-            guard status == CAIRO_STATUS_SUCCESS else { throw PlotError("cairo could not encode the PNG: \(String(cString: cairo_status_to_string(status)))") }
+            guard status == CAIRO_STATUS_SUCCESS else {
+                throw PlotError("cairo could not encode the PNG: \(String(cString: cairo_status_to_string(status)))")
+            }
         case .svg:
             cairo_surface_finish(surface)
         }
@@ -166,8 +170,10 @@ final class Canvas {
     enum Anchor { case start, middle, end }
 
     /// Text with its baseline at `y`, anchored at `x`; rotated a quarter turn counter-clockwise when `vertical`.
-    func text(_ s: String, x: Double, y: Double, size: Double = 12, color: Color = .ink, anchor: Anchor = .start,
-              bold: Bool = false, vertical: Bool = false) {
+    func text(
+        _ s: String, x: Double, y: Double, size: Double = 12, color: Color = .ink, anchor: Anchor = .start,
+        bold: Bool = false, vertical: Bool = false
+    ) {
         cairo_save(cr)
         cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL)
         cairo_set_font_size(cr, size)

@@ -6,10 +6,11 @@ public struct Colormap: Sendable {
 
     /// Matplotlib's viridis (perceptually uniform, readable in grey and by
     /// most colour-blind readers), sampled at 0, 0.1, …, 1.
-    public static let viridis = Colormap(stops: [
-        0x440154, 0x482475, 0x414487, 0x355F8D, 0x2A788E, 0x21918C,
-        0x22A884, 0x44BF70, 0x7AD151, 0xBDDF26, 0xFDE725,
-    ].map { Color(hex: $0) })
+    public static let viridis = Colormap(
+        stops: [
+            0x440154, 0x482475, 0x414487, 0x355F8D, 0x2A788E, 0x21918C,
+            0x22A884, 0x44BF70, 0x7AD151, 0xBDDF26, 0xFDE725
+        ].map { Color(hex: $0) })
 
     /// White to dark blue: probabilities, where the decoded path is drawn on top in orange.
     public static let blues = Colormap(stops: [0xFFFFFF, 0xC6DBEF, 0x6BAED6, 0x2171B5, 0x08306B].map { Color(hex: $0) })

@@ -128,18 +128,23 @@ public struct EvaluationReport {
             let rows = wordAccuracy.map { w in
                 [escapeHTML(w.word), "\(w.said)", "\(w.right)", String(format: "%.1f%%", 100 * Double(w.right) / Double(w.said))]
             }
-            html += "<h3>Accuracy per word</h3><p class=\"meta\">Every reference is one word: how often each was transcribed exactly, least accurate first.</p>"
+            html +=
+                "<h3>Accuracy per word</h3><p class=\"meta\">Every reference is one word: how often each was transcribed exactly, least accurate first.</p>"
                 + HTMLDocument.table(header: ["word", "said", "right", "accuracy"], rows: rows)
         }
         let errors = wordErrors
         let shown = errors.prefix(50).map { e in
-            [escapeHTML(e.reference), escapeHTML(e.hypothesis), "\(e.count)",
-             e.reference == Self.none ? "insertion" : e.hypothesis == Self.none ? "deletion" : "substitution"]
+            [
+                escapeHTML(e.reference), escapeHTML(e.hypothesis), "\(e.count)",
+                e.reference == Self.none ? "insertion" : e.hypothesis == Self.none ? "deletion" : "substitution"
+            ]
         }
-        html += "<h3>Commonest word errors</h3>"
-            + (errors.isEmpty ? "<p class=\"meta\">No word errors.</p>"
-               : HTMLDocument.table(header: ["reference", "heard as", "times", "kind"], rows: shown)
-                 + (errors.count > 50 ? "<p class=\"meta\">\(errors.count - 50) rarer error pair(s) are not shown.</p>" : ""))
+        html +=
+            "<h3>Commonest word errors</h3>"
+            + (errors.isEmpty
+                ? "<p class=\"meta\">No word errors.</p>"
+                : HTMLDocument.table(header: ["reference", "heard as", "times", "kind"], rows: shown)
+                    + (errors.count > 50 ? "<p class=\"meta\">\(errors.count - 50) rarer error pair(s) are not shown.</p>" : ""))
         return html
     }
 
@@ -153,30 +158,41 @@ public struct EvaluationReport {
         var totals = (characters: EditCounts(), words: EditCounts())
         for u in utterances { totals.characters = totals.characters + u.characters; totals.words = totals.words + u.words }
         var rows: [[String]] = []
-        for (name, total, perUtterance) in [("CER", totals.characters, utterances.map(\.characters)),
-                                            ("WER", totals.words, utterances.map(\.words))] {
+        for (name, total, perUtterance) in [
+            ("CER", totals.characters, utterances.map(\.characters)),
+            ("WER", totals.words, utterances.map(\.words))
+        ] {
             let rate = total.referenceLength > 0 ? String(format: "%.2f%%", 100 * total.rate) : "n/a"
-            let ci = BootstrapInterval.estimate(perUtterance, replications: replications).map {
-                String(format: "%.2f%% [%.2f%%, %.2f%%]", 100 * $0.mean, 100 * max(0, $0.lower), 100 * $0.upper)
-            } ?? "n/a"
-            rows.append(["<b>\(name)</b>", "<span class=\"big\">\(rate)</span>", ci, "\(total.errors)", "\(total.substitutions)",
-                         "\(total.deletions)", "\(total.insertions)", "\(total.referenceLength)"])
+            let ci =
+                BootstrapInterval.estimate(perUtterance, replications: replications).map {
+                    String(format: "%.2f%% [%.2f%%, %.2f%%]", 100 * $0.mean, 100 * max(0, $0.lower), 100 * $0.upper)
+                } ?? "n/a"
+            rows.append([
+                "<b>\(name)</b>", "<span class=\"big\">\(rate)</span>", ci, "\(total.errors)", "\(total.substitutions)",
+                "\(total.deletions)", "\(total.insertions)", "\(total.referenceLength)"
+            ])
         }
-        doc.section(id: "summary", heading: "Error rates",
-                    HTMLDocument.table(header: ["", "rate", "bootstrap mean and 95% interval", "errors", "substitutions", "deletions",
-                                                "insertions", "reference length"], rows: rows)
-                    + "<p class=\"meta\">\(utterances.count) utterance(s) scored, \(utterances.count - ranked.count) without an error. "
-                    + "Interval: \(replications) bootstrap replications of the utterances, mean ± 1.96 standard deviations (as Kaldi's compute-wer-bootci; a bound below 0 is shown as 0).</p>"
-                    + (failed.isEmpty ? "" : "<p class=\"meta\">\(failed.count) input(s) failed and are not scored (listed at the end).</p>"))
+        doc.section(
+            id: "summary", heading: "Error rates",
+            HTMLDocument.table(
+                header: [
+                    "", "rate", "bootstrap mean and 95% interval", "errors", "substitutions", "deletions",
+                    "insertions", "reference length"
+                ], rows: rows)
+                + "<p class=\"meta\">\(utterances.count) utterance(s) scored, \(utterances.count - ranked.count) without an error. "
+                + "Interval: \(replications) bootstrap replications of the utterances, mean ± 1.96 standard deviations (as Kaldi's compute-wer-bootci; a bound below 0 is shown as 0).</p>"
+                + (failed.isEmpty ? "" : "<p class=\"meta\">\(failed.count) input(s) failed and are not scored (listed at the end).</p>"))
 
         // What goes wrong most, before the utterances one by one.
         doc.section(id: "words", heading: "Word errors", wordSections())
 
         // Utterances, worst first.
         var embedded = 0
-        var body = "<p class=\"legend meta\"><span class=\"S\">substitution</span><span class=\"D\">deletion</span><span class=\"I\">insertion</span></p>"
+        var body =
+            "<p class=\"legend meta\"><span class=\"S\">substitution</span><span class=\"D\">deletion</span><span class=\"I\">insertion</span></p>"
         for (i, u) in ranked.prefix(Self.maxAlignments).enumerated() {
-            body += "<div class=\"utt\" id=\"utt-\(i + 1)\"><h3><b>#\(i + 1)</b> <code>\(escapeHTML(u.path))</code> · "
+            body +=
+                "<div class=\"utt\" id=\"utt-\(i + 1)\"><h3><b>#\(i + 1)</b> <code>\(escapeHTML(u.path))</code> · "
                 + "\(u.words.errors) word error(s) of \(u.words.referenceLength) · \(u.characters.errors) character error(s) of \(u.characters.referenceLength)</h3>"
             body += Self.alignmentTable(u)
             if i < worst && embedded >= Self.maxMediaBytes {
@@ -188,7 +204,8 @@ public struct EvaluationReport {
                     body += "<audio controls=\"controls\" preload=\"none\" src=\"\(HTMLDocument.dataURI(wav, type: "audio/wav"))\"></audio>"
                 }
                 if let png = m.figurePNG {
-                    body += "<img alt=\"waveform, spectrogram and posteriorgram of \(escapeHTML(u.path))\" src=\"\(HTMLDocument.dataURI(png, type: "image/png"))\"/>"
+                    body +=
+                        "<img alt=\"waveform, spectrogram and posteriorgram of \(escapeHTML(u.path))\" src=\"\(HTMLDocument.dataURI(png, type: "image/png"))\"/>"
                 }
                 if let note = m.note { body += "<p class=\"meta\">\(escapeHTML(note))</p>" }
             }
@@ -207,8 +224,10 @@ public struct EvaluationReport {
         }
 
         if !failed.isEmpty {
-            doc.section(id: "failures", heading: "Failed inputs",
-                        HTMLDocument.table(header: ["input", "problem"], rows: failed.map { ["<code>\(escapeHTML($0.path))</code>", escapeHTML($0.message)] }))
+            doc.section(
+                id: "failures", heading: "Failed inputs",
+                HTMLDocument.table(
+                    header: ["input", "problem"], rows: failed.map { ["<code>\(escapeHTML($0.path))</code>", escapeHTML($0.message)] }))
         }
         return doc.render()
     }
@@ -218,16 +237,20 @@ public struct EvaluationReport {
     /// the expected calibration error and the bins as a table.
     static func calibrationSection(_ bins: ReliabilityBins, ece: Double) -> String {
         let diagram = bins.diagram
-        var chart = LineChart(title: "Reliability of word confidences", xLabel: "confidence (mean of the bin)",
-                              yLabel: "share of words right", series: [
-            .init(name: "calibrated", color: .grid, points: [(0, 0), (1, 1)]),
-            .init(name: "this model", color: Color(hex: 0x1F77B4), points: diagram.map { ($0.confidence, $0.accuracy) }, dots: true),
-        ])
+        var chart = LineChart(
+            title: "Reliability of word confidences", xLabel: "confidence (mean of the bin)",
+            yLabel: "share of words right",
+            series: [
+                .init(name: "calibrated", color: .grid, points: [(0, 0), (1, 1)]),
+                .init(name: "this model", color: Color(hex: 0x1F77B4), points: diagram.map { ($0.confidence, $0.accuracy) }, dots: true)
+            ])
         chart.width = 420
         chart.height = 360
         let rows = diagram.map { b in
-            [String(format: "%.1f–%.1f", b.lower, b.lower + 1 / Double(ReliabilityBins.binCount)), "\(b.words)",
-             String(format: "%.3f", b.confidence), String(format: "%.3f", b.accuracy), String(format: "%+.3f", b.accuracy - b.confidence)]
+            [
+                String(format: "%.1f–%.1f", b.lower, b.lower + 1 / Double(ReliabilityBins.binCount)), "\(b.words)",
+                String(format: "%.3f", b.confidence), String(format: "%.3f", b.accuracy), String(format: "%+.3f", b.accuracy - b.confidence)
+            ]
         }
         return "<p><span class=\"big\">" + String(format: "ECE %.4f", ece) + "</span> over \(bins.words) word(s): "
             + "the mean distance between the confidence of the words and how often they were right, bin by bin, weighted by the bin's words.</p>"
@@ -260,7 +283,9 @@ public struct EvaluationReport {
         let cols = Set(table.values.flatMap(\.keys)).sorted(by: order)
         let worstError = table.flatMap { r, row in row.filter { $0.key != r }.map(\.value) }.max() ?? 1
         func label(_ s: String) -> String { s == " " ? "␣" : s }
-        var t = "<table class=\"confusion\"><thead><tr><th>ref \\ hyp</th>" + cols.map { "<th>\(escapeHTML(label($0)))</th>" }.joined() + "</tr></thead><tbody>"
+        var t =
+            "<table class=\"confusion\"><thead><tr><th>ref \\ hyp</th>" + cols.map { "<th>\(escapeHTML(label($0)))</th>" }.joined()
+            + "</tr></thead><tbody>"
         for r in rows {
             t += "<tr><th>\(escapeHTML(label(r)))</th>"
             for c in cols {
@@ -277,7 +302,7 @@ public struct EvaluationReport {
             }
             t += "</tr>"
         }
-        return t + "</tbody></table><p class=\"meta\">Counts over the character alignments of all utterances; the diagonal is what was right, ∅ stands for a deleted (column) or inserted (row) character, ␣ for a space.</p>"
+        return t
+            + "</tbody></table><p class=\"meta\">Counts over the character alignments of all utterances; the diagonal is what was right, ∅ stands for a deleted (column) or inserted (row) character, ␣ for a space.</p>"
     }
 }
-

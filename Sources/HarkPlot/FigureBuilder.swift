@@ -17,8 +17,12 @@ extension AudioFigure {
     public static func checkWindow(start: Double, end: Double?) throws {
         guard start >= 0, start <= maxTime else { throw PlotError("--start \(start) must be a time from 0 to \(Int(maxTime)) s") }
         guard let end else { return }
-        guard end > start, end <= maxTime else { throw PlotError("--end \(end) must come after --start \(start) and be at most \(Int(maxTime)) s") }
-        guard end - start <= maxSeconds else { throw PlotError("--start \(start) --end \(end): the window is longer than \(Int(maxSeconds)) s") }
+        guard end > start, end <= maxTime else {
+            throw PlotError("--end \(end) must come after --start \(start) and be at most \(Int(maxTime)) s")
+        }
+        guard end - start <= maxSeconds else {
+            throw PlotError("--start \(start) --end \(end): the window is longer than \(Int(maxSeconds)) s")
+        }
     }
 
     /// Mel bins of the spectrogram (fewer at low sample rates, where 80 would leave filters without an FFT bin).
@@ -31,8 +35,10 @@ extension AudioFigure {
     /// audio is resampled to its model's rate and the posteriorgram shows what
     /// the model hears in the window alone (with per-utterance CMVN,
     /// statistics of the window).
-    public static func read(path: String, transcriber: Transcriber?, start: Double = 0, end: Double? = nil,
-                            channel: ChannelSelection = .average, width: Int = 1200) throws -> AudioFigure {
+    public static func read(
+        path: String, transcriber: Transcriber?, start: Double = 0, end: Double? = nil,
+        channel: ChannelSelection = .average, width: Int = 1200
+    ) throws -> AudioFigure {
         try checkWindow(start: start, end: end)
         var options = AudioLoadOptions(channel: channel)
         options.targetSampleRate = transcriber?.model.config.sampleRate
@@ -45,7 +51,9 @@ extension AudioFigure {
         let last = end.map { Int(($0 * Double(rate)).rounded()) }
         let limit = min(Int(maxSeconds * Double(rate)), maxSamples)
         func tooLong() -> PlotError {
-            PlotError("\(path): the window is longer than \(String(format: "%.0f", Double(limit) / Double(rate))) s at \(rate) Hz (at most \(Int(maxSeconds)) s and \(maxSamples) samples); choose a shorter one with --start and --end")
+            PlotError(
+                "\(path): the window is longer than \(String(format: "%.0f", Double(limit) / Double(rate))) s at \(rate) Hz (at most \(Int(maxSeconds)) s and \(maxSamples) samples); choose a shorter one with --start and --end"
+            )
         }
         if let last, last - first > limit { throw tooLong() }
         var samples: [Float] = []
@@ -62,7 +70,9 @@ extension AudioFigure {
             if samples.count > limit { throw tooLong() }
         }
         guard let windowStart, !samples.isEmpty else {
-            throw PlotError("\(path): no audio in the window from \(start) s (the recording is \(String(format: "%.2f", Double(position) / Double(rate))) s long)")
+            throw PlotError(
+                "\(path): no audio in the window from \(start) s (the recording is \(String(format: "%.2f", Double(position) / Double(rate))) s long)"
+            )
         }
         let name = path == "-" ? "standard input" : (path as NSString).lastPathComponent
         let t0 = Double(windowStart) / Double(rate)
@@ -71,18 +81,21 @@ extension AudioFigure {
     }
 
     /// The figure of samples held in memory (at the transcriber's model rate when one is given).
-    public static func make(samples: [Float], sampleRate: Int, startTime: Double = 0, transcriber: Transcriber?,
-                            title: String, width: Int = 1200) throws -> AudioFigure {
+    public static func make(
+        samples: [Float], sampleRate: Int, startTime: Double = 0, transcriber: Transcriber?,
+        title: String, width: Int = 1200
+    ) throws -> AudioFigure {
         var fbank = FbankOptions()
         fbank.frame.sampleFrequency = Double(sampleRate)
         fbank.frame.dither = 0
         fbank.mel.numBins = melBins(sampleRate: sampleRate)
         let extractor = try FeatureExtractor(FeatureOptions(kind: .fbank(fbank)))
         let banks = try MelBanks(options: fbank.mel, sampleFrequency: Double(sampleRate), paddedWindowSize: fbank.frame.paddedWindowSize)
-        var figure = AudioFigure(samples: samples, sampleRate: sampleRate, startTime: startTime,
-                                 spectrogram: extractor.computeBase(samples), frameShift: fbank.frame.frameShift / 1000,
-                                 frameLength: fbank.frame.frameLength / 1000,
-                                 binFrequencies: banks.centerFrequencies, title: title, width: width)
+        var figure = AudioFigure(
+            samples: samples, sampleRate: sampleRate, startTime: startTime,
+            spectrogram: extractor.computeBase(samples), frameShift: fbank.frame.frameShift / 1000,
+            frameLength: fbank.frame.frameLength / 1000,
+            binFrequencies: banks.centerFrequencies, title: title, width: width)
         if let transcriber {
             // What `transcribe(samples:)` gives, with the network run once for both the picture and the words.
             let lp = transcriber.logProbabilities(samples)

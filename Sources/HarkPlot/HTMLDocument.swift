@@ -44,27 +44,27 @@ public struct HTMLDocument {
     }
 
     static let style = """
-    body{font-family:"DejaVu Sans",system-ui,sans-serif;margin:24px auto;max-width:1200px;padding:0 16px;color:#222;background:#fff}
-    h1{font-size:22px;margin:0 0 4px}h3{font-size:14px;margin:14px 0 4px}h2{font-size:17px;border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:28px}
-    .meta{color:#555;font-size:13px}
-    .charts{display:flex;flex-wrap:wrap;gap:12px}
-    svg.chart{background:#fff;border:1px solid #eee;font-size:11px;font-family:inherit}
-    svg.chart .chart-title{font-size:13px;font-weight:bold}svg.chart .axis-label{font-size:11px;fill:#444}
-    svg.chart .frame{fill:none;stroke:#999}svg.chart .grid{stroke:#eee}
-    svg.chart .marker{stroke:#d62728;stroke-dasharray:4 3}svg.chart .marker-label{fill:#d62728;font-size:11px}
-    table{border-collapse:collapse;font-size:13px;margin:8px 0}th,td{border:1px solid #ddd;padding:3px 7px;text-align:left;vertical-align:top}
-    th{background:#f5f5f5}td.num{text-align:right;font-variant-numeric:tabular-nums}
-    .big{font-size:20px;font-weight:bold}
-    .utt{border:1px solid #e4e4e4;border-radius:6px;padding:10px 12px;margin:12px 0}
-    .utt h3{font-size:14px;margin:0 0 6px;font-weight:normal}.utt img{max-width:100%;display:block;margin-top:6px}
-    table.align{border:none;font-family:"DejaVu Sans Mono",monospace;font-size:13px}
-    table.align td,table.align th{border:none;padding:1px 6px;text-align:center}
-    table.align th{background:none;color:#777;font-weight:normal;text-align:right}
-    .S{background:#ffe3b3}.D{background:#ffc9c9}.I{background:#c9e7ff}
-    .legend span{padding:1px 6px;margin-right:8px}
-    table.confusion td{text-align:right;min-width:20px;padding:2px 4px;font-variant-numeric:tabular-nums}
-    table.confusion th{text-align:center;padding:2px 4px}
-    """
+        body{font-family:"DejaVu Sans",system-ui,sans-serif;margin:24px auto;max-width:1200px;padding:0 16px;color:#222;background:#fff}
+        h1{font-size:22px;margin:0 0 4px}h3{font-size:14px;margin:14px 0 4px}h2{font-size:17px;border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:28px}
+        .meta{color:#555;font-size:13px}
+        .charts{display:flex;flex-wrap:wrap;gap:12px}
+        svg.chart{background:#fff;border:1px solid #eee;font-size:11px;font-family:inherit}
+        svg.chart .chart-title{font-size:13px;font-weight:bold}svg.chart .axis-label{font-size:11px;fill:#444}
+        svg.chart .frame{fill:none;stroke:#999}svg.chart .grid{stroke:#eee}
+        svg.chart .marker{stroke:#d62728;stroke-dasharray:4 3}svg.chart .marker-label{fill:#d62728;font-size:11px}
+        table{border-collapse:collapse;font-size:13px;margin:8px 0}th,td{border:1px solid #ddd;padding:3px 7px;text-align:left;vertical-align:top}
+        th{background:#f5f5f5}td.num{text-align:right;font-variant-numeric:tabular-nums}
+        .big{font-size:20px;font-weight:bold}
+        .utt{border:1px solid #e4e4e4;border-radius:6px;padding:10px 12px;margin:12px 0}
+        .utt h3{font-size:14px;margin:0 0 6px;font-weight:normal}.utt img{max-width:100%;display:block;margin-top:6px}
+        table.align{border:none;font-family:"DejaVu Sans Mono",monospace;font-size:13px}
+        table.align td,table.align th{border:none;padding:1px 6px;text-align:center}
+        table.align th{background:none;color:#777;font-weight:normal;text-align:right}
+        .S{background:#ffe3b3}.D{background:#ffc9c9}.I{background:#c9e7ff}
+        .legend span{padding:1px 6px;margin-right:8px}
+        table.confusion td{text-align:right;min-width:20px;padding:2px 4px;font-variant-numeric:tabular-nums}
+        table.confusion th{text-align:center;padding:2px 4px}
+        """
 }
 
 /// Text escaped for HTML (and XML) content and attribute values. Characters

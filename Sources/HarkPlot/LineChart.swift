@@ -13,8 +13,10 @@ public struct LineChart {
         /// Draw a dot with a tooltip at each point (for short series such as epochs).
         public var dots = false
 
-        public init(name: String, color: Color, points: [(x: Double, y: Double)],
-                    band: [(x: Double, low: Double, high: Double)] = [], dots: Bool = false) {
+        public init(
+            name: String, color: Color, points: [(x: Double, y: Double)],
+            band: [(x: Double, low: Double, high: Double)] = [], dots: Bool = false
+        ) {
             self.name = name; self.color = color; self.points = points; self.band = band; self.dots = dots
         }
     }
@@ -29,8 +31,10 @@ public struct LineChart {
     public var marker: (x: Double, label: String)?
     public var width = 560.0, height = 300.0
 
-    public init(title: String, xLabel: String, yLabel: String, series: [Series], logY: Bool = false,
-                marker: (x: Double, label: String)? = nil) {
+    public init(
+        title: String, xLabel: String, yLabel: String, series: [Series], logY: Bool = false,
+        marker: (x: Double, label: String)? = nil
+    ) {
         self.title = title; self.xLabel = xLabel; self.yLabel = yLabel; self.series = series; self.logY = logY; self.marker = marker
     }
 
@@ -42,11 +46,13 @@ public struct LineChart {
         func ok(_ y: Double) -> Bool { y.isFinite && (!logY || y > 0) }
         let xs = series.flatMap { $0.points.map(\.x) + $0.band.map(\.x) }.filter(\.isFinite)
         let ys = series.flatMap { $0.points.map(\.y) + $0.band.flatMap { [$0.low, $0.high] } }.filter(ok)
-        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\">"
+        var svg =
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\">"
         svg += "<title>\(escapeHTML(title))</title>"
         svg += "<text x=\"\(a.x)\" y=\"18\" class=\"chart-title\">\(escapeHTML(title))</text>"
         guard let x0 = xs.min(), let x1 = xs.max(), let y0r = ys.min(), let y1r = ys.max() else {
-            svg += "<text x=\"\(a.x + a.width / 2)\" y=\"\(a.y + a.height / 2)\" text-anchor=\"middle\" class=\"empty\">no data</text></svg>"
+            svg +=
+                "<text x=\"\(a.x + a.width / 2)\" y=\"\(a.y + a.height / 2)\" text-anchor=\"middle\" class=\"empty\">no data</text></svg>"
             return svg
         }
         let ty = Self.transform(logY: logY)
@@ -68,24 +74,30 @@ public struct LineChart {
             svg += "<line x1=\"\(f(a.x))\" y1=\"\(f(py(t)))\" x2=\"\(f(a.maxX))\" y2=\"\(f(py(t)))\" class=\"grid\"/>"
             svg += "<text x=\"\(f(a.x - 5))\" y=\"\(f(py(t) + 4))\" text-anchor=\"end\">\(Self.label(t))</text>"
         }
-        svg += "<text x=\"\(f(a.x + a.width / 2))\" y=\"\(f(height - 8))\" text-anchor=\"middle\" class=\"axis-label\">\(escapeHTML(xLabel))</text>"
-        svg += "<text transform=\"translate(14 \(f(a.y + a.height / 2))) rotate(-90)\" text-anchor=\"middle\" class=\"axis-label\">\(escapeHTML(yLabel))</text>"
+        svg +=
+            "<text x=\"\(f(a.x + a.width / 2))\" y=\"\(f(height - 8))\" text-anchor=\"middle\" class=\"axis-label\">\(escapeHTML(xLabel))</text>"
+        svg +=
+            "<text transform=\"translate(14 \(f(a.y + a.height / 2))) rotate(-90)\" text-anchor=\"middle\" class=\"axis-label\">\(escapeHTML(yLabel))</text>"
 
         // Data, clipped to the plot area.
         let clip = "clip-" + String(title.unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) }.map(Character.init))
-        svg += "<clipPath id=\"\(clip)\"><rect x=\"\(f(a.x))\" y=\"\(f(a.y))\" width=\"\(f(a.width))\" height=\"\(f(a.height))\"/></clipPath><g clip-path=\"url(#\(clip))\">"
+        svg +=
+            "<clipPath id=\"\(clip)\"><rect x=\"\(f(a.x))\" y=\"\(f(a.y))\" width=\"\(f(a.width))\" height=\"\(f(a.height))\"/></clipPath><g clip-path=\"url(#\(clip))\">"
         for s in series {
             let band = s.band.filter { $0.x.isFinite && ok($0.low) && ok($0.high) }
             if !band.isEmpty {
                 let upper = band.map { "\(f(px($0.x))),\(f(py($0.high)))" }
                 let lower = band.reversed().map { "\(f(px($0.x))),\(f(py($0.low)))" }
-                svg += "<polygon points=\"\((upper + lower).joined(separator: " "))\" fill=\"\(s.color.css)\" fill-opacity=\"0.18\" stroke=\"none\"/>"
+                svg +=
+                    "<polygon points=\"\((upper + lower).joined(separator: " "))\" fill=\"\(s.color.css)\" fill-opacity=\"0.18\" stroke=\"none\"/>"
             }
             let points = s.points.filter { $0.x.isFinite && ok($0.y) }
-            svg += "<polyline points=\"\(points.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " "))\" fill=\"none\" stroke=\"\(s.color.css)\" stroke-width=\"1.6\"/>"
+            svg +=
+                "<polyline points=\"\(points.map { "\(f(px($0.x))),\(f(py($0.y)))" }.joined(separator: " "))\" fill=\"none\" stroke=\"\(s.color.css)\" stroke-width=\"1.6\"/>"
             if s.dots {
                 for p in points {
-                    svg += "<circle cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.y)))\" r=\"3\" fill=\"\(s.color.css)\"><title>\(escapeHTML(s.name)) at \(Self.label(p.x)): \(Self.label(p.y))</title></circle>"
+                    svg +=
+                        "<circle cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.y)))\" r=\"3\" fill=\"\(s.color.css)\"><title>\(escapeHTML(s.name)) at \(Self.label(p.x)): \(Self.label(p.y))</title></circle>"
                 }
             }
         }
@@ -99,7 +111,8 @@ public struct LineChart {
         for s in series.reversed() {
             let w = Double(s.name.count) * 7 + 22
             lx -= w
-            svg += "<rect x=\"\(f(lx))\" y=\"9\" width=\"12\" height=\"4\" fill=\"\(s.color.css)\"/><text x=\"\(f(lx + 16))\" y=\"15\">\(escapeHTML(s.name))</text>"
+            svg +=
+                "<rect x=\"\(f(lx))\" y=\"9\" width=\"12\" height=\"4\" fill=\"\(s.color.css)\"/><text x=\"\(f(lx + 16))\" y=\"15\">\(escapeHTML(s.name))</text>"
         }
         svg += "</svg>"
         return svg

@@ -102,7 +102,8 @@ public struct TrainingReport {
 
     /// Averages of consecutive points, at most `maxPoints` of them, with each average's minimum and maximum.
     static func bucketed(_ points: [(x: Double, y: Double)], maxPoints: Int = TrainingReport.maxPoints)
-        -> (line: [(x: Double, y: Double)], band: [(x: Double, low: Double, high: Double)]) {
+        -> (line: [(x: Double, y: Double)], band: [(x: Double, low: Double, high: Double)])
+    {
         let finite = points.filter { $0.y.isFinite }
         guard finite.count > maxPoints else { return (finite, []) }
         let size = (finite.count + maxPoints - 1) / maxPoints
@@ -133,7 +134,9 @@ public struct TrainingReport {
         }
         if let e = epochs.last { facts.append("last epoch \(e.epoch + 1)") }
         if let best = bestEpoch, let cer = best.validCER {
-            facts.append(String(format: "best epoch %d: CER %.2f%%", best.epoch + 1, 100 * cer) + (best.validWER.map { String(format: ", WER %.2f%%", 100 * $0) } ?? ""))
+            facts.append(
+                String(format: "best epoch %d: CER %.2f%%", best.epoch + 1, 100 * cer)
+                    + (best.validWER.map { String(format: ", WER %.2f%%", 100 * $0) } ?? ""))
         }
         let skipped = steps.last?.skippedNonFinite ?? 0
         if skipped > 0 { facts.append("\(skipped) step(s) skipped for non-finite loss or gradient") }
@@ -145,12 +148,17 @@ public struct TrainingReport {
             return LineChart.Series(name: name, color: color, points: line, band: band)
         }
         let charts = [
-            LineChart(title: "CTC loss", xLabel: "step", yLabel: "loss per frame", series: [stepSeries("loss", Color(hex: 0x1F77B4)) { $0.loss }]),
-            LineChart(title: "Learning rate", xLabel: "step", yLabel: "learning rate", series: [stepSeries("lr", Color(hex: 0x2CA02C)) { $0.learningRate }]),
-            LineChart(title: "Gradient norm (before clipping)", xLabel: "step", yLabel: "L2 norm",
-                      series: [stepSeries("grad norm", Color(hex: 0x9467BD)) { $0.gradNorm }], logY: true),
-            LineChart(title: "Throughput", xLabel: "step", yLabel: "frames per second",
-                      series: [stepSeries("frames/s", Color(hex: 0x8C564B)) { $0.framesPerSecond.map(Float.init) }]),
+            LineChart(
+                title: "CTC loss", xLabel: "step", yLabel: "loss per frame", series: [stepSeries("loss", Color(hex: 0x1F77B4)) { $0.loss }]),
+            LineChart(
+                title: "Learning rate", xLabel: "step", yLabel: "learning rate",
+                series: [stepSeries("lr", Color(hex: 0x2CA02C)) { $0.learningRate }]),
+            LineChart(
+                title: "Gradient norm (before clipping)", xLabel: "step", yLabel: "L2 norm",
+                series: [stepSeries("grad norm", Color(hex: 0x9467BD)) { $0.gradNorm }], logY: true),
+            LineChart(
+                title: "Throughput", xLabel: "step", yLabel: "frames per second",
+                series: [stepSeries("frames/s", Color(hex: 0x8C564B)) { $0.framesPerSecond.map(Float.init) }])
         ]
         doc.section(id: "curves", heading: "Training curves", "<div class=\"charts\">" + charts.map { $0.svg() }.joined() + "</div>")
 
@@ -158,25 +166,37 @@ public struct TrainingReport {
         let validation = LineChart(
             title: "Validation error rates", xLabel: "epoch", yLabel: "error rate (%)",
             series: [
-                LineChart.Series(name: "CER", color: Color(hex: 0xD62728), points: epochs.compactMap { e in e.validCER.map { (Double(e.epoch + 1), 100 * $0) } }, dots: true),
-                LineChart.Series(name: "WER", color: Color(hex: 0xFF7F0E), points: epochs.compactMap { e in e.validWER.map { (Double(e.epoch + 1), 100 * $0) } }, dots: true),
+                LineChart.Series(
+                    name: "CER", color: Color(hex: 0xD62728),
+                    points: epochs.compactMap { e in e.validCER.map { (Double(e.epoch + 1), 100 * $0) } }, dots: true),
+                LineChart.Series(
+                    name: "WER", color: Color(hex: 0xFF7F0E),
+                    points: epochs.compactMap { e in e.validWER.map { (Double(e.epoch + 1), 100 * $0) } }, dots: true)
             ],
             // Epochs are counted from 1, as hark train prints them (the log's "epoch" counts from 0).
             marker: best.map { (Double($0.epoch + 1), "best: epoch \($0.epoch + 1)") })
         var rows: [[String]] = []
         for e in epochs {
             let mark = e.epoch == best?.epoch ? " ★" : ""
-            rows.append(["\(e.epoch + 1)\(mark)", "\(e.step)", e.validCER.map { String(format: "%.2f", 100 * $0) } ?? "–",
-                         e.validWER.map { String(format: "%.2f", 100 * $0) } ?? "–", String(format: "%.0f", e.elapsed)])
+            rows.append([
+                "\(e.epoch + 1)\(mark)", "\(e.step)", e.validCER.map { String(format: "%.2f", 100 * $0) } ?? "–",
+                e.validWER.map { String(format: "%.2f", 100 * $0) } ?? "–", String(format: "%.0f", e.elapsed)
+            ])
         }
-        doc.section(id: "validation", heading: "Validation",
-                    (epochs.contains { $0.validCER != nil } ? validation.svg() : "<p class=\"meta\">The run had no validation data.</p>")
-                    + HTMLDocument.table(header: ["epoch", "step", "CER %", "WER %", "elapsed s"], rows: rows))
+        doc.section(
+            id: "validation", heading: "Validation",
+            (epochs.contains { $0.validCER != nil } ? validation.svg() : "<p class=\"meta\">The run had no validation data.</p>")
+                + HTMLDocument.table(header: ["epoch", "step", "CER %", "WER %", "elapsed s"], rows: rows))
         let optionRows = options.map { ["<code>\(escapeHTML($0.key))</code>", escapeHTML($0.value)] }
         let configRows = config.map { ["<code>\(escapeHTML($0.key))</code>", escapeHTML($0.value)] }
-        doc.section(id: "options", heading: "Options",
-                    "<h3>Training options</h3>" + (optionRows.isEmpty ? "<p class=\"meta\">Not recorded.</p>" : HTMLDocument.table(header: ["option", "value"], rows: optionRows))
-                    + "<h3>Model configuration</h3>" + (configRows.isEmpty ? "<p class=\"meta\">Not recorded.</p>" : HTMLDocument.table(header: ["key", "value"], rows: configRows)))
+        doc.section(
+            id: "options", heading: "Options",
+            "<h3>Training options</h3>"
+                + (optionRows.isEmpty
+                    ? "<p class=\"meta\">Not recorded.</p>" : HTMLDocument.table(header: ["option", "value"], rows: optionRows))
+                + "<h3>Model configuration</h3>"
+                + (configRows.isEmpty
+                    ? "<p class=\"meta\">Not recorded.</p>" : HTMLDocument.table(header: ["key", "value"], rows: configRows)))
         return doc.render()
     }
 
@@ -186,7 +206,6 @@ public struct TrainingReport {
         return s >= 3600 ? String(format: "%dh %02dm", s / 3600, s % 3600 / 60) : String(format: "%dm %02ds", s / 60, s % 60)
     }
 }
-
 
 /// The events of a training log (`train.log.jsonl`), read as its bytes come:
 /// one JSON event per line. Lines that are not events (a last line cut by a
@@ -244,10 +263,14 @@ public struct TrainingLog {
         func shown(_ l: [Int]) -> String { l.prefix(5).map(String.init).joined(separator: ", ") + (l.count > 5 ? ", …" : "") }
         var notes: [String] = []
         if !malformedLines.isEmpty {
-            notes.append("\(malformedLines.count) line(s) of train.log.jsonl were not training events and were skipped (line \(shown(malformedLines))).")
+            notes.append(
+                "\(malformedLines.count) line(s) of train.log.jsonl were not training events and were skipped (line \(shown(malformedLines)))."
+            )
         }
         if !implausibleLines.isEmpty {
-            notes.append("\(implausibleLines.count) event(s) with impossible values (a negative or non-finite number, an error rate over 10,000%) were skipped (line \(shown(implausibleLines))).")
+            notes.append(
+                "\(implausibleLines.count) event(s) with impossible values (a negative or non-finite number, an error rate over 10,000%) were skipped (line \(shown(implausibleLines)))."
+            )
         }
         return notes
     }

@@ -66,7 +66,11 @@ final class ConnectionDeadline: ChannelDuplexHandler, RemovableChannelHandler {
                 }
             }
             tail += buffer.readableBytesView
-            if tail.count > 3 && tail.indices.dropLast(3).contains(where: { tail[$0] == 13 && tail[$0 + 1] == 10 && tail[$0 + 2] == 13 && tail[$0 + 3] == 10 }) {
+            if tail.count > 3
+                && tail.indices.dropLast(3).contains(where: {
+                    tail[$0] == 13 && tail[$0 + 1] == 10 && tail[$0 + 2] == 13 && tail[$0 + 3] == 10
+                })
+            {
                 headSeen = true
                 schedule(context, after: answerTimeout)
             }
@@ -86,14 +90,20 @@ final class ConnectionDeadline: ChannelDuplexHandler, RemovableChannelHandler {
         let (status, reason, message): (Int, String, String)
         let text = "\(error)"
         if requestLineBytes > Self.maxRequestLine {
-            (status, reason, message) = (414, "URI Too Long", "the request line is over \(Self.maxRequestLine) bytes, the most this server reads")
+            (status, reason, message) = (
+                414, "URI Too Long", "the request line is over \(Self.maxRequestLine) bytes, the most this server reads"
+            )
         } else if error as? HTTPParserError == .headerOverflow {
             (status, reason, message) = (431, "Request Header Fields Too Large", "the request's headers are larger than this server reads")
         } else {
-            (status, reason, message) = (400, "Bad Request", "the request head is malformed (\(text)): send HTTP/1.1 with CRLF line ends, one Content-Length or Transfer-Encoding: chunked")
+            (status, reason, message) = (
+                400, "Bad Request",
+                "the request head is malformed (\(text)): send HTTP/1.1 with CRLF line ends, one Content-Length or Transfer-Encoding: chunked"
+            )
         }
         let body = HarkRoutes.jsonText(["error": ["message": message, "type": "invalid_request_error", "code": "bad_request"]])
-        let head = "HTTP/1.1 \(status) \(reason)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n"
+        let head =
+            "HTTP/1.1 \(status) \(reason)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n"
         LingeringClose.send(ByteBuffer(string: head + body), context: context)
     }
 
@@ -151,7 +161,8 @@ final class HeadErrorAnswer: ChannelInboundHandler, RemovableChannelHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         if !headParsed, error is HTTPParserError,
-           let deadline = try? context.pipeline.syncOperations.handler(type: ConnectionDeadline.self) {
+            let deadline = try? context.pipeline.syncOperations.handler(type: ConnectionDeadline.self)
+        {
             deadline.refuse(error)
         }
         context.fireErrorCaught(error)
@@ -230,7 +241,9 @@ final class WebSocketFrameGuard: ChannelDuplexHandler {
                 return refuse(context, code: 1002, "client frames must be masked (RFC 6455, section 5.1)")
             }
             if length > UInt64(maxFrameBytes) {
-                return refuse(context, code: 1009, "a frame of \(length) bytes is larger than \(maxFrameBytes), the most this server takes (send PCM in smaller messages)")
+                return refuse(
+                    context, code: 1009,
+                    "a frame of \(length) bytes is larger than \(maxFrameBytes), the most this server takes (send PCM in smaller messages)")
             }
             remaining = length
         }

@@ -34,7 +34,8 @@ struct LiveStream {
         guard let rate = HarkRoutes.streamRate(rateParameter, service: service) else {
             service.metrics.error(route: route, kind: "bad_request")
             service.metrics.request(route: route, status: 400)
-            try await writer.fail("rate=\(rateParameter ?? ""): the PCM sample rate must be an integer from 8000 to 192000 Hz", code: .policyViolation)
+            try await writer.fail(
+                "rate=\(rateParameter ?? ""): the PCM sample rate must be an integer from 8000 to 192000 Hz", code: .policyViolation)
             return
         }
         guard !service.isShuttingDown else {
@@ -44,7 +45,8 @@ struct LiveStream {
         guard service.streams.enter() else {
             service.metrics.error(route: route, kind: "overloaded")
             service.metrics.request(route: route, status: 503)
-            try await writer.fail("the server has \(service.streams.limit) streams open, its limit; retry shortly", code: .unknown(1013))  // 1013: try again later
+            // 1013: try again later.
+            try await writer.fail("the server has \(service.streams.limit) streams open, its limit; retry shortly", code: .unknown(1013))
             return
         }
         service.metrics.streamOpened()
@@ -110,9 +112,13 @@ struct LiveStream {
                     let tooLarge = "\(error)".contains("messageTooLarge")
                     service.metrics.error(route: route, kind: tooLarge ? "too_large" : "bad_request")
                     status = tooLarge ? 413 : 400
-                    try? await writer.send(text: HarkRoutes.jsonText(["type": "error", "error": tooLarge
-                        ? "a message is larger than \(maxMessage) bytes, the most this server takes (send PCM in smaller messages)"
-                        : "the stream broke the WebSocket protocol: \(error)"]))
+                    try? await writer.send(
+                        text: HarkRoutes.jsonText([
+                            "type": "error",
+                            "error": tooLarge
+                                ? "a message is larger than \(maxMessage) bytes, the most this server takes (send PCM in smaller messages)"
+                                : "the stream broke the WebSocket protocol: \(error)"
+                        ]))
                     throw error
                 }
                 guard let message else { break }
@@ -122,21 +128,26 @@ struct LiveStream {
                     let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
                     let started = Date()
                     let results = try await service.pool.run { try session.accept(bytes) }
-                    service.metrics.recognised(route: route, audio: Double(bytes.count / 2) / Double(rate),
-                                               processing: Date().timeIntervalSince(started))
+                    service.metrics.recognised(
+                        route: route, audio: Double(bytes.count / 2) / Double(rate),
+                        processing: Date().timeIntervalSince(started))
                     try await writer.send(results)
                     if session.recognizer.samplesReceived > maxSamples {
                         try await writer.send(try await service.pool.run { try session.finish() })
                         service.metrics.error(route: route, kind: "too_large")
                         status = 413
-                        try await writer.fail("the stream is longer than \(Int(service.options.maxStreamSeconds)) s, the most this server takes", code: .messageTooLarge)
+                        try await writer.fail(
+                            "the stream is longer than \(Int(service.options.maxStreamSeconds)) s, the most this server takes",
+                            code: .messageTooLarge)
                         return
                     }
                 case .text(let text):
                     guard Self.isEOF(text) else {
                         service.metrics.error(route: route, kind: "bad_request")
                         status = 400
-                        try await writer.fail("unexpected text message (send 16-bit PCM as binary messages and {\"type\": \"eof\"} to end)", code: .unacceptableData)
+                        try await writer.fail(
+                            "unexpected text message (send 16-bit PCM as binary messages and {\"type\": \"eof\"} to end)",
+                            code: .unacceptableData)
                         return
                     }
                     try await writer.send(try await service.pool.run { try session.finish() })
@@ -148,8 +159,10 @@ struct LiveStream {
             _ = try? await service.pool.run { try session.finish() }
         }
         service.metrics.request(route: route, status: status)
-        service.accessLog?(AccessRecord(method: "GET", route: route, status: status, seconds: Date().timeIntervalSince(opened),
-                                        audioSeconds: session.recognizer.secondsReceived))
+        service.accessLog?(
+            AccessRecord(
+                method: "GET", route: route, status: status, seconds: Date().timeIntervalSince(opened),
+                audioSeconds: session.recognizer.secondsReceived))
     }
 
     static let shuttingDown = "the server is shutting down; the stream is closed (reconnect to another server, or later)"
@@ -207,6 +220,10 @@ final class Flag: @unchecked Sendable {
     private var raised = false
     func raise() { lock.lock(); raised = true; lock.unlock() }
     /// Raises it; true when it was raised already.
-    func raiseReportingEarlier() -> Bool { lock.withLock { defer { raised = true }; return raised } }
+    func raiseReportingEarlier() -> Bool {
+        lock.withLock {
+            defer { raised = true }; return raised
+        }
+    }
     var isRaised: Bool { lock.lock(); defer { lock.unlock() }; return raised }
 }

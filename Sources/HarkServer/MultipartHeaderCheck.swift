@@ -18,10 +18,16 @@ func multipartHeaderNameTrap(in body: [UInt8], boundary: String) -> Int? {
     let length = delimiter.count
     let cr: UInt8 = 13, lf: UInt8 = 10, colon: UInt8 = 58, hyphen: UInt8 = 45
 
-    enum State { case preamble, preHeaders(expectingLF: Bool), headerName(empty: Bool), headerValue,
-                      postHeaderValue, postHeaders, body, boundary(matched: Int) }
+    enum State {
+        case preamble
+        case preHeaders(expectingLF: Bool)
+        case headerName(empty: Bool)
+        case headerValue,
+            postHeaderValue, postHeaders, body
+        case boundary(matched: Int)
+    }
     var state = State.preamble
-    var matched = 0   // the preamble's match index
+    var matched = 0  // the preamble's match index
     var i = 0
     while i < body.count {
         switch state {
@@ -29,24 +35,38 @@ func multipartHeaderNameTrap(in body: [UInt8], boundary: String) -> Int? {
             // The first delimiter; its leading CR LF may be missing.
             while matched < length && i < body.count {
                 let byte = body[i]; i += 1
-                if matched == 0 && byte == delimiter[2] { matched = 3 }
-                else if byte == delimiter[matched] { matched += 1 }
-                else if matched > 0 && byte == delimiter[0] { matched = 1 }
-                else { matched = 0 }
+                if matched == 0 && byte == delimiter[2] {
+                    matched = 3
+                } else if byte == delimiter[matched] {
+                    matched += 1
+                } else if matched > 0 && byte == delimiter[0] {
+                    matched = 1
+                } else {
+                    matched = 0
+                }
             }
             if matched >= length { state = .preHeaders(expectingLF: false) }
         case .preHeaders(let expectingLF):
             let byte = body[i]; i += 1
-            if !expectingLF && byte == cr { state = .preHeaders(expectingLF: true) }
-            else if expectingLF && byte == lf { state = .headerName(empty: true) }
-            else { return nil }   // the parser throws: a syntax error, not a trap
+            if !expectingLF && byte == cr {
+                state = .preHeaders(expectingLF: true)
+            } else if expectingLF && byte == lf {
+                state = .headerName(empty: true)
+            } else {
+                return nil
+            }  // the parser throws: a syntax error, not a trap
         case .headerName(let empty):
             let byte = body[i]
-            if byte == colon && !empty { i += 1; state = .headerValue }
-            else if byte == cr && empty { i += 1; state = .postHeaders }
-            else if byte >= 128 { return i }
-            else { i += 1; state = .headerName(empty: false) }
-            // (a disallowed ASCII byte makes the parser throw; it is harmless here)
+            if byte == colon && !empty {
+                i += 1; state = .headerValue
+            } else if byte == cr && empty {
+                i += 1; state = .postHeaders
+            } else if byte >= 128 {
+                return i
+            } else {
+                i += 1; state = .headerName(empty: false)
+            }
+        // (a disallowed ASCII byte makes the parser throw; it is harmless here)
         case .headerValue:
             let byte = body[i]; i += 1
             if byte == cr { state = .postHeaderValue }
@@ -64,9 +84,14 @@ func multipartHeaderNameTrap(in body: [UInt8], boundary: String) -> Int? {
         case .boundary(let m):
             let byte = body[i]; i += 1
             if m >= length {
-                if byte == cr { state = .preHeaders(expectingLF: true) }
-                else if byte == hyphen { return nil }   // the epilogue: the parser reads no further
-                else { return nil }
+                if byte == cr {
+                    state = .preHeaders(expectingLF: true)
+                } else if byte == hyphen {
+                    return nil
+                }  // the epilogue: the parser reads no further
+                else {
+                    return nil
+                }
             } else if byte == delimiter[m] {
                 state = .boundary(matched: m + 1)
             } else {

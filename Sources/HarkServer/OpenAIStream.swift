@@ -40,7 +40,9 @@ enum OpenAIStream {
                 throw ServiceError(400, "bad_audio", e.description)
             }
             if let declared = reader.declaredSeconds, declared > maxSeconds {
-                throw ServiceError(413, "too_large", "\(name): \(Int(declared)) s long by its header; the most this server accepts is \(Int(maxSeconds)) s")
+                throw ServiceError(
+                    413, "too_large", "\(name): \(Int(declared)) s long by its header; the most this server accepts is \(Int(maxSeconds)) s"
+                )
             }
             // Only finals are sent: partials as rarely as the recogniser allows.
             var options = service.options.streaming
@@ -90,11 +92,13 @@ enum OpenAIStream {
                     }
                 }
                 try await writer.write(event(["type": "transcript.text.done", "text": text]))
-                service.metrics.recognised(route: route, audio: recognition.recognizer.secondsReceived,
-                                           processing: Date().timeIntervalSince(started))
+                service.metrics.recognised(
+                    route: route, audio: recognition.recognizer.secondsReceived,
+                    processing: Date().timeIntervalSince(started))
             } catch let e as ServiceError {
                 service.metrics.error(route: route, kind: e.kind)
-                try await writer.write(event(["type": "error", "error": ["message": e.message, "type": "invalid_request_error", "code": e.kind]]))
+                try await writer.write(
+                    event(["type": "error", "error": ["message": e.message, "type": "invalid_request_error", "code": e.kind]]))
             }
             try await writer.finish(nil)
         }

@@ -24,11 +24,15 @@ public struct OpenAITranscription {
     public init(contentType: String, body: [UInt8]) throws {
         let parts = contentType.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
         guard parts.first?.lowercased() == "multipart/form-data" else {
-            throw ServiceError(415, "unsupported_media_type",
-                               "Content-Type must be multipart/form-data with a 'file' field (got \(contentType.isEmpty ? "none" : contentType))")
+            throw ServiceError(
+                415, "unsupported_media_type",
+                "Content-Type must be multipart/form-data with a 'file' field (got \(contentType.isEmpty ? "none" : contentType))")
         }
-        var boundary = parts.dropFirst().first { $0.lowercased().hasPrefix("boundary=") }.map { String($0.dropFirst("boundary=".count)) } ?? ""
-        if boundary.count >= 2 && boundary.hasPrefix("\"") && boundary.hasSuffix("\"") { boundary = String(boundary.dropFirst().dropLast()) }
+        var boundary =
+            parts.dropFirst().first { $0.lowercased().hasPrefix("boundary=") }.map { String($0.dropFirst("boundary=".count)) } ?? ""
+        if boundary.count >= 2 && boundary.hasPrefix("\"") && boundary.hasSuffix("\"") {
+            boundary = String(boundary.dropFirst().dropLast())
+        }
         // RFC 2046: 1 to 70 characters.
         guard (1...70).contains(boundary.utf8.count) else {
             throw ServiceError(400, "bad_request", "the multipart Content-Type has no valid boundary")
@@ -38,7 +42,10 @@ public struct OpenAITranscription {
         var fields: [(name: String, filename: String?, body: [UInt8])] = []
         var partName = "", partFilename: String?, bytes: [UInt8] = []
         if let offset = multipartHeaderNameTrap(in: body, boundary: boundary) {
-            throw ServiceError(400, "bad_request", "the multipart body cannot be parsed: a part's header name holds the byte 0x\(String(body[offset], radix: 16, uppercase: true)) at offset \(offset) (header names are ASCII)")
+            throw ServiceError(
+                400, "bad_request",
+                "the multipart body cannot be parsed: a part's header name holds the byte 0x\(String(body[offset], radix: 16, uppercase: true)) at offset \(offset) (header names are ASCII)"
+            )
         }
         let parser = MultipartParser(boundary: boundary)
         parser.onHeader = { field, value in
@@ -56,13 +63,17 @@ public struct OpenAITranscription {
         }
         // The closing delimiter "--BOUNDARY--" ends a whole form.
         let closing = Array("--\(boundary)--".utf8)
-        let complete = body.count >= closing.count && (0...(body.count - closing.count)).contains { i in
-            body[i] == closing[0] && body[i..<(i + closing.count)].elementsEqual(closing)
-        }
+        let complete =
+            body.count >= closing.count
+            && (0...(body.count - closing.count)).contains { i in
+                body[i] == closing[0] && body[i..<(i + closing.count)].elementsEqual(closing)
+            }
         if !complete {
-            throw ServiceError(400, "bad_request", fields.isEmpty && partName.isEmpty
-                ? "the body has no part delimited by the boundary of its Content-Type (\(boundary.prefix(70)))"
-                : "the multipart body is truncated: it does not end with the closing --\(boundary.prefix(70))--")
+            throw ServiceError(
+                400, "bad_request",
+                fields.isEmpty && partName.isEmpty
+                    ? "the body has no part delimited by the boundary of its Content-Type (\(boundary.prefix(70)))"
+                    : "the multipart body is truncated: it does not end with the closing --\(boundary.prefix(70))--")
         }
         guard let filePart = fields.first(where: { $0.name == "file" }) else {
             throw ServiceError(400, "bad_request", "the form has no 'file' field (the audio to transcribe)")
@@ -75,7 +86,8 @@ public struct OpenAITranscription {
             switch f.name {
             case "response_format":
                 guard let v = ResponseFormat(rawValue: value) else {
-                    throw ServiceError(400, "bad_request", "response_format '\(value.prefix(40))' is not one of json, text, srt, vtt, verbose_json")
+                    throw ServiceError(
+                        400, "bad_request", "response_format '\(value.prefix(40))' is not one of json, text, srt, vtt, verbose_json")
                 }
                 format = v
             case "timestamp_granularities[]", "timestamp_granularities":
@@ -122,7 +134,10 @@ public struct OpenAITranscription {
             }
             if granularities.contains("word") {
                 object["words"] = t.words.map { w -> [String: Any] in
-                    ["word": w.word, "start": ms(w.start ?? 0), "end": ms(w.end ?? 0), "confidence": ((w.confidence ?? 0) * 1e4).rounded() / 1e4]
+                    [
+                        "word": w.word, "start": ms(w.start ?? 0), "end": ms(w.end ?? 0),
+                        "confidence": ((w.confidence ?? 0) * 1e4).rounded() / 1e4
+                    ]
                 }
             }
             return ("application/json", HarkRoutes.jsonText(object))

@@ -98,7 +98,9 @@ public final class RecognitionService: @unchecked Sendable {
                 let reader = try AudioReader(bytes: bytes, displayName: name, options: AudioLoadOptions(targetSampleRate: rate))
                 // Refused before decoding when the header says it is too long.
                 if let declared = reader.declaredSeconds, declared > maxSeconds {
-                    throw ServiceError(413, "too_large", "\(name): \(Int(declared)) s long by its header; the most this server accepts is \(Int(maxSeconds)) s")
+                    throw ServiceError(
+                        413, "too_large",
+                        "\(name): \(Int(declared)) s long by its header; the most this server accepts is \(Int(maxSeconds)) s")
                 }
                 var samples: [Float] = []
                 while let block = try reader.read() {

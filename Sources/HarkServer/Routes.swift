@@ -27,77 +27,95 @@ public enum HarkRoutes {
     /// Every route's path and the methods it answers (others get 405 with `Allow`).
     static let methods: [String: [HTTPRequest.Method]] = [
         "/": [.get], "/healthz": [.get], "/metrics": [.get],
-        "/v1/transcribe": [.post], "/v1/audio/transcriptions": [.post], "/v1/stream": [.get],
+        "/v1/transcribe": [.post], "/v1/audio/transcriptions": [.post], "/v1/stream": [.get]
     ]
 
     public static func router(_ service: RecognitionService) -> Router<Context> {
         let router = Router(context: Context.self)
         router.add(middleware: ErrorShape(service: service))
         router.get("/") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache"],
-                     body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.index_html)))
+            Response(
+                status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache"],
+                body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.index_html)))
         }
         router.get("/healthz") { _, _ in
             json(["status": "ok", "model": service.modelName, "sample_rate": service.sampleRate] as [String: Any])
         }
         router.get("/metrics") { _, _ in
             service.metrics.queued(service.pool.queued)
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                            body: .init(byteBuffer: ByteBuffer(string: service.metrics.render())))
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: service.metrics.render())))
         }
         router.post("/v1/transcribe") { request, _ in
             await answer(service, route: "/v1/transcribe") {
                 let type = request.headers[.contentType]?.lowercased() ?? ""
                 let base = type.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
                 guard base.isEmpty || base == "application/octet-stream" || base.hasPrefix("audio/") || base.hasPrefix("video/") else {
-                    throw ServiceError(415, "unsupported_media_type",
-                                       "Content-Type \(base) is not audio: send the file's bytes as the body with Content-Type audio/wav (or audio/*, application/octet-stream)")
+                    throw ServiceError(
+                        415, "unsupported_media_type",
+                        "Content-Type \(base) is not audio: send the file's bytes as the body with Content-Type audio/wav (or audio/*, application/octet-stream)"
+                    )
                 }
                 let name = request.uri.queryParameters["name"].map(String.init) ?? "request body"
                 let bytes = try await body(request, limit: service.options.maxBodyBytes, deadline: service.options.bodyTimeout)
                 let t = try await service.transcribe(bytes, name: name, route: "/v1/transcribe")
-                return Response(status: .ok, headers: [.contentType: "application/json", .audioSeconds: String(format: "%.3f", t.duration)],
-                                body: .init(byteBuffer: ByteBuffer(string: TranscriptFormat.json.render(t, source: name))))
+                return Response(
+                    status: .ok, headers: [.contentType: "application/json", .audioSeconds: String(format: "%.3f", t.duration)],
+                    body: .init(byteBuffer: ByteBuffer(string: TranscriptFormat.json.render(t, source: name))))
             }
         }
         router.post("/v1/audio/transcriptions") { request, _ in
             await answer(service, route: "/v1/audio/transcriptions") {
                 let type = request.headers[.contentType] ?? ""
                 // The form's fields around the file take a little room of their own.
-                let bytes = try await body(request, limit: service.options.maxBodyBytes + 64 * 1024, deadline: service.options.bodyTimeout,
-                                           empty: "the body is empty: send a multipart/form-data form with the audio in its 'file' field")
+                let bytes = try await body(
+                    request, limit: service.options.maxBodyBytes + 64 * 1024, deadline: service.options.bodyTimeout,
+                    empty: "the body is empty: send a multipart/form-data form with the audio in its 'file' field")
                 let form = try OpenAITranscription(contentType: type, body: bytes)
                 if form.stream {
                     // The events outlive this handler: the stream takes its own place among the requests.
-                    let recognition = try await service.pool.run { try OpenAIStream.Recognition(service: service, bytes: form.file, name: form.filename) }
+                    let recognition = try await service.pool.run {
+                        try OpenAIStream.Recognition(service: service, bytes: form.file, name: form.filename)
+                    }
                     guard service.requests.enter() else { throw ServiceError.overloaded("\(service.requests.limit) requests in progress") }
                     return OpenAIStream.response(service, recognition, route: "/v1/audio/transcriptions")
                 }
                 let t = try await service.transcribe(form.file, name: form.filename, route: "/v1/audio/transcriptions")
                 let (contentType, text) = form.render(t)
-                return Response(status: .ok, headers: [.contentType: contentType, .audioSeconds: String(format: "%.3f", t.duration)],
-                                body: .init(byteBuffer: ByteBuffer(string: text)))
+                return Response(
+                    status: .ok, headers: [.contentType: contentType, .audioSeconds: String(format: "%.3f", t.duration)],
+                    body: .init(byteBuffer: ByteBuffer(string: text)))
             }
         }
         // A refused stream (server full, bad rate) is upgraded, told why in an error message, and closed.
         // A plain GET (no Upgrade header) is told to upgrade: 426.
-        router.ws("/v1/stream", shouldUpgrade: { request, _ in
-            guard request.headers[.upgrade]?.lowercased() == "websocket" else {
-                throw ServiceError(426, "upgrade_required", "/v1/stream is a WebSocket: connect with Upgrade: websocket (see docs/serve.md for the protocol)")
+        router.ws(
+            "/v1/stream",
+            shouldUpgrade: { request, _ in
+                guard request.headers[.upgrade]?.lowercased() == "websocket" else {
+                    throw ServiceError(
+                        426, "upgrade_required",
+                        "/v1/stream is a WebSocket: connect with Upgrade: websocket (see docs/serve.md for the protocol)")
+                }
+                return .upgrade([:])
             }
-            return .upgrade([:])
-        }) { inbound, outbound, context in
-            try await LiveStream(service: service, rateParameter: context.request.uri.queryParameters["rate"].map(String.init),
-                                 channel: context.requestContext.channel)
-                .run(inbound: inbound, outbound: outbound)
+        ) { inbound, outbound, context in
+            try await LiveStream(
+                service: service, rateParameter: context.request.uri.queryParameters["rate"].map(String.init),
+                channel: context.requestContext.channel
+            )
+            .run(inbound: inbound, outbound: outbound)
         }
         return router
     }
 
     /// The application: HTTP/1.1 with WebSocket upgrade on `options.host:port`.
     /// `onRunning` gets the port listened on (useful with port 0).
-    public static func application(_ service: RecognitionService, logger: Logger? = nil,
-                                   onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+    public static func application(
+        _ service: RecognitionService, logger: Logger? = nil,
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
         let router = router(service)
         var webSocket = WebSocketServerConfiguration()
         // The decoder's own limit sits above the guard's (`WebSocketFrameGuard`), which answers first.
@@ -110,19 +128,22 @@ public enum HarkRoutes {
         if logger == nil { log.logLevel = .warning }
         let webSocketResponder = router.buildResponder()
         let head = service.options.headTimeout, answer = service.options.bodyTimeout + service.options.headTimeout
-        return Application(router: router,
-                           // An HTTP connection idle for a minute after a request is closed; before its
-                           // first request head, `ConnectionDeadline` keeps it from lingering.
-                           server: HTTPServerBuilder { responder in
-                               DeadlineChannel(inner: HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSocketResponder,
-                                                                                   configuration: .init(http1: .init(idleTimeout: .seconds(60)), ws: ws)),
-                                               headTimeout: .nanoseconds(Int64(head * 1e9)),
-                                               answerTimeout: .nanoseconds(Int64(answer * 1e9)),
-                                               maxFrameBytes: service.options.maxMessageBytes)
-                           },
-                           configuration: .init(address: .hostname(service.options.host, port: service.options.port), serverName: "hark"),
-                           onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? service.options.port) },
-                           logger: log)
+        return Application(
+            router: router,
+            // An HTTP connection idle for a minute after a request is closed; before its
+            // first request head, `ConnectionDeadline` keeps it from lingering.
+            server: HTTPServerBuilder { responder in
+                DeadlineChannel(
+                    inner: HTTP1WebSocketUpgradeChannel(
+                        responder: responder, webSocketResponder: webSocketResponder,
+                        configuration: .init(http1: .init(idleTimeout: .seconds(60)), ws: ws)),
+                    headTimeout: .nanoseconds(Int64(head * 1e9)),
+                    answerTimeout: .nanoseconds(Int64(answer * 1e9)),
+                    maxFrameBytes: service.options.maxMessageBytes)
+            },
+            configuration: .init(address: .hostname(service.options.host, port: service.options.port), serverName: "hark"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? service.options.port) },
+            logger: log)
     }
 
     /// The PCM rate a stream asks for (default: the model's); nil when it is not one the server takes.
@@ -135,8 +156,10 @@ public enum HarkRoutes {
     /// Reads the body up to `limit` bytes (more is a 413) within `deadline`
     /// seconds (a client that trickles its body would otherwise hold its
     /// place in the queue: 408).
-    static func body(_ request: Request, limit: Int, deadline: Double,
-                     empty: String = "the body is empty: send the audio file's bytes") async throws -> [UInt8] {
+    static func body(
+        _ request: Request, limit: Int, deadline: Double,
+        empty: String = "the body is empty: send the audio file's bytes"
+    ) async throws -> [UInt8] {
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
             throw ServiceError(413, "too_large", "the body is \(length) bytes; the most this server accepts is \(limit)")
         }
@@ -173,8 +196,10 @@ public enum HarkRoutes {
     }
 
     /// Runs a route's work under admission control and turns errors into JSON answers.
-    static func answer(_ service: RecognitionService, route: String,
-                       _ work: () async throws -> Response) async -> Response {
+    static func answer(
+        _ service: RecognitionService, route: String,
+        _ work: () async throws -> Response
+    ) async -> Response {
         let started = Date()
         var response: Response
         if service.requests.enter() {
@@ -244,9 +269,11 @@ struct ErrorShape: RouterMiddleware {
         let started = Date()
         let response = try await shaped(request, context: context, next: next)
         if let log = service.accessLog, !(request.uri.path == "/v1/stream" && response.status.code < 300) {
-            log(AccessRecord(method: request.method.rawValue, route: String(request.uri.path.prefix(200)),
-                             status: Int(response.status.code), seconds: Date().timeIntervalSince(started),
-                             audioSeconds: response.headers[.audioSeconds].flatMap(Double.init)))
+            log(
+                AccessRecord(
+                    method: request.method.rawValue, route: String(request.uri.path.prefix(200)),
+                    status: Int(response.status.code), seconds: Date().timeIntervalSince(started),
+                    audioSeconds: response.headers[.audioSeconds].flatMap(Double.init)))
         }
         return response
     }
@@ -260,10 +287,14 @@ struct ErrorShape: RouterMiddleware {
             return HarkRoutes.errorResponse(e)
         } catch let e as HTTPError where e.status == .notFound || e.status == .methodNotAllowed {
             guard let allowed = HarkRoutes.methods[path] else {
-                return HarkRoutes.errorResponse(ServiceError(404, "not_found", "no route \(path.prefix(200)): the routes are \(HarkRoutes.methods.keys.sorted().joined(separator: ", "))"))
+                return HarkRoutes.errorResponse(
+                    ServiceError(
+                        404, "not_found",
+                        "no route \(path.prefix(200)): the routes are \(HarkRoutes.methods.keys.sorted().joined(separator: ", "))"))
             }
             let names = allowed.map(\.rawValue).joined(separator: ", ")
-            return HarkRoutes.errorResponse(ServiceError(405, "method_not_allowed", "\(path) takes \(names), not \(request.method.rawValue)"), allow: allowed)
+            return HarkRoutes.errorResponse(
+                ServiceError(405, "method_not_allowed", "\(path) takes \(names), not \(request.method.rawValue)"), allow: allowed)
         }
     }
 }

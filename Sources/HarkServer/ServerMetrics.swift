@@ -46,14 +46,18 @@ public final class ServerMetrics: Sendable {
         registry.makeCounter(descriptor: Self.audio, labels: [("route", route)]).increment(by: audio)
         registry.makeCounter(descriptor: Self.processing, labels: [("route", route)]).increment(by: processing)
         if audio > 0 {
-            registry.makeValueHistogram(descriptor: Self.realTimeFactor, labels: [("route", route)],
-                                        buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2]).record(processing / audio)
+            registry.makeValueHistogram(
+                descriptor: Self.realTimeFactor, labels: [("route", route)],
+                buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2]
+            ).record(processing / audio)
         }
     }
 
     public func latency(route: String, seconds: Double) {
-        registry.makeValueHistogram(descriptor: Self.requestSeconds, labels: [("route", route)],
-                                    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]).record(seconds)
+        registry.makeValueHistogram(
+            descriptor: Self.requestSeconds, labels: [("route", route)],
+            buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+        ).record(seconds)
     }
 
     public func streamOpened() { openStreams.increment(by: 1) }

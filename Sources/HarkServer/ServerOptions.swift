@@ -40,8 +40,9 @@ public struct ServerOptions: Sendable {
         try check(maxBodyBytes >= 1024 && maxBodyBytes <= 1 << 31, "the body limit must be 1 KiB to 2 GiB (got \(maxBodyBytes))")
         try check(maxAudioSeconds.isFinite && maxAudioSeconds >= 1 && maxAudioSeconds <= 86_400, "the audio limit must be 1 to 86400 s")
         try check((1...10_000).contains(maxStreams), "the stream limit must be 1 to 10000 (got \(maxStreams))")
-        try check(maxStreamSeconds.isFinite && maxStreamSeconds >= 1 && maxStreamSeconds <= 31_536_000,
-                  "the stream length limit must be 1 s to 31536000 s (a year)")
+        try check(
+            maxStreamSeconds.isFinite && maxStreamSeconds >= 1 && maxStreamSeconds <= 31_536_000,
+            "the stream length limit must be 1 s to 31536000 s (a year)")
         try check(idleTimeout.isFinite && idleTimeout >= 0.1 && idleTimeout <= 86_400, "the idle timeout must be 0.1 to 86400 s")
         try check(bodyTimeout.isFinite && bodyTimeout >= 0.1 && bodyTimeout <= 86_400, "the body timeout must be 0.1 to 86400 s")
         try check(headTimeout.isFinite && headTimeout >= 0.1 && headTimeout <= 86_400, "the head timeout must be 0.1 to 86400 s")

@@ -11,8 +11,10 @@ extension HarkRoutes {
     /// 2. the server stops taking connections, finishes the requests in flight
     ///    (uploads, OpenAI event streams) and returns.
     /// A second signal skips what is left of the first step.
-    public static func runUntilSignalled(_ app: some ApplicationProtocol, service: RecognitionService,
-                                         streamGrace: Double = 10) async throws {
+    public static func runUntilSignalled(
+        _ app: some ApplicationProtocol, service: RecognitionService,
+        streamGrace: Double = 10
+    ) async throws {
         var logger = Logger(label: "hark-serve")
         logger.logLevel = .warning
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))

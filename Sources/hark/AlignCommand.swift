@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import HarkASR
 import HarkAudio
-import HarkCore
 import HarkCTC
+import HarkCore
 
 /// `hark align`: a known transcript aligned to its recording — word times,
 /// or a long recording cut into utterance clips for `hark train`.
@@ -12,20 +12,20 @@ struct AlignCommand: ParsableCommand {
         commandName: "align",
         abstract: "Align a known transcript to its recording: word times, or a long recording cut into clips.",
         discussion: """
-        The network runs over the whole recording and the transcript is placed by CTC forced \
-        alignment (the path torchaudio.functional.forced_align finds); each word's time is then put \
-        on the speech around its aligned frames, as transcripts' word times are. The transcript is \
-        normalised as the model's text is (upper case, A-Z and apostrophes for the default model).
+            The network runs over the whole recording and the transcript is placed by CTC forced \
+            alignment (the path torchaudio.functional.forced_align finds); each word's time is then put \
+            on the speech around its aligned frames, as transcripts' word times are. The transcript is \
+            normalised as the model's text is (upper case, A-Z and apostrophes for the default model).
 
-        Without --clips, the words with their times go to stdout in --format. With --clips DIR, each \
-        non-empty line of TRANSCRIPT is an utterance of a long recording: DIR receives one WAV clip \
-        per utterance (at the model's rate, --pad seconds around its speech, never past the middle of \
-        the pause to the next) and manifest.jsonl, {"audio_filepath", "text", "duration", "offset", \
-        "score"} per clip, ready for hark train. The score is CTC segmentation's confidence (Kürzinger \
-        et al., 2020): the lowest mean log-probability of the aligned path over 0.9 s of the \
-        utterance; a line that was not said, or said otherwise, scores far below -1. A recording too \
-        long to align whole is aligned within a band around a steady pace.
-        """)
+            Without --clips, the words with their times go to stdout in --format. With --clips DIR, each \
+            non-empty line of TRANSCRIPT is an utterance of a long recording: DIR receives one WAV clip \
+            per utterance (at the model's rate, --pad seconds around its speech, never past the middle of \
+            the pause to the next) and manifest.jsonl, {"audio_filepath", "text", "duration", "offset", \
+            "score"} per clip, ready for hark train. The score is CTC segmentation's confidence (Kürzinger \
+            et al., 2020): the lowest mean log-probability of the aligned path over 0.9 s of the \
+            utterance; a line that was not said, or said otherwise, scores far below -1. A recording too \
+            long to align whole is aligned within a band around a steady pace.
+            """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case json, ctm, textgrid, srt, vtt }
 
@@ -80,7 +80,9 @@ struct AlignCommand: ParsableCommand {
         if transcript == "-" {
             data = FileHandle.standardInput.readData(ofLength: Self.maxTranscriptBytes + 1)
         } else {
-            guard let handle = FileHandle(forReadingAtPath: transcript) else { throw ToolError("\(transcript): cannot read the transcript") }
+            guard let handle = FileHandle(forReadingAtPath: transcript) else {
+                throw ToolError("\(transcript): cannot read the transcript")
+            }
             defer { try? handle.close() }
             data = handle.readData(ofLength: Self.maxTranscriptBytes + 1)
         }
@@ -111,14 +113,21 @@ struct AlignCommand: ParsableCommand {
             let lo = max(0, Int((start * Double(rate)).rounded())), hi = min(samples.count, Int((end * Double(rate)).rounded()))
             guard hi > lo else { continue }
             let name = String(format: "%@-%04d.wav", base, i + 1)
-            try FileWriting.writeAtomically(wavFile(samples: Array(samples[lo..<hi]), sampleRate: rate), to: dir.appendingPathComponent(name))
-            let row: [String: Any] = ["audio_filepath": name, "text": span.text, "duration": Double(hi - lo) / Double(rate),
-                                      "offset": (Double(lo) / Double(rate) * 1000).rounded() / 1000,
-                                      "score": (span.score * 1000).rounded() / 1000]
-            lines.append(String(decoding: try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
+            try FileWriting.writeAtomically(
+                wavFile(samples: Array(samples[lo..<hi]), sampleRate: rate), to: dir.appendingPathComponent(name))
+            let row: [String: Any] = [
+                "audio_filepath": name, "text": span.text, "duration": Double(hi - lo) / Double(rate),
+                "offset": (Double(lo) / Double(rate) * 1000).rounded() / 1000,
+                "score": (span.score * 1000).rounded() / 1000
+            ]
+            lines.append(
+                String(
+                    decoding: try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys, .withoutEscapingSlashes]),
+                    as: UTF8.self))
         }
         try FileWriting.writeAtomically(Array(lines.map { $0 + "\n" }.joined().utf8), to: manifest)
-        printError("align: \(lines.count) clips in \(directory)" + (dropped > 0 ? ", \(dropped) utterance(s) below --min-score left out" : "")
-                   + "; manifest \(manifest.path)")
+        printError(
+            "align: \(lines.count) clips in \(directory)" + (dropped > 0 ? ", \(dropped) utterance(s) below --min-score left out" : "")
+                + "; manifest \(manifest.path)")
     }
 }

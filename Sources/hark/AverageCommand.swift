@@ -9,11 +9,11 @@ struct AverageCommand: ParsableCommand {
         commandName: "average",
         abstract: "Average the weights of the best kept epochs of training runs into one model.",
         discussion: """
-        Each RUN_DIR is the --out of a hark train run with --average-best N (which keeps its N best \
-        epochs' weights as epoch-K.safetensors); their epochs are ranked by the validation CER in its \
-        train.log.jsonl, and the --best of them are averaged element-wise. The runs must share one \
-        network (config.json); the model written takes the first run's config.json.
-        """)
+            Each RUN_DIR is the --out of a hark train run with --average-best N (which keeps its N best \
+            epochs' weights as epoch-K.safetensors); their epochs are ranked by the validation CER in its \
+            train.log.jsonl, and the --best of them are averaged element-wise. The runs must share one \
+            network (config.json); the model written takes the first run's config.json.
+            """)
 
     @Argument(help: "Run directories of hark train.") var runs: [String]
     @Option(name: .shortAndLong, help: "The model directory to write.") var output: String
@@ -30,13 +30,17 @@ struct AverageCommand: ParsableCommand {
         for run in urls.dropFirst() {
             let other = try AcousticModel.load(directory: run)
             guard other.config.network == model.config.network, other.config.tokens == model.config.tokens,
-                  other.config.features == model.config.features, other.config.stackFrames == model.config.stackFrames else {
-                throw ToolError("\(run.path): its network, features or tokens differ from \(urls[0].path)'s; only runs of one network average")
+                other.config.features == model.config.features, other.config.stackFrames == model.config.stackFrames
+            else {
+                throw ToolError(
+                    "\(run.path): its network, features or tokens differ from \(urls[0].path)'s; only runs of one network average")
             }
         }
         let kept = try ModelAveraging.keptEpochs(in: urls)
         guard !kept.isEmpty else {
-            throw ToolError("no kept epochs (epoch-K.safetensors with a validation CER in the log) in \(runs.joined(separator: ", ")): train with --average-best N")
+            throw ToolError(
+                "no kept epochs (epoch-K.safetensors with a validation CER in the log) in \(runs.joined(separator: ", ")): train with --average-best N"
+            )
         }
         let chosen = Array(kept.prefix(best ?? kept.count))
         try checkOutput(output, isNotOneOf: runs, option: "-o")

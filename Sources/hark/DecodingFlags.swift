@@ -9,27 +9,45 @@ import HarkLM
 /// word fusion. A model directory's `"decoder"` defaults apply unless a flag
 /// says otherwise.
 struct DecodingFlags: ParsableArguments {
-    @Option(help: "Beam search with this beam width (default: greedy, or the model's decoder.beam; \(BeamSearchOptions.defaultWidth) when words or --nbest call for a beam).")
+    @Option(
+        help:
+            "Beam search with this beam width (default: greedy, or the model's decoder.beam; \(BeamSearchOptions.defaultWidth) when words or --nbest call for a beam)."
+    )
     var beam: Int?
-    @Option(help: "A word n-gram language model (ARPA, plain or gzip) fused into the beam search (default: the model's decoder.lm). 'none' turns the model's off.")
+    @Option(
+        help:
+            "A word n-gram language model (ARPA, plain or gzip) fused into the beam search (default: the model's decoder.lm). 'none' turns the model's off."
+    )
     var lm: String?
     @Option(help: "Weight α of the LM's log-probability (default: the model's, else \(number(WordDecodingOptions().alpha))).")
     var alpha: Float?
     @Option(help: "Bonus β per word (default: the model's, else \(number(WordDecodingOptions().beta))).")
     var beta: Float?
-    @Option(help: "Penalty (natural log) for a word the LM or vocabulary does not know (default \(number(WordDecodingOptions().unknownPenalty))).")
+    @Option(
+        help:
+            "Penalty (natural log) for a word the LM or vocabulary does not know (default \(number(WordDecodingOptions().unknownPenalty)))."
+    )
     var unknownPenalty: Float?
     @Option(help: "Only words of this file (one per line) may be output.")
     var vocabulary: String?
-    @Option(help: "A word or phrase to favour, WORD[:BOOST] (boost in natural log per word, default \(number(WordDecodingOptions.defaultHotwordBoost))); repeatable.")
+    @Option(
+        help:
+            "A word or phrase to favour, WORD[:BOOST] (boost in natural log per word, default \(number(WordDecodingOptions.defaultHotwordBoost))); repeatable."
+    )
     var hotword: [String] = []
     @Option(help: "A file of hotwords, one WORD[:BOOST] per line.")
     var hotwords: String?
     @Option(help: "Keep the N best hypotheses (JSON output lists them with their scores).")
     var nbest: Int = 1
-    @Option(help: "Tokens below this log-probability at a frame are not tried by the beam (default with words \(number(BeamSearchOptions.wordTokenThreshold)), else -inf: all).")
+    @Option(
+        help:
+            "Tokens below this log-probability at a frame are not tried by the beam (default with words \(number(BeamSearchOptions.wordTokenThreshold)), else -inf: all)."
+    )
     var tokenMinLogprob: Float?
-    @Option(help: "Prefixes scoring more than this below the best are dropped after each frame (default with words \(number(BeamSearchOptions.wordScorePruning)), else -inf: keep the beam width).")
+    @Option(
+        help:
+            "Prefixes scoring more than this below the best are dropped after each frame (default with words \(number(BeamSearchOptions.wordScorePruning)), else -inf: keep the beam width)."
+    )
     var beamPruneLogprob: Float?
 
     mutating func validate() throws {
@@ -49,7 +67,8 @@ struct DecodingFlags: ParsableArguments {
         let shown = text.count > 60 ? "\(text.prefix(60))…" : text
         guard !word.isEmpty, parts.count <= 2 else { throw ValidationError("\(source) \"\(shown)\": expected WORD[:BOOST]") }
         guard word.utf8.count <= ARPALimits.wordBytes else {
-            throw ValidationError("\(source) \"\(shown)\": \(word.utf8.count) bytes; the longest hotword Hark takes is \(ARPALimits.wordBytes)")
+            throw ValidationError(
+                "\(source) \"\(shown)\": \(word.utf8.count) bytes; the longest hotword Hark takes is \(ARPALimits.wordBytes)")
         }
         guard parts.count == 2 else { return (word, WordDecodingOptions.defaultHotwordBoost) }
         guard let boost = Float(parts[1]), boost.isFinite, abs(boost) <= 1000 else {
@@ -96,7 +115,9 @@ struct DecodingFlags: ParsableArguments {
             let text = try Self.readWordFile(vocabulary, flag: "--vocabulary")
             let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
             if let i = lines.firstIndex(where: { $0.utf8.count > ARPALimits.wordBytes }) {
-                throw ToolError("--vocabulary \(vocabulary) line \(i + 1): a word of \(lines[i].utf8.count) bytes; the longest Hark takes is \(ARPALimits.wordBytes)")
+                throw ToolError(
+                    "--vocabulary \(vocabulary) line \(i + 1): a word of \(lines[i].utf8.count) bytes; the longest Hark takes is \(ARPALimits.wordBytes)"
+                )
             }
             o.vocabulary = lines.map { normalize(String($0)) }.filter { !$0.isEmpty }
             guard !(o.vocabulary!.isEmpty) else { throw ToolError("--vocabulary \(vocabulary): no word in it") }
@@ -104,7 +125,8 @@ struct DecodingFlags: ParsableArguments {
         var pairs = try hotword.map { try Self.parseHotword($0, source: "--hotword") }
         if let hotwords {
             let text = try Self.readWordFile(hotwords, flag: "--hotwords")
-            for (i, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+            for (i, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated()
+            where !line.trimmingCharacters(in: .whitespaces).isEmpty {
                 do { pairs.append(try Self.parseHotword(String(line), source: "--hotwords \(hotwords) line \(i + 1):")) } catch {
                     throw ToolError("\(error)")
                 }
@@ -129,7 +151,8 @@ struct DecodingFlags: ParsableArguments {
             throw ValidationError("--nbest \(nbest) is more than the beam keeps (\(beamWidth)): give --beam \(nbest) or more")
         }
         var options = BeamSearchOptions(width: beamWidth, nBest: nbest)
-        options.tokenThreshold = tokenMinLogprob ?? model.config.decoder?.tokenMinLogprob
+        options.tokenThreshold =
+            tokenMinLogprob ?? model.config.decoder?.tokenMinLogprob
             ?? (wantsWords(model) ? BeamSearchOptions.wordTokenThreshold : -.infinity)
         options.scorePruning = beamPruneLogprob ?? (wantsWords(model) ? BeamSearchOptions.wordScorePruning : -.infinity)
         if wantsWords(model) {
@@ -140,7 +163,8 @@ struct DecodingFlags: ParsableArguments {
             if let lm {
                 options.scorer = WordScorer(lm: lm, options: words, tokens: model.vocabulary.tokens, space: space)
             } else {
-                options.scorer = WordScorer(lm: NoLanguageModel(), hasModel: false, options: words, tokens: model.vocabulary.tokens, space: space)
+                options.scorer = WordScorer(
+                    lm: NoLanguageModel(), hasModel: false, options: words, tokens: model.vocabulary.tokens, space: space)
             }
         }
         return .beam(options)

@@ -14,24 +14,31 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Score a model on a manifest: CER and WER with substitutions, deletions and insertions, and SER.",
         discussion: """
-        Transcripts are normalised as the model's config.json says. Levenshtein alignment; a rate is the \
-        errors of the whole manifest over its reference length (not a mean of per-utterance rates), and \
-        is not capped. An utterance whose reference is empty counts its hypothesis as insertions; when \
-        the whole manifest has no reference characters (or words) the rate is printed as n/a. SER, the \
-        sentence error rate, is the share of utterances not transcribed exactly (100% minus the \
-        accuracy of a set of isolated words).
-        """)
+            Transcripts are normalised as the model's config.json says. Levenshtein alignment; a rate is the \
+            errors of the whole manifest over its reference length (not a mean of per-utterance rates), and \
+            is not capped. An utterance whose reference is empty counts its hypothesis as insertions; when \
+            the whole manifest has no reference characters (or words) the rate is printed as n/a. SER, the \
+            sentence error rate, is the share of utterances not transcribed exactly (100% minus the \
+            accuracy of a set of isolated words).
+            """)
 
     @Option(help: "Model directory (default: the bundled model).") var model: String?
     @OptionGroup(title: "Decoding (greedy unless a beam, a language model, a vocabulary or hotwords are given)")
     var decoding: DecodingFlags
     @OptionGroup(title: "Utterances") var segmentation: SegmentationFlags
     @Option(help: "Write per-utterance results as JSON lines to this file (- for stdout).") var perUtterance: String?
-    @Option(help: ArgumentHelp("Also write an HTML report to this file.",
-                               discussion: "Error rates with bootstrap 95% intervals, every utterance's word alignment worst first, audio and a posteriorgram figure for the worst, the character confusion table; self-contained, no network."))
+    @Option(
+        help: ArgumentHelp(
+            "Also write an HTML report to this file.",
+            discussion:
+                "Error rates with bootstrap 95% intervals, every utterance's word alignment worst first, audio and a posteriorgram figure for the worst, the character confusion table; self-contained, no network."
+        ))
     var report: String?
     @Option(help: "How many of the worst utterances get audio and a figure in --report (0…200; default 20).") var reportWorst: Int?
-    @Flag(help: "Fit the temperature that calibrates the word confidences on this manifest (lowest log-loss) and print it, with the ECE it gives.")
+    @Flag(
+        help:
+            "Fit the temperature that calibrates the word confidences on this manifest (lowest log-loss) and print it, with the ECE it gives."
+    )
     var fitTemperature = false
     @Flag(help: "Fit it (as --fit-temperature) and write it into the --model directory's config.json (\"calibration\").")
     var writeTemperature = false
@@ -70,44 +77,57 @@ struct EvalCommand: ParsableCommand {
         var totals = Evaluator.Totals()
         var failed: [String] = []
         var reasons: [String: String] = [:]
-        let progress = BatchProgress(total: entries.count, label: batch.sharded ? "eval (rank \(batch.collective.rank))" : "eval",
-                                     quiet: !batch.collective.isRoot)
-        processInOrder(entries, threads: threads, work: { e -> (Evaluator.Score, Double, [[Double]]) in
-            let (t, _, _) = try transcriber.transcribe(path: e.audioPath)
-            let reference = e.text ?? ""
-            // Each word's confidence and whether it was right, for the calibration figures.
-            let right = evaluator.wordCorrectness(reference: reference, hypothesis: t.text)
-            let confidences = zip(t.words, right).map { w, ok -> [Double] in [((w.confidence ?? 0) * 10000).rounded() / 10000, ok ? 1 : 0] }
-            return (evaluator.score(reference: reference, hypothesis: t.text), t.duration, confidences)
-        }, emit: { k, e, result in
-            let (s, duration, confidences) = result
-            let row: [String: Any] = [
-                "audio_filepath": e.writtenPath, "reference": s.reference, "hypothesis": s.hypothesis,
-                "char_errors": s.characters.errors, "chars": s.characters.referenceLength,
-                "word_errors": s.words.errors, "words": s.words.referenceLength,
-                "word_confidences": confidences,
-            ]
-            let line = String(decoding: try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
-            if batch.sharded {
-                // The row and the edit counts, for rank 0.
-                let counts = s.characters.packed + s.words.packed
-                batch.emit(indices[k], String(decoding: try JSONSerialization.data(withJSONObject: ["row": line, "counts": counts]), as: UTF8.self), audioSeconds: duration)
-            } else {
-                rows.append(line)
-                totals.add(s)
-            }
-            progress.finished(audioSeconds: duration)
-        }, failed: { k, e, error in
-            failed.append(e.audioPath)
-            reasons[e.audioPath] = "\(error)"
-            progress.failed("\(error)", report: batch.failed(indices[k], path: e.audioPath, message: "\(error)"))
-        })
+        let progress = BatchProgress(
+            total: entries.count, label: batch.sharded ? "eval (rank \(batch.collective.rank))" : "eval",
+            quiet: !batch.collective.isRoot)
+        processInOrder(
+            entries, threads: threads,
+            work: { e -> (Evaluator.Score, Double, [[Double]]) in
+                let (t, _, _) = try transcriber.transcribe(path: e.audioPath)
+                let reference = e.text ?? ""
+                // Each word's confidence and whether it was right, for the calibration figures.
+                let right = evaluator.wordCorrectness(reference: reference, hypothesis: t.text)
+                let confidences = zip(t.words, right).map { w, ok -> [Double] in
+                    [((w.confidence ?? 0) * 10000).rounded() / 10000, ok ? 1 : 0]
+                }
+                return (evaluator.score(reference: reference, hypothesis: t.text), t.duration, confidences)
+            },
+            emit: { k, e, result in
+                let (s, duration, confidences) = result
+                let row: [String: Any] = [
+                    "audio_filepath": e.writtenPath, "reference": s.reference, "hypothesis": s.hypothesis,
+                    "char_errors": s.characters.errors, "chars": s.characters.referenceLength,
+                    "word_errors": s.words.errors, "words": s.words.referenceLength,
+                    "word_confidences": confidences
+                ]
+                let line = String(
+                    decoding: try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys, .withoutEscapingSlashes]),
+                    as: UTF8.self)
+                if batch.sharded {
+                    // The row and the edit counts, for rank 0.
+                    let counts = s.characters.packed + s.words.packed
+                    batch.emit(
+                        indices[k],
+                        String(decoding: try JSONSerialization.data(withJSONObject: ["row": line, "counts": counts]), as: UTF8.self),
+                        audioSeconds: duration)
+                } else {
+                    rows.append(line)
+                    totals.add(s)
+                }
+                progress.finished(audioSeconds: duration)
+            },
+            failed: { k, e, error in
+                failed.append(e.audioPath)
+                reasons[e.audioPath] = "\(error)"
+                progress.failed("\(error)", report: batch.failed(indices[k], path: e.audioPath, message: "\(error)"))
+            })
         if batch.sharded {
             let all = batch.finish(printOutputs: false)
             failed = all.failedPaths
             for text in all.outputs {
                 guard let o = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-                      let line = o["row"] as? String, let n = o["counts"] as? [Int], n.count == 8 else { continue }
+                    let line = o["row"] as? String, let n = o["counts"] as? [Int], n.count == 8
+                else { continue }
                 rows.append(line)
                 totals.add(characters: EditCounts(packed: n, offset: 0), words: EditCounts(packed: n, offset: 4))
             }
@@ -128,25 +148,32 @@ struct EvalCommand: ParsableCommand {
         func line(_ name: String, _ c: EditCounts, _ unit: String) -> String {
             // With no reference at all the rate is undefined: say so rather than print inf or nan.
             let rate = c.referenceLength > 0 ? String(format: "%.2f%%", 100 * c.rate) : "n/a"
-            return String(format: "%@ %@ (%d errors: %d substitutions, %d deletions, %d insertions; %d reference %@)",
-                          name, rate, c.errors, c.substitutions, c.deletions, c.insertions, c.referenceLength, unit)
+            return String(
+                format: "%@ %@ (%d errors: %d substitutions, %d deletions, %d insertions; %d reference %@)",
+                name, rate, c.errors, c.substitutions, c.deletions, c.insertions, c.referenceLength, unit)
         }
         StandardOutput.line(line("CER", cer, "characters"))
         StandardOutput.line(line("WER", wer, "words"))
-        StandardOutput.line(String(format: "SER %.2f%% (%d of %d utterances not exactly right)",
-                                   100 * totals.sentenceErrorRate, totals.wrongUtterances, totals.utterances))
+        StandardOutput.line(
+            String(
+                format: "SER %.2f%% (%d of %d utterances not exactly right)",
+                100 * totals.sentenceErrorRate, totals.wrongUtterances, totals.utterances))
         let reliability = Self.reliability(rows)
         if let ece = reliability.expectedCalibrationError {
-            StandardOutput.line(String(format: "ECE %.4f (expected calibration error of %d word confidences, %d bins)",
-                                       ece, reliability.words, ReliabilityBins.binCount))
+            StandardOutput.line(
+                String(
+                    format: "ECE %.4f (expected calibration error of %d word confidences, %d bins)",
+                    ece, reliability.words, ReliabilityBins.binCount))
         }
         if fitTemperature || writeTemperature, let fitted = Calibration.fit(Self.wordConfidences(rows)) {
             // Confidences printed are already scaled by the model's own temperature, if any: the two multiply.
             let total = fitted.temperature * (transcriber.model.config.calibration?.temperature ?? 1)
             var after = ReliabilityBins()
             for w in Self.wordConfidences(rows) { after.add(confidence: fitted.apply(w.confidence), correct: w.correct) }
-            StandardOutput.line(String(format: "calibration: temperature %.4f (in config.json: \"calibration\": {\"temperature\": %.4f}); ECE %.4f with it",
-                                       fitted.temperature, total, after.expectedCalibrationError ?? 0))
+            StandardOutput.line(
+                String(
+                    format: "calibration: temperature %.4f (in config.json: \"calibration\": {\"temperature\": %.4f}); ECE %.4f with it",
+                    fitted.temperature, total, after.expectedCalibrationError ?? 0))
             if writeTemperature, let directory = transcriber.model.directory {
                 var config = transcriber.model.config
                 config.calibration = Calibration(temperature: (total * 10000).rounded() / 10000)
@@ -157,8 +184,10 @@ struct EvalCommand: ParsableCommand {
         try StandardOutput.finish()
         printError(progress.summary())
         if let report {
-            try writeReport(report, rows: rows, entries: allEntries, failed: failed.map { ($0, reasons[$0] ?? "failed on another rank (see its messages)") },
-                            transcriber: transcriber)
+            try writeReport(
+                report, rows: rows, entries: allEntries,
+                failed: failed.map { ($0, reasons[$0] ?? "failed on another rank (see its messages)") },
+                transcriber: transcriber)
         }
         try endBatch(failed: failed)
     }

@@ -63,8 +63,9 @@ struct FeatureFlags: ParsableArguments {
     }
 
     func audioOptions(sampleRate: Int) -> AudioLoadOptions {
-        AudioLoadOptions(targetSampleRate: sampleRate, channel: channel.map { .channel($0) } ?? .average,
-                         resampleQuality: resampleQuality)
+        AudioLoadOptions(
+            targetSampleRate: sampleRate, channel: channel.map { .channel($0) } ?? .average,
+            resampleQuality: resampleQuality)
     }
 
     /// Each value against its declaration, as far as it can be checked alone:

@@ -12,11 +12,11 @@ struct FeaturesCommand: ParsableCommand {
         commandName: "features",
         abstract: "Compute MFCC or log-mel filterbank features (Kaldi-compatible).",
         discussion: """
-        INPUT is an audio file, a directory (searched recursively), a manifest \
-        (.jsonl/.json with "audio_filepath", or .tsv with the path first) or - for standard input.
-        With --format npy, each input becomes <output-dir>/<name>.npy, float32 [frames, dims]; \
-        with --format ark, <output-dir>/feats.ark and feats.scp (Kaldi binary archive).
-        """)
+            INPUT is an audio file, a directory (searched recursively), a manifest \
+            (.jsonl/.json with "audio_filepath", or .tsv with the path first) or - for standard input.
+            With --format npy, each input becomes <output-dir>/<name>.npy, float32 [frames, dims]; \
+            with --format ark, <output-dir>/feats.ark and feats.scp (Kaldi binary archive).
+            """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case npy, ark }
 
@@ -29,7 +29,10 @@ struct FeaturesCommand: ParsableCommand {
     @Option(help: "Output format: npy (one file per input) or ark (Kaldi archive + script file).")
     var format: Format = .npy
 
-    @Option(help: "Compute exactly the input features of this model directory (its config.json's \"features\": type, bins, CMVN, deltas), before frame stacking. No feature option may be given with it.")
+    @Option(
+        help:
+            "Compute exactly the input features of this model directory (its config.json's \"features\": type, bins, CMVN, deltas), before frame stacking. No feature option may be given with it."
+    )
     var model: String?
 
     @Option(help: "Worker threads, one per core unless given.")
@@ -50,7 +53,8 @@ struct FeaturesCommand: ParsableCommand {
 
     func run() throws {
         ComputeThreads.count = threads
-        let options = try model.map { try AcousticModel.readConfig(directory: ModelLocation.resolve($0)).features } ?? features.featureOptions()
+        let options =
+            try model.map { try AcousticModel.readConfig(directory: ModelLocation.resolve($0)).features } ?? features.featureOptions()
         let extractor = try FeatureExtractor(options)
         let collection = InputCollection(arguments: inputs)
         // Under mpirun: each rank computes and writes its share (.npy files, or a part archive that rank 0
@@ -65,16 +69,19 @@ struct FeaturesCommand: ParsableCommand {
             throw ToolError("cannot create --output-dir \(outputDir): \(error.localizedDescription)")
         }
         let indices = try batch.mine(collection.inputs.map(\.path))
-        let progress = BatchProgress(total: indices.count, label: batch.sharded ? "features (rank \(batch.collective.rank))" : "features",
-                                     quiet: !root)
+        let progress = BatchProgress(
+            total: indices.count, label: batch.sharded ? "features (rank \(batch.collective.rank))" : "features",
+            quiet: !root)
         var failedInputs = collection.failures.map { $0.input }
         if root { for failure in collection.failures { printError("\(failure.input): \(failure.message)") } }
 
         let arkURL = outputURL.appendingPathComponent("feats.ark"), scpURL = outputURL.appendingPathComponent("feats.scp")
         let part = batch.sharded ? ".part\(batch.collective.rank)" : ""
-        let archive = format == .ark
-            ? try KaldiArchiveWriter(ark: outputURL.appendingPathComponent("feats.ark" + part),
-                                     scp: outputURL.appendingPathComponent("feats.scp" + part))
+        let archive =
+            format == .ark
+            ? try KaldiArchiveWriter(
+                ark: outputURL.appendingPathComponent("feats.ark" + part),
+                scp: outputURL.appendingPathComponent("feats.scp" + part))
             : nil
         var archived: [(index: Int, key: String)] = []
         let inputsList = indices.map { collection.inputs[$0] }
@@ -84,44 +91,49 @@ struct FeaturesCommand: ParsableCommand {
         let perInput = max(1, threads / max(1, min(threads, inputsList.count)))
         let notes = NoteCollector()
         defer { notes.finish() }
-        processInOrder(inputsList, threads: threads, work: { input -> (rows: Int, spool: RowSpool?, seconds: Double) in
-            var audioOptions = features.audioOptions(sampleRate: extractor.sampleRate)
-            audioOptions.allowStreams = named.contains(input.path)
-            let reader = try AudioReader(input.path, options: audioOptions)
-            reader.notes.forEach { notes.note($0, input: input.path) }
-            // Rows go to a file as they are computed, so memory stays flat: the .npy itself, or
-            // for ark a spool the archive copies from when the input's turn comes (entries are
-            // written in input order).
-            let url = outputURL.appendingPathComponent(input.name + ".npy")
-            let npy = archive == nil ? try NPYRowWriter(url, cols: extractor.options.dimension) : nil
-            let spool = archive == nil ? nil : try RowSpool(directory: outputURL, cols: extractor.options.dimension)
-            do {
-                try extractor.computeStreaming(threads: perInput, read: { try reader.read() }, rewind: { try reader.rewind() }) { block in
-                    try npy?.append(block)
-                    try spool?.append(block)
-                }
-                try npy?.finish()
-            } catch {
-                npy?.discard()
-                throw error
-            }
-            return (npy?.rows ?? spool?.rows ?? 0, spool, Double(reader.samplesRead) / Double(reader.sampleRate))
-        }, emit: { k, input, result in
-            let F = extractor.options.dimension
-            if let archive, let spool = result.spool {
-                let key = input.archiveKey
-                try archive.append(key: key, spool)
-                archived.append((indices[k], key))
-                batch.emit(indices[k], "\(input.path)\t\(arkURL.path)[\(key)]\t[\(result.rows), \(F)]\n")
-            } else {
+        processInOrder(
+            inputsList, threads: threads,
+            work: { input -> (rows: Int, spool: RowSpool?, seconds: Double) in
+                var audioOptions = features.audioOptions(sampleRate: extractor.sampleRate)
+                audioOptions.allowStreams = named.contains(input.path)
+                let reader = try AudioReader(input.path, options: audioOptions)
+                reader.notes.forEach { notes.note($0, input: input.path) }
+                // Rows go to a file as they are computed, so memory stays flat: the .npy itself, or
+                // for ark a spool the archive copies from when the input's turn comes (entries are
+                // written in input order).
                 let url = outputURL.appendingPathComponent(input.name + ".npy")
-                batch.emit(indices[k], "\(input.path)\t\(url.path)\t[\(result.rows), \(F)]\n")
-            }
-            progress.finished(audioSeconds: result.seconds)
-        }, failed: { k, input, error in
-            failedInputs.append(input.path)
-            progress.failed("\(error)", report: batch.failed(indices[k], path: input.path, message: "\(error)"))
-        })
+                let npy = archive == nil ? try NPYRowWriter(url, cols: extractor.options.dimension) : nil
+                let spool = archive == nil ? nil : try RowSpool(directory: outputURL, cols: extractor.options.dimension)
+                do {
+                    try extractor.computeStreaming(threads: perInput, read: { try reader.read() }, rewind: { try reader.rewind() }) {
+                        block in
+                        try npy?.append(block)
+                        try spool?.append(block)
+                    }
+                    try npy?.finish()
+                } catch {
+                    npy?.discard()
+                    throw error
+                }
+                return (npy?.rows ?? spool?.rows ?? 0, spool, Double(reader.samplesRead) / Double(reader.sampleRate))
+            },
+            emit: { k, input, result in
+                let F = extractor.options.dimension
+                if let archive, let spool = result.spool {
+                    let key = input.archiveKey
+                    try archive.append(key: key, spool)
+                    archived.append((indices[k], key))
+                    batch.emit(indices[k], "\(input.path)\t\(arkURL.path)[\(key)]\t[\(result.rows), \(F)]\n")
+                } else {
+                    let url = outputURL.appendingPathComponent(input.name + ".npy")
+                    batch.emit(indices[k], "\(input.path)\t\(url.path)\t[\(result.rows), \(F)]\n")
+                }
+                progress.finished(audioSeconds: result.seconds)
+            },
+            failed: { k, input, error in
+                failedInputs.append(input.path)
+                progress.failed("\(error)", report: batch.failed(indices[k], path: input.path, message: "\(error)"))
+            })
         try archive?.finish()
         if batch.sharded, let archive {
             // Rank 0 joins the parts in input order and removes them.
@@ -136,8 +148,9 @@ struct FeaturesCommand: ParsableCommand {
                         pieces.append((i, outputURL.appendingPathComponent("feats.ark.part" + f[1]), f[4], start, length))
                     }
                 }
-                try KaldiArchiveWriter.concatenate(pieces.sorted { $0.index < $1.index }.map { ($0.source, $0.key, $0.start, $0.length) },
-                                                   ark: arkURL, scp: scpURL)
+                try KaldiArchiveWriter.concatenate(
+                    pieces.sorted { $0.index < $1.index }.map { ($0.source, $0.key, $0.start, $0.length) },
+                    ark: arkURL, scp: scpURL)
             }
             batch.collective.barrier()
             try? FileManager.default.removeItem(at: archive.arkURL)

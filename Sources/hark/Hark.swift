@@ -1,6 +1,6 @@
 import ArgumentParser
-import HarkFeatures
 import Foundation
+import HarkFeatures
 
 /// The `hark` command tree, declared in one place.
 @main
@@ -10,7 +10,11 @@ struct Hark: ParsableCommand {
         abstract: "Hark: small-footprint speech recognition.",
         discussion: "Audio is read with libsndfile (WAV, FLAC, OGG, AIFF, SPHERE, …); features are Kaldi-compatible.",
         version: "0.1.0",
-        subcommands: [TranscribeCommand.self, TrainCommand.self, EvalCommand.self, FeaturesCommand.self, ManifestCommand.self, LMCommand.self, TuneCommand.self, ServeCommand.self, PlotCommand.self, ReportCommand.self, AlignCommand.self, AverageCommand.self, InfoCommand.self])
+        subcommands: [
+            TranscribeCommand.self, TrainCommand.self, EvalCommand.self, FeaturesCommand.self, ManifestCommand.self, LMCommand.self,
+            TuneCommand.self, ServeCommand.self, PlotCommand.self, ReportCommand.self, AlignCommand.self, AverageCommand.self,
+            InfoCommand.self
+        ])
 
     /// ArgumentParser's `main`, except for the commands with a `FeatureFlags`
     /// group: their Kaldi feature options are lifted out of the arguments
@@ -43,8 +47,10 @@ struct Hark: ParsableCommand {
                 guard featureCommand, !message.isEmpty, !arguments.contains("--experimental-dump-help") else { exit(withError: error) }
                 print(message)
                 let defaults = featureCommandType as? StartingFeatures.Type
-                print(KaldiOptionArguments.helpSection(defaults: defaults?.startingFeatures ?? .mfcc,
-                                                       summary: defaults?.startingFeaturesSummary))
+                print(
+                    KaldiOptionArguments.helpSection(
+                        defaults: defaults?.startingFeatures ?? .mfcc,
+                        summary: defaults?.startingFeaturesSummary))
                 return
             }
             if !message.isEmpty { writeStandardError(escapingControlCharacters(message) + "\n") }

@@ -12,9 +12,11 @@ enum KaldiOptionArguments {
     /// if it has a `FeatureFlags` group.
     static func featureCommand(in arguments: [String]) -> ParsableCommand.Type? {
         let name = arguments.first == "help" ? arguments.dropFirst().first : arguments.first
-        guard let name, let command = Hark.configuration.subcommands.first(where: {
-            $0.configuration.commandName == name
-        }) else { return nil }
+        guard let name,
+            let command = Hark.configuration.subcommands.first(where: {
+                $0.configuration.commandName == name
+            })
+        else { return nil }
         return takesFeatureFlags(command) ? command : nil
     }
 
@@ -62,16 +64,21 @@ enum KaldiOptionArguments {
     /// Defaults are read from `defaults`, the features the command starts
     /// from (`summary` says which, when they are not the library's).
     static func helpSection(defaults: FeatureOptions = .mfcc, summary: String? = nil, width: Int = 80) -> String {
-        let labelWidth = 26   // ArgumentParser's column for option help
+        let labelWidth = 26  // ArgumentParser's column for option help
         var lines = ["KALDI FEATURE OPTIONS (--name value or --name=value):"]
-        lines += wrap(summary.map { "Defaults are this command's: \($0); an option of another --type has that type's default." }
-                      ?? "Defaults are Hark's library defaults (Kaldi's but for --dither).", width: width - 2).map { "  " + $0 }
+        lines += wrap(
+            summary.map { "Defaults are this command's: \($0); an option of another --type has that type's default." }
+                ?? "Defaults are Hark's library defaults (Kaldi's but for --dither).", width: width - 2
+        ).map { "  " + $0 }
         lines.append("")
         for option in FeatureOption.all {
             let label = "  --\(option.name) <\(option.unit ?? option.kind.placeholder)>"
             // The library's value for this command's feature type; its reason holds only for it.
-            let library = summary == nil ? option.defaultText
-                : option.scope == .pipeline ? option.text(in: .mfcc) : option.text(in: FeatureOptions(type: defaults.type)) ?? option.defaultText
+            let library =
+                summary == nil
+                ? option.defaultText
+                : option.scope == .pipeline
+                    ? option.text(in: .mfcc) : option.text(in: FeatureOptions(type: defaults.type)) ?? option.defaultText
             let value = summary == nil ? option.defaultText : option.text(in: defaults) ?? option.defaultText
             let reason = value == library ? option.reason : "this command's"
             let text = "\(option.summary) Default \(value): \(reason). [\(option.scope.text)]"

@@ -11,19 +11,26 @@ struct LMCommand: ParsableCommand {
         commandName: "lm",
         abstract: "Build an n-gram language model (ARPA, modified Kneser-Ney as KenLM's lmplz) from text.",
         discussion: """
-        Inputs are text files (one sentence per line) or manifests (.jsonl/.json with "text", or .tsv), \
-        whose transcripts are the sentences. With --model, text is normalised as that model's config.json \
-        says (so the words match what it transcribes); otherwise it is upper-cased with runs of white space \
-        collapsed. Blank lines are skipped. The ARPA file is written atomically; the n-gram counts per \
-        order are printed.
-        """)
+            Inputs are text files (one sentence per line) or manifests (.jsonl/.json with "text", or .tsv), \
+            whose transcripts are the sentences. With --model, text is normalised as that model's config.json \
+            says (so the words match what it transcribes); otherwise it is upper-cased with runs of white space \
+            collapsed. Blank lines are skipped. The ARPA file is written atomically; the n-gram counts per \
+            order are printed.
+            """)
 
     @Option(help: "The order n of the model (1…10).") var order: Int
-    @Option(name: .shortAndLong, help: "The ARPA file to write; - writes it to standard output (the summary then goes to standard error).") var output: String
-    @Option(help: "Pruning thresholds C2,C3,… for orders 2, 3, …: n-grams seen ≤ C times are dropped; the last value applies to higher orders (non-decreasing, ≥ 0).")
+    @Option(name: .shortAndLong, help: "The ARPA file to write; - writes it to standard output (the summary then goes to standard error).")
+    var output: String
+    @Option(
+        help:
+            "Pruning thresholds C2,C3,… for orders 2, 3, …: n-grams seen ≤ C times are dropped; the last value applies to higher orders (non-decreasing, ≥ 0)."
+    )
     var prune: String?
     @Option(help: "Normalise text as this model directory's config.json says.") var model: String?
-    @Flag(help: "For an order whose counts give no Kneser-Ney discounts (a small corpus), use lmplz's fallback D1=0.5 D2=1 D3+=1.5 instead of failing.")
+    @Flag(
+        help:
+            "For an order whose counts give no Kneser-Ney discounts (a small corpus), use lmplz's fallback D1=0.5 D2=1 D3+=1.5 instead of failing."
+    )
     var discountFallback = false
     @Argument(help: "Text files (- for standard input) or manifests.") var inputs: [String]
 
@@ -93,7 +100,9 @@ struct LMCommand: ParsableCommand {
         if output == "-" {
             // The model itself on stdout; the summary on stderr.
             StandardOutput.write(arpa)
-            printError("lm: order \(order), \(estimator.sentences) sentences, \(words) words; " + arpa.split(separator: "\n", maxSplits: order + 1).dropFirst().prefix(order).joined(separator: ", "))
+            printError(
+                "lm: order \(order), \(estimator.sentences) sentences, \(words) words; "
+                    + arpa.split(separator: "\n", maxSplits: order + 1).dropFirst().prefix(order).joined(separator: ", "))
             try StandardOutput.finish()
             return
         }

@@ -25,6 +25,7 @@ enum ModelLocation {
             let m = c.appendingPathComponent(defaultName)
             if FileManager.default.fileExists(atPath: m.appendingPathComponent(AcousticModel.configFile).path) { return m }
         }
-        throw ToolError("no --model given and the default model (\(defaultName)) was not found near the executable or in the current directory")
+        throw ToolError(
+            "no --model given and the default model (\(defaultName)) was not found near the executable or in the current directory")
     }
 }

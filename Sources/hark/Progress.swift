@@ -29,7 +29,11 @@ final class BatchProgress: @unchecked Sendable {
 
     var elapsed: Double { Date().timeIntervalSince(start) }
 
-    func finished(audioSeconds seconds: Double) { record { done += 1; audioSeconds += seconds } }
+    func finished(audioSeconds seconds: Double) {
+        record {
+            done += 1; audioSeconds += seconds
+        }
+    }
     /// Inputs that failed before the batch (not found, not audio), counted in the summary.
     func failedBefore(_ count: Int) { lock.lock(); failedEarlier += count; lock.unlock() }
     private var failedEarlier = 0
@@ -71,13 +75,15 @@ final class BatchProgress: @unchecked Sendable {
             return String(format: "%@: %d done, %d failed in %.2f s", label, done, failed, t)
         }
         let speed = t > 0 ? audioSeconds / t : 0
-        let audio = audioSeconds >= 3600 ? String(format: "%.2f h", audioSeconds / 3600)
+        let audio =
+            audioSeconds >= 3600
+            ? String(format: "%.2f h", audioSeconds / 3600)
             : audioSeconds >= 60 ? String(format: "%.1f min", audioSeconds / 60) : String(format: "%.2f s", audioSeconds)
-        return String(format: "%@: %d done, %d failed; %@ of audio in %.2f s (real-time factor %.2g, %.0f× faster than real time)",
-                      label, done, failed, audio, t, audioSeconds > 0 ? t / audioSeconds : 0, speed)
+        return String(
+            format: "%@: %d done, %d failed; %@ of audio in %.2f s (real-time factor %.2g, %.0f× faster than real time)",
+            label, done, failed, audio, t, audioSeconds > 0 ? t / audioSeconds : 0, speed)
     }
 }
-
 
 /// Notes about inputs (a file upsampled, …), each kind said once: the first
 /// is printed as it comes, the others of its kind are counted, and

@@ -16,24 +16,36 @@ enum RankCheck {
         collective.barrier()
         if collective.isRoot { try? FileManager.default.removeItem(at: file) }
         if !ok.all {
-            fail(collective, ok.mine ? nil : "rank \(collective.rank) on \(ProcessInfo.processInfo.hostName) cannot see \(directory.path) as rank 0 wrote it: the ranks need a shared filesystem for the output directory")
+            fail(
+                collective,
+                ok.mine
+                    ? nil
+                    : "rank \(collective.rank) on \(ProcessInfo.processInfo.hostName) cannot see \(directory.path) as rank 0 wrote it: the ranks need a shared filesystem for the output directory"
+            )
         }
     }
 
     /// Every rank's description of the run must equal rank 0's (options, model, data, version).
-    static func sameRun(_ facts: [String], _ collective: Collective,
-                        names: [String] = ["options", "model configuration", "utterance counts (train, valid)", "starting step", "hark version", "starting weights"]) throws {
+    static func sameRun(
+        _ facts: [String], _ collective: Collective,
+        names: [String] = [
+            "options", "model configuration", "utterance counts (train, valid)", "starting step", "hark version", "starting weights"
+        ]
+    ) throws {
         let mine = facts.joined(separator: "\n")
         let root = String(decoding: collective.broadcast(Array(mine.utf8), root: 0), as: UTF8.self)
         let ok = agree(mine == root, collective)
         if !ok.all {
             var detail = "rank \(collective.rank) differs from rank 0"
-            let a = mine.split(separator: "\n", omittingEmptySubsequences: false), b = root.split(separator: "\n", omittingEmptySubsequences: false)
+            let a = mine.split(separator: "\n", omittingEmptySubsequences: false),
+                b = root.split(separator: "\n", omittingEmptySubsequences: false)
             for (i, name) in names.enumerated() where i < a.count && i < b.count && a[i] != b[i] {
                 detail += " in its \(name): \(a[i].prefix(200)) vs \(b[i].prefix(200))"
                 break
             }
-            fail(collective, ok.mine ? nil : detail + " (every rank of a job must run the same command on the same inputs, model and version)")
+            fail(
+                collective,
+                ok.mine ? nil : detail + " (every rank of a job must run the same command on the same inputs, model and version)")
         }
     }
 
@@ -45,13 +57,16 @@ enum RankCheck {
     /// compares its options, data and weights itself).
     static func sameCommand(_ collective: Collective, wholeLine: Bool) throws {
         let arguments = Array(CommandLine.arguments.dropFirst())
-        try sameRun([arguments.first ?? ""] + (wholeLine ? [arguments.joined(separator: " ")] : []), collective,
-                    names: ["subcommand", "command line"])
+        try sameRun(
+            [arguments.first ?? ""] + (wholeLine ? [arguments.joined(separator: " ")] : []), collective,
+            names: ["subcommand", "command line"])
     }
 
     /// Every rank must have found the same inputs (a directory or manifest may read differently on another host).
     static func sameInputs(_ paths: [String], _ collective: Collective) throws {
-        try sameRun(["\(paths.count)", digest(paths.map { Array($0.utf8).map(Float.init) })], collective, names: ["number of inputs", "input list (digest)"])
+        try sameRun(
+            ["\(paths.count)", digest(paths.map { Array($0.utf8).map(Float.init) })], collective,
+            names: ["number of inputs", "input list (digest)"])
     }
 
     /// A 64-bit FNV-1a digest of float arrays' bytes (the starting weights).

@@ -12,18 +12,18 @@ struct ServeCommand: ParsableCommand {
         commandName: "serve",
         abstract: "Serve recognition over HTTP and WebSocket, with a browser page that transcribes the microphone.",
         discussion: """
-        Routes: GET / (the page), POST /v1/transcribe (an audio file as the body; JSON as \
-        'hark transcribe --format json'), POST /v1/audio/transcriptions (OpenAI's multipart form: \
-        file, response_format json|text|srt|vtt|verbose_json, timestamp_granularities[]=word), \
-        GET /v1/stream?rate=HZ (WebSocket: 16-bit little-endian PCM in as binary messages, \
-        {"type": "eof"} to end; partial and final JSON out), GET /healthz, GET /metrics (Prometheus).
+            Routes: GET / (the page), POST /v1/transcribe (an audio file as the body; JSON as \
+            'hark transcribe --format json'), POST /v1/audio/transcriptions (OpenAI's multipart form: \
+            file, response_format json|text|srt|vtt|verbose_json, timestamp_granularities[]=word), \
+            GET /v1/stream?rate=HZ (WebSocket: 16-bit little-endian PCM in as binary messages, \
+            {"type": "eof"} to end; partial and final JSON out), GET /healthz, GET /metrics (Prometheus).
 
-        Recognition runs on --workers threads; a request that finds them and the queue full \
-        gets 503 with Retry-After. Errors are JSON {"error": {"message", "type", "code"}}. \
-        SIGTERM or SIGINT gives every live stream its last final result and a close (1001, going \
-        away), then stops accepting connections, finishes the requests in flight and exits 0; a \
-        second signal does not wait for the streams.
-        """)
+            Recognition runs on --workers threads; a request that finds them and the queue full \
+            gets 503 with Retry-After. Errors are JSON {"error": {"message", "type", "code"}}. \
+            SIGTERM or SIGINT gives every live stream its last final result and a close (1001, going \
+            away), then stops accepting connections, finishes the requests in flight and exits 0; a \
+            second signal does not wait for the streams.
+            """)
 
     @Option(help: "Model directory (default: the bundled model).") var model: String?
     @OptionGroup(title: "Decoding (greedy unless a beam, a language model, a vocabulary or hotwords are given)")
@@ -33,11 +33,14 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Recognition worker threads, one per core unless given.") var workers = defaultThreadCount
     @Option(help: "Requests admitted beyond the workers; more get 503.") var queue = ServerOptions().queueLimit
     @Option(help: ArgumentHelp("Largest request body.", valueName: "MiB")) var maxBodyMb = Double(ServerOptions().maxBodyBytes) / 1_048_576
-    @Option(help: ArgumentHelp("Longest recording accepted by the HTTP routes.", valueName: "s")) var maxAudio = ServerOptions().maxAudioSeconds
+    @Option(help: ArgumentHelp("Longest recording accepted by the HTTP routes.", valueName: "s")) var maxAudio = ServerOptions()
+        .maxAudioSeconds
     @Option(help: "WebSocket streams open at once; more get 503.") var maxStreams = ServerOptions().maxStreams
     @Option(help: ArgumentHelp("Longest live stream (audio).", valueName: "s")) var maxStream = ServerOptions().maxStreamSeconds
-    @Option(help: ArgumentHelp("A stream with no message for this long is closed.", valueName: "s")) var idleTimeout = ServerOptions().idleTimeout
-    @Option(help: ArgumentHelp("A request whose body takes longer to arrive gets 408.", valueName: "s")) var bodyTimeout = ServerOptions().bodyTimeout
+    @Option(help: ArgumentHelp("A stream with no message for this long is closed.", valueName: "s")) var idleTimeout = ServerOptions()
+        .idleTimeout
+    @Option(help: ArgumentHelp("A request whose body takes longer to arrive gets 408.", valueName: "s")) var bodyTimeout = ServerOptions()
+        .bodyTimeout
     @Option(help: ArgumentHelp("A connection that sends no complete request head for this long is closed.", valueName: "s"))
     var headTimeout = ServerOptions().headTimeout
     @Option(help: "One line per request and per stream on stderr (time, method, route, status, duration, audio seconds): on or off.")

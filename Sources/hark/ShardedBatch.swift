@@ -34,9 +34,12 @@ final class ShardedBatch {
     /// stops, naming the rank that differs).
     func checkSameModel(_ model: AcousticModel) throws {
         guard sharded else { return }
-        try RankCheck.sameRun([String(describing: model.config), Hark.configuration.version,
-                               RankCheck.digest(model.parameters.map(\.value))], collective,
-                              names: ["model configuration", "hark version", "model weights"])
+        try RankCheck.sameRun(
+            [
+                String(describing: model.config), Hark.configuration.version,
+                RankCheck.digest(model.parameters.map(\.value))
+            ], collective,
+            names: ["model configuration", "hark version", "model weights"])
     }
 
     /// The indices of the inputs this rank takes, once every rank has shown it has the same `inputs`.
@@ -72,9 +75,10 @@ final class ShardedBatch {
     func finish(printOutputs: Bool = true) -> Gathered {
         guard sharded else { return Gathered(failedPaths: failures.map(\.path), audioSeconds: audioSeconds, count: outputs.count) }
         struct Part: Codable { var outputs: [Int: String]; var failures: [Int: [String]]; var audio: Double }
-        let part = Part(outputs: Dictionary(uniqueKeysWithValues: outputs.map { ($0.index, $0.text) }),
-                        failures: Dictionary(uniqueKeysWithValues: failures.map { ($0.index, [$0.path, $0.message]) }),
-                        audio: audioSeconds)
+        let part = Part(
+            outputs: Dictionary(uniqueKeysWithValues: outputs.map { ($0.index, $0.text) }),
+            failures: Dictionary(uniqueKeysWithValues: failures.map { ($0.index, [$0.path, $0.message]) }),
+            audio: audioSeconds)
         let parts = collective.allgather(Array((try? JSONEncoder().encode(part)) ?? Data()))
             .compactMap { try? JSONDecoder().decode(Part.self, from: Data($0)) }
         var all: [Int: String] = [:], bad: [Int: [String]] = [:]
@@ -86,7 +90,8 @@ final class ShardedBatch {
             if printOutputs { for i in all.keys.sorted() { StandardOutput.write(all[i]!) } }
             for i in bad.keys.sorted() { printError(bad[i]![1]) }
         }
-        return Gathered(failedPaths: bad.keys.sorted().map { bad[$0]![0] }, audioSeconds: parts.reduce(0) { $0 + $1.audio },
-                        count: all.count, outputs: all.keys.sorted().map { all[$0]! })
+        return Gathered(
+            failedPaths: bad.keys.sorted().map { bad[$0]![0] }, audioSeconds: parts.reduce(0) { $0 + $1.audio },
+            count: all.count, outputs: all.keys.sorted().map { all[$0]! })
     }
 }

@@ -5,11 +5,17 @@ import HarkAudio
 
 /// Live transcription options of `hark transcribe`.
 struct StreamingFlags: ParsableArguments {
-    @Flag(help: ArgumentHelp("Transcribe the input as a live stream, printing JSON lines as results come: {\"type\": \"partial\" or \"final\", \"text\", \"start\", \"end\", \"words\"}.",
-                             discussion: "Standard input (-), a pipe or a FIFO is decoded as it arrives (any format libsndfile reads from a pipe, or raw PCM with --raw-rate)."))
+    @Flag(
+        help: ArgumentHelp(
+            "Transcribe the input as a live stream, printing JSON lines as results come: {\"type\": \"partial\" or \"final\", \"text\", \"start\", \"end\", \"words\"}.",
+            discussion:
+                "Standard input (-), a pipe or a FIFO is decoded as it arrives (any format libsndfile reads from a pipe, or raw PCM with --raw-rate)."
+        ))
     var stream = false
     @Flag(help: "With --stream, read a file no faster than real time, as if it were live.") var realtime = false
-    @Option(help: ArgumentHelp("With --stream, the input is headerless signed 16-bit little-endian mono PCM at this rate (Hz).", valueName: "Hz"))
+    @Option(
+        help: ArgumentHelp(
+            "With --stream, the input is headerless signed 16-bit little-endian mono PCM at this rate (Hz).", valueName: "Hz"))
     var rawRate: Int?
     @OptionGroup var partials: PartialFlags
 
@@ -33,15 +39,21 @@ struct PartialFlags: ParsableArguments {
 /// How recordings and live streams are cut into utterances at pauses
 /// (`Segmenter`): `hark transcribe`, `hark eval`, `hark serve`.
 struct SegmentationFlags: ParsableArguments {
-    @Flag(inversion: .prefixedNo,
-          help: ArgumentHelp("Cut each recording at its pauses into utterances and decode each on its own (the default); --no-segment decodes a recording as one utterance, as Hark did before it segmented.",
-                             discussion: "A live stream (--stream, hark serve's WebSocket) is always cut."))
+    @Flag(
+        inversion: .prefixedNo,
+        help: ArgumentHelp(
+            "Cut each recording at its pauses into utterances and decode each on its own (the default); --no-segment decodes a recording as one utterance, as Hark did before it segmented.",
+            discussion: "A live stream (--stream, hark serve's WebSocket) is always cut."))
     var segment = true
     @Option(help: ArgumentHelp("Seconds without speech that end an utterance.", valueName: "s"))
     var endpointSilence: Double = SegmenterOptions().endpointSilence
-    @Option(help: ArgumentHelp("Longest utterance; a longer stretch of speech is cut at its quietest moment without waiting for a pause.", valueName: "s"))
+    @Option(
+        help: ArgumentHelp(
+            "Longest utterance; a longer stretch of speech is cut at its quietest moment without waiting for a pause.", valueName: "s"))
     var maxUtterance: Double = SegmenterOptions().maxUtterance
-    @Option(help: ArgumentHelp("Seconds of audio decoded before and after each utterance's speech (at most half the endpoint silence).", valueName: "s"))
+    @Option(
+        help: ArgumentHelp(
+            "Seconds of audio decoded before and after each utterance's speech (at most half the endpoint silence).", valueName: "s"))
     var speechPad: Double = SegmenterOptions().speechPad
 
     /// The cutting options, whether or not recordings are cut.

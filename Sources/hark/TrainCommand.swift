@@ -15,11 +15,11 @@ struct TrainCommand: ParsableCommand, StartingFeatures {
         commandName: "train",
         abstract: "Train a recurrent CTC model on a manifest of labeled audio.",
         discussion: """
-        --out DIR receives the model (config.json + model.safetensors; the best by validation CER when \
-        --valid is given), checkpoint.safetensors and train.log.jsonl. The loss is CTC with PyTorch's \
-        'mean' reduction (each utterance's loss divided by its transcript length, averaged over the batch). \
-        Ctrl-C saves a checkpoint; --resume continues exactly where a run stopped, even after SIGKILL.
-        """)
+            --out DIR receives the model (config.json + model.safetensors; the best by validation CER when \
+            --valid is given), checkpoint.safetensors and train.log.jsonl. The loss is CTC with PyTorch's \
+            'mean' reduction (each utterance's loss divided by its transcript length, averaged over the batch). \
+            Ctrl-C saves a checkpoint; --resume continues exactly where a run stopped, even after SIGKILL.
+            """)
 
     @Option(help: "Training manifest (.jsonl with audio_filepath and text, or .tsv path<TAB>text).")
     var train: String
@@ -54,9 +54,15 @@ struct TrainCommand: ParsableCommand, StartingFeatures {
     var projSize: Int?
     @Option(help: "What chooses the model kept and counts patience: the validation cer, wer (isolated words) or loss.")
     var selectBy: TrainingOptions.SelectionMetric = TrainingOptions().selectBy
-    @Option(help: "Keep the weights of the N epochs of best validation CER and make the model their mean at the end (ESPnet's model averaging; 0: the best epoch alone).")
+    @Option(
+        help:
+            "Keep the weights of the N epochs of best validation CER and make the model their mean at the end (ESPnet's model averaging; 0: the best epoch alone)."
+    )
     var averageBest: Int = 0
-    @Option(help: ArgumentHelp("Convolutions over (time, frequency) before the recurrent layers, comma-separated CHANNELS:KTxKF:STxSF[:PTxPF] (kernel, stride, padding in time × frequency; padding by default half the kernel), e.g. 32:3x3:2x2,32:3x3:1x2. Their time strides subsample the frames; --stack-frames is then 1 unless given.", valueName: "layers"))
+    @Option(
+        help: ArgumentHelp(
+            "Convolutions over (time, frequency) before the recurrent layers, comma-separated CHANNELS:KTxKF:STxSF[:PTxPF] (kernel, stride, padding in time × frequency; padding by default half the kernel), e.g. 32:3x3:2x2,32:3x3:1x2. Their time strides subsample the frames; --stack-frames is then 1 unless given.",
+            valueName: "layers"))
     var conv: String?
     @Option(help: "The convolutions' activation: relu, or hardtanh (min(max(x, 0), 20), DeepSpeech 2's).")
     var convActivation: Conv2d.Activation = .relu
@@ -93,9 +99,15 @@ struct TrainCommand: ParsableCommand, StartingFeatures {
     var keepCharacters: String?
     @Option(help: "Worker threads, one per core unless given.") var threads: Int = defaultThreadCount
 
-    @Flag(help: "Augment the training audio with the recommended settings (speed 0.9,1.0,1.1; level ±6 dB; noise at 5–30 dB SNR on half the utterances; telephone band and reverberation on a fifth; leading/trailing silence re-cut on half). The options below change single parts, with or without --augment.")
+    @Flag(
+        help:
+            "Augment the training audio with the recommended settings (speed 0.9,1.0,1.1; level ±6 dB; noise at 5–30 dB SNR on half the utterances; telephone band and reverberation on a fifth; leading/trailing silence re-cut on half). The options below change single parts, with or without --augment."
+    )
     var augment = false
-    @Option(help: "Speed perturbation: factors drawn per utterance, comma-separated, e.g. 0.9,1.0,1.1 (resampled with libsamplerate; tempo and pitch change, the transcript does not).")
+    @Option(
+        help:
+            "Speed perturbation: factors drawn per utterance, comma-separated, e.g. 0.9,1.0,1.1 (resampled with libsamplerate; tempo and pitch change, the transcript does not)."
+    )
     var speedPerturb: String?
     @Option(help: "Volume perturbation: gain in dB drawn from MIN:MAX, e.g. --volume-perturb=-6:6.")
     var volumePerturb: String?
@@ -106,20 +118,31 @@ struct TrainCommand: ParsableCommand, StartingFeatures {
     @Option(help: "Generated noise kinds, comma-separated: white, pink, brown, babble (other training utterances summed).")
     var noiseKinds: String?
     @Option(help: "Probability of telephone band: down to 8 kHz and up again.") var telephoneProb: Double?
-    @Option(help: "The rate telephone band passes through, Hz, drawn from MIN:MAX (default 8000:8000; 6000:8000 cuts between 3 and 4 kHz).") var telephoneRates: String?
+    @Option(help: "The rate telephone band passes through, Hz, drawn from MIN:MAX (default 8000:8000; 6000:8000 cuts between 3 and 4 kHz).")
+    var telephoneRates: String?
     @Option(help: "Probability of reverberation by a synthetic room impulse response.") var reverbProb: Double?
     @Option(help: "RT60 of the synthetic rooms, seconds, drawn from MIN:MAX (default 0.2:0.8).") var rt60: String?
     @Option(help: "Probability of re-cutting the leading and trailing silence (trimming or padding).") var silenceProb: Double?
     @Option(help: "Longest leading or trailing silence after re-cutting, seconds (default 0.3).") var maxSilence: Double?
-    @Flag(help: "Augment for recordings as people make them: --augment's settings, plus silence re-cut on half the utterances up to 1.5 s at a floor 25 to 70 dB under the speech (digital silence one time in ten), a third of the examples two or three utterances joined with 0.3–1.5 s pauses, and a VTLN warp in [0.9, 1.1] per utterance. The options below change single parts.")
+    @Flag(
+        help:
+            "Augment for recordings as people make them: --augment's settings, plus silence re-cut on half the utterances up to 1.5 s at a floor 25 to 70 dB under the speech (digital silence one time in ten), a third of the examples two or three utterances joined with 0.3–1.5 s pauses, and a VTLN warp in [0.9, 1.1] per utterance. The options below change single parts."
+    )
     var augmentRecordings = false
-    @Option(help: "Level of the noise filling new silence and pauses, dB under the speech, drawn from MIN:MAX, e.g. --silence-floor=-70:-25 (default -60).")
+    @Option(
+        help:
+            "Level of the noise filling new silence and pauses, dB under the speech, drawn from MIN:MAX, e.g. --silence-floor=-70:-25 (default -60)."
+    )
     var silenceFloor: String?
     @Option(help: "Probability that new silence is digital silence (zeros).") var digitalSilenceProb: Double?
-    @Option(help: "Probability that an example joins its utterance with others from the training set, with pauses between them.") var joinProb: Double?
+    @Option(help: "Probability that an example joins its utterance with others from the training set, with pauses between them.")
+    var joinProb: Double?
     @Option(help: "Most utterances joined in one example (default 3).") var joinMax: Int?
     @Option(help: "Pause between joined utterances, seconds, drawn from MIN:MAX (default 0.3:1.5).") var joinPause: String?
-    @Option(help: "Vocal tract length perturbation: a filterbank warp factor drawn per utterance from MIN:MAX, e.g. 0.9:1.1 (Kaldi's VTLN warp, rounded to 0.01).")
+    @Option(
+        help:
+            "Vocal tract length perturbation: a filterbank warp factor drawn per utterance from MIN:MAX, e.g. 0.9:1.1 (Kaldi's VTLN warp, rounded to 0.01)."
+    )
     var vtln: String?
     @OptionGroup(title: "Feature options (see the Kaldi feature options below)")
     var features: FeatureFlags
@@ -160,7 +183,9 @@ struct TrainCommand: ParsableCommand, StartingFeatures {
     /// The augmentation the flags ask for (nil: none).
     func makeAugmentation() throws -> Augmentation? {
         func numbers(_ flag: String, _ text: String, separator: Character, count: Int? = nil) throws -> [Double] {
-            let parts = text.split(separator: separator, omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
+            let parts = text.split(separator: separator, omittingEmptySubsequences: false).map {
+                Double($0.trimmingCharacters(in: .whitespaces))
+            }
             guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }), count.map({ parts.count == $0 }) ?? true else {
                 throw ValidationError("--\(flag) \(text): expected \(count == 2 ? "MIN:MAX" : "numbers separated by \"\(separator)\"")")
             }
@@ -229,14 +254,20 @@ struct TrainCommand: ParsableCommand, StartingFeatures {
         compare("bidirectional", bidirectional, config.network.bidirectional)
         compare("dropout", dropout, config.network.dropout)
         compare("proj-size", projSize, config.network.projSize)
-        if let front = try? frontend(), front != config.frontend { conflicts.append("--conv (the model has \(config.frontend == nil ? "none" : "another front end"))") }
+        if let front = try? frontend(), front != config.frontend {
+            conflicts.append("--conv (the model has \(config.frontend == nil ? "none" : "another front end"))")
+        }
         compare("stack-frames", stackFrames, config.stackFrames)
         if features.anyGiven && features.featureOptions(over: config.features) != config.features {
             conflicts.append("feature options that differ from the model's")
         }
-        if let keepCharacters, keepCharacters != config.text.keep { conflicts.append("--keep-characters (the model keeps \"\(config.text.keep)\")") }
+        if let keepCharacters, keepCharacters != config.text.keep {
+            conflicts.append("--keep-characters (the model keeps \"\(config.text.keep)\")")
+        }
         guard conflicts.isEmpty else {
-            throw ValidationError("--init \(`init` ?? "") takes its network, features and text settings from the model; these flags contradict it: \(conflicts.joined(separator: ", ")). Drop them, or train a new model without --init")
+            throw ValidationError(
+                "--init \(`init` ?? "") takes its network, features and text settings from the model; these flags contradict it: \(conflicts.joined(separator: ", ")). Drop them, or train a new model without --init"
+            )
         }
     }
 
@@ -272,41 +303,55 @@ struct TrainCommand: ParsableCommand, StartingFeatures {
         } else {
             model = try AcousticModel(config: modelConfig, seed: options.seed)
         }
-        if root { printError("model: \(model.config.network.numLayers)-layer \(model.config.network.bidirectional ? "bidirectional " : "")\(model.config.network.cell.rawValue), \(model.config.network.hiddenSize) per direction, \(model.config.parameterCount) parameters, \(model.config.tokens.count) tokens") }
+        if root {
+            printError(
+                "model: \(model.config.network.numLayers)-layer \(model.config.network.bidirectional ? "bidirectional " : "")\(model.config.network.cell.rawValue), \(model.config.network.hiddenSize) per direction, \(model.config.parameterCount) parameters, \(model.config.tokens.count) tokens"
+            )
+        }
 
-        let (trainSet, trainReport) = loadData(trainEntries, model: model, label: "train", keepAudio: options.augmentation != nil, collective: collective, report: root)
+        let (trainSet, trainReport) = loadData(
+            trainEntries, model: model, label: "train", keepAudio: options.augmentation != nil, collective: collective, report: root)
         let (validSet, _) = loadData(validEntries, model: model, label: "valid", collective: collective, report: root)
         guard !trainSet.isEmpty else { throw ToolError("no usable training utterance in \(train)") }
 
         let noiseRecordings = try loadNoise(options.augmentation?.noiseRecordings, model: model)
-        let trainer = Trainer(model: model, options: options, train: trainSet, valid: validSet, outDirectory: outURL,
-                              threads: threads, noise: noiseRecordings)
+        let trainer = Trainer(
+            model: model, options: options, train: trainSet, valid: validSet, outDirectory: outURL,
+            threads: threads, noise: noiseRecordings)
         trainer.collective = collective
         if resume { try trainer.resume() }
         if collective.size > 1 {
             // Every rank must train the same thing from the same place.
-            try RankCheck.sameRun([String(describing: options), String(describing: model.config), "\(trainSet.count) \(validSet.count)",
-                                   "\(trainer.state.step)", Hark.configuration.version, RankCheck.digest(model.parameters.map(\.value))], collective)
+            try RankCheck.sameRun(
+                [
+                    String(describing: options), String(describing: model.config), "\(trainSet.count) \(validSet.count)",
+                    "\(trainer.state.step)", Hark.configuration.version, RankCheck.digest(model.parameters.map(\.value))
+                ], collective)
             if root { printError("data parallel: \(collective.size) ranks, each with a share of every batch of \(options.batchSize)") }
         }
         let interrupt = InterruptFlag()
         trainer.shouldStop = { interrupt.isSet }
-        let bar = TrainingProgress(batchesPerEpoch: (trainSet.count + options.batchSize - 1) / options.batchSize,
-                                   epochs: options.epochs)
+        let bar = TrainingProgress(
+            batchesPerEpoch: (trainSet.count + options.batchSize - 1) / options.batchSize,
+            epochs: options.epochs)
         trainer.onEvent = { bar.show($0) }
         try trainer.run()
         guard root else { return }
         bar.finish()
         if interrupt.isSet {
-            printError("interrupted at step \(trainer.state.step): checkpoint saved in \(out); continue with: hark train --resume --out \(out) --train \(train)\(valid.map { " --valid \($0)" } ?? "")")
+            printError(
+                "interrupted at step \(trainer.state.step): checkpoint saved in \(out); continue with: hark train --resume --out \(out) --train \(train)\(valid.map { " --valid \($0)" } ?? "")"
+            )
             throw ExitCode(130)
         }
         let s = trainer.state
-        var summary = "trained \(s.step) steps in \(String(format: "%.0f", s.seconds)) s; skipped: \(s.skippedNonFinite) non-finite steps, \(trainReport.tooLong.count) utterances too long for their frames, \(trainReport.unreadable.count) unreadable"
+        var summary =
+            "trained \(s.step) steps in \(String(format: "%.0f", s.seconds)) s; skipped: \(s.skippedNonFinite) non-finite steps, \(trainReport.tooLong.count) utterances too long for their frames, \(trainReport.unreadable.count) unreadable"
         if let reason = s.stopReason { summary += "; stopped: \(reason)" }
         if let epoch = s.bestEpoch, let value = s.bestValue {
             let metric = trainer.options.selectBy
-            summary += "; kept epoch \(epoch + 1), the best by validation \(metric.rawValue.uppercased()) ("
+            summary +=
+                "; kept epoch \(epoch + 1), the best by validation \(metric.rawValue.uppercased()) ("
                 + (metric == .loss ? String(format: "%.3f", value) : String(format: "%.2f%%", 100 * value)) + ")"
             if metric != .cer, let cer = s.bestCER { summary += String(format: ", CER %.2f%%", 100 * cer) }
         } else if let best = s.bestCER {
@@ -332,9 +377,11 @@ struct TrainCommand: ParsableCommand, StartingFeatures {
             guard let data = FileManager.default.contents(atPath: config) else { throw ToolError("--config \(config): cannot read") }
             base = try JSONDecoder().decode(ModelConfig.self, from: data)
         }
-        let featureOptions = features.anyGiven || base == nil
+        let featureOptions =
+            features.anyGiven || base == nil
             ? features.featureOptions(over: base?.features ?? Self.defaultFeatures) : base!.features
-        let normalizer = base.map { keepCharacters == nil ? $0.text : TextNormalizer(case: textCase, keep: keepCharacters!) }
+        let normalizer =
+            base.map { keepCharacters == nil ? $0.text : TextNormalizer(case: textCase, keep: keepCharacters!) }
             ?? TextNormalizer(case: textCase, keep: keepCharacters ?? TextNormalizer().keep)
         let raw = entries.map { $0.text ?? "" }
         let texts = raw.map(normalizer.normalize)
@@ -344,14 +391,19 @@ struct TrainCommand: ParsableCommand, StartingFeatures {
         if !removals.characters.isEmpty {
             let shown = removals.characters.prefix(12).map { "'\($0.0)' ×\($0.1)" }.joined(separator: ", ")
             let suggestion = keptNow + String(removals.characters.prefix(20).map(\.0).filter { !$0.isWhitespace })
-            var line = "text: normalisation (\(normalizer.case.rawValue) case, keeping \(keptNow.count) characters) removed \(shown)\(removals.characters.count > 12 ? ", …" : "")"
+            var line =
+                "text: normalisation (\(normalizer.case.rawValue) case, keeping \(keptNow.count) characters) removed \(shown)\(removals.characters.count > 12 ? ", …" : "")"
             if let (before, after) = removals.example { line += "; e.g. \"\(before.prefix(60))\" → \"\(after.prefix(60))\"" }
             line += "; --keep-characters \" \(suggestion)\" keeps them"
             printError(line)
         }
         if texts.allSatisfy(\.isEmpty) {
-            throw ToolError("\(train): every transcript is empty once normalised (it keeps only \"\(normalizer.keep)\")"
-                            + (removals.characters.isEmpty ? "" : "; they hold \(removals.characters.prefix(10).map { "'\($0.0)'" }.joined(separator: " ")): keep them with --keep-characters, or write the labels as words (0 as ZERO)"))
+            throw ToolError(
+                "\(train): every transcript is empty once normalised (it keeps only \"\(normalizer.keep)\")"
+                    + (removals.characters.isEmpty
+                        ? ""
+                        : "; they hold \(removals.characters.prefix(10).map { "'\($0.0)'" }.joined(separator: " ")): keep them with --keep-characters, or write the labels as words (0 as ZERO)")
+            )
         }
         if removals.emptied > 0 {
             printError("text: \(removals.emptied) transcript(s) are empty once normalised and will be skipped")
@@ -359,7 +411,9 @@ struct TrainCommand: ParsableCommand, StartingFeatures {
         let vocabulary = base.map { Vocabulary(tokens: $0.tokens, blank: $0.blank) } ?? Vocabulary.characters(of: texts)
         let front = try frontend() ?? (conv == nil ? base?.frontend : nil)
         let stack = stackFrames ?? base?.stackFrames ?? (front == nil ? 3 : 1)
-        if let problem = front?.problem(bins: featureOptions.dimension * stack) { throw ValidationError("--conv \(conv ?? ""): \(problem)") }
+        if let problem = front?.problem(bins: featureOptions.dimension * stack) {
+            throw ValidationError("--conv \(conv ?? ""): \(problem)")
+        }
         let network = ModelConfig.Network(
             cell: cell ?? base?.network.cell ?? .lstm,
             inputSize: front?.outputWidth(bins: featureOptions.dimension * stack) ?? featureOptions.dimension * stack,
@@ -368,8 +422,9 @@ struct TrainCommand: ParsableCommand, StartingFeatures {
             bidirectional: bidirectional ?? base?.network.bidirectional ?? true,
             dropout: dropout ?? base?.network.dropout ?? 0.2,
             projSize: projSize ?? base?.network.projSize ?? 0)
-        var c = ModelConfig(sampleRate: Int(featureOptions.frame.sampleFrequency), features: featureOptions,
-                            stackFrames: stack, network: network, tokens: vocabulary.tokens, blank: vocabulary.blank, text: normalizer)
+        var c = ModelConfig(
+            sampleRate: Int(featureOptions.frame.sampleFrequency), features: featureOptions,
+            stackFrames: stack, network: network, tokens: vocabulary.tokens, blank: vocabulary.blank, text: normalizer)
         c.frontend = front
         try c.validate()
         return c
@@ -398,14 +453,18 @@ struct TrainCommand: ParsableCommand, StartingFeatures {
     }
 
     /// Under mpirun the ranks share the work (`Dataset.load(…, collective:)`).
-    func loadData(_ entries: [ManifestEntry], model: AcousticModel, label: String, keepAudio: Bool = false,
-                  collective: Collective, report shouldReport: Bool = true) -> ([Utterance], DatasetReport) {
+    func loadData(
+        _ entries: [ManifestEntry], model: AcousticModel, label: String, keepAudio: Bool = false,
+        collective: Collective, report shouldReport: Bool = true
+    ) -> ([Utterance], DatasetReport) {
         guard !entries.isEmpty else { return ([], DatasetReport()) }
         let start = Date()
         let (set, report) = Dataset.load(entries, model: model, threads: threads, keepAudio: keepAudio, collective: collective)
         guard shouldReport else { return (set, report) }
-        printError(String(format: "%@: %d utterances, %.1f min of audio, features in %.1f s", label, set.count,
-                          report.audioSeconds / 60, Date().timeIntervalSince(start)))
+        printError(
+            String(
+                format: "%@: %d utterances, %.1f min of audio, features in %.1f s", label, set.count,
+                report.audioSeconds / 60, Date().timeIntervalSince(start)))
         for line in report.summary(label: label, modelRate: model.config.sampleRate) { printError(line) }
         return (set, report)
     }
@@ -460,8 +519,9 @@ final class TrainingProgress {
             let width = 20, filled = width * inEpoch / max(batchesPerEpoch, 1)
             let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
             let eta = e.etaSeconds.map { String(format: "%d:%02d", Int($0) / 60, Int($0) % 60) } ?? "?"
-            let line = String(format: "epoch %d/%d [%@] step %d loss %.3f %.0f frames/s ETA %@",
-                              e.epoch + 1, epochs, bar, e.step, smoothedLoss ?? .nan, e.framesPerSecond ?? 0, eta)
+            let line = String(
+                format: "epoch %d/%d [%@] step %d loss %.3f %.0f frames/s ETA %@",
+                e.epoch + 1, epochs, bar, e.step, smoothedLoss ?? .nan, e.framesPerSecond ?? 0, eta)
             writeStandardError(interactive ? "\r\u{1B}[K" + line : line + "\n")
         }
     }

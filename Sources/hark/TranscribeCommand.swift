@@ -14,13 +14,13 @@ struct TranscribeCommand: ParsableCommand {
         commandName: "transcribe",
         abstract: "Transcribe audio files, directories, manifests or standard input.",
         discussion: """
-        Without --model, the default model (models/an4-fsdd-recordings, trained on CMU AN4's spelled letters, \
-        digits and numbers and on the Free Spoken Digit Dataset's isolated digits, with noise, telephone \
-        band, reverberation, silence and pauses added in training) is used. A recording is cut at its \
-        pauses and each utterance transcribed on its own (--no-segment: as one utterance). Results go to stdout (txt: the text, \
-        prefixed by the input's path and a tab when there are several inputs; json: one object per \
-        line) or, with --output-dir, into <name>.<format> per input.
-        """)
+            Without --model, the default model (models/an4-fsdd-recordings, trained on CMU AN4's spelled letters, \
+            digits and numbers and on the Free Spoken Digit Dataset's isolated digits, with noise, telephone \
+            band, reverberation, silence and pauses added in training) is used. A recording is cut at its \
+            pauses and each utterance transcribed on its own (--no-segment: as one utterance). Results go to stdout (txt: the text, \
+            prefixed by the input's path and a tab when there are several inputs; json: one object per \
+            line) or, with --output-dir, into <name>.<format> per input.
+            """)
 
     @Option(help: "Model directory (config.json + model.safetensors).") var model: String?
     @Option(help: "Output format: txt, json, srt, vtt, ctm (a line per word, NIST/Kaldi) or textgrid (Praat).") var format: Format = .txt
@@ -89,8 +89,9 @@ struct TranscribeCommand: ParsableCommand {
         }
         let indices = try batch.mine(collection.inputs.map(\.path))
         let list = indices.map { collection.inputs[$0] }
-        let progress = BatchProgress(total: list.count, label: batch.sharded ? "transcribe (rank \(batch.collective.rank))" : "transcribe",
-                                     quiet: !batch.collective.isRoot)
+        let progress = BatchProgress(
+            total: list.count, label: batch.sharded ? "transcribe (rank \(batch.collective.rank))" : "transcribe",
+            quiet: !batch.collective.isRoot)
         if batch.collective.isRoot { progress.failedBefore(collection.failures.count) }
         let renderer = TranscriptFormat(rawValue: format.rawValue)!
         let channelSelection: ChannelSelection = channel.map { .channel($0) } ?? .average
@@ -98,39 +99,46 @@ struct TranscribeCommand: ParsableCommand {
         let named = Set(inputs)
         let K = acoustic.config.tokens.count
         let noteCollector = NoteCollector()
-        processInOrder(list, threads: threads, work: { input -> Transcript in
-            let audio = AudioLoadOptions(channel: channelSelection, allowStreams: named.contains(input.path))
-            // Log-probabilities go to their .npy as the network computes them: memory stays flat.
-            let npy = try emitLogprobs.map { try NPYRowWriter(URL(fileURLWithPath: $0).appendingPathComponent(input.name + ".npy"), cols: K) }
-            do {
-                let (t, notes) = try transcriber.transcribe(path: input.path, audio: audio, logProbabilities: npy.map { w in { try w.append($0) } })
-                notes.forEach { noteCollector.note($0, input: input.path) }
-                try npy?.finish()
-                return t
-            } catch {
-                npy?.discard()
-                throw error
-            }
-        }, emit: { k, input, t in
-            let rendered = renderer.render(t, source: input.path)
-            if let dir = outputDir {
-                let url = URL(fileURLWithPath: dir).appendingPathComponent(input.name + "." + format.rawValue)
-                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-                try FileWriting.writeAtomically(Array(rendered.utf8), to: url)
-            } else {
-                let several = collection.inputs.count > 1
-                switch format {
-                case .txt: batch.emit(indices[k], several ? "\(input.path)\t\(rendered)" : rendered)
-                case .json: batch.emit(indices[k], rendered)
-                case .ctm: batch.emit(indices[k], rendered)
-                case .srt, .vtt, .textgrid: batch.emit(indices[k], several ? "==> \(input.path) <==\n\(rendered)\n" : rendered)
+        processInOrder(
+            list, threads: threads,
+            work: { input -> Transcript in
+                let audio = AudioLoadOptions(channel: channelSelection, allowStreams: named.contains(input.path))
+                // Log-probabilities go to their .npy as the network computes them: memory stays flat.
+                let npy = try emitLogprobs.map {
+                    try NPYRowWriter(URL(fileURLWithPath: $0).appendingPathComponent(input.name + ".npy"), cols: K)
                 }
-            }
-            progress.finished(audioSeconds: t.duration)
-        }, failed: { k, input, error in
-            failed.append(input.path)
-            progress.failed("\(error)", report: batch.failed(indices[k], path: input.path, message: "\(error)"))
-        })
+                do {
+                    let (t, notes) = try transcriber.transcribe(
+                        path: input.path, audio: audio, logProbabilities: npy.map { w in { try w.append($0) } })
+                    notes.forEach { noteCollector.note($0, input: input.path) }
+                    try npy?.finish()
+                    return t
+                } catch {
+                    npy?.discard()
+                    throw error
+                }
+            },
+            emit: { k, input, t in
+                let rendered = renderer.render(t, source: input.path)
+                if let dir = outputDir {
+                    let url = URL(fileURLWithPath: dir).appendingPathComponent(input.name + "." + format.rawValue)
+                    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                    try FileWriting.writeAtomically(Array(rendered.utf8), to: url)
+                } else {
+                    let several = collection.inputs.count > 1
+                    switch format {
+                    case .txt: batch.emit(indices[k], several ? "\(input.path)\t\(rendered)" : rendered)
+                    case .json: batch.emit(indices[k], rendered)
+                    case .ctm: batch.emit(indices[k], rendered)
+                    case .srt, .vtt, .textgrid: batch.emit(indices[k], several ? "==> \(input.path) <==\n\(rendered)\n" : rendered)
+                    }
+                }
+                progress.finished(audioSeconds: t.duration)
+            },
+            failed: { k, input, error in
+                failed.append(input.path)
+                progress.failed("\(error)", report: batch.failed(indices[k], path: input.path, message: "\(error)"))
+            })
         noteCollector.finish()
         if batch.sharded {
             let all = batch.finish()
@@ -141,7 +149,9 @@ struct TranscribeCommand: ParsableCommand {
                 return
             }
             printError("transcribe: \(batch.collective.size) ranks; \(all.count) done, \(all.failedPaths.count) failed")
-        } else if list.count > 1 || !failed.isEmpty { printError(progress.summary()) }
+        } else if list.count > 1 || !failed.isEmpty {
+            printError(progress.summary())
+        }
         try StandardOutput.finish()
         try endBatch(failed: failed)
     }
@@ -152,7 +162,8 @@ extension EvalCommand {
     static func wordConfidences(_ rows: [String]) -> [(confidence: Double, correct: Bool)] {
         rows.flatMap { line -> [(confidence: Double, correct: Bool)] in
             guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  let pairs = o["word_confidences"] as? [[Double]] else { return [] }
+                let pairs = o["word_confidences"] as? [[Double]]
+            else { return [] }
             return pairs.filter { $0.count == 2 }.map { ($0[0], $0[1] == 1) }
         }
     }
@@ -164,18 +175,24 @@ extension EvalCommand {
     }
 
     /// The HTML report, from the per-utterance rows (the same on one rank or many).
-    func writeReport(_ file: String, rows: [String], entries: [ManifestEntry], failed: [(path: String, message: String)], transcriber: Transcriber) throws {
+    func writeReport(
+        _ file: String, rows: [String], entries: [ManifestEntry], failed: [(path: String, message: String)], transcriber: Transcriber
+    ) throws {
         var audioPaths: [String: String] = [:]
         for e in entries { audioPaths[e.writtenPath] = e.audioPath }
         let utterances: [EvaluationReport.Utterance] = rows.compactMap { line in
             guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  let path = o["audio_filepath"] as? String, let r = o["reference"] as? String, let h = o["hypothesis"] as? String else { return nil }
+                let path = o["audio_filepath"] as? String, let r = o["reference"] as? String, let h = o["hypothesis"] as? String
+            else { return nil }
             return EvaluationReport.Utterance(path: path, reference: r, hypothesis: h)
         }
         let modelName = transcriber.model.directory?.lastPathComponent ?? "model"
         var page = EvaluationReport(
             title: "Evaluation of \(modelName) on \((manifest as NSString).lastPathComponent)",
-            facts: ["model \(transcriber.model.directory?.path ?? "?")", "manifest \(manifest)", "decoding: \(decodingSummary(transcriber.decoder.options))"],
+            facts: [
+                "model \(transcriber.model.directory?.path ?? "?")", "manifest \(manifest)",
+                "decoding: \(decodingSummary(transcriber.decoder.options))"
+            ],
             utterances: utterances, failed: failed, worst: reportWorst ?? 20)
         page.reliability = Self.reliability(rows)
         let rate = transcriber.model.config.sampleRate
@@ -186,8 +203,9 @@ extension EvalCommand {
                 guard Double(samples.count) / Double(rate) <= EvaluationReport.maxMediaSeconds else {
                     return .init(note: "Audio and figure left out: longer than \(Int(EvaluationReport.maxMediaSeconds)) s.")
                 }
-                let figure = try AudioFigure.make(samples: samples, sampleRate: rate, transcriber: transcriber,
-                                                  title: (u.path as NSString).lastPathComponent, width: 1000)
+                let figure = try AudioFigure.make(
+                    samples: samples, sampleRate: rate, transcriber: transcriber,
+                    title: (u.path as NSString).lastPathComponent, width: 1000)
                 return .init(figurePNG: try figure.render(.png), wav: wavFile(samples: samples, sampleRate: rate))
             } catch {
                 return .init(note: "Audio and figure unavailable: \(error)")

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
 import HarkASR
-import HarkCore
 import HarkCTC
+import HarkCore
 import HarkIO
 import HarkLM
 
@@ -13,11 +13,11 @@ struct TuneCommand: ParsableCommand {
         commandName: "tune",
         abstract: "Grid-search the LM weight α and word bonus β on a development manifest.",
         discussion: """
-        The network runs once per utterance; every (α, β) pair then decodes its log-probabilities \
-        with the beam and the LM and is scored as `hark eval` scores (WER over the whole manifest, \
-        CER to break ties). Prints the table of WERs and the best pair. Tune on speakers you do not \
-        report on.
-        """)
+            The network runs once per utterance; every (α, β) pair then decodes its log-probabilities \
+            with the beam and the LM and is scored as `hark eval` scores (WER over the whole manifest, \
+            CER to break ties). Prints the table of WERs and the best pair. Tune on speakers you do not \
+            report on.
+            """)
 
     @Option(help: "Model directory (default: the bundled model).") var model: String?
     @OptionGroup(title: "Decoding") var decoding: DecodingFlags
@@ -51,27 +51,32 @@ struct TuneCommand: ParsableCommand {
         var items: [(reference: String, logProbs: Matrix)] = []
         var failed = 0
         let start = Date()
-        processInOrder(entries, threads: threads, work: { e -> (String, Matrix) in
-            let (_, lp, _) = try transcriber.transcribe(path: e.audioPath)
-            return (e.text ?? "", lp)
-        }, emit: { _, _, r in items.append((r.0, r.1)) }, failed: { _, e, error in
-            failed += 1
-            // Audio errors name their file already.
-            let message = "\(error)"
-            printError(message.hasPrefix(e.audioPath) ? message : "\(e.audioPath): \(message)")
-        })
+        processInOrder(
+            entries, threads: threads,
+            work: { e -> (String, Matrix) in
+                let (_, lp, _) = try transcriber.transcribe(path: e.audioPath)
+                return (e.text ?? "", lp)
+            }, emit: { _, _, r in items.append((r.0, r.1)) },
+            failed: { _, e, error in
+                failed += 1
+                // Audio errors name their file already.
+                let message = "\(error)"
+                printError(message.hasPrefix(e.audioPath) ? message : "\(e.audioPath): \(message)")
+            })
         guard !items.isEmpty else { throw ToolError("\(manifest): no utterance could be read") }
         printError(String(format: "tune: log-probabilities of %d utterances in %.1f s", items.count, Date().timeIntervalSince(start)))
         let alphaValues = try Self.values("alphas", alphas), betaValues = try Self.values("betas", betas)
-        var table = [[Evaluator.Totals]](repeating: [Evaluator.Totals](repeating: .init(), count: betaValues.count), count: alphaValues.count)
+        var table = [[Evaluator.Totals]](
+            repeating: [Evaluator.Totals](repeating: .init(), count: betaValues.count), count: alphaValues.count)
         var best: (Int, Int)?
         let searchStart = Date()
         for (i, a) in alphaValues.enumerated() {
             for (j, b) in betaValues.enumerated() {
                 let evaluator = Evaluator(model: acoustic, decoding: try decoding.decoding(acoustic, lm: lm, alpha: a, beta: b))
                 var totals = Evaluator.Totals()
-                processInOrder(items, threads: threads, work: { evaluator.score(reference: $0.reference, logProbabilities: $0.logProbs) },
-                               emit: { _, _, s in totals.add(s) }, failed: { _, _, _ in })
+                processInOrder(
+                    items, threads: threads, work: { evaluator.score(reference: $0.reference, logProbabilities: $0.logProbs) },
+                    emit: { _, _, s in totals.add(s) }, failed: { _, _, _ in })
                 table[i][j] = totals
                 if let (bi, bj) = best {
                     let current = table[bi][bj]
@@ -80,18 +85,22 @@ struct TuneCommand: ParsableCommand {
                     best = (i, j)
                 }
             }
-            printError(String(format: "tune: α = %g done (%d/%d), %.1f s", a, i + 1, alphaValues.count, Date().timeIntervalSince(searchStart)))
+            printError(
+                String(format: "tune: α = %g done (%d/%d), %.1f s", a, i + 1, alphaValues.count, Date().timeIntervalSince(searchStart)))
         }
         func pad(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
         var out = pad("WER %", 10) + betaValues.map { pad("β=\($0)", 9) }.joined() + "\n"
         for (i, a) in alphaValues.enumerated() {
-            out += pad("α=\(a)", 10) + table[i].map { t in
-                pad(t.words.referenceLength > 0 ? String(format: "%.2f", 100 * t.words.rate) : "n/a", 9)
-            }.joined() + "\n"
+            out +=
+                pad("α=\(a)", 10)
+                + table[i].map { t in
+                    pad(t.words.referenceLength > 0 ? String(format: "%.2f", 100 * t.words.rate) : "n/a", 9)
+                }.joined() + "\n"
         }
         let (bi, bj) = best!
         let t = table[bi][bj]
-        out += "best: --alpha \(alphaValues[bi]) --beta \(betaValues[bj]): "
+        out +=
+            "best: --alpha \(alphaValues[bi]) --beta \(betaValues[bj]): "
             + String(format: "WER %.2f%%, CER %.2f%% on %d utterances", 100 * t.words.rate, 100 * t.characters.rate, t.utterances) + "\n"
         StandardOutput.write(out)
         try StandardOutput.finish()

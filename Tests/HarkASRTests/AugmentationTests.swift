@@ -1,8 +1,9 @@
 import Foundation
-@testable import HarkASR
 import HarkCore
 import HarkTestSupport
 import XCTest
+
+@testable import HarkASR
 
 /// Each augmentation does what it says on a known signal; augmented training
 /// is deterministic and resumes exactly.
@@ -230,8 +231,9 @@ final class AugmentationTests: XCTestCase {
             let utterances = ["AB", "BA A", "B", "A B"].map { text -> Utterance in
                 let samples = (0..<24_000).map { i in 0.3 * Float(sin(Double(i) * 0.05)) + 0.05 * rng.nextGaussian() }
                 let features = model.extractor.compute(samples)
-                return Utterance(path: text, text: text, labels: model.vocabulary.encode(text)!, features: features,
-                                 inputFrames: features.rows / model.config.stackFrames, samples: samples)
+                return Utterance(
+                    path: text, text: text, labels: model.vocabulary.encode(text)!, features: features,
+                    inputFrames: features.rows / model.config.stackFrames, samples: samples)
             }
             var options = TrainingOptions()
             options.batchSize = 2
@@ -244,7 +246,8 @@ final class AugmentationTests: XCTestCase {
         let straight = try trainer(dir.appendingPathComponent("a"))
         let plain = straight.train.map(\.features)
         for batch in [[0, 1], [2, 3], [1, 3], [0, 2]] { _ = straight.step(batch: batch) }
-        XCTAssertNotEqual(straight.batchExamples([0, 1], step: 0).map(\.features.data), [plain[0].data, plain[1].data], "audio is augmented")
+        XCTAssertNotEqual(
+            straight.batchExamples([0, 1], step: 0).map(\.features.data), [plain[0].data, plain[1].data], "audio is augmented")
         if preset.joinProbability > 0 {
             // Some examples are joined utterances: their labels hold a space between two transcripts.
             let space = straight.model.vocabulary.tokens.firstIndex(of: " ")!

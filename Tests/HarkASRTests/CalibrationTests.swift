@@ -1,9 +1,10 @@
 import Foundation
-@testable import HarkASR
 import HarkAudio
 import HarkCore
 import HarkTestSupport
 import XCTest
+
+@testable import HarkASR
 
 /// Reliability bins, the expected calibration error, and temperature
 /// scaling of word confidences, on confidences whose truth is known.

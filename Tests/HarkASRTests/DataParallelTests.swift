@@ -1,9 +1,10 @@
 import Foundation
-@testable import HarkASR
 import HarkCore
 import HarkNN
 import HarkTestSupport
 import XCTest
+
+@testable import HarkASR
 
 /// Data-parallel training with ranks as threads (`LocalGroup`): N ranks
 /// sharing each batch take the steps one process takes.
@@ -15,8 +16,9 @@ final class DataParallelTests: XCTestCase {
         var rng = SeededGenerator(seed: 9)
         let F = model.config.features.dimension
         let utterances = [("AB", 30), ("BA A", 40), ("B", 20), ("A B", 35), ("BB", 25)].map { text, frames -> Utterance in
-            let features = Matrix(rows: frames * model.config.stackFrames, cols: F,
-                                  data: (0..<(frames * model.config.stackFrames * F)).map { _ in rng.nextGaussian() })
+            let features = Matrix(
+                rows: frames * model.config.stackFrames, cols: F,
+                data: (0..<(frames * model.config.stackFrames * F)).map { _ in rng.nextGaussian() })
             return Utterance(path: text, text: text, labels: model.vocabulary.encode(text)!, features: features, inputFrames: frames)
         }
         var options = TrainingOptions()
@@ -52,8 +54,10 @@ final class DataParallelTests: XCTestCase {
                     let worst = zip(weights, reference).map { abs($0 - $1) }.max()!
                     XCTAssertLessThanOrEqual(worst, 1e-5, "\(n) ranks, SpecAugment \(specAugment)")
                 }
-                XCTAssertNotEqual(ranks[0], try self.trainer(URL(fileURLWithPath: "/nonexistent"), specAugment: specAugment).model.parameters.flatMap(\.value),
-                                  "the steps changed the weights")
+                XCTAssertNotEqual(
+                    ranks[0],
+                    try self.trainer(URL(fileURLWithPath: "/nonexistent"), specAugment: specAugment).model.parameters.flatMap(\.value),
+                    "the steps changed the weights")
             }
         }
     }
@@ -62,7 +66,10 @@ final class DataParallelTests: XCTestCase {
         let shares = LocalGroup.run(size: 3) { $0.share(of: 5) }
         XCTAssertEqual(shares, [0..<1, 1..<3, 3..<5])
         XCTAssertEqual(LocalGroup.run(size: 4) { $0.share(of: 2) }.map(\.count), [0, 1, 0, 1])
-        XCTAssertEqual(LocalGroup.run(size: 3) { c -> [Float] in var v: [Float] = [Float(c.rank), 1]; c.allreduceSum(&v); return v },
-                       [[3, 3], [3, 3], [3, 3]])
+        XCTAssertEqual(
+            LocalGroup.run(size: 3) { c -> [Float] in
+                var v: [Float] = [Float(c.rank), 1]; c.allreduceSum(&v); return v
+            },
+            [[3, 3], [3, 3], [3, 3]])
     }
 }

@@ -1,9 +1,10 @@
 import Foundation
-@testable import HarkASR
 import HarkAudio
 import HarkCore
 import HarkTestSupport
 import XCTest
+
+@testable import HarkASR
 
 /// `StreamingRecognizer`: partial results as audio arrives, utterances cut at
 /// pauses, and every final result equal to transcribing its segment as a file.
@@ -125,8 +126,10 @@ final class LiveRecognitionTests: XCTestCase {
 
     /// Each partial equals decoding the whole pipeline over the utterance so far:
     /// the frames computed once as samples arrive are the frames of one computation.
-    func checkPartialsAreThePipelineOverTheUtteranceSoFar(_ transcriber: Transcriber, _ samples: [Float],
-                                                          options: StreamingOptions = StreamingOptions()) throws -> Int {
+    func checkPartialsAreThePipelineOverTheUtteranceSoFar(
+        _ transcriber: Transcriber, _ samples: [Float],
+        options: StreamingOptions = StreamingOptions()
+    ) throws -> Int {
         let results = run(try StreamingRecognizer(transcriber: transcriber, options: options), samples)
         var checked = 0
         for r in results where r.type == .partial {
@@ -159,11 +162,13 @@ final class LiveRecognitionTests: XCTestCase {
         let recognizer = try StreamingRecognizer(transcriber: transcriber)
         XCTAssertTrue(recognizer.carriesState)
         // Random weights emit tokens everywhere, so every partial has text; the cuts are the segmenter's.
-        let checked = try checkPartialsAreThePipelineOverTheUtteranceSoFar(transcriber, try conversation(), options: StreamingOptions(maxUtterance: 4))
+        let checked = try checkPartialsAreThePipelineOverTheUtteranceSoFar(
+            transcriber, try conversation(), options: StreamingOptions(maxUtterance: 4))
         XCTAssertGreaterThanOrEqual(checked, 8)
         // Finals are still the segment transcribed as a file.
         let samples = try conversation()
-        for f in run(try StreamingRecognizer(transcriber: transcriber, options: StreamingOptions(maxUtterance: 4)), samples) where f.type == .final {
+        for f in run(try StreamingRecognizer(transcriber: transcriber, options: StreamingOptions(maxUtterance: 4)), samples)
+        where f.type == .final {
             let lo = Int((f.start * Double(rate)).rounded()), hi = Int((f.end * Double(rate)).rounded())
             XCTAssertEqual(f.text, transcriber.transcribeUtterance(Array(samples[lo..<hi])).text)
         }
@@ -198,15 +203,20 @@ final class LiveRecognitionTests: XCTestCase {
 
     func testOptionsAreChecked() {
         let transcriber = Transcriber(model: Self.model)
-        for bad in [StreamingOptions(partialInterval: 0), StreamingOptions(partialInterval: .nan),
-                    StreamingOptions(endpointSilence: -1), StreamingOptions(maxUtterance: 1e9),
-                    StreamingOptions(partialInterval: 5, maxUtterance: 6)] {
+        for bad in [
+            StreamingOptions(partialInterval: 0), StreamingOptions(partialInterval: .nan),
+            StreamingOptions(endpointSilence: -1), StreamingOptions(maxUtterance: 1e9),
+            StreamingOptions(partialInterval: 5, maxUtterance: 6)
+        ] {
             XCTAssertThrowsError(try StreamingRecognizer(transcriber: transcriber, options: bad))
         }
     }
 
     func testJSONLine() {
-        let r = StreamResult(type: .final, text: "ONE", start: 1.23456, end: 2, words: [Word(word: "ONE", start: 1.3, end: 1.9, confidence: 0.912345)])
-        XCTAssertEqual(r.jsonLine, #"{"end":2,"start":1.235,"text":"ONE","type":"final","words":[{"confidence":0.9123,"end":1.9,"start":1.3,"word":"ONE"}]}"#)
+        let r = StreamResult(
+            type: .final, text: "ONE", start: 1.23456, end: 2, words: [Word(word: "ONE", start: 1.3, end: 1.9, confidence: 0.912345)])
+        XCTAssertEqual(
+            r.jsonLine,
+            #"{"end":2,"start":1.235,"text":"ONE","type":"final","words":[{"confidence":0.9123,"end":1.9,"start":1.3,"word":"ONE"}]}"#)
     }
 }

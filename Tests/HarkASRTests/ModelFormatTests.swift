@@ -1,10 +1,11 @@
 import Foundation
-@testable import HarkASR
 import HarkAudio
 import HarkCore
 import HarkIO
 import HarkTestSupport
 import XCTest
+
+@testable import HarkASR
 
 /// The model directory format against PyTorch's `HarkCTC` (python/hark_ctc.py):
 /// a model written by PyTorch (scripts/make_model_fixtures.py) loads into Hark
@@ -20,8 +21,9 @@ final class ModelFormatTests: XCTestCase {
         let x = Matrix(rows: input.shape[0], cols: input.shape[1], data: try input.floats())
         let lp = model.logProbabilities(x)
         // ≤ 1e-4: the same float32 network on both sides.
-        let r = assertClose(lp, Matrix(rows: expected.shape[0], cols: expected.shape[1], data: try expected.floats()),
-                            absolute: 1e-4, "log-probs vs PyTorch")
+        let r = assertClose(
+            lp, Matrix(rows: expected.shape[0], cols: expected.shape[1], data: try expected.floats()),
+            absolute: 1e-4, "log-probs vs PyTorch")
         print("PyTorch HarkCTC vs Hark log-probs: \(r)")
         // And Hark's own features of the same recording equal the Python
         // pipeline's (torchaudio fbank, CMVN, stacking) to the feature tolerance.
@@ -44,8 +46,9 @@ final class ModelFormatTests: XCTestCase {
         let input = io.tensors["input"]!, expected = io.tensors["log_probs"]!
         let x = Matrix(rows: input.shape[0], cols: input.shape[1], data: try input.floats())
         XCTAssertEqual(model.config.networkFrames(featureFrames: x.rows), expected.shape[0])
-        assertClose(model.logProbabilities(x), Matrix(rows: expected.shape[0], cols: expected.shape[1], data: try expected.floats()),
-                    absolute: 1e-4, "log-probs vs PyTorch")
+        assertClose(
+            model.logProbabilities(x), Matrix(rows: expected.shape[0], cols: expected.shape[1], data: try expected.floats()),
+            absolute: 1e-4, "log-probs vs PyTorch")
         let samples = try io.tensors["samples"]!.floats()
         assertClose(model.inputFeatures(samples), x, absolute: 2e-3, "features (speech-frame CMVN) vs python/hark_ctc.py")
         let dir = try makeTemporaryDirectory()
@@ -64,8 +67,9 @@ final class ModelFormatTests: XCTestCase {
         let b = try AcousticModel.load(directory: dir)
         XCTAssertEqual(a.config, b.config)
         XCTAssertEqual(a.parameters.map(\.value), b.parameters.map(\.value))
-        XCTAssertEqual(try SafeTensorsFile.read(dir.appendingPathComponent("model.safetensors")).order,
-                       a.namedParameters.map(\.name))
+        XCTAssertEqual(
+            try SafeTensorsFile.read(dir.appendingPathComponent("model.safetensors")).order,
+            a.namedParameters.map(\.name))
     }
 
     func testMalformedModelsGiveClearErrors() throws {
@@ -77,7 +81,10 @@ final class ModelFormatTests: XCTestCase {
             try? FileManager.default.removeItem(at: dir)
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             if let configText { try configText.write(to: dir.appendingPathComponent("config.json"), atomically: true, encoding: .utf8) }
-            if weights { try FileManager.default.copyItem(at: source.appendingPathComponent("model.safetensors"), to: dir.appendingPathComponent("model.safetensors")) }
+            if weights {
+                try FileManager.default.copyItem(
+                    at: source.appendingPathComponent("model.safetensors"), to: dir.appendingPathComponent("model.safetensors"))
+            }
             XCTAssertThrowsError(try AcousticModel.load(directory: dir), line: line) { error in
                 XCTAssertTrue("\(error)".contains(fragment), "\(error) lacks \"\(fragment)\"", line: line)
             }
@@ -87,9 +94,12 @@ final class ModelFormatTests: XCTestCase {
         try expect(config.replacingOccurrences(of: "\"hidden_size\": 16", with: "\"hidden_size\": 17"), "the network of config.json has")
         try expect(config.replacingOccurrences(of: "\"hidden_size\": 16", with: "\"hidden_size\": 15"), "has shape")
         try expect(config.replacingOccurrences(of: "\"input_size\": 40", with: "\"input_size\": 41"), "network.input_size 41 must be")
-        try expect(config.replacingOccurrences(of: "\"num_layers\": 2", with: "\"num_layers\": 1"), "unexpected tensor \"rnn.weight_ih_l1\"")
+        try expect(
+            config.replacingOccurrences(of: "\"num_layers\": 2", with: "\"num_layers\": 1"), "unexpected tensor \"rnn.weight_ih_l1\"")
         try expect(config, weights: false, "model.safetensors: no such file")
-        try expect(config.replacingOccurrences(of: "\"sample_rate\": 16000", with: "\"sample_rate\": 8000"), "differs from features.sample_frequency")
+        try expect(
+            config.replacingOccurrences(of: "\"sample_rate\": 16000", with: "\"sample_rate\": 8000"),
+            "differs from features.sample_frequency")
     }
 }
 
@@ -126,15 +136,21 @@ final class TextAndScoringTests: XCTestCase {
     }
 
     func testSubtitleFormats() {
-        let t = Transcript(text: "ENTER SEVEN GO", words: [Word(word: "ENTER", start: 0.51, end: 0.9, confidence: 0.8),
-                                                           Word(word: "SEVEN", start: 1.2, end: 1.5, confidence: 0.7),
-                                                           Word(word: "GO", start: 3661.2, end: 3661.5, confidence: 0.9)],
-                           duration: 3662)
+        let t = Transcript(
+            text: "ENTER SEVEN GO",
+            words: [
+                Word(word: "ENTER", start: 0.51, end: 0.9, confidence: 0.8),
+                Word(word: "SEVEN", start: 1.2, end: 1.5, confidence: 0.7),
+                Word(word: "GO", start: 3661.2, end: 3661.5, confidence: 0.9)
+            ],
+            duration: 3662)
         // A cue spans at most 7 s: GO starts a second one, an hour later.
-        XCTAssertEqual(TranscriptFormat.srt.render(t, source: "x.wav"),
-                       "1\n00:00:00,510 --> 00:00:01,500\nENTER SEVEN\n\n2\n01:01:01,200 --> 01:01:01,500\nGO\n")
-        XCTAssertEqual(TranscriptFormat.vtt.render(t, source: "x.wav"),
-                       "WEBVTT\n\n00:00:00.510 --> 00:00:01.500\nENTER SEVEN\n\n01:01:01.200 --> 01:01:01.500\nGO\n")
+        XCTAssertEqual(
+            TranscriptFormat.srt.render(t, source: "x.wav"),
+            "1\n00:00:00,510 --> 00:00:01,500\nENTER SEVEN\n\n2\n01:01:01,200 --> 01:01:01,500\nGO\n")
+        XCTAssertEqual(
+            TranscriptFormat.vtt.render(t, source: "x.wav"),
+            "WEBVTT\n\n00:00:00.510 --> 00:00:01.500\nENTER SEVEN\n\n01:01:01.200 --> 01:01:01.500\nGO\n")
         XCTAssertTrue(TranscriptFormat.json.render(t, source: "x.wav").contains("\"start\":0.51"))
     }
 

@@ -1,10 +1,11 @@
 import Foundation
-@testable import HarkASR
 import HarkCore
 import HarkFeatures
 import HarkNN
 import HarkTestSupport
 import XCTest
+
+@testable import HarkASR
 
 /// Finite differences through a whole model with every part — a
 /// convolutional front end, LSTM projections, the output layer — on a padded
@@ -16,10 +17,12 @@ final class ModelGradientTests: XCTestCase {
         var features = FeatureOptions(type: .fbank)
         if case .fbank(var f) = features.kind { f.mel.numBins = 8; features.kind = .fbank(f) }
         let front = ConvFrontEnd.Options(layers: [.init(channels: 3, kernel: [3, 3], stride: [2, 2], padding: [1, 1])], activation: .none)
-        var config = ModelConfig(sampleRate: 16_000, features: features, stackFrames: 1,
-                                 network: .init(cell: .lstm, inputSize: 12, hiddenSize: 6, numLayers: 2, bidirectional: true,
-                                                dropout: 0, projSize: 4),
-                                 tokens: ["<blank>", " ", "A", "B"], blank: 0, text: TextNormalizer(case: .upper, keep: " AB"))
+        var config = ModelConfig(
+            sampleRate: 16_000, features: features, stackFrames: 1,
+            network: .init(
+                cell: .lstm, inputSize: 12, hiddenSize: 6, numLayers: 2, bidirectional: true,
+                dropout: 0, projSize: 4),
+            tokens: ["<blank>", " ", "A", "B"], blank: 0, text: TextNormalizer(case: .upper, keep: " AB"))
         config.frontend = front
         let model = try AcousticModel(config: config, seed: 3)
         var rng = SeededGenerator(seed: 9)

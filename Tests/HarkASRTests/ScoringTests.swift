@@ -65,8 +65,9 @@ final class ScoringTests: XCTestCase {
         let deletion = try XCTUnwrap(EditCounts.alignment(reference: words("GO NOW"), hypothesis: words("NOW")))
         XCTAssertEqual(deletion.map(\.operation), [.deletion, .match])
         XCTAssertEqual(EditCounts.alignment(reference: [Int](), hypothesis: [])?.count, 0)
-        XCTAssertNil(EditCounts.alignment(reference: Array(repeating: 1, count: 5000), hypothesis: Array(repeating: 2, count: 5000)),
-                     "a table past maxAlignmentCells is declined, not allocated")
+        XCTAssertNil(
+            EditCounts.alignment(reference: Array(repeating: 1, count: 5000), hypothesis: Array(repeating: 2, count: 5000)),
+            "a table past maxAlignmentCells is declined, not allocated")
     }
 
     /// Kaldi's random draws are not ours: the intervals agree within the

@@ -1,7 +1,8 @@
 import Foundation
-@testable import HarkASR
 import HarkCore
 import XCTest
+
+@testable import HarkASR
 
 /// `Segmenter` and `VoiceActivityDetector` on synthetic signals whose
 /// boundaries are known: tone bursts ("speech") at −20 dBFS between
@@ -55,9 +56,9 @@ final class SegmenterTests: XCTestCase {
         var x = Signal()
         x.noise(1.0, rate: rate)
         x.tone(0.6, rate: rate)
-        x.noise(1.2, rate: rate)          // longer than the endpoint: a cut
+        x.noise(1.2, rate: rate)  // longer than the endpoint: a cut
         x.tone(0.5, rate: rate, hertz: 300)
-        x.noise(0.4, rate: rate)          // shorter: the same utterance
+        x.noise(0.4, rate: rate)  // shorter: the same utterance
         x.tone(0.7, rate: rate, hertz: 600)
         x.noise(1.0, rate: rate)
         let segments = cut(try segmenter(), x.samples)
@@ -70,7 +71,8 @@ final class SegmenterTests: XCTestCase {
             XCTAssertEqual(Double(s.speechEnd), Double(truth.upperBound), accuracy: Double(frame))
             // The padding around it, the start rounded down to the grid.
             XCTAssertEqual(s.start % grid, 0)
-            XCTAssertTrue(s.speechStart - pad - grid < s.start && s.start <= s.speechStart - pad, "\(s.start) for speech at \(s.speechStart)")
+            XCTAssertTrue(
+                s.speechStart - pad - grid < s.start && s.start <= s.speechStart - pad, "\(s.start) for speech at \(s.speechStart)")
             XCTAssertEqual(s.end, s.speechEnd + pad)
             XCTAssertEqual(s.samples, Array(x.samples[s.start..<s.end]))
         }
@@ -129,7 +131,7 @@ final class SegmenterTests: XCTestCase {
     func testClicksAndSilenceMakeNoUtterance() throws {
         var x = Signal()
         x.noise(1, rate: rate)
-        x.tone(0.03, rate: rate, decibels: -10)   // a 30 ms click: less than minSpeech
+        x.tone(0.03, rate: rate, decibels: -10)  // a 30 ms click: less than minSpeech
         x.noise(2, rate: rate)
         XCTAssertEqual(cut(try segmenter(), x.samples), [])
         // Digital silence, a DC offset, faint hiss below the floor.
@@ -172,9 +174,11 @@ final class SegmenterTests: XCTestCase {
     }
 
     func testOptionsAreChecked() {
-        for bad: (inout SegmenterOptions) -> Void in [{ $0.endpointSilence = 0 }, { $0.endpointSilence = .nan },
-                                                      { $0.speechPad = 0.5 }, { $0.maxUtterance = 0.5 },
-                                                      { $0.voiceActivity.threshold = -1 }, { $0.minSpeech = .infinity }] {
+        for bad: (inout SegmenterOptions) -> Void in [
+            { $0.endpointSilence = 0 }, { $0.endpointSilence = .nan },
+            { $0.speechPad = 0.5 }, { $0.maxUtterance = 0.5 },
+            { $0.voiceActivity.threshold = -1 }, { $0.minSpeech = .infinity }
+        ] {
             XCTAssertThrowsError(try segmenter(bad))
         }
     }

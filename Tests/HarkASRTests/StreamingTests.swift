@@ -1,11 +1,12 @@
 import Foundation
-@testable import HarkASR
 import HarkAudio
-@testable import HarkCTC
 import HarkCore
 import HarkFeatures
 import HarkTestSupport
 import XCTest
+
+@testable import HarkASR
+@testable import HarkCTC
 
 /// Streaming — audio in blocks, features as samples arrive, the network window
 /// by window, decoding as log-probabilities arrive — gives exactly what
@@ -31,7 +32,12 @@ final class StreamingTests: XCTestCase {
             defer { position += n }
             return Array(samples[position..<(position + n)])
         }
-        try extractor.computeStreaming(threads: threads, read: read, rewind: { position = 0; block = 0 }) { m in
+        try extractor.computeStreaming(
+            threads: threads, read: read,
+            rewind: {
+                position = 0; block = 0
+            }
+        ) { m in
             rows += m.data
             count += m.rows
         }
@@ -48,7 +54,7 @@ final class StreamingTests: XCTestCase {
         let cases: [(String, FeatureOptions)] = [
             ("mfcc", .mfcc),
             ("fbank, edges reflected, meanvar CMVN, 2 deltas", FeatureOptions(kind: .fbank(reflect), cmvn: .meanvar, deltas: 2)),
-            ("mfcc, dither, mean CMVN, 1 delta of window 3", FeatureOptions(kind: .mfcc(dithered), cmvn: .mean, deltas: 1, deltaWindow: 3)),
+            ("mfcc, dither, mean CMVN, 1 delta of window 3", FeatureOptions(kind: .mfcc(dithered), cmvn: .mean, deltas: 1, deltaWindow: 3))
         ]
         for (name, options) in cases {
             let extractor = try FeatureExtractor(options)
@@ -85,7 +91,7 @@ final class StreamingTests: XCTestCase {
         for (decoding, windows) in runs {
             let t = Transcriber(model: model, decoding: decoding)
             XCTAssertEqual(try t.transcribe(path: path).0.text, "ENTER SEVEN")
-            t.segmentation = nil   // one utterance through the windows
+            t.segmentation = nil  // one utterance through the windows
             XCTAssertEqual(try t.transcribe(path: path).0.text, "ENTER SEVEN")
             for (chunk, context) in windows {
                 t.chunkFrames = chunk

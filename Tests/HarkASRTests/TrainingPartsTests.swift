@@ -1,11 +1,12 @@
 import Foundation
-@testable import HarkASR
-import HarkCore
 import HarkCTC
+import HarkCore
 import HarkIO
 import HarkNN
 import HarkTestSupport
 import XCTest
+
+@testable import HarkASR
 
 /// The parts of training, each on its own: the checkpoint format, optimizer
 /// state through the protocol, one step, the log's event lines, the evaluator
@@ -19,8 +20,9 @@ final class TrainingPartsTests: XCTestCase {
         var rng = SeededGenerator(seed: 4)
         let F = model.config.features.dimension
         let utterances = [("AB", 30), ("BA A", 40), ("B", 20)].map { text, frames -> Utterance in
-            let features = Matrix(rows: frames * model.config.stackFrames, cols: F,
-                                  data: (0..<(frames * model.config.stackFrames * F)).map { _ in rng.nextGaussian() })
+            let features = Matrix(
+                rows: frames * model.config.stackFrames, cols: F,
+                data: (0..<(frames * model.config.stackFrames * F)).map { _ in rng.nextGaussian() })
             let labels = model.vocabulary.encode(text)!
             return Utterance(path: text, text: text, labels: labels, features: features, inputFrames: frames)
         }
@@ -29,8 +31,9 @@ final class TrainingPartsTests: XCTestCase {
         options.batchSize = 2
         options.epochs = 2
         options.checkpointEvery = 1
-        return Trainer(model: model, options: options, train: utterances, valid: Array(utterances.prefix(1)),
-                       outDirectory: out, threads: 2)
+        return Trainer(
+            model: model, options: options, train: utterances, valid: Array(utterances.prefix(1)),
+            outDirectory: out, threads: 2)
     }
 
     /// Every tensor and field of a checkpoint survives a write and a read,
@@ -88,17 +91,22 @@ final class TrainingPartsTests: XCTestCase {
     func testEventLinesKeepTheirFormat() throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let step = TrainingEvent.step(.init(epoch: 1, step: 7, loss: 2.5, learningRate: 0.5, gradNorm: nil,
-                                            framesPerSecond: 100, skippedNonFinite: 1, elapsed: 3, etaSeconds: 4))
-        XCTAssertEqual(String(decoding: try encoder.encode(step), as: UTF8.self),
-                       #"{"elapsed":3,"epoch":1,"eta_s":4,"frames_per_s":100,"loss":2.5,"lr":0.5,"skipped_nonfinite":1,"step":7,"type":"step"}"#)
+        let step = TrainingEvent.step(
+            .init(
+                epoch: 1, step: 7, loss: 2.5, learningRate: 0.5, gradNorm: nil,
+                framesPerSecond: 100, skippedNonFinite: 1, elapsed: 3, etaSeconds: 4))
+        XCTAssertEqual(
+            String(decoding: try encoder.encode(step), as: UTF8.self),
+            #"{"elapsed":3,"epoch":1,"eta_s":4,"frames_per_s":100,"loss":2.5,"lr":0.5,"skipped_nonfinite":1,"step":7,"type":"step"}"#)
         let epoch = TrainingEvent.epoch(.init(epoch: 2, step: 9, validCER: 0.25, validWER: 0.5, best: true, elapsed: 6))
-        XCTAssertEqual(String(decoding: try encoder.encode(epoch), as: UTF8.self),
-                       #"{"best":true,"elapsed":6,"epoch":2,"step":9,"type":"epoch","valid_cer":0.25,"valid_wer":0.5}"#)
+        XCTAssertEqual(
+            String(decoding: try encoder.encode(epoch), as: UTF8.self),
+            #"{"best":true,"elapsed":6,"epoch":2,"step":9,"type":"epoch","valid_cer":0.25,"valid_wer":0.5}"#)
         for e in [step, epoch] {
             XCTAssertEqual(try JSONDecoder().decode(TrainingEvent.self, from: encoder.encode(e)), e)
         }
-        XCTAssertThrowsError(try JSONDecoder().decode(TrainingEvent.self, from: Data(#"{"type":"lap","epoch":0,"step":0,"elapsed":0}"#.utf8)))
+        XCTAssertThrowsError(
+            try JSONDecoder().decode(TrainingEvent.self, from: Data(#"{"type":"lap","epoch":0,"step":0,"elapsed":0}"#.utf8)))
     }
 
     /// A step whose loss is not finite leaves the weights alone and is counted.
@@ -142,14 +150,17 @@ final class TrainingPartsTests: XCTestCase {
     func testOrderedRunnerKeepsInputOrder() {
         struct Odd: Error {}
         var seen: [String] = []
-        processInOrder(Array(0..<100), threads: 3, work: { i -> Int in
-            if i % 7 == 3 { throw Odd() }
-            usleep(UInt32((100 - i) * 10))
-            return i * i
-        }, emit: { index, item, result in
-            XCTAssertEqual(result, item * item)
-            seen.append("\(index)")
-        }, failed: { index, _, _ in seen.append("!\(index)") })
+        processInOrder(
+            Array(0..<100), threads: 3,
+            work: { i -> Int in
+                if i % 7 == 3 { throw Odd() }
+                usleep(UInt32((100 - i) * 10))
+                return i * i
+            },
+            emit: { index, item, result in
+                XCTAssertEqual(result, item * item)
+                seen.append("\(index)")
+            }, failed: { index, _, _ in seen.append("!\(index)") })
         XCTAssertEqual(seen, (0..<100).map { $0 % 7 == 3 ? "!\($0)" : "\($0)" })
     }
 }

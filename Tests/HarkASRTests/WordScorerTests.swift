@@ -1,9 +1,10 @@
 import Foundation
-@testable import HarkASR
-import HarkCore
 import HarkCTC
+import HarkCore
 import HarkLM
 import XCTest
+
+@testable import HarkASR
 
 /// Word-level fusion in the character beam search: an LM, hotwords and a
 /// closed vocabulary change what they should and nothing else.
@@ -38,8 +39,10 @@ final class WordScorerTests: XCTestCase {
 
     /// "CAP" by a little, "CAT" close behind, then a space and "SAT".
     var capOrCat: Matrix {
-        posteriors([["C": 0.9], ["<blank>": 0.9], ["A": 0.9], ["<blank>": 0.9], ["P": 0.5, "T": 0.45], ["<blank>": 0.9],
-                    [" ": 0.9], ["S": 0.9], ["A": 0.9], ["T": 0.9], ["<blank>": 0.9]])
+        posteriors([
+            ["C": 0.9], ["<blank>": 0.9], ["A": 0.9], ["<blank>": 0.9], ["P": 0.5, "T": 0.45], ["<blank>": 0.9],
+            [" ": 0.9], ["S": 0.9], ["A": 0.9], ["T": 0.9], ["<blank>": 0.9]
+        ])
     }
 
     func text(_ h: Hypothesis) -> String { h.labels.map { tokens[$0] }.joined() }
@@ -76,7 +79,8 @@ final class WordScorerTests: XCTestCase {
         let best = beam(WordScorer(lm: NoLanguageModel(), hasModel: false, options: o, tokens: tokens, space: space))[0]
         XCTAssertEqual(text(best), "CAT SAT")
         // Without the hotword, no LM: the acoustics decide.
-        let plain = beam(WordScorer(lm: NoLanguageModel(), hasModel: false, options: WordDecodingOptions(), tokens: tokens, space: space))[0]
+        let plain = beam(WordScorer(lm: NoLanguageModel(), hasModel: false, options: WordDecodingOptions(), tokens: tokens, space: space))[
+            0]
         XCTAssertEqual(text(plain), "CAP SAT")
     }
 
@@ -87,7 +91,8 @@ final class WordScorerTests: XCTestCase {
         where h.score > -.infinity {
             for w in text(h).split(separator: " ") { XCTAssertTrue(o.vocabulary!.contains(String(w)), "\(text(h))") }
         }
-        XCTAssertEqual(text(beam(WordScorer(lm: NoLanguageModel(), hasModel: false, options: o, tokens: tokens, space: space))[0]), "CAT SAT")
+        XCTAssertEqual(
+            text(beam(WordScorer(lm: NoLanguageModel(), hasModel: false, options: o, tokens: tokens, space: space))[0]), "CAT SAT")
     }
 
     /// The letters of a word are kept inline up to 16 tokens; longer words
@@ -123,25 +128,26 @@ final class WordScorerTests: XCTestCase {
     /// (`NoSpelling`) and scores as `<unk>` does, as its text would; known
     /// words score by id as they would by text.
     func testNGramModelScoresWordsOffTheVocabularyAsUnknown() throws {
-        let lm = try NGramModel.parse("""
-        \\data\\
-        ngram 1=5
-        ngram 2=2
+        let lm = try NGramModel.parse(
+            """
+            \\data\\
+            ngram 1=5
+            ngram 2=2
 
-        \\1-grams:
-        -1.0\t<unk>
-        -99\t<s>\t-0.3
-        -0.7\t</s>
-        -0.5\tCAT\t-0.2
-        -0.6\tSAT\t-0.1
+            \\1-grams:
+            -1.0\t<unk>
+            -99\t<s>\t-0.3
+            -0.7\t</s>
+            -0.5\tCAT\t-0.2
+            -0.6\tSAT\t-0.1
 
-        \\2-grams:
-        -0.2\t<s> CAT
-        -0.1\tCAT SAT
+            \\2-grams:
+            -0.2\t<s> CAT
+            -0.1\tCAT SAT
 
-        \\end\\
+            \\end\\
 
-        """, name: "test.arpa")
+            """, name: "test.arpa")
         var o = WordDecodingOptions()
         o.alpha = 1; o.beta = 0.5; o.unknownPenalty = -3
         let scorer = WordScorer(lm: lm, options: o, tokens: tokens, space: space)

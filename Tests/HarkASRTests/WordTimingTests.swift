@@ -1,7 +1,8 @@
 import Foundation
-@testable import HarkASR
 import HarkCore
 import XCTest
+
+@testable import HarkASR
 
 /// `WordTiming`: word times grown from the frames that emitted a word's
 /// characters (its anchors) to the speech around them, on activity with known

@@ -1,7 +1,8 @@
 import Foundation
-@testable import HarkAudio
 import HarkTestSupport
 import XCTest
+
+@testable import HarkAudio
 
 /// Every encoding of the same one-second excerpt of real speech decodes to
 /// the same waveform (fixtures written by `scripts/make_audio_fixtures.sh`).

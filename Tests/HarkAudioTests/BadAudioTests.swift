@@ -1,7 +1,8 @@
 import Foundation
-@testable import HarkAudio
 import HarkTestSupport
 import XCTest
+
+@testable import HarkAudio
 
 /// Broken inputs give a typed error that names the file and the problem.
 final class BadAudioTests: XCTestCase {
@@ -16,8 +17,10 @@ final class BadAudioTests: XCTestCase {
         return url.path
     }
 
-    func expect(_ path: String, _ kind: AudioError.Kind, _ fragment: String,
-                file: StaticString = #filePath, line: UInt = #line) {
+    func expect(
+        _ path: String, _ kind: AudioError.Kind, _ fragment: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertThrowsError(try AudioLoader.load(path), file: file, line: line) { error in
             guard let e = error as? AudioError else { return XCTFail("\(error)", file: file, line: line) }
             XCTAssertEqual(e.kind, kind, "\(e)", file: file, line: line)
@@ -40,8 +43,9 @@ final class BadAudioTests: XCTestCase {
     func testTruncatedAndLyingHeaders() {
         let tone = WavBuilder.tone(count: 1000)
         // The header says 2,000,000,000 bytes follow; 2,000 do.
-        expect(write("lying.wav", WavBuilder.pcm16(tone, declaredDataBytes: 2_000_000_000)), .truncated,
-               "declares 2000000000 bytes of audio data but only 2000 follow")
+        expect(
+            write("lying.wav", WavBuilder.pcm16(tone, declaredDataBytes: 2_000_000_000)), .truncated,
+            "declares 2000000000 bytes of audio data but only 2000 follow")
         // A file cut in the middle of its data.
         let full = WavBuilder.pcm16(tone)
         expect(write("cut.wav", Array(full.prefix(full.count / 2))), .truncated, "declares 2000 bytes")
@@ -56,7 +60,9 @@ final class BadAudioTests: XCTestCase {
     func testTextAndNoiseWithAudioExtensions() {
         expect(write("text.wav", Array("this is not audio at all\n".utf8)), .unrecognized, "libsndfile says")
         var rng = SystemRandomNumberGenerator()
-        expect(write("noise.flac", (0..<4096).map { _ in UInt8.random(in: 0...255, using: &rng) }), .unrecognized, "not a recognised audio file")
+        expect(
+            write("noise.flac", (0..<4096).map { _ in UInt8.random(in: 0...255, using: &rng) }), .unrecognized,
+            "not a recognised audio file")
     }
 
     func testNonFiniteSamples() {

@@ -43,7 +43,8 @@ enum ContainerBuilder {
 
     /// NIST SPHERE: a 1024-byte text header, then little-endian PCM.
     static func nist(_ samples: [Int16], sampleRate: Int = 16_000) -> [UInt8] {
-        let fields = "NIST_1A\n   1024\nchannel_count -i 1\nsample_count -i \(samples.count)\nsample_rate -i \(sampleRate)\n"
+        let fields =
+            "NIST_1A\n   1024\nchannel_count -i 1\nsample_count -i \(samples.count)\nsample_rate -i \(sampleRate)\n"
             + "sample_n_bytes -i 2\nsample_byte_format -s2 01\nsample_sig_bits -i 16\nsample_coding -s3 pcm\nend_head\n"
         var header = Array(fields.utf8)
         header += [UInt8](repeating: 0x20, count: 1024 - header.count)

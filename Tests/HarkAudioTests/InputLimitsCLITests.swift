@@ -40,11 +40,14 @@ final class InputLimitsCLITests: XCTestCase {
         try process.run()
         if pipe {
             let writer = stdinPipe.fileHandleForWriting
-            Thread { writer.write(stdin); try? writer.close() }.start()
+            Thread {
+                writer.write(stdin); try? writer.close()
+            }.start()
         }
         process.waitUntilExit()
-        return Run(status: process.terminationStatus,
-                   stdout: try String(contentsOf: out, encoding: .utf8), stderr: try String(contentsOf: err, encoding: .utf8))
+        return Run(
+            status: process.terminationStatus,
+            stdout: try String(contentsOf: out, encoding: .utf8), stderr: try String(contentsOf: err, encoding: .utf8))
     }
 
     let sample = repositoryRoot.appendingPathComponent("audio/an52-mmaf-b.wav")
@@ -84,11 +87,15 @@ final class InputLimitsCLITests: XCTestCase {
     func testTruncatedContainersAndImplausibleRate() throws {
         let tone = WavBuilder.tone(count: 4000)
         var inputs: [(String, [UInt8], String)] = [
-            ("rate63.wav", WavBuilder.wav(payload: [UInt8](repeating: 0x80, count: 5000), sampleRate: 63, bitsPerSample: 8),
-             "implausible sample rate: the header claims 63 Hz; Hark accepts 1000 to 384000 Hz"),
+            (
+                "rate63.wav", WavBuilder.wav(payload: [UInt8](repeating: 0x80, count: 5000), sampleRate: 63, bitsPerSample: 8),
+                "implausible sample rate: the header claims 63 Hz; Hark accepts 1000 to 384000 Hz"
+            )
         ]
-        for (name, bytes) in [("t.aiff", ContainerBuilder.aiff(tone)), ("t.au", ContainerBuilder.au(tone)),
-                              ("t.w64", ContainerBuilder.w64(tone)), ("t.sph", ContainerBuilder.nist(tone))] {
+        for (name, bytes) in [
+            ("t.aiff", ContainerBuilder.aiff(tone)), ("t.au", ContainerBuilder.au(tone)),
+            ("t.w64", ContainerBuilder.w64(tone)), ("t.sph", ContainerBuilder.nist(tone))
+        ] {
             inputs.append((name, Array(bytes.prefix(bytes.count - 1000)), "truncated file: the header declares 8000 bytes"))
         }
         var paths = [sample.path]

@@ -1,7 +1,8 @@
 import Foundation
-@testable import HarkAudio
 import HarkTestSupport
 import XCTest
+
+@testable import HarkAudio
 
 /// Inputs that once crashed, hung, allocated without bound or were silently
 /// accepted: each now gives one line naming the input, or works.
@@ -17,8 +18,10 @@ final class InputLimitsTests: XCTestCase {
         return url.path
     }
 
-    func expect(_ path: String, _ kind: AudioError.Kind, _ fragment: String, options: AudioLoadOptions = AudioLoadOptions(),
-                file: StaticString = #filePath, line: UInt = #line) {
+    func expect(
+        _ path: String, _ kind: AudioError.Kind, _ fragment: String, options: AudioLoadOptions = AudioLoadOptions(),
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertThrowsError(try AudioLoader.load(path, options: options), file: file, line: line) { error in
             guard let e = error as? AudioError else { return XCTFail("\(error)", file: file, line: line) }
             XCTAssertEqual(e.kind, kind, "\(e)", file: file, line: line)
@@ -34,7 +37,7 @@ final class InputLimitsTests: XCTestCase {
         ("t.aiff", ContainerBuilder.aiff(tone), 54),
         ("t.au", ContainerBuilder.au(tone), 24),
         ("t.w64", ContainerBuilder.w64(tone), 104),
-        ("t.sph", ContainerBuilder.nist(tone), 1024),
+        ("t.sph", ContainerBuilder.nist(tone), 1024)
     ]
 
     /// The whole files decode to the tone; any cut inside their data is a
@@ -46,7 +49,9 @@ final class InputLimitsTests: XCTestCase {
             XCTAssertEqual(whole.waveform.samples, expected, name)
             for keep in [header + 2, header + 4000, bytes.count - 2] {
                 let cut = Array(bytes.prefix(keep))
-                expect(write("cut-\(keep)-" + name, cut), .truncated, "the header declares 8000 bytes of audio data but only \(keep - header) follow it")
+                expect(
+                    write("cut-\(keep)-" + name, cut), .truncated,
+                    "the header declares 8000 bytes of audio data but only \(keep - header) follow it")
                 XCTAssertThrowsError(try AudioLoader.load(bytes: cut, displayName: "-"), name) { error in
                     XCTAssertEqual((error as? AudioError)?.kind, .truncated, "\(error)")
                 }
@@ -60,8 +65,9 @@ final class InputLimitsTests: XCTestCase {
         let cases: [(Int, Int)] = [(63, 8), (999, 16), (384_001, 16), (1_000_000, 16)]
         for (rate, bits) in cases {
             let payload = [UInt8](repeating: 0x80, count: 2000)
-            expect(write("rate-\(rate).wav", WavBuilder.wav(payload: payload, sampleRate: rate, bitsPerSample: bits)),
-                   .badSampleRate, "the header claims \(rate) Hz; \(limits)")
+            expect(
+                write("rate-\(rate).wav", WavBuilder.wav(payload: payload, sampleRate: rate, bitsPerSample: bits)),
+                .badSampleRate, "the header claims \(rate) Hz; \(limits)")
         }
         for rate in [1000, 384_000] {
             XCTAssertNoThrow(try AudioLoader.load(write("ok-\(rate).wav", WavBuilder.pcm16(Self.tone, sampleRate: rate))), "\(rate)")
@@ -119,7 +125,8 @@ final class InputLimitsTests: XCTestCase {
         XCTAssertEqual(first, whole)
         XCTAssertEqual(second, whole)
         // Streaming libsamplerate equals the one-shot conversion to float rounding.
-        let once = try Resampler.resample(WavBuilder.tone(count: 40_000, sampleRate: 8000).map { Float($0) / 32_768 }, from: 8000, to: 16_000)
+        let once = try Resampler.resample(
+            WavBuilder.tone(count: 40_000, sampleRate: 8000).map { Float($0) / 32_768 }, from: 8000, to: 16_000)
         XCTAssertEqual(once.count, whole.count)
         XCTAssertNil(compare(whole, once, absolute: 1e-5).firstBad)
     }

@@ -9,7 +9,7 @@ import XCTest
 /// with their manifest, and transcripts it cannot align.
 final class AlignCommandTests: CLITestCase {
     var dir: URL!
-    let sample = "audio/an52-mmaf-b.wav"   // "ENTER SEVEN"
+    let sample = "audio/an52-mmaf-b.wav"  // "ENTER SEVEN"
     override func setUpWithError() throws { dir = try makeTemporaryDirectory() }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
 
@@ -71,7 +71,10 @@ final class AlignCommandTests: CLITestCase {
             .map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
         XCTAssertEqual(rows.map { $0["text"] as! String }, ["ENTER SEVEN", "SEVEN", "ENTER SEVEN"])
         // Where each utterance really is, in seconds.
-        let truth = [(0.5, 0.5 + 1.5), (3.2, 3.2 + Double(fsdd.count) / Double(rate)), (4.2 + Double(fsdd.count) / Double(rate), 5.7 + Double(fsdd.count) / Double(rate))]
+        let truth = [
+            (0.5, 0.5 + 1.5), (3.2, 3.2 + Double(fsdd.count) / Double(rate)),
+            (4.2 + Double(fsdd.count) / Double(rate), 5.7 + Double(fsdd.count) / Double(rate))
+        ]
         var previousEnd = 0.0
         for (row, (start, end)) in zip(rows, truth) {
             let offset = row["offset"] as! Double, duration = row["duration"] as! Double
@@ -94,7 +97,7 @@ final class AlignCommandTests: CLITestCase {
         let cases: [(String, String)] = [
             ("ENTER 7\n", "\"7\" in \"ENTER 7\" is not one of the model's characters"),
             ("\n  \n", "the transcript is empty"),
-            (String(repeating: "ENTER SEVEN ", count: 40), "frames cannot hold"),
+            (String(repeating: "ENTER SEVEN ", count: 40), "frames cannot hold")
         ]
         for (text, message) in cases {
             let run = try hark(["align", sample, try write(text, "bad.txt")])

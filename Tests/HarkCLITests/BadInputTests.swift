@@ -50,8 +50,12 @@ final class BadInputTests: CLITestCase {
             (["transcribe", "--beam", "1000000", sample], "--beam 1000000 must be in 1…"),
             (["transcribe", "--threads", "0", sample], "--threads 0 must be in 1…"),
             (["transcribe", "--channel=-2", sample], "--channel -2 must be 0 or more"),
-            (["train", "--train", manifest, "--out", dir.appendingPathComponent("i").path, "--init", torchModel.path,
-              "--hidden-size", "99"], "--hidden-size 99 (the model has 16)"),
+            (
+                [
+                    "train", "--train", manifest, "--out", dir.appendingPathComponent("i").path, "--init", torchModel.path,
+                    "--hidden-size", "99"
+                ], "--hidden-size 99 (the model has 16)"
+            )
         ]
         for (arguments, fragment) in cases { try expectFailure(arguments, status: 64, fragment) }
     }
@@ -75,7 +79,7 @@ final class BadInputTests: CLITestCase {
             ("\"hidden_size\": 16", "\"hidden_size\": 4611686018427387904", "network.hidden_size 4611686018427387904"),
             ("\"num_layers\": 2", "\"num_layers\": 1000000", "network.num_layers 1000000 must be in 1…32"),
             ("\"stack_frames\": 2", "\"stack_frames\": 4611686018427387904", "stack_frames 4611686018427387904 must be in 1…64"),
-            ("\"num_layers\": 2", "\"num_layers\": 32", "holds"),
+            ("\"num_layers\": 2", "\"num_layers\": 32", "holds")
         ]
         for (old, new, fragment) in cases {
             let m = try model(replacing: old, with: new)
@@ -86,8 +90,10 @@ final class BadInputTests: CLITestCase {
     /// A trained run directory (one step), then its checkpoint rewritten with `edit`.
     func checkpointRun(_ name: String, edit: (inout SafeTensorsFile) throws -> Void) throws -> String {
         let out = dir.appendingPathComponent(name).path
-        let run = try hark(["train", "--train", manifest, "--out", out, "--max-steps", "1", "--hidden-size", "8",
-                            "--num-layers", "1", "--batch-size", "2"])
+        let run = try hark([
+            "train", "--train", manifest, "--out", out, "--max-steps", "1", "--hidden-size", "8",
+            "--num-layers", "1", "--batch-size", "2"
+        ])
         XCTAssertEqual(run.status, 0, run.stderr)
         let url = URL(fileURLWithPath: out).appendingPathComponent("checkpoint.safetensors")
         var file = try SafeTensorsFile.read(url)
@@ -111,12 +117,17 @@ final class BadInputTests: CLITestCase {
             ("batchsize", metadata("options", "\"batchSize\":2", "\"batchSize\":0"), "(batchSize) 0 must be in 1…"),
             ("every", metadata("options", "\"checkpointEvery\":50", "\"checkpointEvery\":0"), "(checkpointEvery) 0 must be in 1…"),
             ("stepcount", { $0.metadata["optimizer_step"] = "abc" }, "optimizer_step \"abc\" is not a count"),
-            ("missing", { file in
-                file.tensors["optimizer.m.3"] = nil
-                file.order.removeAll { $0 == "optimizer.m.3" }
-            }, "optimizer m: buffers missing"),
-            ("wrongsize", { file in file.tensors["optimizer.m.0"] = SafeTensor(shape: [3], floats: [1, 2, 3]) },
-             "optimizer m.0: 3 values for a parameter of"),
+            (
+                "missing",
+                { file in
+                    file.tensors["optimizer.m.3"] = nil
+                    file.order.removeAll { $0 == "optimizer.m.3" }
+                }, "optimizer m: buffers missing"
+            ),
+            (
+                "wrongsize", { file in file.tensors["optimizer.m.0"] = SafeTensor(shape: [3], floats: [1, 2, 3]) },
+                "optimizer m.0: 3 values for a parameter of"
+            )
         ]
         for (name, edit, fragment) in cases {
             let out = try checkpointRun(name, edit: edit)
@@ -167,7 +178,8 @@ final class BadInputTests: CLITestCase {
             shell.waitUntilExit()
             XCTAssertEqual(status.trimmingCharacters(in: .whitespacesAndNewlines), expected, redirect)
         }
-        XCTAssertTrue(try String(contentsOfFile: dir.path + "/err2", encoding: .utf8).contains("cannot write to standard output: it is closed"))
+        XCTAssertTrue(
+            try String(contentsOfFile: dir.path + "/err2", encoding: .utf8).contains("cannot write to standard output: it is closed"))
     }
 
     /// Two runs into one directory: the second refuses at once; the first finishes intact.
@@ -183,7 +195,9 @@ final class BadInputTests: CLITestCase {
         // Wait until the first run holds the lock and has written its log.
         let deadline = Date().addingTimeInterval(60)
         while !FileManager.default.fileExists(atPath: out + "/train.log.jsonl") && Date() < deadline { usleep(50_000) }
-        try expectFailure(["train", "--train", manifest, "--out", out, "--max-steps", "1"], status: 1, "is in use by another process (pid \(first.processIdentifier))")
+        try expectFailure(
+            ["train", "--train", manifest, "--out", out, "--max-steps", "1"], status: 1,
+            "is in use by another process (pid \(first.processIdentifier))")
         first.interrupt()
         first.waitUntilExit()
         XCTAssertEqual(first.terminationStatus, 130)
@@ -193,8 +207,10 @@ final class BadInputTests: CLITestCase {
     /// Temporary files of a killed checkpoint write are removed; a fresh run starts its own log.
     func testLeftoversOfOldRunsAreCleanedUp() throws {
         let out = dir.appendingPathComponent("run")
-        let args = ["train", "--train", manifest, "--out", out.path, "--max-steps", "2", "--hidden-size", "8", "--num-layers", "1",
-                    "--batch-size", "2"]
+        let args = [
+            "train", "--train", manifest, "--out", out.path, "--max-steps", "2", "--hidden-size", "8", "--num-layers", "1",
+            "--batch-size", "2"
+        ]
         XCTAssertEqual(try hark(args).status, 0)
         for name in [".checkpoint.safetensors.tmp-99999", ".dat.nosync1a2b"] {
             try Data(repeating: 0, count: 100).write(to: out.appendingPathComponent(name))

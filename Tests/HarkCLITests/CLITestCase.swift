@@ -36,8 +36,9 @@ class CLITestCase: XCTestCase {
         var peak = 0
         while process.isRunning {
             if let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
-               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-               let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "") {
+                let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+                let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
+            {
                 peak = max(peak, kilobytes)
             }
             usleep(2_000)
@@ -47,8 +48,10 @@ class CLITestCase: XCTestCase {
     }
 
     /// Runs `hark arguments`; `environment` adds to (or overrides) this process's environment.
-    func hark(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:],
-              file: StaticString = #filePath, line: UInt = #line) throws -> Run {
+    func hark(
+        _ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:],
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws -> Run {
         let process = Process()
         process.executableURL = Self.binary
         process.arguments = arguments
@@ -66,17 +69,22 @@ class CLITestCase: XCTestCase {
         let outData = Box(), errData = Box()
         let group = DispatchGroup()
         group.enter()
-        DispatchQueue.global().async { outData.data = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        DispatchQueue.global().async {
+            outData.data = out.fileHandleForReading.readDataToEndOfFile(); group.leave()
+        }
         group.enter()
-        DispatchQueue.global().async { errData.data = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        DispatchQueue.global().async {
+            errData.data = err.fileHandleForReading.readDataToEndOfFile(); group.leave()
+        }
         // A command may stop reading early (a limit, an error): its closed pipe must fail the write, not kill the tests.
         signal(SIGPIPE, SIG_IGN)
         if let stdin { try? inp.fileHandleForWriting.write(contentsOf: stdin) }
         try? inp.fileHandleForWriting.close()
         process.waitUntilExit()
         group.wait()
-        return Run(status: process.terminationStatus,
-                   stdout: String(decoding: outData.data, as: UTF8.self),
-                   stderr: String(decoding: errData.data, as: UTF8.self))
+        return Run(
+            status: process.terminationStatus,
+            stdout: String(decoding: outData.data, as: UTF8.self),
+            stderr: String(decoding: errData.data, as: UTF8.self))
     }
 }

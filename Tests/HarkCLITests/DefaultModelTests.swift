@@ -41,7 +41,9 @@ final class DefaultModelTests: CLITestCase {
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertEqual(run.stdout, "START FIVE TWO SEVEN ENTER NIGHTY FIVE\n")
         let srt = try hark(["transcribe", "--format", "srt", "audio/mmaf-session.wav"])
-        XCTAssertEqual(srt.stdout, """
+        XCTAssertEqual(
+            srt.stdout,
+            """
             1
             00:00:01,350 --> 00:00:01,750
             START
@@ -95,10 +97,14 @@ final class SilenceTests: CLITestCase {
             ("faint", WavBuilder.pcm16((0..<n).map { _ in Int16(max(-32768, min(32767, rng.nextGaussian() * 20))) })),
             // Steady hiss at −45 dBFS: loud enough to be decoded whole (no utterance is found in it), and heard as nothing.
             ("hiss", WavBuilder.pcm16((0..<n).map { _ in Int16(max(-32768, min(32767, rng.nextGaussian() * 184))) })),
-            ("cancel", WavBuilder.pcm16(speech.flatMap { x -> [Int16] in
-                let v = Int16(max(-32767, min(32767, x * 32767)))
-                return [v, -v]
-            }, channels: 2)),
+            (
+                "cancel",
+                WavBuilder.pcm16(
+                    speech.flatMap { x -> [Int16] in
+                        let v = Int16(max(-32767, min(32767, x * 32767)))
+                        return [v, -v]
+                    }, channels: 2)
+            )
         ]
         for (name, bytes) in files {
             let url = dir.appendingPathComponent(name + ".wav")

@@ -40,7 +40,8 @@ final class DocsTests: CLITestCase {
 
     func testEveryCommandShownNamesARealSubcommandAndItsFlags() throws {
         let docs = repositoryRoot.appendingPathComponent("docs")
-        let pages = [repositoryRoot.appendingPathComponent("README.md")]
+        let pages =
+            [repositoryRoot.appendingPathComponent("README.md")]
             + (try FileManager.default.contentsOfDirectory(at: docs, includingPropertiesForKeys: nil)).filter { $0.pathExtension == "md" }
         var help: [String: String] = [:]
         var checked = 0
@@ -52,9 +53,12 @@ final class DocsTests: CLITestCase {
                     help[command.subcommand] = run.status == 0 ? run.stdout : ""
                 }
                 let usage = help[command.subcommand]!
-                XCTAssertFalse(usage.isEmpty, "\(page.lastPathComponent): `hark \(command.subcommand)` is not a subcommand: \(command.line)")
-                for flag in command.flags where !usage.contains(flag + " ") && !usage.contains(flag + "\n") && !usage.contains(flag + "=")
-                    && !usage.contains(flag + ",") && !usage.contains(flag + ")") {
+                XCTAssertFalse(
+                    usage.isEmpty, "\(page.lastPathComponent): `hark \(command.subcommand)` is not a subcommand: \(command.line)")
+                for flag in command.flags
+                where !usage.contains(flag + " ") && !usage.contains(flag + "\n") && !usage.contains(flag + "=")
+                    && !usage.contains(flag + ",") && !usage.contains(flag + ")")
+                {
                     XCTFail("\(page.lastPathComponent): `hark \(command.subcommand)` has no \(flag): \(command.line)")
                 }
                 checked += 1

@@ -36,7 +36,8 @@ final class EvalCalibrationTests: CLITestCase {
         let model = dir.appendingPathComponent("model")
         try FileManager.default.createDirectory(at: model, withIntermediateDirectories: true)
         for f in ["config.json", "model.safetensors"] {
-            try FileManager.default.copyItem(at: repositoryRoot.appendingPathComponent("models/an4-blstm/" + f), to: model.appendingPathComponent(f))
+            try FileManager.default.copyItem(
+                at: repositoryRoot.appendingPathComponent("models/an4-blstm/" + f), to: model.appendingPathComponent(f))
         }
         let write = try hark(["eval", "--model", model.path, manifest.path, "--write-temperature"])
         XCTAssertEqual(write.status, 0, write.stderr)

@@ -1,9 +1,10 @@
 import Foundation
-@testable import hark
 import HarkFeatures
 import HarkIO
 import HarkTestSupport
 import XCTest
+
+@testable import hark
 
 /// The Kaldi feature flags of `hark features` and `hark train`, made from the
 /// option table: parsed in-process as `Hark.main` parses them, and through
@@ -49,8 +50,12 @@ final class FeatureFlagsTests: CLITestCase {
 
     func testTypeAppliesFirstAndTrainTakesTheSameFlags() throws {
         // --type after an option of its type still starts from its defaults first.
-        let features = try XCTUnwrap(try flags(["features", "in.wav", "--output-dir", "o", "--num-mel-bins", "40",
-                                                "--use-energy", "true", "--type", "fbank"])).featureOptions()
+        let features = try XCTUnwrap(
+            try flags([
+                "features", "in.wav", "--output-dir", "o", "--num-mel-bins", "40",
+                "--use-energy", "true", "--type", "fbank"
+            ])
+        ).featureOptions()
         var fbank = FbankOptions()
         fbank.mel.numBins = 40
         fbank.useEnergy = true
@@ -96,10 +101,12 @@ final class FeatureFlagsTests: CLITestCase {
     /// A value that does not parse or is out of range: exit 64 and a one-line
     /// error naming the flag and the value, in either spelling, for both commands.
     func testBadValuesAreOneLineUsageErrors() throws {
-        let cases = [("frame-length", "nan"), ("frame-length", "inf"), ("frame-length", "1e300"), ("frame-length", "0"),
-                     ("frame-shift", "-10"), ("sample-frequency", "0"), ("sample-frequency", "16000.5"),
-                     ("dither", "-1"), ("num-mel-bins", "abc"), ("num-mel-bins", "2"), ("energy-floor", "-1"),
-                     ("deltas", "5"), ("high-freq", "nan"), ("window-type", "hann"), ("snip-edges", "maybe")]
+        let cases = [
+            ("frame-length", "nan"), ("frame-length", "inf"), ("frame-length", "1e300"), ("frame-length", "0"),
+            ("frame-shift", "-10"), ("sample-frequency", "0"), ("sample-frequency", "16000.5"),
+            ("dither", "-1"), ("num-mel-bins", "abc"), ("num-mel-bins", "2"), ("energy-floor", "-1"),
+            ("deltas", "5"), ("high-freq", "nan"), ("window-type", "hann"), ("snip-edges", "maybe")
+        ]
         for (i, (name, value)) in cases.enumerated() {
             let spelling = i % 2 == 0 ? ["--\(name)", value] : ["--\(name)=\(value)"]
             for command in [["features", "audio", "--output-dir", dir.path], ["train", "--train", "t.jsonl", "--out", dir.path]] {
@@ -122,14 +129,18 @@ final class FeatureFlagsTests: CLITestCase {
     /// A config.json whose features the table rejects: a one-line error naming the key.
     func testBadConfigFeaturesAreNamed() throws {
         let shipped = try String(contentsOf: repositoryRoot.appendingPathComponent("models/an4-blstm/config.json"), encoding: .utf8)
-        for (good, bad) in [("\"frame_length\" : 25", "\"frame_length\" : 0"),
-                            ("\"dither\" : 0", "\"dither\" : 1e300"),
-                            ("\"num_mel_bins\" : 40", "\"num_mel_bins\" : -40")] {
+        for (good, bad) in [
+            ("\"frame_length\" : 25", "\"frame_length\" : 0"),
+            ("\"dither\" : 0", "\"dither\" : 1e300"),
+            ("\"num_mel_bins\" : 40", "\"num_mel_bins\" : -40")
+        ] {
             let config = dir.appendingPathComponent("config.json")
             XCTAssertTrue(shipped.contains(good))
             try shipped.replacingOccurrences(of: good, with: bad).write(to: config, atomically: true, encoding: .utf8)
-            let run = try hark(["train", "--config", config.path, "--out", dir.appendingPathComponent("m").path,
-                                "--train", "Tests/HarkCLITests/Fixtures/tiny/train.jsonl"])
+            let run = try hark([
+                "train", "--config", config.path, "--out", dir.appendingPathComponent("m").path,
+                "--train", "Tests/HarkCLITests/Fixtures/tiny/train.jsonl"
+            ])
             XCTAssertNotEqual(run.status, 0, run.stderr)
             let key = String(bad.split(separator: "\"")[0])
             let lines = run.stderr.split(separator: "\n").filter { $0.contains("Error") }
@@ -143,8 +154,9 @@ final class FeatureFlagsTests: CLITestCase {
     /// options and two defaults, "25, 10").
     func testFeaturesPageTableHasEveryOptionWithItsDefault() throws {
         let page = try String(contentsOf: repositoryRoot.appendingPathComponent("docs/features.md"), encoding: .utf8)
-        let section = try XCTUnwrap(page.components(separatedBy: "\n## Feature options\n").dropFirst().first?
-            .components(separatedBy: "\n## ").first)
+        let section = try XCTUnwrap(
+            page.components(separatedBy: "\n## Feature options\n").dropFirst().first?
+                .components(separatedBy: "\n## ").first)
         let rows = section.split(separator: "\n").filter { $0.hasPrefix("| `--") }
         for option in FeatureOption.all {
             let row = rows.first { $0.contains("`--\(option.name)`") || $0.contains("`--\(option.name) ") }
@@ -153,9 +165,13 @@ final class FeatureFlagsTests: CLITestCase {
             // A backslash-escaped bar inside a cell (`--type mfcc\|fbank`) is text, not a column.
             let cells = row.replacingOccurrences(of: "\\|", with: "/").split(separator: "|", omittingEmptySubsequences: false)
                 .map { $0.trimmingCharacters(in: .whitespaces) }
-            let names = cells[1].components(separatedBy: ", ").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "`")).split(separator: " ")[0] }
+            let names = cells[1].components(separatedBy: ", ").map {
+                $0.trimmingCharacters(in: CharacterSet(charactersIn: "`")).split(separator: " ")[0]
+            }
             let defaults = cells[2].replacingOccurrences(of: "`", with: "")
-            let value = names.count > 1 ? defaults.components(separatedBy: ", ")[names.firstIndex(of: Substring("--\(option.name)")) ?? 0] : defaults
+            let value =
+                names.count > 1
+                ? defaults.components(separatedBy: ", ")[names.firstIndex(of: Substring("--\(option.name)")) ?? 0] : defaults
             XCTAssertEqual(value, option.defaultText, "--\(option.name): docs/features.md says \(value)")
         }
     }
@@ -178,7 +194,8 @@ final class FeatureFlagsTests: CLITestCase {
                 XCTAssertTrue(help.contains("Default false: Kaldi's defaults. [mfcc, fbank]"), "--use-energy for fbank")
             }
             for option in FeatureOption.all {
-                XCTAssertTrue(help.contains("--\(option.name) <\(option.unit ?? option.kind.placeholder)>"), "\(arguments): --\(option.name)")
+                XCTAssertTrue(
+                    help.contains("--\(option.name) <\(option.unit ?? option.kind.placeholder)>"), "\(arguments): --\(option.name)")
                 if train, let value = trainDefaults[option.name] {
                     XCTAssertTrue(help.contains("Default \(value): this command's."), "\(arguments): --\(option.name)")
                 } else if !train || option.name != "use-energy" {

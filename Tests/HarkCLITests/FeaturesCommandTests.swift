@@ -32,10 +32,12 @@ final class FeaturesCommandTests: CLITestCase {
         // One long file on two threads: the same bytes as on one.
         let one = dir.appendingPathComponent("one"), two = dir.appendingPathComponent("two")
         for (d, threads) in [(one, "1"), (two, "2")] {
-            XCTAssertEqual(try hark(["features", "audio/mmaf-session.wav", "--type", "fbank", "--threads", threads, "--output-dir", d.path]).status, 0)
+            XCTAssertEqual(
+                try hark(["features", "audio/mmaf-session.wav", "--type", "fbank", "--threads", threads, "--output-dir", d.path]).status, 0)
         }
-        XCTAssertEqual(FileManager.default.contents(atPath: one.appendingPathComponent("mmaf-session.npy").path),
-                       FileManager.default.contents(atPath: two.appendingPathComponent("mmaf-session.npy").path))
+        XCTAssertEqual(
+            FileManager.default.contents(atPath: one.appendingPathComponent("mmaf-session.npy").path),
+            FileManager.default.contents(atPath: two.appendingPathComponent("mmaf-session.npy").path))
     }
 
     /// `--model DIR` computes that model's input features (its config.json's
@@ -45,8 +47,10 @@ final class FeaturesCommandTests: CLITestCase {
         let run = try hark(["features", "--model", model, "audio/an52-mmaf-b.wav", "--format", "npy", "--output-dir", dir.path])
         XCTAssertEqual(run.status, 0, run.stderr)
         let config = try AcousticModel.readConfig(directory: repositoryRoot.appendingPathComponent(model))
-        let samples = try AudioLoader.load(repositoryRoot.appendingPathComponent("audio/an52-mmaf-b.wav").path,
-                                           options: AudioLoadOptions(targetSampleRate: Int(config.features.frame.sampleFrequency))).waveform.samples
+        let samples = try AudioLoader.load(
+            repositoryRoot.appendingPathComponent("audio/an52-mmaf-b.wav").path,
+            options: AudioLoadOptions(targetSampleRate: Int(config.features.frame.sampleFrequency))
+        ).waveform.samples
         let expected = try FeatureExtractor(config.features).compute(samples)
         let got = try NPY.read(dir.appendingPathComponent("an52-mmaf-b.npy"))
         XCTAssertEqual(got.shape, [expected.rows, expected.cols])
@@ -55,7 +59,9 @@ final class FeaturesCommandTests: CLITestCase {
         let both = try hark(["features", "--model", model, "--num-mel-bins", "23", "audio/an52-mmaf-b.wav", "--output-dir", dir.path])
         XCTAssertEqual(both.status, 64, both.stderr)
         XCTAssertTrue(both.stderr.contains("feature options cannot change them"), both.stderr)
-        let missing = try hark(["features", "--model", dir.appendingPathComponent("nowhere").path, "audio/an52-mmaf-b.wav", "--output-dir", dir.path])
+        let missing = try hark([
+            "features", "--model", dir.appendingPathComponent("nowhere").path, "audio/an52-mmaf-b.wav", "--output-dir", dir.path
+        ])
         XCTAssertNotEqual(missing.status, 0)
         XCTAssertTrue(missing.stderr.contains("nowhere: no such directory"), missing.stderr)
     }
@@ -65,8 +71,9 @@ final class FeaturesCommandTests: CLITestCase {
         let clips = dir.appendingPathComponent("clips")
         try FileManager.default.createDirectory(at: clips, withIntermediateDirectories: true)
         for i in 0..<5 {
-            try FileManager.default.copyItem(at: repositoryRoot.appendingPathComponent("audio/7_jackson_0.wav"),
-                                             to: clips.appendingPathComponent("c\(i).wav"))
+            try FileManager.default.copyItem(
+                at: repositoryRoot.appendingPathComponent("audio/7_jackson_0.wav"),
+                to: clips.appendingPathComponent("c\(i).wav"))
         }
         let run = try hark(["features", clips.path, "--output-dir", dir.appendingPathComponent("out").path])
         XCTAssertEqual(run.status, 0, run.stderr)
@@ -77,8 +84,10 @@ final class FeaturesCommandTests: CLITestCase {
 
     func testOptionsReachTheFeatures() throws {
         let out = dir.appendingPathComponent("out")
-        let run = try hark(["features", "audio/an52-mmaf-b.wav", "--type", "fbank", "--num-mel-bins", "40",
-                            "--snip-edges=false", "--deltas", "2", "--cmvn", "meanvar", "--output-dir", out.path])
+        let run = try hark([
+            "features", "audio/an52-mmaf-b.wav", "--type", "fbank", "--num-mel-bins", "40",
+            "--snip-edges=false", "--deltas", "2", "--cmvn", "meanvar", "--output-dir", out.path
+        ])
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertEqual(try NPY.read(out.appendingPathComponent("an52-mmaf-b.npy")).shape, [150, 120])
     }
@@ -88,10 +97,11 @@ final class FeaturesCommandTests: CLITestCase {
         XCTAssertEqual(run.status, 0, run.stderr)
         let entries = try KaldiArchiveReader.read(dir.appendingPathComponent("feats.ark"))
         XCTAssertEqual(entries.map(\.key), ["7_jackson_0", "an52-mmaf-b", "mmaf-session"])
-        let direct = try NPY.read({ () -> URL in
-            _ = try? hark(["features", "audio/an52-mmaf-b.wav", "--output-dir", dir.appendingPathComponent("n").path])
-            return dir.appendingPathComponent("n/an52-mmaf-b.npy")
-        }())
+        let direct = try NPY.read(
+            { () -> URL in
+                _ = try? hark(["features", "audio/an52-mmaf-b.wav", "--output-dir", dir.appendingPathComponent("n").path])
+                return dir.appendingPathComponent("n/an52-mmaf-b.npy")
+            }())
         assertClose(entries[1].matrix, direct, absolute: 0, "the archive holds exactly what .npy holds")
         let scp = try String(contentsOf: dir.appendingPathComponent("feats.scp"), encoding: .utf8)
         XCTAssertTrue(scp.hasPrefix("7_jackson_0 \(dir.appendingPathComponent("feats.ark").path):12\n"), scp)
@@ -153,12 +163,14 @@ final class FeaturesCommandTests: CLITestCase {
             ("random.ogg", (0..<3000).map { UInt8(truncatingIfNeeded: $0 &* 7919 &+ 13) }, "not a recognised audio file"),
             ("zero-channels.wav", WavBuilder.wav(payload: [UInt8](repeating: 0, count: 64), channels: 0), "the header claims 0 channels"),
             ("zero-rate.wav", WavBuilder.wav(payload: [UInt8](repeating: 0, count: 64), sampleRate: 0), "a sample rate of 0 Hz"),
-            ("nan.wav", WavBuilder.float32(nan), "non-finite sample: NaN or infinity at frame 100"),
+            ("nan.wav", WavBuilder.float32(nan), "non-finite sample: NaN or infinity at frame 100")
         ]
         var arguments = ["features", "--output-dir", dir.appendingPathComponent("out").path, "audio/an52-mmaf-b.wav"]
         for (name, bytes, _) in cases { arguments.append(put(name, bytes)) }
-        arguments += [inputs.appendingPathComponent("missing.wav").path, dir.appendingPathComponent("no-audio-here").path,
-                      "audio/7_jackson_0.wav"]
+        arguments += [
+            inputs.appendingPathComponent("missing.wav").path, dir.appendingPathComponent("no-audio-here").path,
+            "audio/7_jackson_0.wav"
+        ]
         let run = try hark(arguments)
         XCTAssertEqual(run.status, 1, run.stderr)
         for (name, _, message) in cases {

@@ -24,8 +24,10 @@ final class KernelChoiceTests: CLITestCase {
 
     func testInfoNamesTheProcessorAndTheKernels() throws {
         let fields = try info()
-        for name in ["hark", "processor", "cores", "vector extensions", "recurrent kernels", "OpenBLAS core",
-                     "OpenBLAS build", "OpenBLAS threads", "audio decoder"] {
+        for name in [
+            "hark", "processor", "cores", "vector extensions", "recurrent kernels", "OpenBLAS core",
+            "OpenBLAS build", "OpenBLAS threads", "audio decoder"
+        ] {
             XCTAssertFalse(fields[name, default: ""].isEmpty, "hark info has no '\(name)': \(fields)")
         }
         let forced = ProcessInfo.processInfo.environment["HARK_KERNELS"] == "reference"
@@ -55,8 +57,10 @@ final class KernelChoiceTests: CLITestCase {
         }
         let native = try words([:])
         XCTAssertEqual(native.map { $0.map { $0["word"] as! String } }, [["ENTER", "SEVEN"], ["SEVEN"]])
-        for environment in [["HARK_KERNELS": "reference"], ["HARK_KERNELS": "reference", "OPENBLAS_CORETYPE": "Sandybridge"],
-                            ["OPENBLAS_CORETYPE": "Haswell"]] {
+        for environment in [
+            ["HARK_KERNELS": "reference"], ["HARK_KERNELS": "reference", "OPENBLAS_CORETYPE": "Sandybridge"],
+            ["OPENBLAS_CORETYPE": "Haswell"]
+        ] {
             let other = try words(environment)
             XCTAssertEqual(other.count, native.count)
             for (a, b) in zip(native, other) {

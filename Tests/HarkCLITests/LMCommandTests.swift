@@ -16,7 +16,9 @@ final class LMCommandTests: CLITestCase {
         let out = dir.appendingPathComponent("lm.arpa")
         let run = try hark(["lm", "--order", "3", "-o", out.path, corpus.path])
         XCTAssertEqual(run.status, 0, run.stderr)
-        let sentences = try String(contentsOf: corpus, encoding: .utf8).split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        let sentences = try String(contentsOf: corpus, encoding: .utf8).split(separator: "\n").map {
+            $0.split(separator: " ").map(String.init)
+        }
         let expected = try NGramEstimator(order: 3).estimate(sentences: sentences)
         XCTAssertEqual(try String(contentsOf: out, encoding: .utf8), expected)
         let counts = try NGramModel.read(out).counts
@@ -33,7 +35,9 @@ final class LMCommandTests: CLITestCase {
         let text = try Data(contentsOf: corpus)
         let run = try hark(["lm", "--order", "3", "-o", "-", "-"], stdin: text)
         XCTAssertEqual(run.status, 0, run.stderr)
-        let sentences = try String(contentsOf: corpus, encoding: .utf8).split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        let sentences = try String(contentsOf: corpus, encoding: .utf8).split(separator: "\n").map {
+            $0.split(separator: " ").map(String.init)
+        }
         XCTAssertEqual(run.stdout, try NGramEstimator(order: 3).estimate(sentences: sentences))
         XCTAssertTrue(run.stderr.contains("order 3, \(sentences.count) sentences"), run.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: "-"), "no file named -")
@@ -50,7 +54,9 @@ final class LMCommandTests: CLITestCase {
         let lines = try String(contentsOf: corpus, encoding: .utf8).split(separator: "\n")
         let manifest = dir.appendingPathComponent("m.jsonl")
         let json = try lines.enumerated().map { i, line -> String in
-            let object: [String: Any] = ["audio_filepath": "a\(i).wav", "text": "  " + line.lowercased().replacingOccurrences(of: " ", with: "   ")]
+            let object: [String: Any] = [
+                "audio_filepath": "a\(i).wav", "text": "  " + line.lowercased().replacingOccurrences(of: " ", with: "   ")
+            ]
             return String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
         }.joined(separator: "\n")
         try json.write(to: manifest, atomically: true, encoding: .utf8)
@@ -65,7 +71,8 @@ final class LMCommandTests: CLITestCase {
     func testModelNormalisation() throws {
         let text = dir.appendingPathComponent("t.txt")
         let lines = try String(contentsOf: corpus, encoding: .utf8).split(separator: "\n")
-        try lines.map { $0.replacingOccurrences(of: "THE", with: "the!") }.joined(separator: "\n").write(to: text, atomically: true, encoding: .utf8)
+        try lines.map { $0.replacingOccurrences(of: "THE", with: "the!") }.joined(separator: "\n").write(
+            to: text, atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("lm.arpa")
         // The names all become NAME, so no unigram is left with a continuation count of 1: fallback discounts.
         let run = try hark(["lm", "--order", "2", "--model", "models/an4-blstm", "--discount-fallback", "-o", out.path, text.path])
@@ -93,7 +100,7 @@ final class LMCommandTests: CLITestCase {
             (["lm", "--order", "11", "-o", out, corpus.path], "--order must be 1…10"),
             (["lm", "--order", "3", "--prune", "1,-1", "-o", out, corpus.path], "--prune"),
             (["lm", "--order", "3", "--prune", "2,1", "-o", out, corpus.path], "must not decrease"),
-            (["lm", "--order", "3", "--prune", "x", "-o", out, corpus.path], "--prune"),
+            (["lm", "--order", "3", "--prune", "x", "-o", out, corpus.path], "--prune")
         ] {
             let run = try hark(arguments)
             XCTAssertEqual(run.status, 64, "\(arguments): \(run.stderr)")
@@ -131,8 +138,10 @@ final class LMCommandTests: CLITestCase {
         try original.write(to: manifest, atomically: true, encoding: .utf8)
         let link = dir.appendingPathComponent("link.jsonl")
         try FileManager.default.createSymbolicLink(at: link, withDestinationURL: manifest)
-        for (output, fragment) in [(manifest.path, "is an input"), (link.path, "is an input"), ("", "-o: the file name is empty"),
-                                   (dir.appendingPathComponent("lm.arpa/").path + "/", "ends in /: name a file, not a directory")] {
+        for (output, fragment) in [
+            (manifest.path, "is an input"), (link.path, "is an input"), ("", "-o: the file name is empty"),
+            (dir.appendingPathComponent("lm.arpa/").path + "/", "ends in /: name a file, not a directory")
+        ] {
             let run = try hark(["lm", "--order", "2", "-o", output, manifest.path])
             XCTAssertEqual(run.status, 64, "\(output): \(run.stderr)")
             XCTAssertTrue(run.stderr.contains(fragment), "\(output): \(run.stderr)")

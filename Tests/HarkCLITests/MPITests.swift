@@ -9,8 +9,10 @@ import XCTest
 final class MPITests: CLITestCase {
     var dir: URL!
     let manifest = repositoryRoot.appendingPathComponent("Tests/HarkCLITests/Fixtures/tiny/train.jsonl").path
-    let options = ["--epochs", "20", "--batch-size", "4", "--hidden-size", "32", "--num-layers", "1", "--dropout", "0",
-                   "--lr", "3e-3", "--threads", "1", "--checkpoint-every", "5", "--patience", "100"]
+    let options = [
+        "--epochs", "20", "--batch-size", "4", "--hidden-size", "32", "--num-layers", "1", "--dropout", "0",
+        "--lr", "3e-3", "--threads", "1", "--checkpoint-every", "5", "--patience", "100"
+    ]
 
     override func setUpWithError() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/mpirun") else {
@@ -40,14 +42,21 @@ final class MPITests: CLITestCase {
         final class Box: @unchecked Sendable { var data = Data() }
         let o = Box(), e = Box()
         let g = DispatchGroup()
-        g.enter(); DispatchQueue.global().async { o.data = out.fileHandleForReading.readDataToEndOfFile(); g.leave() }
-        g.enter(); DispatchQueue.global().async { e.data = err.fileHandleForReading.readDataToEndOfFile(); g.leave() }
+        g.enter();
+        DispatchQueue.global().async {
+            o.data = out.fileHandleForReading.readDataToEndOfFile(); g.leave()
+        }
+        g.enter();
+        DispatchQueue.global().async {
+            e.data = err.fileHandleForReading.readDataToEndOfFile(); g.leave()
+        }
         if g.wait(timeout: .now() + timeout) == .timedOut {
             p.terminate()
             XCTFail("mpirun did not end within \(timeout) s: it hangs")
         }
         p.waitUntilExit()
-        return Run(status: p.terminationStatus, stdout: String(decoding: o.data, as: UTF8.self), stderr: String(decoding: e.data, as: UTF8.self))
+        return Run(
+            status: p.terminationStatus, stdout: String(decoding: o.data, as: UTF8.self), stderr: String(decoding: e.data, as: UTF8.self))
     }
 
     func weights(_ run: String, _ file: String = "checkpoint.safetensors") throws -> SafeTensorsFile {
@@ -71,7 +80,9 @@ final class MPITests: CLITestCase {
         XCTAssertEqual(one.status, 0, one.stderr)
         // 2 ranks split each batch of 4 as 2 + 2, 3 ranks as 1 + 1 + 2; SpecAugment on (the default).
         for n in [2, 3] {
-            let run = try mpirun([(n, ["train", "--train", manifest, "--valid", manifest, "--out", dir.appendingPathComponent("np\(n)").path] + options)])
+            let run = try mpirun([
+                (n, ["train", "--train", manifest, "--valid", manifest, "--out", dir.appendingPathComponent("np\(n)").path] + options)
+            ])
             XCTAssertEqual(run.status, 0, run.stderr)
             XCTAssertTrue(run.stderr.contains("data parallel: \(n) ranks"), run.stderr)
             XCTAssertEqual(run.stdout.components(separatedBy: "trained 20 steps").count, 2, "rank 0 alone reports: \(run.stdout)")
@@ -79,13 +90,22 @@ final class MPITests: CLITestCase {
             // The same validation, sharded and summed.
             let log1 = try String(contentsOf: dir.appendingPathComponent("one/train.log.jsonl"), encoding: .utf8)
             let logN = try String(contentsOf: dir.appendingPathComponent("np\(n)/train.log.jsonl"), encoding: .utf8)
-            func cers(_ log: String) -> [Substring] { log.split(separator: "\n").filter { $0.contains("\"type\":\"epoch\"") }.map { $0.split(separator: ",").filter { $0.contains("valid_cer") }.first ?? "" } }
+            func cers(_ log: String) -> [Substring] {
+                log.split(separator: "\n").filter { $0.contains("\"type\":\"epoch\"") }.map {
+                    $0.split(separator: ",").filter { $0.contains("valid_cer") }.first ?? ""
+                }
+            }
             XCTAssertEqual(cers(log1), cers(logN))
         }
         // Chosen by validation loss: every rank sums the same losses and keeps the same epoch.
         let byLoss = ["--select-by", "loss", "--epochs", "6"]
-        XCTAssertEqual(try hark(["train", "--train", manifest, "--valid", manifest, "--out", dir.appendingPathComponent("loss1").path] + options + byLoss).status, 0)
-        let run = try mpirun([(2, ["train", "--train", manifest, "--valid", manifest, "--out", dir.appendingPathComponent("loss2").path] + options + byLoss)])
+        XCTAssertEqual(
+            try hark(
+                ["train", "--train", manifest, "--valid", manifest, "--out", dir.appendingPathComponent("loss1").path] + options + byLoss
+            ).status, 0)
+        let run = try mpirun([
+            (2, ["train", "--train", manifest, "--valid", manifest, "--out", dir.appendingPathComponent("loss2").path] + options + byLoss)
+        ])
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertTrue(run.stdout.contains("the best by validation LOSS") || run.stdout.contains("by validation loss"), run.stdout)
         XCTAssertLessThanOrEqual(try largestDifference("loss1", "loss2"), 1e-5)
@@ -120,7 +140,9 @@ final class MPITests: CLITestCase {
         guard let victim = ranks.last else { p.terminate(); return XCTFail("no hark rank to kill") }
         kill(victim, SIGKILL)
         let ended = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async { p.waitUntilExit(); ended.signal() }
+        DispatchQueue.global().async {
+            p.waitUntilExit(); ended.signal()
+        }
         XCTAssertEqual(ended.wait(timeout: .now() + 60), .success, "the job hangs after a rank died")
         XCTAssertNotEqual(p.terminationStatus, 0)
         let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
@@ -142,18 +164,26 @@ final class MPITests: CLITestCase {
 
         // Different starting weights: two --init models of the same shape.
         for seed in ["1", "2"] {
-            let m = try hark(["train", "--train", manifest, "--out", dir.appendingPathComponent("init" + seed).path, "--max-steps", "1", "--seed", seed] + options)
+            let m = try hark(
+                ["train", "--train", manifest, "--out", dir.appendingPathComponent("init" + seed).path, "--max-steps", "1", "--seed", seed]
+                    + options)
             XCTAssertEqual(m.status, 0, m.stderr)
         }
         let common = ["train", "--train", manifest, "--out", dir.appendingPathComponent("weights").path] + options
-        let weights = try mpirun([(1, common + ["--init", dir.appendingPathComponent("init1").path]),
-                                  (1, common + ["--init", dir.appendingPathComponent("init2").path])], timeout: 120)
+        let weights = try mpirun(
+            [
+                (1, common + ["--init", dir.appendingPathComponent("init1").path]),
+                (1, common + ["--init", dir.appendingPathComponent("init2").path])
+            ], timeout: 120)
         XCTAssertNotEqual(weights.status, 0)
         XCTAssertTrue(weights.stderr.contains("rank 1 differs from rank 0 in its starting weights"), weights.stderr)
 
         // transcribe with two different models on the two ranks.
-        let models = try mpirun([(1, ["transcribe", "--model", dir.appendingPathComponent("init1").path, manifest]),
-                                 (1, ["transcribe", "--model", dir.appendingPathComponent("init2").path, manifest])], timeout: 120)
+        let models = try mpirun(
+            [
+                (1, ["transcribe", "--model", dir.appendingPathComponent("init1").path, manifest]),
+                (1, ["transcribe", "--model", dir.appendingPathComponent("init2").path, manifest])
+            ], timeout: 120)
         XCTAssertNotEqual(models.status, 0)
         XCTAssertTrue(models.stderr.contains("rank 1 differs from rank 0 in its command line"), models.stderr)
 
@@ -163,9 +193,16 @@ final class MPITests: CLITestCase {
         let seven = repositoryRoot.appendingPathComponent("audio/7_jackson_0.wav").path
         for (what, ranks, phrase) in [
             ("different inputs", [(1, ["transcribe", a52, seven]), (1, ["transcribe", a52])], "in its command line"),
-            ("different formats", [(1, ["transcribe", "--format", "json", a52]), (1, ["transcribe", "--format", "txt", a52])], "in its command line"),
-            ("different subcommands", [(1, ["transcribe", a52]), (1, ["features", "--output-dir", dir.appendingPathComponent("fx").path, a52])], "in its subcommand"),
-            ("--stream under two ranks", [(2, ["transcribe", "--stream", a52])], "--stream runs in one process"),
+            (
+                "different formats", [(1, ["transcribe", "--format", "json", a52]), (1, ["transcribe", "--format", "txt", a52])],
+                "in its command line"
+            ),
+            (
+                "different subcommands",
+                [(1, ["transcribe", a52]), (1, ["features", "--output-dir", dir.appendingPathComponent("fx").path, a52])],
+                "in its subcommand"
+            ),
+            ("--stream under two ranks", [(2, ["transcribe", "--stream", a52])], "--stream runs in one process")
         ] as [(String, [(Int, [String])], String)] {
             let run = try mpirun(ranks, timeout: 60)
             XCTAssertNotEqual(run.status, 0, what)
@@ -224,8 +261,9 @@ final class MPITests: CLITestCase {
         let threeA = try mpirun([(3, ["features", "--format", "ark", "--output-dir", a3, inputs.path])])
         XCTAssertEqual(threeA.stdout.replacingOccurrences(of: a3, with: a1), oneA.stdout)
         XCTAssertEqual(FileManager.default.contents(atPath: a3 + "/feats.ark"), FileManager.default.contents(atPath: a1 + "/feats.ark"))
-        XCTAssertEqual(try String(contentsOfFile: a3 + "/feats.scp", encoding: .utf8).replacingOccurrences(of: a3, with: a1),
-                       try String(contentsOfFile: a1 + "/feats.scp", encoding: .utf8))
+        XCTAssertEqual(
+            try String(contentsOfFile: a3 + "/feats.scp", encoding: .utf8).replacingOccurrences(of: a3, with: a1),
+            try String(contentsOfFile: a1 + "/feats.scp", encoding: .utf8))
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: a3).sorted(), ["feats.ark", "feats.scp"])
 
         let manifest = tiny.appendingPathComponent("train.jsonl").path
@@ -258,8 +296,11 @@ final class MPITests: CLITestCase {
         XCTAssertEqual(one.status, 0, one.stderr)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = ["scripts/mpi_two_hosts.sh", Self.binary.path, dir.appendingPathComponent("hosts").path, "--",
-                       "train", "--train", manifest] + options
+        p.arguments =
+            [
+                "scripts/mpi_two_hosts.sh", Self.binary.path, dir.appendingPathComponent("hosts").path, "--",
+                "train", "--train", manifest
+            ] + options
         p.currentDirectoryURL = repositoryRoot
         let err = Pipe()
         p.standardError = err

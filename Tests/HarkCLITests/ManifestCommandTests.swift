@@ -23,8 +23,10 @@ final class ManifestCommandTests: CLITestCase {
         try "<s> GO </s> (an264-mcfl-b)\n<s> NO </s> (an256-mewl-b)\n<s> MISSING </s> (an1-xxxx-b)\n"
             .write(to: dir.appendingPathComponent("an4/etc/an4_train.transcription"), atomically: true, encoding: .utf8)
         let train = dir.appendingPathComponent("train.jsonl"), valid = dir.appendingPathComponent("valid.jsonl")
-        let run = try hark(["manifest", dir.appendingPathComponent("an4").path, "-o", train.path,
-                            "--valid-speakers", "mewl", "--valid-output", valid.path])
+        let run = try hark([
+            "manifest", dir.appendingPathComponent("an4").path, "-o", train.path,
+            "--valid-speakers", "mewl", "--valid-output", valid.path
+        ])
         XCTAssertEqual(run.status, 0, run.stderr)
         let t = try Manifest.read(train.path), v = try Manifest.read(valid.path)
         XCTAssertEqual(t.map(\.text), ["GO"])
@@ -39,9 +41,12 @@ final class ManifestCommandTests: CLITestCase {
         let corpus = dir.appendingPathComponent("an4").path
         let m = dir.appendingPathComponent("m.jsonl").path
         for (arguments, fragment) in [
-            (["-o", m, "--valid-speakers", "mewl", "--valid-output", dir.path + "/./m.jsonl"], "--valid-output \(dir.path)/./m.jsonl is an input"),
+            (
+                ["-o", m, "--valid-speakers", "mewl", "--valid-output", dir.path + "/./m.jsonl"],
+                "--valid-output \(dir.path)/./m.jsonl is an input"
+            ),
             (["-o", ""], "-o: the file name is empty"),
-            (["-o", m + "/"], "ends in /: name a file, not a directory"),
+            (["-o", m + "/"], "ends in /: name a file, not a directory")
         ] {
             let run = try hark(["manifest", corpus] + arguments)
             XCTAssertEqual(run.status, 64, "\(arguments): \(run.stderr)")
@@ -62,8 +67,10 @@ final class ManifestCommandTests: CLITestCase {
         let m = try Manifest.read(out.path)
         XCTAssertEqual(m.map(\.text), ["NORTHANGER ABBEY", "THIS LITTLE WORK"])
         XCTAssertEqual(m[1].writtenPath, "ls/19/198/19-198-0001.flac")
-        let unknown = try hark(["manifest", dir.appendingPathComponent("ls").path, "-o", out.path,
-                                "--valid-speakers", "42", "--valid-output", dir.appendingPathComponent("v.jsonl").path])
+        let unknown = try hark([
+            "manifest", dir.appendingPathComponent("ls").path, "-o", out.path,
+            "--valid-speakers", "42", "--valid-output", dir.appendingPathComponent("v.jsonl").path
+        ])
         XCTAssertNotEqual(unknown.status, 0)
         XCTAssertTrue(unknown.stderr.contains("no utterances of 42"), unknown.stderr)
     }
@@ -76,8 +83,10 @@ final class ManifestCommandTests: CLITestCase {
         try copy(seven, to: "fsdd/7_theo_12.wav")
         try copy(seven, to: "fsdd/sub/3_nicolas_4.wav")
         let out = dir.appendingPathComponent("fsdd.jsonl")
-        let folder = try hark(["manifest", dir.appendingPathComponent("fsdd").path, "-o", out.path,
-                               "--label-pattern", "(.*/)?(?<text>[0-9])_(?<speaker>[a-z]+)_[0-9]+"])
+        let folder = try hark([
+            "manifest", dir.appendingPathComponent("fsdd").path, "-o", out.path,
+            "--label-pattern", "(.*/)?(?<text>[0-9])_(?<speaker>[a-z]+)_[0-9]+"
+        ])
         XCTAssertEqual(folder.status, 0, folder.stderr)
         let f = try Manifest.read(out.path)
         XCTAssertEqual(f.map(\.text), ["7", "7", "3"])
@@ -102,7 +111,8 @@ final class ManifestCommandTests: CLITestCase {
 
         // A Kaldi data directory.
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("data/train"), withIntermediateDirectories: true)
-        try "u1 \(dir.appendingPathComponent("fsdd/7_jackson_0.wav").path)\n".write(to: dir.appendingPathComponent("data/train/wav.scp"), atomically: true, encoding: .utf8)
+        try "u1 \(dir.appendingPathComponent("fsdd/7_jackson_0.wav").path)\n".write(
+            to: dir.appendingPathComponent("data/train/wav.scp"), atomically: true, encoding: .utf8)
         try "u1 SEVEN\n".write(to: dir.appendingPathComponent("data/train/text"), atomically: true, encoding: .utf8)
         try "u1 jackson\n".write(to: dir.appendingPathComponent("data/train/utt2spk"), atomically: true, encoding: .utf8)
         let kaldi = try hark(["manifest", dir.appendingPathComponent("data/train").path, "-o", out.path])

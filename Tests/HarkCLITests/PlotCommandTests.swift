@@ -1,10 +1,11 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 import HarkPlot
 import HarkTestSupport
 import XCTest
+
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
 
 /// `hark plot`, `hark report` and `hark eval --report` as a user runs them.
 final class PlotCommandTests: CLITestCase {
@@ -49,7 +50,7 @@ final class PlotCommandTests: CLITestCase {
             (["plot", "no/such.wav", "-o", path("x.png")], "no/such.wav"),
             (["plot", sample, "-o", path("x.png"), "--start", "5"], "no audio in the window from 5.0 s"),
             (["plot", sample, "-o", path("x.png"), "--model", path("nomodel")], "nomodel"),
-            (["plot", sample, "-o", path("no/dir/x.png")], "no/dir/x.png"),
+            (["plot", sample, "-o", path("no/dir/x.png")], "no/dir/x.png")
         ]
         for (arguments, message) in cases {
             let run = try hark(arguments)
@@ -133,8 +134,10 @@ final class PlotCommandTests: CLITestCase {
 
     func testReportOfATrainingRunAndEvalReport() throws {
         let out = path("run")
-        let train = try hark(["train", "--train", tiny.appendingPathComponent("train.jsonl").path, "--valid", tiny.appendingPathComponent("train.jsonl").path,
-                              "--out", out, "--epochs", "3", "--hidden-size", "16", "--num-layers", "1", "--batch-size", "2"])
+        let train = try hark([
+            "train", "--train", tiny.appendingPathComponent("train.jsonl").path, "--valid", tiny.appendingPathComponent("train.jsonl").path,
+            "--out", out, "--epochs", "3", "--hidden-size", "16", "--num-layers", "1", "--batch-size", "2"
+        ])
         XCTAssertEqual(train.status, 0, train.stderr)
         let html = path("report.html")
         let report = try hark(["report", out, "-o", html])
@@ -152,7 +155,8 @@ final class PlotCommandTests: CLITestCase {
         // The evaluation report of the model just trained, with one broken input.
         let manifest = path("eval.jsonl")
         let lines = try String(contentsOf: tiny.appendingPathComponent("train.jsonl"), encoding: .utf8)
-        try (lines + "{\"audio_filepath\": \"\(path("gone.wav"))\", \"text\": \"GONE\"}\n").write(toFile: manifest, atomically: true, encoding: .utf8)
+        try (lines + "{\"audio_filepath\": \"\(path("gone.wav"))\", \"text\": \"GONE\"}\n").write(
+            toFile: manifest, atomically: true, encoding: .utf8)
         let evalHTML = path("eval.html")
         let eval = try hark(["eval", "--model", out, manifest, "--report", evalHTML, "--report-worst", "2"])
         XCTAssertEqual(eval.status, 1, "a failed input still fails the command")

@@ -66,8 +66,10 @@ final class ServeCommandTests: CLITestCase {
         let answer = Box()
         let done = DispatchSemaphore(value: 0)
         DispatchQueue.global().async {
-            if let (s, b) = try? self.curl(["-H", "Content-Type: audio/wav", "--data-binary", "@\(wav.path)",
-                                            "http://127.0.0.1:\(port)/v1/transcribe"]) {
+            if let (s, b) = try? self.curl([
+                "-H", "Content-Type: audio/wav", "--data-binary", "@\(wav.path)",
+                "http://127.0.0.1:\(port)/v1/transcribe"
+            ]) {
                 answer.status = s
                 answer.body = b
             }
@@ -142,7 +144,10 @@ final class ServeCommandTests: CLITestCase {
             let lines = log.split(separator: "\n").filter { $0.contains(" /v1/") || $0.contains(" /nowhere ") }
             if on {
                 XCTAssertEqual(lines.count, 3, log)
-                XCTAssertTrue(lines.contains { $0.range(of: #"POST /v1/transcribe 200 [0-9.]+ s audio 1\.[0-9]{2} s$"#, options: .regularExpression) != nil }, log)
+                XCTAssertTrue(
+                    lines.contains {
+                        $0.range(of: #"POST /v1/transcribe 200 [0-9.]+ s audio 1\.[0-9]{2} s$"#, options: .regularExpression) != nil
+                    }, log)
                 XCTAssertTrue(lines.contains { $0.contains("GET /nowhere 404 ") }, log)
                 XCTAssertTrue(lines.contains { $0.contains("POST /v1/audio/transcriptions 400 ") && !$0.contains("audio ") }, log)
             } else {
@@ -152,8 +157,10 @@ final class ServeCommandTests: CLITestCase {
     }
 
     func testBadServeFlags() throws {
-        for (args, message) in [(["serve", "--port", "70000"], "port"), (["serve", "--workers", "0"], "workers"),
-                                (["serve", "--idle-timeout", "nan"], "idle timeout")] {
+        for (args, message) in [
+            (["serve", "--port", "70000"], "port"), (["serve", "--workers", "0"], "workers"),
+            (["serve", "--idle-timeout", "nan"], "idle timeout")
+        ] {
             let run = try hark(args)
             XCTAssertNotEqual(run.status, 0)
             XCTAssertTrue(run.stderr.contains(message), run.stderr)

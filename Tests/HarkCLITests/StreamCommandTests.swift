@@ -39,12 +39,16 @@ final class StreamCommandTests: CLITestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         let wav = dir.appendingPathComponent("quiet.wav")
         let payload = [UInt8](repeating: 0, count: 120 * 16_000 * 8 * 4)
-        XCTAssertTrue(FileManager.default.createFile(atPath: wav.path, contents: Data(WavBuilder.wav(payload: payload, channels: 8, bitsPerSample: 32, format: 3))))
+        XCTAssertTrue(
+            FileManager.default.createFile(
+                atPath: wav.path, contents: Data(WavBuilder.wav(payload: payload, channels: 8, bitsPerSample: 32, format: 3))))
         let fromFile = try harkPeakMemory(["transcribe", wav.path])
         let fromStdin = try harkPeakMemory(["transcribe", "-"], stdin: wav.path)
         XCTAssertEqual(fromFile.status, 0)
         XCTAssertEqual(fromStdin.status, 0)
-        XCTAssertLessThan(fromStdin.kilobytes, fromFile.kilobytes + 16_000, "stdin \(fromStdin.kilobytes) KiB against the file's \(fromFile.kilobytes) KiB")
+        XCTAssertLessThan(
+            fromStdin.kilobytes, fromFile.kilobytes + 16_000,
+            "stdin \(fromStdin.kilobytes) KiB against the file's \(fromFile.kilobytes) KiB")
     }
 
     func testFileAndStandardInputGiveTheSameResults() throws {
@@ -86,8 +90,10 @@ final class StreamCommandTests: CLITestCase {
         let tagged = try hark(["transcribe", "--stream", "-"], stdin: wav + list)
         XCTAssertEqual(tagged.status, 0, "a chunk after the data is part of a WAV: \(tagged.stderr)")
         XCTAssertEqual(tagged.stdout, alone.stdout)
-        for (what, tail, phrase) in [("a second WAV", wav, "another recording follows"),
-                                     ("raw audio", Data((0..<64_000).map { UInt8(truncatingIfNeeded: $0 &* 7919) }), "bytes follow this recording's audio")] {
+        for (what, tail, phrase) in [
+            ("a second WAV", wav, "another recording follows"),
+            ("raw audio", Data((0..<64_000).map { UInt8(truncatingIfNeeded: $0 &* 7919) }), "bytes follow this recording's audio")
+        ] {
             let run = try hark(["transcribe", "--stream", "-"], stdin: wav + tail)
             XCTAssertEqual(run.status, 1, what)
             XCTAssertTrue(run.stderr.contains(phrase), "\(what): \(run.stderr)")
@@ -109,7 +115,7 @@ final class StreamCommandTests: CLITestCase {
             (["transcribe", "--stream", "audio/an52-mmaf-b.wav", "audio/7_jackson_0.wav"], "--stream takes one input"),
             (["transcribe", "--stream", "--raw-rate", "5", "-"], "--raw-rate"),
             (["transcribe", "--stream", "--partial-interval", "0", "-"], "partial interval"),
-            (["transcribe", "--stream", "--format", "srt", "-"], "JSON lines"),
+            (["transcribe", "--stream", "--format", "srt", "-"], "JSON lines")
         ] {
             let run = try hark(args)
             XCTAssertNotEqual(run.status, 0, args.joined(separator: " "))

@@ -20,9 +20,12 @@ final class TrainCommandTests: CLITestCase {
 
     func testTrainUntilItTranscribesThenTranscribeAndEval() throws {
         let out = dir.appendingPathComponent("model").path
-        let run = try hark(["train", "--train", manifest, "--valid", manifest, "--out", out, "--epochs", "200",
-                            "--patience", "200", "--lr", "5e-3", "--warmup-steps", "0", "--final-lr-fraction", "1",
-                            "--spec-augment", "off", "--dropout", "0", "--no-shuffle"] + small)
+        let run = try hark(
+            [
+                "train", "--train", manifest, "--valid", manifest, "--out", out, "--epochs", "200",
+                "--patience", "200", "--lr", "5e-3", "--warmup-steps", "0", "--final-lr-fraction", "1",
+                "--spec-augment", "off", "--dropout", "0", "--no-shuffle"
+            ] + small)
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertTrue(run.stdout.contains("the best by validation CER (0.00%)"), run.stdout + run.stderr)
         XCTAssertTrue(run.stdout.contains("stopped: "), run.stdout)
@@ -35,7 +38,9 @@ final class TrainCommandTests: CLITestCase {
 
         let t = try hark(["transcribe", "--model", out, tiny.path])
         XCTAssertEqual(t.status, 0, t.stderr)
-        for (file, text) in [("an264-mcfl-b.wav", "GO"), ("an256-mewl-b.wav", "NO"), ("an250-mjbh-b.wav", "YES"), ("an288-mema-b.wav", "STOP")] {
+        for (file, text) in [
+            ("an264-mcfl-b.wav", "GO"), ("an256-mewl-b.wav", "NO"), ("an250-mjbh-b.wav", "YES"), ("an288-mema-b.wav", "STOP")
+        ] {
             XCTAssertTrue(t.stdout.contains("\(tiny.appendingPathComponent(file).path)\t\(text)\n"), t.stdout)
         }
         let json = try hark(["transcribe", "--model", out, "--format", "json", tiny.appendingPathComponent("an288-mema-b.wav").path])
@@ -48,11 +53,12 @@ final class TrainCommandTests: CLITestCase {
         XCTAssertEqual(beam.stdout, "YES\n", beam.stderr)
         let lp = dir.appendingPathComponent("lp")
         XCTAssertEqual(try hark(["transcribe", "--model", out, "--emit-logprobs", lp.path, manifest]).status, 0)
-        XCTAssertEqual(try NPY.read(lp.appendingPathComponent("an250-mjbh-b.npy")).cols, 10)   // <blank> space E G N O P S T Y
+        XCTAssertEqual(try NPY.read(lp.appendingPathComponent("an250-mjbh-b.npy")).cols, 10)  // <blank> space E G N O P S T Y
 
         let eval = try hark(["eval", "--model", out, manifest, "--per-utterance", "-"])
         XCTAssertEqual(eval.status, 0, eval.stderr)
-        XCTAssertTrue(eval.stdout.contains("CER 0.00% (0 errors: 0 substitutions, 0 deletions, 0 insertions; 11 reference characters)"), eval.stdout)
+        XCTAssertTrue(
+            eval.stdout.contains("CER 0.00% (0 errors: 0 substitutions, 0 deletions, 0 insertions; 11 reference characters)"), eval.stdout)
         XCTAssertTrue(eval.stdout.contains("WER 0.00%"), eval.stdout)
         XCTAssertTrue(eval.stdout.contains("SER 0.00% (0 of "), eval.stdout)
         XCTAssertTrue(eval.stdout.contains("\"hypothesis\":\"STOP\""), eval.stdout)
@@ -63,8 +69,10 @@ final class TrainCommandTests: CLITestCase {
     /// first utterance's loss divided by its transcript length).
     func testOneSGDStepIsExactlyTheGradientStep() throws {
         let a = dir.appendingPathComponent("a").path, b = dir.appendingPathComponent("b").path
-        let common = ["--train", manifest, "--optimizer", "sgd", "--batch-size", "1", "--no-shuffle", "--dropout", "0",
-                      "--spec-augment", "off", "--clip", "0", "--hidden-size", "16", "--num-layers", "2"]
+        let common = [
+            "--train", manifest, "--optimizer", "sgd", "--batch-size", "1", "--no-shuffle", "--dropout", "0",
+            "--spec-augment", "off", "--clip", "0", "--hidden-size", "16", "--num-layers", "2"
+        ]
         XCTAssertEqual(try hark(["train", "--out", a, "--max-steps", "0"] + common).status, 0)
         let step = try hark(["train", "--out", b, "--init", a, "--max-steps", "1", "--lr", "0.5"] + common)
         XCTAssertEqual(step.status, 0, step.stderr)
@@ -96,18 +104,23 @@ final class TrainCommandTests: CLITestCase {
     /// VTLN included) and two batches an epoch, so that the next batch's
     /// audio is being prepared when the run is killed.
     func testAugmentedResumeAfterSIGKILLGivesTheSameWeights() throws {
-        try checkResumeAfterSIGKILL(["--epochs", "12", "--hidden-size", "32", "--num-layers", "1", "--batch-size", "2",
-                                     "--checkpoint-every", "5", "--augment-recordings", "--noise-prob", "1", "--reverb-prob", "0.5",
-                                     "--join-prob", "0.5"],
-                                    steps: 24)
+        try checkResumeAfterSIGKILL(
+            [
+                "--epochs", "12", "--hidden-size", "32", "--num-layers", "1", "--batch-size", "2",
+                "--checkpoint-every", "5", "--augment-recordings", "--noise-prob", "1", "--reverb-prob", "0.5",
+                "--join-prob", "0.5"
+            ],
+            steps: 24)
     }
 
     /// The same command gives the same weights, byte for byte: run after run,
     /// on one thread or two, with validation running on threads between
     /// epochs, with and without augmentation.
     func testIdenticalRunsGiveIdenticalWeightsOnAnyThreadCount() throws {
-        let base = ["train", "--train", manifest, "--valid", manifest, "--seed", "3", "--max-steps", "30", "--batch-size", "2",
-                    "--hidden-size", "32", "--num-layers", "1", "--checkpoint-every", "7", "--lr", "3e-3"]
+        let base = [
+            "train", "--train", manifest, "--valid", manifest, "--seed", "3", "--max-steps", "30", "--batch-size", "2",
+            "--hidden-size", "32", "--num-layers", "1", "--checkpoint-every", "7", "--lr", "3e-3"
+        ]
         for augmentation in [[], ["--augment-recordings", "--join-prob", "0.5"]] {
             // The checkpoint's tensors: the last weights and the optimizer's moments (its metadata holds times).
             var runs: [[String: SafeTensor]] = []
@@ -117,7 +130,13 @@ final class TrainCommandTests: CLITestCase {
                 XCTAssertEqual(run.status, 0, run.stderr)
                 runs.append(try SafeTensorsFile.read(URL(fileURLWithPath: out + "/checkpoint.safetensors")).tensors)
                 let best = try Data(contentsOf: URL(fileURLWithPath: out + "/model.safetensors"))
-                if i > 0 { XCTAssertEqual(best, try Data(contentsOf: URL(fileURLWithPath: dir.appendingPathComponent("run\(augmentation.count)-0").path + "/model.safetensors"))) }
+                if i > 0 {
+                    XCTAssertEqual(
+                        best,
+                        try Data(
+                            contentsOf: URL(
+                                fileURLWithPath: dir.appendingPathComponent("run\(augmentation.count)-0").path + "/model.safetensors")))
+                }
             }
             XCTAssertFalse(runs[0].isEmpty)
             XCTAssertEqual(runs[0], runs[1], "two runs on two threads, augmentation \(augmentation)")
@@ -141,7 +160,10 @@ final class TrainCommandTests: CLITestCase {
         // Wait for the checkpoint of step 10 or 15, then kill without warning.
         while Date() < deadline {
             if let f = try? SafeTensorsFile.read(URL(fileURLWithPath: checkpoint)), let s = f.metadata["state"],
-               let state = try? JSONDecoder().decode(TrainingState.self, from: Data(s.utf8)), state.step >= 10 { break }
+                let state = try? JSONDecoder().decode(TrainingState.self, from: Data(s.utf8)), state.step >= 10
+            {
+                break
+            }
             usleep(5_000)
         }
         kill(process.processIdentifier, SIGKILL)
@@ -183,8 +205,10 @@ final class TrainCommandTests: CLITestCase {
     /// --config gives features, tokens and text normalisation; flags override the network.
     func testConfigFileGivesTheTokens() throws {
         let out = dir.appendingPathComponent("cfg").path
-        let run = try hark(["train", "--train", manifest, "--out", out, "--config", "models/an4-blstm/config.json",
-                            "--hidden-size", "8", "--num-layers", "1", "--max-steps", "1"])
+        let run = try hark([
+            "train", "--train", manifest, "--out", out, "--config", "models/an4-blstm/config.json",
+            "--hidden-size", "8", "--num-layers", "1", "--max-steps", "1"
+        ])
         XCTAssertEqual(run.status, 0, run.stderr)
         let trained = try AcousticModel.load(directory: URL(fileURLWithPath: out))
         let shipped = try AcousticModel.load(directory: repositoryRoot.appendingPathComponent("models/an4-blstm"))
@@ -222,7 +246,8 @@ final class TrainCommandTests: CLITestCase {
             line.replacingOccurrences(of: #""audio_filepath": ""#, with: #""audio_filepath": "\#(tiny.path)/"#)
         }
         let many = dir.appendingPathComponent("many.jsonl")
-        try (Array(repeating: lines, count: 6).flatMap { $0 }.joined(separator: "\n") + "\n").write(to: many, atomically: true, encoding: .utf8)
+        try (Array(repeating: lines, count: 6).flatMap { $0 }.joined(separator: "\n") + "\n").write(
+            to: many, atomically: true, encoding: .utf8)
         let run = try hark(["eval", "--model", "models/an4-blstm", many.path])
         XCTAssertEqual(run.status, 0, run.stderr)
         let progress = run.stderr.split(separator: "\n").filter { $0.hasPrefix("eval: ") }
@@ -244,7 +269,8 @@ final class TrainCommandTests: CLITestCase {
         let missing = try hark(["transcribe", "--model", dir.appendingPathComponent("nowhere").path, "audio/an52-mmaf-b.wav"])
         XCTAssertTrue(missing.stderr.contains("nowhere: no such directory"), missing.stderr)
         for command in ["transcribe", "features"] {
-            let empty = try hark([command, "--model", "", "audio/an52-mmaf-b.wav"] + (command == "features" ? ["--output-dir", dir.path] : []))
+            let empty = try hark(
+                [command, "--model", "", "audio/an52-mmaf-b.wav"] + (command == "features" ? ["--output-dir", dir.path] : []))
             XCTAssertNotEqual(empty.status, 0)
             XCTAssertTrue(empty.stderr.contains("--model is empty"), "\(command): \(empty.stderr)")
         }
@@ -260,20 +286,29 @@ final class TrainCommandTests: CLITestCase {
             .write(to: digits, atomically: true, encoding: .utf8)
         let refused = try hark(["train", "--train", digits.path, "--out", dir.appendingPathComponent("d").path, "--max-steps", "1"] + small)
         XCTAssertEqual(refused.status, 1)
-        XCTAssertTrue(refused.stderr.contains("every transcript is empty once normalised") && refused.stderr.contains("--keep-characters"), refused.stderr)
+        XCTAssertTrue(
+            refused.stderr.contains("every transcript is empty once normalised") && refused.stderr.contains("--keep-characters"),
+            refused.stderr)
         XCTAssertFalse(refused.stderr.contains("config.json"), "not a complaint about a file nobody gave")
 
         // Single words (no space in any transcript): the token set has the space all the same.
         let out = dir.appendingPathComponent("words").path
-        let run = try hark(["train", "--train", manifest, "--valid", manifest, "--out", out, "--epochs", "30", "--patience", "2",
-                            "--select-by", "wer"] + small)
+        let run = try hark(
+            [
+                "train", "--train", manifest, "--valid", manifest, "--out", out, "--epochs", "30", "--patience", "2",
+                "--select-by", "wer"
+            ] + small)
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertTrue(try AcousticModel.load(directory: URL(fileURLWithPath: out)).config.tokens.contains(" "))
-        XCTAssertTrue(run.stdout.contains("stopped: patience: 2 epoch(s) without a better validation WER") || run.stdout.contains("stopped: all 30 epoch(s) done"), run.stdout)
+        XCTAssertTrue(
+            run.stdout.contains("stopped: patience: 2 epoch(s) without a better validation WER")
+                || run.stdout.contains("stopped: all 30 epoch(s) done"), run.stdout)
         XCTAssertTrue(run.stdout.contains("the best by validation WER ("), run.stdout)
         let vocabulary = dir.appendingPathComponent("words.txt")
         try "GO\nNO\nYES\nSTOP\n".write(to: vocabulary, atomically: true, encoding: .utf8)
-        let words = try hark(["transcribe", "--model", out, "--vocabulary", vocabulary.path, tiny.appendingPathComponent("an250-mjbh-b.wav").path])
+        let words = try hark([
+            "transcribe", "--model", out, "--vocabulary", vocabulary.path, tiny.appendingPathComponent("an250-mjbh-b.wav").path
+        ])
         XCTAssertEqual(words.status, 0, "word decoding needs the space token: \(words.stderr)")
     }
 
@@ -285,21 +320,30 @@ final class TrainCommandTests: CLITestCase {
     func testReadmeWalkthroughFromAFolderOfLabeledClips() throws {
         let train = dir.appendingPathComponent("train.jsonl").path, valid = dir.appendingPathComponent("valid.jsonl").path
         let model = dir.appendingPathComponent("digits-model").path
-        let manifest = try hark(["manifest", "examples/digits", "--label-pattern", "(?<text>[^_]+)_(?<speaker>[^_]+)_[0-9]+",
-                                 "--valid-speakers", "theo", "--valid-output", valid, "-o", train])
+        let manifest = try hark([
+            "manifest", "examples/digits", "--label-pattern", "(?<text>[^_]+)_(?<speaker>[^_]+)_[0-9]+",
+            "--valid-speakers", "theo", "--valid-output", valid, "-o", train
+        ])
         XCTAssertEqual(manifest.status, 0, manifest.stderr)
-        XCTAssertTrue(manifest.stdout.contains("20 utterances, 2 speakers") && manifest.stdout.contains("10 utterances, 1 speaker"), manifest.stdout)
-        let run = try hark(["train", "--train", train, "--valid", valid, "--out", model,
-                            "--keep-characters", "0123456789 ", "--sample-frequency", "8000", "--select-by", "wer",
-                            "--epochs", "2", "--hidden-size", "32", "--num-layers", "1"])
+        XCTAssertTrue(
+            manifest.stdout.contains("20 utterances, 2 speakers") && manifest.stdout.contains("10 utterances, 1 speaker"), manifest.stdout)
+        let run = try hark([
+            "train", "--train", train, "--valid", valid, "--out", model,
+            "--keep-characters", "0123456789 ", "--sample-frequency", "8000", "--select-by", "wer",
+            "--epochs", "2", "--hidden-size", "32", "--num-layers", "1"
+        ])
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertFalse(run.stderr.contains("upsampled"), "8 kHz clips, an 8 kHz model: \(run.stderr)")
         // Without --sample-frequency the 8 kHz clips are upsampled, and training says how not to.
-        let upsampled = try hark(["train", "--train", train, "--out", dir.appendingPathComponent("up").path, "--max-steps", "1",
-                                  "--keep-characters", "0123456789 ", "--hidden-size", "16", "--num-layers", "1"])
+        let upsampled = try hark([
+            "train", "--train", train, "--out", dir.appendingPathComponent("up").path, "--max-steps", "1",
+            "--keep-characters", "0123456789 ", "--hidden-size", "16", "--num-layers", "1"
+        ])
         XCTAssertEqual(upsampled.status, 0, upsampled.stderr)
-        XCTAssertTrue(upsampled.stderr.contains("20 file(s) at 8000 Hz upsampled to the model's 16000 Hz (nearly all the data: --sample-frequency 8000"),
-                      upsampled.stderr)
+        XCTAssertTrue(
+            upsampled.stderr.contains(
+                "20 file(s) at 8000 Hz upsampled to the model's 16000 Hz (nearly all the data: --sample-frequency 8000"),
+            upsampled.stderr)
         XCTAssertTrue(run.stdout.contains("the best by validation WER"), run.stdout)
         let config = try AcousticModel.readConfig(directory: URL(fileURLWithPath: model))
         let symbols = config.tokens.enumerated().filter { $0.offset != config.blank }.map(\.element)
@@ -309,7 +353,9 @@ final class TrainCommandTests: CLITestCase {
         XCTAssertEqual(eval.status, 0, eval.stderr)
         XCTAssertTrue(eval.stdout.contains("WER"), eval.stdout)
         let html = try String(contentsOf: report, encoding: .utf8)
-        XCTAssertTrue(html.contains("Accuracy per word") && html.contains("Commonest word errors"), "isolated words: accuracy per word and word confusions")
+        XCTAssertTrue(
+            html.contains("Accuracy per word") && html.contains("Commonest word errors"),
+            "isolated words: accuracy per word and word confusions")
         let transcribe = try hark(["transcribe", "--model", model, "examples/digits/3_theo_0.wav"])
         XCTAssertEqual(transcribe.status, 0, transcribe.stderr)
     }
@@ -322,8 +368,10 @@ final class AveragingCommandTests: CLITestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         let manifest = repositoryRoot.appendingPathComponent("Tests/HarkCLITests/Fixtures/tiny/train.jsonl").path
         let out = dir.appendingPathComponent("run").path
-        let run = try hark(["train", "--train", manifest, "--valid", manifest, "--epochs", "6", "--batch-size", "2",
-                            "--hidden-size", "16", "--num-layers", "1", "--lr", "3e-3", "--average-best", "3", "--out", out])
+        let run = try hark([
+            "train", "--train", manifest, "--valid", manifest, "--epochs", "6", "--batch-size", "2",
+            "--hidden-size", "16", "--num-layers", "1", "--lr", "3e-3", "--average-best", "3", "--out", out
+        ])
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertTrue(run.stdout.contains("the model is the mean of epochs "), run.stdout)
         let kept = try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasPrefix("epoch-") }
@@ -340,8 +388,9 @@ final class AveragingCommandTests: CLITestCase {
         let again = dir.appendingPathComponent("avg").path
         let average = try hark(["average", out, "-o", again])
         XCTAssertEqual(average.status, 0, average.stderr)
-        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: again + "/model.safetensors")),
-                       try Data(contentsOf: URL(fileURLWithPath: out + "/model.safetensors")))
+        XCTAssertEqual(
+            try Data(contentsOf: URL(fileURLWithPath: again + "/model.safetensors")),
+            try Data(contentsOf: URL(fileURLWithPath: out + "/model.safetensors")))
         let one = dir.appendingPathComponent("one").path
         XCTAssertEqual(try hark(["average", out, "-o", one, "--best", "1"]).status, 0)
         XCTAssertEqual(try hark(["transcribe", "--model", one, "audio/an52-mmaf-b.wav"]).status, 0)

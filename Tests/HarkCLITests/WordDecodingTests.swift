@@ -6,7 +6,7 @@ import XCTest
 /// hotwords and a vocabulary, through the built binary and the default model.
 final class WordDecodingTests: CLITestCase {
     var dir: URL!
-    let sample = repositoryRoot.appendingPathComponent("audio/an52-mmaf-b.wav").path   // "ENTER SEVEN"
+    let sample = repositoryRoot.appendingPathComponent("audio/an52-mmaf-b.wav").path  // "ENTER SEVEN"
     override func setUpWithError() throws { dir = try makeTemporaryDirectory() }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
 
@@ -23,7 +23,9 @@ final class WordDecodingTests: CLITestCase {
 
     func testLanguageModelNBestAndWordTimes() throws {
         let lm = try buildLM()
-        let run = try hark(["transcribe", "--lm", lm, "--beam", "16", "--nbest", "3", "--beam-prune-logprob=-50", "--format", "json", sample])
+        let run = try hark([
+            "transcribe", "--lm", lm, "--beam", "16", "--nbest", "3", "--beam-prune-logprob=-50", "--format", "json", sample
+        ])
         XCTAssertEqual(run.status, 0, run.stderr)
         let object = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
         XCTAssertEqual(object["text"] as? String, "ENTER SEVEN")
@@ -38,7 +40,9 @@ final class WordDecodingTests: CLITestCase {
         // Six distinct texts with the default pruning (prefixes that differ in a trailing space are one text),
         // and never more than the beam keeps.
         let six = try hark(["transcribe", "--lm", lm, "--nbest", "6", "--format", "json", sample])
-        let texts = ((try JSONSerialization.jsonObject(with: Data(six.stdout.utf8)) as! [String: Any])["nbest"] as! [[String: Any]]).map { $0["text"] as! String }
+        let texts = ((try JSONSerialization.jsonObject(with: Data(six.stdout.utf8)) as! [String: Any])["nbest"] as! [[String: Any]]).map {
+            $0["text"] as! String
+        }
         XCTAssertEqual(Set(texts).count, texts.count, "\(texts)")
         XCTAssertEqual(texts.first, "ENTER SEVEN")
         let over = try hark(["transcribe", "--nbest", "50", sample])
@@ -57,7 +61,9 @@ final class WordDecodingTests: CLITestCase {
         try "ENTER\nSEVEN\n".write(to: vocabulary, atomically: true, encoding: .utf8)
         let closed = try hark(["transcribe", "--vocabulary", vocabulary.path, sample])
         XCTAssertEqual(closed.status, 0, closed.stderr)
-        for w in closed.stdout.split(whereSeparator: \.isWhitespace) { XCTAssertTrue(["ENTER", "SEVEN"].contains(String(w)), closed.stdout) }
+        for w in closed.stdout.split(whereSeparator: \.isWhitespace) {
+            XCTAssertTrue(["ENTER", "SEVEN"].contains(String(w)), closed.stdout)
+        }
         // A closed vocabulary without the words spoken cannot output them.
         try "RUBOUT\nYES\n".write(to: vocabulary, atomically: true, encoding: .utf8)
         let other = try hark(["transcribe", "--vocabulary", vocabulary.path, sample])
@@ -71,14 +77,20 @@ final class WordDecodingTests: CLITestCase {
         let cases: [([String], Int32, String)] = [
             (["transcribe", "--lm", "/nonexistent.arpa", sample], 1, "/nonexistent.arpa"),
             (["transcribe", "--hotword", "SEVEN:x", sample], 64, "--hotword \"SEVEN:x\": the boost must be a number from -1000 to 1000"),
-            (["transcribe", "--hotword", "SEVEN:1e4", sample], 64, "--hotword \"SEVEN:1e4\": the boost must be a number from -1000 to 1000"),
-            (["transcribe", "--hotword", String(repeating: "A", count: 1001), sample], 64, "1001 bytes; the longest hotword Hark takes is 1000"),
+            (
+                ["transcribe", "--hotword", "SEVEN:1e4", sample], 64,
+                "--hotword \"SEVEN:1e4\": the boost must be a number from -1000 to 1000"
+            ),
+            (
+                ["transcribe", "--hotword", String(repeating: "A", count: 1001), sample], 64,
+                "1001 bytes; the longest hotword Hark takes is 1000"
+            ),
             (["tune", "--alphas", "1e300", sample], 64, "--alphas 1e300: expected 1 to 100 numbers from -1000 to 1000"),
             (["transcribe", "--alpha", "nan", sample], 64, "--alpha nan must be a finite number"),
             (["transcribe", "--nbest", "0", sample], 64, "--nbest 0 must be in 1…"),
             (["transcribe", "--vocabulary", "/nonexistent.txt", sample], 1, "--vocabulary /nonexistent.txt: No such file or directory"),
             (["transcribe", "--hotwords", "/dev/zero", sample], 1, "--hotwords /dev/zero: not a regular file"),
-            (["tune", "--alphas", "1,x", sample], 64, "--alphas 1,x: expected"),
+            (["tune", "--alphas", "1,x", sample], 64, "--alphas 1,x: expected")
         ]
         for (arguments, status, fragment) in cases {
             let run = try hark(arguments)
@@ -90,10 +102,13 @@ final class WordDecodingTests: CLITestCase {
         try ("ENTER\n\n" + String(repeating: "A", count: 5000) + "\n").write(to: longWords, atomically: true, encoding: .utf8)
         let vocabulary = try hark(["transcribe", "--vocabulary", longWords.path, sample])
         XCTAssertEqual(vocabulary.status, 1)
-        XCTAssertTrue(vocabulary.stderr.contains("long.txt line 3: a word of 5000 bytes; the longest Hark takes is 1000"), vocabulary.stderr)
+        XCTAssertTrue(
+            vocabulary.stderr.contains("long.txt line 3: a word of 5000 bytes; the longest Hark takes is 1000"), vocabulary.stderr)
         let hotwords = try hark(["transcribe", "--hotwords", longWords.path, sample])
         XCTAssertEqual(hotwords.status, 1)
-        XCTAssertTrue(hotwords.stderr.contains("long.txt line 3:") && hotwords.stderr.contains("the longest hotword Hark takes is 1000"), hotwords.stderr)
+        XCTAssertTrue(
+            hotwords.stderr.contains("long.txt line 3:") && hotwords.stderr.contains("the longest hotword Hark takes is 1000"),
+            hotwords.stderr)
         // A malformed ARPA file names its line.
         let bad = dir.appendingPathComponent("bad.arpa")
         try "\\data\\\nngram 1=2\n\n\\1-grams:\n-1.0\tA\nxyz\tB\n\n\\end\\\n".write(to: bad, atomically: true, encoding: .utf8)
@@ -111,7 +126,8 @@ final class WordDecodingTests: CLITestCase {
         XCTAssertTrue(run.stdout.contains("β=0.0") && run.stdout.contains("α=0.5"), run.stdout)
         XCTAssertTrue(run.stdout.contains("best: --alpha 0.0 --beta 0.0: WER 0.00%"), run.stdout)
         // A missing recording is named once, and the others are still tuned on.
-        try ("{\"audio_filepath\": \"/nonexistent.wav\", \"text\": \"YES\"}\n{\"audio_filepath\": \"\(sample)\", \"text\": \"ENTER SEVEN\"}\n")
+        try
+            ("{\"audio_filepath\": \"/nonexistent.wav\", \"text\": \"YES\"}\n{\"audio_filepath\": \"\(sample)\", \"text\": \"ENTER SEVEN\"}\n")
             .write(to: manifest, atomically: true, encoding: .utf8)
         let missing = try hark(["tune", "--lm", lm, "--alphas", "0", "--betas", "0", "--beam", "8", manifest.path])
         XCTAssertEqual(missing.status, 1)
@@ -130,8 +146,11 @@ final class WordDecodingTests: CLITestCase {
         config["decoder"] = ["lm": "lm.arpa", "alpha": 0.5, "beta": 1.0, "beam": 8]
         try JSONSerialization.data(withJSONObject: config).write(to: configURL)
         func lmScore(_ extra: [String]) throws -> Double {
-            let run = try hark(["transcribe", "--model", model.path, "--nbest", "2", "--beam-prune-logprob=-50",
-                                "--format", "json"] + extra + [sample])
+            let run = try hark(
+                [
+                    "transcribe", "--model", model.path, "--nbest", "2", "--beam-prune-logprob=-50",
+                    "--format", "json"
+                ] + extra + [sample])
             XCTAssertEqual(run.status, 0, run.stderr)
             let object = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as! [String: Any]
             XCTAssertEqual(object["text"] as? String, "ENTER SEVEN")

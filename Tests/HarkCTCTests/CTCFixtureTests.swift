@@ -1,9 +1,10 @@
 import Foundation
-@testable import HarkCTC
 import HarkCore
 import HarkIO
 import HarkTestSupport
 import XCTest
+
+@testable import HarkCTC
 
 /// CTC against `torch.nn.functional.ctc_loss` (`scripts/make_ctc_fixtures.py`,
 /// versions in `Fixtures/ctc.json`): random cases over T, B, K, L with mixed
@@ -33,29 +34,29 @@ final class CTCFixtureTests: XCTestCase {
             let lp = logSoftmax(x)
             for zi in [false, true] {
                 for reduction in [CTCLoss.Reduction.none, .sum, .mean] {
-                  for logSpace in [false, true] {
-                    let prefix = "\(name)/\(zi ? "zi" : "nozi").\(reduction.rawValue)"
-                    var ctc = CTCLoss(blank: c["blank"] as! Int, reduction: reduction, zeroInfinity: zi, threads: 2)
-                    ctc.kernels = logSpace ? .reference : .fast
-                    let r = ctc(logProbs: SequenceBatch(data: lp, steps: T, lengths: inputLengths), targets: targets)
-                    let fused = ctc.fromActivations(SequenceBatch(data: x, steps: T, lengths: inputLengths), targets: targets)
-                    let expectedLoss = floats(prefix + ".loss")
-                    let actualLoss = reduction == .none ? r.losses : [r.loss]
-                    for (a, e) in zip(actualLoss, expectedLoss) {
-                        if e.isInfinite { XCTAssertEqual(a, e, "\(prefix) loss"); continue }
-                        XCTAssertEqual(a, e, accuracy: 1e-5 + 1e-4 * abs(e), "\(prefix) loss")
-                        worst = max(worst, abs(a - e) / max(abs(e), 1e-3))
+                    for logSpace in [false, true] {
+                        let prefix = "\(name)/\(zi ? "zi" : "nozi").\(reduction.rawValue)"
+                        var ctc = CTCLoss(blank: c["blank"] as! Int, reduction: reduction, zeroInfinity: zi, threads: 2)
+                        ctc.kernels = logSpace ? .reference : .fast
+                        let r = ctc(logProbs: SequenceBatch(data: lp, steps: T, lengths: inputLengths), targets: targets)
+                        let fused = ctc.fromActivations(SequenceBatch(data: x, steps: T, lengths: inputLengths), targets: targets)
+                        let expectedLoss = floats(prefix + ".loss")
+                        let actualLoss = reduction == .none ? r.losses : [r.loss]
+                        for (a, e) in zip(actualLoss, expectedLoss) {
+                            if e.isInfinite { XCTAssertEqual(a, e, "\(prefix) loss"); continue }
+                            XCTAssertEqual(a, e, accuracy: 1e-5 + 1e-4 * abs(e), "\(prefix) loss")
+                            worst = max(worst, abs(a - e) / max(abs(e), 1e-3))
+                        }
+                        XCTAssertEqual(fused.losses, r.losses, "\(prefix): the fused path gives the same losses")
+                        let gradPrefix = "\(name)/\(zi ? "zi" : "nozi").\(reduction == .none ? "sum" : reduction.rawValue)"
+                        for (actual, key) in [(r.gradient, "grad_logprobs"), (fused.gradient, "grad_x")] {
+                            let expected = floats(gradPrefix + "." + key).map { $0.isNaN ? 0 : $0 }
+                            XCTAssertFalse(actual.data.contains { $0.isNaN }, "\(prefix) \(key) has NaN")
+                            let cmp = compare(actual.data, expected, absolute: 1e-5, relative: 1e-4)
+                            XCTAssertNil(cmp.firstBad, "\(prefix) \(key): \(cmp)")
+                        }
+                        checked += 1
                     }
-                    XCTAssertEqual(fused.losses, r.losses, "\(prefix): the fused path gives the same losses")
-                    let gradPrefix = "\(name)/\(zi ? "zi" : "nozi").\(reduction == .none ? "sum" : reduction.rawValue)"
-                    for (actual, key) in [(r.gradient, "grad_logprobs"), (fused.gradient, "grad_x")] {
-                        let expected = floats(gradPrefix + "." + key).map { $0.isNaN ? 0 : $0 }
-                        XCTAssertFalse(actual.data.contains { $0.isNaN }, "\(prefix) \(key) has NaN")
-                        let cmp = compare(actual.data, expected, absolute: 1e-5, relative: 1e-4)
-                        XCTAssertNil(cmp.firstBad, "\(prefix) \(key): \(cmp)")
-                    }
-                    checked += 1
-                  }
                 }
             }
         }

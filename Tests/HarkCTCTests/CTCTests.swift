@@ -1,8 +1,9 @@
 import Foundation
-@testable import HarkCTC
 import HarkCore
 import HarkTestSupport
 import XCTest
+
+@testable import HarkCTC
 
 /// Small cases worked by hand or by brute force over every alignment.
 final class CTCTests: XCTestCase {
@@ -186,6 +187,7 @@ final class CTCTests: XCTestCase {
         let pruned = Decoder(.beam(BeamSearchOptions(width: 16, tokenThreshold: 0))).decode(lp)
         XCTAssertEqual(pruned[0].labels, [])
         let batch = SequenceBatch(padding: [lp, randomLogProbs(7, 5, seed: 10, scale: 1)])
-        XCTAssertEqual(Decoder(.beam(width: 4)).decode(batch)[1].map(\.labels), Decoder(.beam(width: 4)).decode(batch.sequence(1)).map(\.labels))
+        XCTAssertEqual(
+            Decoder(.beam(width: 4)).decode(batch)[1].map(\.labels), Decoder(.beam(width: 4)).decode(batch.sequence(1)).map(\.labels))
     }
 }

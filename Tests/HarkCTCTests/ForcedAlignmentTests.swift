@@ -1,9 +1,10 @@
 import Foundation
-@testable import HarkCTC
 import HarkCore
 import HarkIO
 import HarkTestSupport
 import XCTest
+
+@testable import HarkCTC
 
 /// `ForcedAlignment` against `torchaudio.functional.forced_align`
 /// (`scripts/make_alignment_fixtures.py`, versions in `Fixtures/alignment.json`):
@@ -16,7 +17,8 @@ final class ForcedAlignmentTests: XCTestCase {
     func testAgainstTorchaudio() throws {
         let folder = repositoryRoot.appendingPathComponent("Tests/HarkCTCTests/Fixtures")
         let file = try SafeTensorsFile.read(folder.appendingPathComponent("alignment.safetensors"))
-        let index = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("alignment.json"))) as! [String: Any]
+        let index =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("alignment.json"))) as! [String: Any]
         let cases = index["cases"] as! [[String: Any]]
         XCTAssertEqual(cases.count, 9)
         for c in cases {
@@ -70,7 +72,11 @@ final class ForcedAlignmentTests: XCTestCase {
         XCTAssertThrowsError(try ForcedAlignment.align(lp, labels: labels, blank: 0, maxCells: T * 40), "too big unbanded")
         // The labels all at the start: no path within a narrow band around the diagonal.
         var early = Matrix(rows: T, cols: K)
-        for t in 0..<T { for k in 0..<K { early[t, k] = t < 2 * L ? (k == labels[min(L - 1, t / 2)] || k == 0 ? 0 : -.infinity) : (k == 0 ? 0 : -.infinity) } }
+        for t in 0..<T {
+            for k in 0..<K {
+                early[t, k] = t < 2 * L ? (k == labels[min(L - 1, t / 2)] || k == 0 ? 0 : -.infinity) : (k == 0 ? 0 : -.infinity)
+            }
+        }
         XCTAssertEqual(try ForcedAlignment.align(early, labels: labels, blank: 0).labelSpans.last?.upperBound ?? 0, 2 * L, accuracy: 2)
         XCTAssertThrowsError(try ForcedAlignment.align(early, labels: labels, blank: 0, banded: true, maxCells: T * 20)) { error in
             XCTAssertTrue("\(error)".contains("band"), "\(error)")
@@ -79,8 +85,10 @@ final class ForcedAlignmentTests: XCTestCase {
 
     func testImpossibleAndBadInputsAreErrors() {
         let lp = Matrix(rows: 2, cols: 3)
-        for (labels, blank, message) in [([1, 1], 0, "cannot hold"), ([0], 0, "the blank"), ([5], 0, "not one of"),
-                                         ([1, 2, 1], 0, "cannot hold"), ([1], 7, "blank 7")] {
+        for (labels, blank, message) in [
+            ([1, 1], 0, "cannot hold"), ([0], 0, "the blank"), ([5], 0, "not one of"),
+            ([1, 2, 1], 0, "cannot hold"), ([1], 7, "blank 7")
+        ] {
             XCTAssertThrowsError(try ForcedAlignment.align(lp, labels: labels, blank: blank)) { error in
                 XCTAssertTrue("\(error)".contains(message), "\(error)")
             }

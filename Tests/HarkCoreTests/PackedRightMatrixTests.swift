@@ -66,8 +66,9 @@ final class PackedRightMatrixTests: XCTestCase {
                             }
                         }
                         // The packed kernel ran (counted by itself) exactly when it was chosen.
-                        XCTAssertEqual(KernelRuns.now - before, KernelRuns(packedGEMM: expectPacked ? 1 : 0, lstmStep: 0),
-                                       "m \(m), n \(n), k \(k), \(kernels)", file: file, line: line)
+                        XCTAssertEqual(
+                            KernelRuns.now - before, KernelRuns(packedGEMM: expectPacked ? 1 : 0, lstmStep: 0),
+                            "m \(m), n \(n), k \(k), \(kernels)", file: file, line: line)
                         var firstBad: String?
                         for i in 0..<m {
                             for j in 0..<n {
@@ -88,8 +89,10 @@ final class PackedRightMatrixTests: XCTestCase {
                                 firstBad = firstBad ?? "c[\(i), \(j)] beyond column \(n) was written: \(c[i * ldc + j])"
                             }
                         }
-                        XCTAssertNil(firstBad, "m \(m), k \(k), n \(n), transposed \(transposed), \(kernels) " +
-                                     "(packed kernel: \(packed.usesPackedKernel))", file: file, line: line)
+                        XCTAssertNil(
+                            firstBad,
+                            "m \(m), k \(k), n \(n), transposed \(transposed), \(kernels) " + "(packed kernel: \(packed.usesPackedKernel))",
+                            file: file, line: line)
                         products += 1
                     }
                 }

@@ -1,9 +1,10 @@
 import Foundation
 import HarkAudio
 import HarkCore
-@testable import HarkFeatures
 import HarkTestSupport
 import XCTest
+
+@testable import HarkFeatures
 
 /// CMVN statistics over the speech frames only (`--cmvn-frames speech`): the
 /// features of an utterance do not change when silence is put around it, as
@@ -12,8 +13,10 @@ final class CmvnTests: XCTestCase {
     let rate = 16_000
 
     func speech() throws -> [Float] {
-        try AudioLoader.load(repositoryRoot.appendingPathComponent("audio/an52-mmaf-b.wav").path,
-                             options: AudioLoadOptions(targetSampleRate: rate)).waveform.samples
+        try AudioLoader.load(
+            repositoryRoot.appendingPathComponent("audio/an52-mmaf-b.wav").path,
+            options: AudioLoadOptions(targetSampleRate: rate)
+        ).waveform.samples
     }
 
     /// 1 s of near-silence (white noise at −80 dBFS) before and after: 100 frame shifts each.
@@ -58,12 +61,13 @@ final class CmvnTests: XCTestCase {
         for type in FeatureType.allCases {
             let extractor = try FeatureExtractor(options(type, .speech))
             var position = 0, rows: [Float] = []
-            try extractor.computeStreaming(read: {
-                guard position < y.count else { return nil }
-                let n = min(3000, y.count - position)
-                defer { position += n }
-                return Array(y[position..<(position + n)])
-            }, rewind: { position = 0 }, emit: { rows += $0.data })
+            try extractor.computeStreaming(
+                read: {
+                    guard position < y.count else { return nil }
+                    let n = min(3000, y.count - position)
+                    defer { position += n }
+                    return Array(y[position..<(position + n)])
+                }, rewind: { position = 0 }, emit: { rows += $0.data })
             XCTAssertEqual(rows, extractor.compute(y).data, "\(type)")
         }
     }

@@ -54,12 +54,14 @@ final class FeatureOptionTableTests: XCTestCase {
     /// writer of config.json sorts them (a plain `JSONEncoder` on Linux does
     /// not keep the order keys are written in): same keys, same number spelling.
     func testEncodingIsByteForByteUnchanged() throws {
-        let mfcc = #"{"blackman_coeff":0.42,"cepstral_lifter":22,"cmvn":"none","delta_window":2,"deltas":0,"dither":0,"#
+        let mfcc =
+            #"{"blackman_coeff":0.42,"cepstral_lifter":22,"cmvn":"none","delta_window":2,"deltas":0,"dither":0,"#
             + #""dither_seed":0,"energy_floor":0,"frame_length":25,"frame_shift":10,"high_freq":0,"low_freq":20,"#
             + #""num_ceps":13,"num_mel_bins":23,"preemphasis_coefficient":0.97,"raw_energy":true,"remove_dc_offset":true,"#
             + #""round_to_power_of_two":true,"sample_frequency":16000,"snip_edges":true,"type":"mfcc","use_energy":true,"#
             + #""window_type":"povey"}"#
-        let fbank = #"{"blackman_coeff":0.42,"cmvn":"none","delta_window":2,"deltas":0,"dither":0,"dither_seed":0,"#
+        let fbank =
+            #"{"blackman_coeff":0.42,"cmvn":"none","delta_window":2,"deltas":0,"dither":0,"dither_seed":0,"#
             + #""energy_floor":0,"frame_length":25,"frame_shift":10,"high_freq":0,"low_freq":20,"num_mel_bins":23,"#
             + #""preemphasis_coefficient":0.97,"raw_energy":true,"remove_dc_offset":true,"round_to_power_of_two":true,"#
             + #""sample_frequency":16000,"snip_edges":true,"type":"fbank","use_energy":false,"use_log_fbank":true,"#
@@ -113,7 +115,7 @@ final class FeatureOptionTableTests: XCTestCase {
             ("cepstral_lifter", "-22"),
             ("deltas", "-1"), ("deltas", "5"),
             ("delta_window", "0"), ("delta_window", "17"),
-            ("window_type", #""hann""#), ("cmvn", #""both""#), ("snip_edges", #""yes""#),
+            ("window_type", #""hann""#), ("cmvn", #""both""#), ("snip_edges", #""yes""#)
         ]
         for (key, json) in cases {
             let data = Data(#"{"type": "mfcc", "\#(key)": \#(json)}"#.utf8)
@@ -133,10 +135,12 @@ final class FeatureOptionTableTests: XCTestCase {
     }
 
     func testUnknownKeysAndKeysOfTheOtherTypeAreNamed() {
-        let cases = [(#"{"type": "mfcc", "num_mel_binz": 40}"#, "unknown mfcc option \"num_mel_binz\""),
-                     (#"{"type": "fbank", "frame_lenght": 25}"#, "unknown fbank option \"frame_lenght\""),
-                     (#"{"type": "mfcc", "use_power": false}"#, "\"use_power\" is an fbank option"),
-                     (#"{"type": "fbank", "num_ceps": 13}"#, "\"num_ceps\" is an mfcc option")]
+        let cases = [
+            (#"{"type": "mfcc", "num_mel_binz": 40}"#, "unknown mfcc option \"num_mel_binz\""),
+            (#"{"type": "fbank", "frame_lenght": 25}"#, "unknown fbank option \"frame_lenght\""),
+            (#"{"type": "mfcc", "use_power": false}"#, "\"use_power\" is an fbank option"),
+            (#"{"type": "fbank", "num_ceps": 13}"#, "\"num_ceps\" is an mfcc option")
+        ]
         for (json, message) in cases {
             XCTAssertThrowsError(try JSONDecoder().decode(FeatureOptions.self, from: Data(json.utf8))) { error in
                 XCTAssertTrue(Self.describe(error).contains(message), Self.describe(error))
@@ -154,14 +158,16 @@ final class FeatureOptionTableTests: XCTestCase {
                 }
             }
         }
-        let cases = [("sample-frequency", "0"), ("sample-frequency", "1e300"), ("sample-frequency", "8000.5"),
-                     ("frame-length", "0"), ("frame-length", "-25"), ("frame-length", "1e300"),
-                     ("frame-shift", "0"), ("frame-shift", "1e300"), ("preemphasis-coefficient", "2"),
-                     ("dither", "-1"), ("dither", "1e300"), ("dither-seed", "-1"), ("num-mel-bins", "2"),
-                     ("num-mel-bins", "1025"), ("num-mel-bins", "23.5"), ("num-ceps", "0"), ("num-ceps", "2000"),
-                     ("energy-floor", "-1"), ("cepstral-lifter", "-1"), ("deltas", "-1"), ("deltas", "5"),
-                     ("delta-window", "0"), ("delta-window", "17"), ("use-energy", "yes"), ("window-type", "hann"),
-                     ("cmvn", "on"), ("type", "plp")]
+        let cases = [
+            ("sample-frequency", "0"), ("sample-frequency", "1e300"), ("sample-frequency", "8000.5"),
+            ("frame-length", "0"), ("frame-length", "-25"), ("frame-length", "1e300"),
+            ("frame-shift", "0"), ("frame-shift", "1e300"), ("preemphasis-coefficient", "2"),
+            ("dither", "-1"), ("dither", "1e300"), ("dither-seed", "-1"), ("num-mel-bins", "2"),
+            ("num-mel-bins", "1025"), ("num-mel-bins", "23.5"), ("num-ceps", "0"), ("num-ceps", "2000"),
+            ("energy-floor", "-1"), ("cepstral-lifter", "-1"), ("deltas", "-1"), ("deltas", "5"),
+            ("delta-window", "0"), ("delta-window", "17"), ("use-energy", "yes"), ("window-type", "hann"),
+            ("cmvn", "on"), ("type", "plp")
+        ]
         for (name, text) in cases {
             XCTAssertThrowsError(try FeatureOption.named(name)!.check(text), "--\(name)=\(text)") { error in
                 XCTAssertTrue("\(error)".hasPrefix("invalid --\(name)=\(text): "), "\(error)")

@@ -1,8 +1,9 @@
 import Foundation
 import HarkCore
-@testable import HarkFeatures
 import HarkTestSupport
 import XCTest
+
+@testable import HarkFeatures
 
 /// Small hand-checked cases for each stage of the feature pipeline.
 final class FeatureUnitTests: XCTestCase {
@@ -20,7 +21,7 @@ final class FeatureUnitTests: XCTestCase {
     }
 
     func testFrameCountsAndPositions() {
-        var o = FrameOptions()   // 400-sample frames, 160-sample shift at 16 kHz
+        var o = FrameOptions()  // 400-sample frames, 160-sample shift at 16 kHz
         XCTAssertEqual(o.windowSize, 400)
         XCTAssertEqual(o.windowShift, 160)
         XCTAssertEqual(o.paddedWindowSize, 512)
@@ -141,7 +142,9 @@ final class FeatureUnitTests: XCTestCase {
         XCTAssertThrowsError(try FeatureExtractor(FeatureOptions(kind: .mfcc(o)))) { XCTAssertTrue("\($0)".contains("num-ceps"), "\($0)") }
         o = MfccOptions()
         o.frame.frameShift = 0
-        XCTAssertThrowsError(try FeatureExtractor(FeatureOptions(kind: .mfcc(o)))) { XCTAssertTrue("\($0)".contains("frame-shift"), "\($0)") }
+        XCTAssertThrowsError(try FeatureExtractor(FeatureOptions(kind: .mfcc(o)))) {
+            XCTAssertTrue("\($0)".contains("frame-shift"), "\($0)")
+        }
     }
 }
 

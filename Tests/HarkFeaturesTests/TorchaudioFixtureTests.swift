@@ -38,8 +38,9 @@ final class TorchaudioFixtureTests: XCTestCase {
             XCTAssertEqual(expected.shape, c.shape)
             for threads in [1, 2] {
                 let actual = extractor.compute(audio.waveform.samples, threads: threads)
-                let r = assertClose(actual, expected, absolute: c.tolerance["absolute"] ?? 0,
-                                    relative: c.tolerance["relative"] ?? 0, c.name)
+                let r = assertClose(
+                    actual, expected, absolute: c.tolerance["absolute"] ?? 0,
+                    relative: c.tolerance["relative"] ?? 0, c.name)
                 if threads == 1 { print("torchaudio fixture \(c.name) \(actual.shape): \(r)") }
             }
         }

@@ -1,8 +1,9 @@
 import Foundation
 import HarkCore
-@testable import HarkIO
 import HarkTestSupport
 import XCTest
+
+@testable import HarkIO
 
 final class FileFormatTests: XCTestCase {
     var dir: URL!
@@ -85,7 +86,7 @@ final class FileFormatTests: XCTestCase {
         let c = InputCollection(arguments: [
             dir.appendingPathComponent("set").path, dir.appendingPathComponent("x.wav").path,
             dir.appendingPathComponent("x.flac").path, dir.appendingPathComponent("missing.wav").path,
-            dir.appendingPathComponent("empty").path, "-",
+            dir.appendingPathComponent("empty").path, "-"
         ])
         XCTAssertEqual(c.inputs.map(\.name), ["a", "sub/b.flac", "sub/b.wav", "x.wav", "x.flac", "stdin"])
         XCTAssertEqual(c.failures.count, 2)

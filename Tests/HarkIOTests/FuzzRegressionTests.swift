@@ -1,7 +1,8 @@
 import Foundation
 import HarkCore
-@testable import HarkIO
 import XCTest
+
+@testable import HarkIO
 
 /// Inputs that once crashed a parser or were read wrongly, each kept as a
 /// test. The fuzz targets in Fuzz/ look for more (docs/correctness.md, "Fuzzing").
@@ -22,23 +23,29 @@ final class FuzzRegressionTests: XCTestCase {
     /// Shape (-1, -1) needs 4 bytes by the old arithmetic and then trapped in
     /// `Matrix.init`; shape (2, x) was read as the 1-D shape (2,).
     func testNpyHeaderIsParsedNotSearched() throws {
-        expectNpy(npy(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (-1, -1), }", data: [0, 0, 0, 0]),
-                  "malformed .npy header (expected a non-negative integer")
-        expectNpy(npy(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (2, x), }", data: [0, 0, 0, 0, 0, 0, 0, 0]),
-                  "malformed .npy header")
-        expectNpy(npy(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4), }", data: []),
-                  "needs more than")
-        expectNpy(npy(header: "{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }", data: [0, 0, 0, 0]),
-                  "only little-endian float32")
+        expectNpy(
+            npy(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (-1, -1), }", data: [0, 0, 0, 0]),
+            "malformed .npy header (expected a non-negative integer")
+        expectNpy(
+            npy(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (2, x), }", data: [0, 0, 0, 0, 0, 0, 0, 0]),
+            "malformed .npy header")
+        expectNpy(
+            npy(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4), }", data: []),
+            "needs more than")
+        expectNpy(
+            npy(header: "{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }", data: [0, 0, 0, 0]),
+            "only little-endian float32")
         expectNpy(npy(header: "{'descr': '<f4', 'fortran_order': True, 'shape': (1,), }", data: [0, 0, 0, 0]), "Fortran-order")
-        expectNpy(npy(header: "{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (1,), }", data: [0, 0, 0, 0]),
-                  "'descr' given twice")
+        expectNpy(
+            npy(header: "{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (1,), }", data: [0, 0, 0, 0]),
+            "'descr' given twice")
         var v9 = [UInt8](npy(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }", data: [0, 0, 0, 0]))
         v9[6] = 9
         expectNpy(Data(v9), "version 9.0 is not supported")
         // Keys in another order, double quotes, no trailing comma: still numpy's dict.
-        let m = try NPY.decode(npy(header: #"{"shape": (1, 2), "fortran_order": False, "descr": "<f4"}"#, data: [0, 0, 0x80, 0x3F, 0, 0, 0, 0x40]),
-                               name: "x.npy")
+        let m = try NPY.decode(
+            npy(header: #"{"shape": (1, 2), "fortran_order": False, "descr": "<f4"}"#, data: [0, 0, 0x80, 0x3F, 0, 0, 0, 0x40]),
+            name: "x.npy")
         XCTAssertEqual(m, Matrix([[1, 2]]))
     }
 
@@ -46,8 +53,9 @@ final class FuzzRegressionTests: XCTestCase {
     /// text (a copy from the start each time): quadratic in the header's length.
     func testLongHeaderWithManyBooleansParsesInOnePass() throws {
         let extra = (0..<4000).map { "'k\($0)': True" }.joined(separator: ", ")
-        let m = try NPY.decode(npy(header: "{\(extra), 'descr': '<f4', 'fortran_order': False, 'shape': (1,), }", data: [0, 0, 0x80, 0x3F]),
-                               name: "x.npy")
+        let m = try NPY.decode(
+            npy(header: "{\(extra), 'descr': '<f4', 'fortran_order': False, 'shape': (1,), }", data: [0, 0, 0x80, 0x3F]),
+            name: "x.npy")
         XCTAssertEqual(m, Matrix([[1]]))
     }
 

@@ -1,7 +1,8 @@
 import Foundation
-@testable import HarkIO
 import HarkTestSupport
 import XCTest
+
+@testable import HarkIO
 
 final class InputCollectionTests: XCTestCase {
     var dir: URL!
@@ -29,20 +30,23 @@ final class InputCollectionTests: XCTestCase {
     func testNamesThatAreNotUtf8AreReportedNotSkipped() throws {
         try touch("set/ok.wav")
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("set/sub"), withIntermediateDirectories: true)
-        try touchRaw("set/sub", Array("caf".utf8) + [0xE9] + Array(".wav".utf8))   // Latin-1 "café.wav"
-        try touchRaw("set", [0xFF, 0xFE] + Array("notes.txt".utf8))                 // not audio: ignored
+        try touchRaw("set/sub", Array("caf".utf8) + [0xE9] + Array(".wav".utf8))  // Latin-1 "café.wav"
+        try touchRaw("set", [0xFF, 0xFE] + Array("notes.txt".utf8))  // not audio: ignored
         let set = dir.appendingPathComponent("set").path
         let c = InputCollection(arguments: [set])
         XCTAssertEqual(c.inputs.map(\.name), ["ok"])
         XCTAssertEqual(c.failures.count, 1)
         XCTAssertEqual(c.failures.first?.input, set)
-        XCTAssertEqual(c.failures.first?.message,
-                       #"skipped "sub/caf\xE9.wav": the file name is not UTF-8 (bytes shown as \xNN), which Hark cannot open — rename it"#)
+        XCTAssertEqual(
+            c.failures.first?.message,
+            #"skipped "sub/caf\xE9.wav": the file name is not UTF-8 (bytes shown as \xNN), which Hark cannot open — rename it"#)
         // A directory holding only such a file is not "empty".
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("only"), withIntermediateDirectories: true)
         try touchRaw("only", [0x80] + Array(".flac".utf8))
         let only = InputCollection(arguments: [dir.appendingPathComponent("only").path])
-        XCTAssertEqual(only.failures.map(\.message), [#"skipped "\x80.flac": the file name is not UTF-8 (bytes shown as \xNN), which Hark cannot open — rename it"#])
+        XCTAssertEqual(
+            only.failures.map(\.message),
+            [#"skipped "\x80.flac": the file name is not UTF-8 (bytes shown as \xNN), which Hark cannot open — rename it"#])
     }
 
     func testAnArgumentThatLostItsBytesSaysWhy() {

@@ -1,6 +1,7 @@
 import Foundation
-@testable import HarkIO
 import XCTest
+
+@testable import HarkIO
 
 /// A manifest line that cannot mean what it says is an error naming the line.
 final class ManifestTests: XCTestCase {
@@ -17,8 +18,9 @@ final class ManifestTests: XCTestCase {
 
     /// The release binary read sub/enter.wav for this line: a C path ends at the NUL.
     func testNulInAPathIsAnError() {
-        expect(#"{"audio_filepath": "ok.wav"}"# + "\n" + #"{"audio_filepath": "sub/enter.wav\u0000evil", "text": "ENTER"}"#,
-               #"line 2: the audio path "sub/enter.wav\u0000evil" contains a NUL character"#)
+        expect(
+            #"{"audio_filepath": "ok.wav"}"# + "\n" + #"{"audio_filepath": "sub/enter.wav\u0000evil", "text": "ENTER"}"#,
+            #"line 2: the audio path "sub/enter.wav\u0000evil" contains a NUL character"#)
         expect("x.wav\tA\nsub/enter.wav\u{0}evil\tB\n", json: false, "line 2: the audio path")
     }
 

@@ -9,8 +9,10 @@ final class StateDictTests: XCTestCase {
     }
 
     func file(weight: [Float], bias: [Float]) -> SafeTensorsFile {
-        SafeTensorsFile(tensors: [("output.weight", SafeTensor(shape: [2, 3], floats: weight)),
-                                  ("output.bias", SafeTensor(shape: [2], floats: bias))])
+        SafeTensorsFile(tensors: [
+            ("output.weight", SafeTensor(shape: [2, 3], floats: weight)),
+            ("output.bias", SafeTensor(shape: [2], floats: bias))
+        ])
     }
 
     func testLoadsFiniteWeights() throws {

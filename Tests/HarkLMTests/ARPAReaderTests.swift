@@ -93,7 +93,8 @@ final class ARPAReaderTests: XCTestCase {
 
     /// Comments before \data\, spaces instead of tabs, CRLF line ends, text after \end\.
     func testTolerantLayout() throws {
-        let text = "# made by hand\r\n\r\n\\data\\\r\nngram 1=4\r\nngram 2=1\r\n\r\n\\1-grams:\r\n-1 <unk> 0\r\n-99 <s>   -0.5\r\n"
+        let text =
+            "# made by hand\r\n\r\n\\data\\\r\nngram 1=4\r\nngram 2=1\r\n\r\n\\1-grams:\r\n-1 <unk> 0\r\n-99 <s>   -0.5\r\n"
             + "-0.5 </s>\r\n-0.3 A -0.2\r\n\r\n\\2-grams:\r\n-0.1 <s> A\r\n\r\n\\end\\\r\ntrailing text\r\n"
         let model = try NGramModel.parse(text, name: "crlf.arpa")
         XCTAssertEqual(model.counts, [4, 1])
@@ -156,14 +157,20 @@ final class ARPAReaderTests: XCTestCase {
             ("an n-gram of the wrong order", edit(12, "-0.1\t<s> A A"), 12, "4 fields in a 2-gram line"),
             ("unknown word in a bigram", edit(12, "-0.1\t<s> B"), 12, "\"B\" of this 2-gram is not among the 1-grams"),
             ("duplicate unigram", edit(9, "-0.3\t</s>"), 9, "appears twice"),
-            ("a word over the length limit", edit(9, "-0.3\t" + String(repeating: "A", count: 1001) + "\t-0.2"), 9, "a word of 1001 bytes; the longest Hark takes is 1000"),
+            (
+                "a word over the length limit", edit(9, "-0.3\t" + String(repeating: "A", count: 1001) + "\t-0.2"), 9,
+                "a word of 1001 bytes; the longest Hark takes is 1000"
+            ),
             ("duplicate bigram", edit(13, "-0.2\t<s> A"), 13, "appears twice"),
             ("wrong section header", edit(11, "\\3-grams:"), 11, "expected \\2-grams:"),
             ("missing \\end\\", edit(15, nil), 15, "missing \\end\\"),
             ("something else for \\end\\", edit(15, "\\3-grams:"), 15, "expected \\end\\"),
-            ("a trigram without its context", edit(3, "ngram 2=2\nngram 3=1").replacingOccurrences(of: "\n\n\\end\\", with: "\n\n\\3-grams:\n-0.1\tA <s> A\n\n\\end\\"),
-             17, "the context \"A <s>\" of this 3-gram is not among the 2-grams"),
-            ("the file ends after the 1-grams", lines[0..<9].joined(separator: "\n"), 10, "missing the \\2-grams: section"),
+            (
+                "a trigram without its context",
+                edit(3, "ngram 2=2\nngram 3=1").replacingOccurrences(of: "\n\n\\end\\", with: "\n\n\\3-grams:\n-0.1\tA <s> A\n\n\\end\\"),
+                17, "the context \"A <s>\" of this 3-gram is not among the 2-grams"
+            ),
+            ("the file ends after the 1-grams", lines[0..<9].joined(separator: "\n"), 10, "missing the \\2-grams: section")
         ]
         for (what, text, line, fragment) in cases {
             XCTAssertThrowsError(try NGramModel.parse(text, name: "bad.arpa"), what) { error in

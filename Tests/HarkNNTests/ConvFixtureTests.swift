@@ -1,9 +1,10 @@
 import Foundation
 import HarkCore
 import HarkIO
-@testable import HarkNN
 import HarkTestSupport
 import XCTest
+
+@testable import HarkNN
 
 /// The convolutional front end against PyTorch (`scripts/make_nn_fixtures.py
 /// conv`, versions in `Fixtures/conv.json`): `nn.Conv2d` layers over (time,
@@ -21,8 +22,9 @@ final class ConvFixtureTests: XCTestCase {
             let name = c["name"] as! String, seed = c["seed"] as! Int
             let T = c["frames"] as! Int, F = c["bins"] as! Int, lengths = c["lengths"] as! [Int]
             let layers = (c["layers"] as! [[String: Any]]).map {
-                ConvFrontEnd.Layer(channels: $0["channels"] as! Int, kernel: $0["kernel"] as! [Int], stride: $0["stride"] as! [Int],
-                                   padding: $0["padding"] as! [Int])
+                ConvFrontEnd.Layer(
+                    channels: $0["channels"] as! Int, kernel: $0["kernel"] as! [Int], stride: $0["stride"] as! [Int],
+                    padding: $0["padding"] as! [Int])
             }
             let options = ConvFrontEnd.Options(layers: layers, activation: Conv2d.Activation(rawValue: c["activation"] as! String)!)
             var rng = SeededGenerator(seed: 1)
@@ -79,8 +81,9 @@ final class ConvFixtureTests: XCTestCase {
             let T = c["frames"] as! Int, F = c["bins"] as! Int, lengths = c["lengths"] as! [Int]
             let l = (c["layers"] as! [[String: Any]])[0]
             let k = l["kernel"] as! [Int], s = l["stride"] as! [Int], p = l["padding"] as! [Int]
-            let conv = Conv2d(inputChannels: 1, outputChannels: l["channels"] as! Int, kernel: (k[0], k[1]), stride: (s[0], s[1]),
-                              padding: (p[0], p[1]), activation: Conv2d.Activation(rawValue: c["activation"] as! String)!)
+            let conv = Conv2d(
+                inputChannels: 1, outputChannels: l["channels"] as! Int, kernel: (k[0], k[1]), stride: (s[0], s[1]),
+                padding: (p[0], p[1]), activation: Conv2d.Activation(rawValue: c["activation"] as! String)!)
             var values: [[Float]] = []
             for (n, g) in (c["generated"] as! [[String: Any]]).enumerated() {
                 let shape = g["shape"] as! [Int], bound = (g["bound"] as! NSNumber).doubleValue

@@ -1,9 +1,10 @@
 import Foundation
 import HarkCore
 import HarkIO
-@testable import HarkNN
 import HarkTestSupport
 import XCTest
+
+@testable import HarkNN
 
 /// The recurrent layers at the sizes that take Hark's AVX2 kernels and their
 /// remainder paths, against PyTorch (`scripts/make_nn_fixtures.py
@@ -65,8 +66,10 @@ final class FastPathFixtureTests: XCTestCase {
             lstmStep = paths["lstm_step"] as? String
             rowBlocks = paths["row_blocks"] as! [Int]
             generated = (c["generated"] as! [[String: Any]]).map {
-                ($0["name"] as! String, $0["shape"] as! [Int], ($0["bound"] as! NSNumber).doubleValue,
-                 ($0["sum"] as! NSNumber).doubleValue)
+                (
+                    $0["name"] as! String, $0["shape"] as! [Int], ($0["bound"] as! NSNumber).doubleValue,
+                    ($0["sum"] as! NSNumber).doubleValue
+                )
             }
         }
 
@@ -83,8 +86,9 @@ final class FastPathFixtureTests: XCTestCase {
                 let v = FixtureValues.values(seed: c.seed, tensor: n, count: g.shape.reduce(1, *), bound: g.bound)
                 let sum = v.reduce(0.0) { $0 + Double($1) }
                 // A typical value off by one float32 ulp (1.5e-8 at 0.2) moves the sum by far more than this.
-                XCTAssertEqual(sum, g.sum, accuracy: 1e-10 * max(1, abs(g.sum)),
-                               "\(c.name) \(g.name): the Swift hash does not reproduce the script's values")
+                XCTAssertEqual(
+                    sum, g.sum, accuracy: 1e-10 * max(1, abs(g.sum)),
+                    "\(c.name) \(g.name): the Swift hash does not reproduce the script's values")
                 values[g.name] = v
             }
             cases.append((c, values))
@@ -108,24 +112,29 @@ final class FastPathFixtureTests: XCTestCase {
         /// The cases in which a C kernel ran, per cell.
         var ran: [RecurrentCell: [String]] = [:]
         for (c, values) in cases {
-            var rng = SeededGenerator(seed: 1)   // Recurrent's own initialisation, overwritten below
-            let rnn = Recurrent(.init(cell: c.cell, inputSize: c.I, hiddenSize: c.H, numLayers: c.layers,
-                                      bidirectional: c.bidirectional), rng: &rng)
+            var rng = SeededGenerator(seed: 1)  // Recurrent's own initialisation, overwritten below
+            let rnn = Recurrent(
+                .init(
+                    cell: c.cell, inputSize: c.I, hiddenSize: c.H, numLayers: c.layers,
+                    bidirectional: c.bidirectional), rng: &rng)
             for p in rnn.parameters {
                 let v = try XCTUnwrap(values[p.name], "\(c.name): no generated values for \(p.name)")
                 XCTAssertEqual(v.count, p.count, "\(c.name) \(p.name)")
                 p.value = v
             }
             let stateRows = c.layers * c.D * c.B
-            let input = SequenceBatch(data: Matrix(rows: c.T * c.B, cols: c.I, data: values["input"]!),
-                                      steps: c.T, lengths: c.lengths)
+            let input = SequenceBatch(
+                data: Matrix(rows: c.T * c.B, cols: c.I, data: values["input"]!),
+                steps: c.T, lengths: c.lengths)
             let state = values["h0"].map { h in
-                RecurrentState(h: Matrix(rows: stateRows, cols: c.H, data: h),
-                               c: values["c0"].map { Matrix(rows: stateRows, cols: c.H, data: $0) })
+                RecurrentState(
+                    h: Matrix(rows: stateRows, cols: c.H, data: h),
+                    c: values["c0"].map { Matrix(rows: stateRows, cols: c.H, data: $0) })
             }
             let rOut = Matrix(rows: c.T * c.B, cols: c.D * c.H, data: values["r_out"]!)
-            let rState = RecurrentState(h: Matrix(rows: stateRows, cols: c.H, data: values["r_h"]!),
-                                        c: values["r_c"].map { Matrix(rows: stateRows, cols: c.H, data: $0) })
+            let rState = RecurrentState(
+                h: Matrix(rows: stateRows, cols: c.H, data: values["r_h"]!),
+                c: values["r_c"].map { Matrix(rows: stateRows, cols: c.H, data: $0) })
             // The tolerance is meaningful only well above float32's own rounding here.
             XCTAssertLessThan(c.torchFloat32Error, 3e-6, "\(c.name): PyTorch's float32 error")
             let fastKernelRuns = c.forwardPacked || c.backwardPacked || c.lstmStep == "avx2"
@@ -145,15 +154,21 @@ final class FastPathFixtureTests: XCTestCase {
                     let grads = rnn.backward(rOut, dFinalState: rState, cache: out.cache)
                     let forwardRuns = afterForward - before, backwardRuns = KernelRuns.now - afterForward
                     let vector = kernels.usesVectorKernels
-                    XCTAssertEqual(forwardRuns, KernelRuns(packedGEMM: vector && c.forwardPacked ? directions * longest : 0,
-                                                           lstmStep: vector && c.lstmStep == "avx2" ? directions * longest : 0),
-                                   "\(label): the kernels the forward pass ran")
-                    XCTAssertEqual(backwardRuns, KernelRuns(packedGEMM: vector && c.backwardPacked ? directions * c.T : 0, lstmStep: 0),
-                                   "\(label): the kernels the backward pass ran")
+                    XCTAssertEqual(
+                        forwardRuns,
+                        KernelRuns(
+                            packedGEMM: vector && c.forwardPacked ? directions * longest : 0,
+                            lstmStep: vector && c.lstmStep == "avx2" ? directions * longest : 0),
+                        "\(label): the kernels the forward pass ran")
+                    XCTAssertEqual(
+                        backwardRuns, KernelRuns(packedGEMM: vector && c.backwardPacked ? directions * c.T : 0, lstmStep: 0),
+                        "\(label): the kernels the backward pass ran")
                     if vector && fastKernelRuns && !parallel { ran[c.cell, default: []].append(c.name) }
-                    var got: [(String, [Float])] = [("output", out.output.data.data), ("h_n", out.finalState.h.data),
-                                                    ("grad.input", grads.input.data),
-                                                    ("grad.h0", grads.initialState.h.data)]
+                    var got: [(String, [Float])] = [
+                        ("output", out.output.data.data), ("h_n", out.finalState.h.data),
+                        ("grad.input", grads.input.data),
+                        ("grad.h0", grads.initialState.h.data)
+                    ]
                     if c.cell == .lstm {
                         got += [("c_n", out.finalState.c!.data), ("grad.c0", grads.initialState.c!.data)]
                     }
@@ -174,12 +189,14 @@ final class FastPathFixtureTests: XCTestCase {
         }
         // Where the C kernels can run, every cell reached them.
         XCTAssertEqual(Set(ran.keys), KernelChoice.fastAvailable ? Set(RecurrentCell.allCases) : [])
-        print("recurrent_fast fixtures: recurrent kernels \(KernelChoice.summary); " +
-              "a C kernel ran in \(ran.values.joined().count) of \(cases.count) cases")
+        print(
+            "recurrent_fast fixtures: recurrent kernels \(KernelChoice.summary); "
+                + "a C kernel ran in \(ran.values.joined().count) of \(cases.count) cases")
         for k in KernelChoice.allCases {
             let w = worst[k, default: (0, "")], f = worstFastCases[k, default: (0, "")]
-            print("recurrent_fast fixtures, \(cases.count) cases, kernels \(k): worst max abs error \(w.error) (\(w.where)); " +
-                  "where a fast kernel runs \(f.error) (\(f.where))")
+            print(
+                "recurrent_fast fixtures, \(cases.count) cases, kernels \(k): worst max abs error \(w.error) (\(w.where)); "
+                    + "where a fast kernel runs \(f.error) (\(f.where))")
         }
     }
 
@@ -217,7 +234,8 @@ final class FastPathFixtureTests: XCTestCase {
                     let forward = PackedRightMatrix(k: c.H, n: G * c.H, source: w.baseAddress!, transposed: true, kernels: kernels)
                     let backward = PackedRightMatrix(k: G * c.H, n: c.H, source: w.baseAddress!, transposed: false, kernels: kernels)
                     XCTAssertEqual(forward.usesPackedKernel, kernels.usesVectorKernels && c.forwardPacked, "\(c.name) \(kernels) forward")
-                    XCTAssertEqual(backward.usesPackedKernel, kernels.usesVectorKernels && c.backwardPacked, "\(c.name) \(kernels) backward")
+                    XCTAssertEqual(
+                        backward.usesPackedKernel, kernels.usesVectorKernels && c.backwardPacked, "\(c.name) \(kernels) backward")
                 }
             }
         }
@@ -228,7 +246,8 @@ final class FastPathFixtureTests: XCTestCase {
     /// reference; on one without them, `.fast` falls back.
     func testFastKernelsAreAvailableWhereTheProcessorHasThem() throws {
         guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else {
+            let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
+        else {
             throw XCTSkip("no /proc/cpuinfo: cannot tell whether this processor has AVX2 and FMA")
         }
         let set = Set(flags.split(separator: " ").map(String.init))

@@ -1,8 +1,9 @@
 import Foundation
 import HarkCore
-@testable import HarkNN
 import HarkTestSupport
 import XCTest
+
+@testable import HarkNN
 
 /// Finite-difference checks of every backward pass: the analytic gradient of
 /// a scalar loss against (loss(θ + ε) − loss(θ − ε)) / 2ε.
@@ -13,8 +14,10 @@ import XCTest
 final class GradientCheckTests: XCTestCase {
     var epsilon: Float = 1e-2
 
-    func assertGradient(_ analytic: Float, _ loss: (Float) -> Double, _ label: String,
-                        file: StaticString = #filePath, line: UInt = #line) {
+    func assertGradient(
+        _ analytic: Float, _ loss: (Float) -> Double, _ label: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         let numeric = Float((loss(epsilon) - loss(-epsilon)) / Double(2 * epsilon))
         XCTAssertEqual(analytic, numeric, accuracy: 2e-3 + 2e-2 * abs(numeric), label, file: file, line: line)
     }
@@ -50,8 +53,10 @@ final class GradientCheckTests: XCTestCase {
     func checkRecurrent(cell: RecurrentCell, kernels: KernelChoice, hidden H: Int, projection P: Int = 0) {
         let T = 5, B = 3, I = 4, L = 2, D = 2, S = P > 0 ? P : H
         var rng = SeededGenerator(seed: 42)
-        let rnn = Recurrent(.init(cell: cell, inputSize: I, hiddenSize: H, numLayers: L,
-                                  dropout: 0.3, bidirectional: true, projectionSize: P), rng: &rng)
+        let rnn = Recurrent(
+            .init(
+                cell: cell, inputSize: I, hiddenSize: H, numLayers: L,
+                dropout: 0.3, bidirectional: true, projectionSize: P), rng: &rng)
         rnn.kernels = kernels
         let lengths = [5, 2, 4]
         var x = randomMatrix(T * B, I, &rng)
@@ -61,8 +66,9 @@ final class GradientCheckTests: XCTestCase {
         let withC = cell == .lstm
         func run() -> Recurrent.Output {
             // The same dropout mask every evaluation.
-            rnn.forward(SequenceBatch(data: x, steps: T, lengths: lengths),
-                        initialState: RecurrentState(h: h0, c: withC ? c0 : nil), dropout: SeededGenerator(seed: 7))
+            rnn.forward(
+                SequenceBatch(data: x, steps: T, lengths: lengths),
+                initialState: RecurrentState(h: h0, c: withC ? c0 : nil), dropout: SeededGenerator(seed: 7))
         }
         func loss() -> Double {
             let out = run()
@@ -81,26 +87,42 @@ final class GradientCheckTests: XCTestCase {
             for _ in 0..<4 {
                 let i = Int(pick.next() % UInt64(p.count))
                 let saved = p.value[i]
-                assertGradient(p.grad[i], { e in p.value[i] = saved + e; defer { p.value[i] = saved }; return loss() },
-                               "\(label) ∂\(p.name)[\(i)]")
+                assertGradient(
+                    p.grad[i],
+                    { e in
+                        p.value[i] = saved + e; defer { p.value[i] = saved }; return loss()
+                    },
+                    "\(label) ∂\(p.name)[\(i)]")
             }
         }
         for _ in 0..<8 {
             let i = Int(pick.next() % UInt64(x.data.count))
             let saved = x.data[i]
-            assertGradient(grads.input.data[i], { e in x.data[i] = saved + e; defer { x.data[i] = saved }; return loss() },
-                           "\(label) ∂x[\(i)]")
+            assertGradient(
+                grads.input.data[i],
+                { e in
+                    x.data[i] = saved + e; defer { x.data[i] = saved }; return loss()
+                },
+                "\(label) ∂x[\(i)]")
         }
         for _ in 0..<4 {
             let i = Int(pick.next() % UInt64(h0.data.count))
             let saved = h0.data[i]
-            assertGradient(grads.initialState.h.data[i], { e in h0.data[i] = saved + e; defer { h0.data[i] = saved }; return loss() },
-                           "\(label) ∂h0[\(i)]")
+            assertGradient(
+                grads.initialState.h.data[i],
+                { e in
+                    h0.data[i] = saved + e; defer { h0.data[i] = saved }; return loss()
+                },
+                "\(label) ∂h0[\(i)]")
             if withC {
                 let j = Int(pick.next() % UInt64(c0.data.count))
                 let savedC = c0.data[j]
-                assertGradient(grads.initialState.c!.data[j], { e in c0.data[j] = savedC + e; defer { c0.data[j] = savedC }; return loss() },
-                               "\(label) ∂c0[\(j)]")
+                assertGradient(
+                    grads.initialState.c!.data[j],
+                    { e in
+                        c0.data[j] = savedC + e; defer { c0.data[j] = savedC }; return loss()
+                    },
+                    "\(label) ∂c0[\(j)]")
             }
         }
     }
@@ -111,9 +133,12 @@ final class GradientCheckTests: XCTestCase {
     func testConvFrontEnd() {
         for activation in [Conv2d.Activation.none, .relu, .hardtanh] {
             var rng = SeededGenerator(seed: 11)
-            let options = ConvFrontEnd.Options(layers: [.init(channels: 3, kernel: [3, 3], stride: [2, 1], padding: [1, 1]),
-                                                        .init(channels: 2, kernel: [2, 3], stride: [1, 2], padding: [0, 1])],
-                                               activation: activation)
+            let options = ConvFrontEnd.Options(
+                layers: [
+                    .init(channels: 3, kernel: [3, 3], stride: [2, 1], padding: [1, 1]),
+                    .init(channels: 2, kernel: [2, 3], stride: [1, 2], padding: [0, 1])
+                ],
+                activation: activation)
             let front = ConvFrontEnd(options, inputBins: 6, rng: &rng)
             let T = 9, B = 3, lengths = [9, 6, 4]
             var xData = randomMatrix(T * B, 6, &rng)
@@ -125,7 +150,11 @@ final class GradientCheckTests: XCTestCase {
                 let (out, _) = front.forward(x, keepCache: false)
                 // Only each utterance's own frames count.
                 var sum = 0.0
-                for b in 0..<B { for t in 0..<out.lengths[b] { for j in 0..<out.width { sum += Double(out.data[t * B + b, j]) * Double(r[t * B + b, j]) } } }
+                for b in 0..<B {
+                    for t in 0..<out.lengths[b] {
+                        for j in 0..<out.width { sum += Double(out.data[t * B + b, j]) * Double(r[t * B + b, j]) }
+                    }
+                }
                 return sum
             }
             var masked = r
@@ -139,8 +168,12 @@ final class GradientCheckTests: XCTestCase {
                 for _ in 0..<6 {
                     let i = Int(pick.next() % UInt64(p.count))
                     let saved = p.value[i]
-                    assertGradient(p.grad[i], { e in p.value[i] = saved + e; defer { p.value[i] = saved }; return loss() },
-                                   "conv \(activation) ∂\(p.name)[\(i)]")
+                    assertGradient(
+                        p.grad[i],
+                        { e in
+                            p.value[i] = saved + e; defer { p.value[i] = saved }; return loss()
+                        },
+                        "conv \(activation) ∂\(p.name)[\(i)]")
                 }
             }
         }
@@ -149,8 +182,12 @@ final class GradientCheckTests: XCTestCase {
     func testRecurrentWithoutBiases() {
         var rng = SeededGenerator(seed: 8)
         let rnn = Recurrent(.init(cell: .gru, inputSize: 3, hiddenSize: 4, numLayers: 2, bias: false, bidirectional: true), rng: &rng)
-        XCTAssertEqual(rnn.parameters.map(\.name), ["weight_ih_l0", "weight_hh_l0", "weight_ih_l0_reverse", "weight_hh_l0_reverse",
-                                                    "weight_ih_l1", "weight_hh_l1", "weight_ih_l1_reverse", "weight_hh_l1_reverse"])
+        XCTAssertEqual(
+            rnn.parameters.map(\.name),
+            [
+                "weight_ih_l0", "weight_hh_l0", "weight_ih_l0_reverse", "weight_hh_l0_reverse",
+                "weight_ih_l1", "weight_hh_l1", "weight_ih_l1_reverse", "weight_hh_l1_reverse"
+            ])
         let x = randomMatrix(4 * 2, 3, &rng), r = randomMatrix(4 * 2, 8, &rng)
         let batch = { SequenceBatch(data: x, steps: 4, lengths: [4, 3]) }
         func loss() -> Double { dot(rnn.forward(batch()).output.data, r) }
@@ -159,7 +196,11 @@ final class GradientCheckTests: XCTestCase {
         for p in rnn.parameters {
             for i in stride(from: 0, to: p.count, by: 5) {
                 let saved = p.value[i]
-                assertGradient(p.grad[i], { e in p.value[i] = saved + e; defer { p.value[i] = saved }; return loss() }, "no-bias ∂\(p.name)[\(i)]")
+                assertGradient(
+                    p.grad[i],
+                    { e in
+                        p.value[i] = saved + e; defer { p.value[i] = saved }; return loss()
+                    }, "no-bias ∂\(p.name)[\(i)]")
             }
         }
     }
@@ -175,26 +216,39 @@ final class GradientCheckTests: XCTestCase {
         for p in layer.parameters {
             for i in 0..<p.count {
                 let saved = p.value[i]
-                assertGradient(p.grad[i], { e in p.value[i] = saved + e; defer { p.value[i] = saved }; return loss() }, "Linear ∂\(p.name)[\(i)]")
+                assertGradient(
+                    p.grad[i],
+                    { e in
+                        p.value[i] = saved + e; defer { p.value[i] = saved }; return loss()
+                    }, "Linear ∂\(p.name)[\(i)]")
             }
         }
         for i in 0..<x.data.count {
             let saved = x.data[i]
-            assertGradient(dx.data[i], { e in x.data[i] = saved + e; defer { x.data[i] = saved }; return loss() }, "Linear ∂x[\(i)]")
+            assertGradient(
+                dx.data[i],
+                { e in
+                    x.data[i] = saved + e; defer { x.data[i] = saved }; return loss()
+                }, "Linear ∂x[\(i)]")
         }
     }
 
     func testCrossEntropyAndLastStep() {
         var rng = SeededGenerator(seed: 9)
-        var z = randomMatrix(3 * 4, 5, &rng)   // T = 3, B = 4, time-major; sequence 2 is 2 steps long
+        var z = randomMatrix(3 * 4, 5, &rng)  // T = 3, B = 4, time-major; sequence 2 is 2 steps long
         let targets = [0, 3, 4, 1]
         let layout = SequenceLayout(steps: 3, batch: 4, lengths: [3, 3, 2, 3])
         func loss() -> Double { Double(crossEntropy(lastStep(SequenceBatch(data: z, layout: layout)), targets: targets).loss) }
-        let g = lastStepBackward(crossEntropy(lastStep(SequenceBatch(data: z, layout: layout)), targets: targets).gradient,
-                                 layout: layout)
+        let g = lastStepBackward(
+            crossEntropy(lastStep(SequenceBatch(data: z, layout: layout)), targets: targets).gradient,
+            layout: layout)
         for i in 0..<z.data.count {
             let saved = z.data[i]
-            assertGradient(g.data[i], { e in z.data[i] = saved + e; defer { z.data[i] = saved }; return loss() }, "CE ∂z[\(i)]")
+            assertGradient(
+                g.data[i],
+                { e in
+                    z.data[i] = saved + e; defer { z.data[i] = saved }; return loss()
+                }, "CE ∂z[\(i)]")
         }
     }
 }
@@ -228,8 +282,9 @@ final class RecurrentBehaviourTests: XCTestCase {
     func testVectorLSTMStepEqualsTheReference() {
         var rng = SeededGenerator(seed: 4)
         let rnn = Recurrent(.init(cell: .lstm, inputSize: 5, hiddenSize: 16, numLayers: 2, bidirectional: true), rng: &rng)
-        let x = SequenceBatch(data: Matrix(rows: 7 * 3, cols: 5, data: (0..<105).map { _ in rng.nextGaussian() * 3 }),
-                              steps: 7, lengths: [7, 4, 6])
+        let x = SequenceBatch(
+            data: Matrix(rows: 7 * 3, cols: 5, data: (0..<105).map { _ in rng.nextGaussian() * 3 }),
+            steps: 7, lengths: [7, 4, 6])
         let fast = rnn.forward(x)
         rnn.kernels = .reference
         let reference = rnn.forward(x)
@@ -251,8 +306,9 @@ final class RecurrentBehaviourTests: XCTestCase {
             var pieces: [Float] = []
             for (start, end) in [(0, 5), (5, 6), (6, 12)] {
                 let chunk = Matrix(rows: (end - start) * B, cols: I, data: Array(x.data[(start * B * I)..<(end * B * I)]))
-                let out = rnn.forward(SequenceBatch(data: chunk, steps: end - start, lengths: [end - start, end - start]),
-                                      initialState: state, keepCache: false)
+                let out = rnn.forward(
+                    SequenceBatch(data: chunk, steps: end - start, lengths: [end - start, end - start]),
+                    initialState: state, keepCache: false)
                 pieces += out.output.data.data
                 state = out.finalState
             }
@@ -264,11 +320,14 @@ final class RecurrentBehaviourTests: XCTestCase {
     func testInitialisationIsPyTorchsUniformBound() {
         var rng = SeededGenerator(seed: 3)
         let rnn = Recurrent(.init(cell: .lstm, inputSize: 10, hiddenSize: 25, numLayers: 2, bidirectional: true), rng: &rng)
-        XCTAssertEqual(rnn.parameters.map(\.name), [
-            "weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
-            "weight_ih_l0_reverse", "weight_hh_l0_reverse", "bias_ih_l0_reverse", "bias_hh_l0_reverse",
-            "weight_ih_l1", "weight_hh_l1", "bias_ih_l1", "bias_hh_l1",
-            "weight_ih_l1_reverse", "weight_hh_l1_reverse", "bias_ih_l1_reverse", "bias_hh_l1_reverse"])
+        XCTAssertEqual(
+            rnn.parameters.map(\.name),
+            [
+                "weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
+                "weight_ih_l0_reverse", "weight_hh_l0_reverse", "bias_ih_l0_reverse", "bias_hh_l0_reverse",
+                "weight_ih_l1", "weight_hh_l1", "bias_ih_l1", "bias_hh_l1",
+                "weight_ih_l1_reverse", "weight_hh_l1_reverse", "bias_ih_l1_reverse", "bias_hh_l1_reverse"
+            ])
         XCTAssertEqual(rnn.parameters[8].shape, [100, 50])
         let all = rnn.parameters.flatMap(\.value)
         XCTAssertLessThanOrEqual(all.map(abs).max()!, 0.2)

@@ -1,16 +1,19 @@
 import Foundation
 import HarkCore
 import HarkIO
-@testable import HarkNN
 import HarkTestSupport
 import XCTest
+
+@testable import HarkNN
 
 /// Optimizers, clipping and the plateau rule against PyTorch, fed the same
 /// gradients (`Fixtures/optim.*` from `scripts/make_nn_fixtures.py`).
 final class OptimizerTests: XCTestCase {
     func parameters(_ fx: TorchFixture) -> [Parameter] {
-        [Parameter(name: "w", shape: [4, 3], value: fx.floats("optim/w0.0")),
-         Parameter(name: "b", shape: [3], value: fx.floats("optim/w0.1"))]
+        [
+            Parameter(name: "w", shape: [4, 3], value: fx.floats("optim/w0.0")),
+            Parameter(name: "b", shape: [3], value: fx.floats("optim/w0.1"))
+        ]
     }
 
     func testOptimizersFollowPyTorch() throws {
@@ -23,12 +26,14 @@ final class OptimizerTests: XCTestCase {
             let opt: Optimizer
             switch c["optimizer"] as! String {
             case "SGD":
-                opt = SGD(learningRate: f("lr"), momentum: f("momentum"), dampening: f("dampening"),
-                          weightDecay: f("weight_decay"), nesterov: (h["nesterov"] as? Bool) ?? false)
+                opt = SGD(
+                    learningRate: f("lr"), momentum: f("momentum"), dampening: f("dampening"),
+                    weightDecay: f("weight_decay"), nesterov: (h["nesterov"] as? Bool) ?? false)
             case "Adam":
                 opt = Adam(learningRate: f("lr"), beta1: betas[0], beta2: betas[1], epsilon: f("eps", 1e-8), weightDecay: f("weight_decay"))
             default:
-                opt = Adam.adamW(learningRate: f("lr"), beta1: betas[0], beta2: betas[1], epsilon: f("eps", 1e-8), weightDecay: f("weight_decay"))
+                opt = Adam.adamW(
+                    learningRate: f("lr"), beta1: betas[0], beta2: betas[1], epsilon: f("eps", 1e-8), weightDecay: f("weight_decay"))
             }
             let ps = parameters(fx)
             for s in 0..<5 {
@@ -58,9 +63,10 @@ final class OptimizerTests: XCTestCase {
     func testPlateauReducerFollowsPyTorch() throws {
         let fx = try TorchFixture("optim")
         let c = fx.cases.first { ($0["name"] as! String) == "plateau" }!
-        var reducer = PlateauReducer(factor: Float(c["factor"] as! Double), patience: c["patience"] as! Int,
-                                     threshold: Float(c["threshold"] as! Double), cooldown: c["cooldown"] as! Int,
-                                     minRate: Float(c["min_lr"] as! Double))
+        var reducer = PlateauReducer(
+            factor: Float(c["factor"] as! Double), patience: c["patience"] as! Int,
+            threshold: Float(c["threshold"] as! Double), cooldown: c["cooldown"] as! Int,
+            minRate: Float(c["min_lr"] as! Double))
         var rate: Float = 1
         var rates: [Float] = []
         for m in c["metrics"] as! [Double] {

@@ -1,9 +1,10 @@
 import Foundation
 import HarkCore
 import HarkIO
-@testable import HarkNN
 import HarkTestSupport
 import XCTest
+
+@testable import HarkNN
 
 /// Every cell × {1, 2, 3} layers × {uni, bi} × {equal, mixed lengths} ×
 /// {zero, given initial state} against PyTorch (`scripts/make_nn_fixtures.py`,
@@ -38,17 +39,19 @@ final class RecurrentFixtureTests: XCTestCase {
             for parallel in [true, false] {
                 rnn.parallelDirections = parallel
                 rnn.zeroGrad()
-                let out = rnn.forward(SequenceBatch(data: x, steps: T, lengths: lengths),
-                                      initialState: h0.map { RecurrentState(h: $0, c: c0) })
+                let out = rnn.forward(
+                    SequenceBatch(data: x, steps: T, lengths: lengths),
+                    initialState: h0.map { RecurrentState(h: $0, c: c0) })
                 var errs: [Float] = []
                 errs.append(assertClose(out.output.data, fx.matrix(p + "output"), absolute: Self.tolerance, "\(name) output").maxAbsolute)
                 errs.append(assertClose(out.finalState.h, fx.matrix(p + "h_n"), absolute: Self.tolerance, "\(name) h_n").maxAbsolute)
                 if cell == .lstm {
                     errs.append(assertClose(out.finalState.c!, fx.matrix(p + "c_n"), absolute: Self.tolerance, "\(name) c_n").maxAbsolute)
                 }
-                let grads = rnn.backward(fx.matrix(p + "r_out"),
-                                         dFinalState: RecurrentState(h: fx.matrix(p + "r_h"), c: cell == .lstm ? fx.matrix(p + "r_c") : nil),
-                                         cache: out.cache)
+                let grads = rnn.backward(
+                    fx.matrix(p + "r_out"),
+                    dFinalState: RecurrentState(h: fx.matrix(p + "r_h"), c: cell == .lstm ? fx.matrix(p + "r_c") : nil),
+                    cache: out.cache)
                 errs.append(assertClose(grads.input, fx.matrix(p + "grad.input"), absolute: Self.tolerance, "\(name) ∂input").maxAbsolute)
                 for (pname, param) in rnn.namedParameters() {
                     let expected = fx.floats(p + "grad." + pname)
@@ -57,10 +60,12 @@ final class RecurrentFixtureTests: XCTestCase {
                     errs.append(r.maxAbsolute)
                 }
                 if h0 != nil {
-                    errs.append(assertClose(grads.initialState.h, fx.matrix(p + "grad.h0"), absolute: Self.tolerance, "\(name) ∂h0").maxAbsolute)
+                    errs.append(
+                        assertClose(grads.initialState.h, fx.matrix(p + "grad.h0"), absolute: Self.tolerance, "\(name) ∂h0").maxAbsolute)
                 }
                 if c0 != nil {
-                    errs.append(assertClose(grads.initialState.c!, fx.matrix(p + "grad.c0"), absolute: Self.tolerance, "\(name) ∂c0").maxAbsolute)
+                    errs.append(
+                        assertClose(grads.initialState.c!, fx.matrix(p + "grad.c0"), absolute: Self.tolerance, "\(name) ∂c0").maxAbsolute)
                 }
                 worst = max(worst, errs.max()!)
             }

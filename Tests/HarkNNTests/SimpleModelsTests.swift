@@ -1,9 +1,10 @@
 import Foundation
 import HarkCore
 import HarkIO
-@testable import HarkNN
 import HarkTestSupport
 import XCTest
+
+@testable import HarkNN
 
 /// The classic PyTorch tutorial models written with Hark: an `nn.RNN` /
 /// `nn.LSTM` over [batch, time, features] (batch_first, zero initial state)
@@ -11,7 +12,7 @@ import XCTest
 final class SimpleModel: ParameterContainer {
     let rnn: Recurrent
     let fc: Linear
-    let prefix: String   // "rnn." or "lstm.", as the PyTorch attribute
+    let prefix: String  // "rnn." or "lstm.", as the PyTorch attribute
 
     init(cell: RecurrentCell, inputSize: Int = 10, hiddenSize: Int = 20, outputSize: Int = 5) {
         var rng = SeededGenerator(seed: 0)
@@ -30,17 +31,20 @@ final class SimpleModel: ParameterContainer {
         let out = rnn.forward(SequenceBatch(batchFirst: x, steps: steps))
         let last = lastStep(out.output)
         let logits = fc.forward(last)
-        return (logits, { dLogits in
-            let dLast = self.fc.backward(dLogits, input: last)
-            _ = self.rnn.backward(lastStepBackward(dLast, layout: out.output.layout), cache: out.cache)
-        })
+        return (
+            logits,
+            { dLogits in
+                let dLast = self.fc.backward(dLogits, input: last)
+                _ = self.rnn.backward(lastStepBackward(dLast, layout: out.output.layout), cache: out.cache)
+            }
+        )
     }
 }
 
 final class SimpleModelsTests: XCTestCase {
     func testTutorialModelsMatchPyTorchOutputsAndFiveTrainingSteps() throws {
         let fx = try TorchFixture("simple")
-        let x = fx.matrix("data/x")          // [64·15, 10], batch-first rows
+        let x = fx.matrix("data/x")  // [64·15, 10], batch-first rows
         let y = try fx.file.tensors["data/y"]!.integers()
         XCTAssertEqual(x.shape, [64 * 15, 10])
         for c in fx.cases {
@@ -52,10 +56,12 @@ final class SimpleModelsTests: XCTestCase {
             assertClose(logits, fx.matrix(name + "/output"), absolute: 1e-5, "\(name) output")
 
             let hyper = c["hyper"] as! [String: Double]
-            let optimizer: Optimizer = (c["optimizer"] as! String) == "sgd"
+            let optimizer: Optimizer =
+                (c["optimizer"] as! String) == "sgd"
                 ? SGD(learningRate: Float(hyper["lr"]!), momentum: Float(hyper["momentum"]!), weightDecay: Float(hyper["weight_decay"]!))
-                : Adam(learningRate: Float(hyper["lr"]!), beta1: Float(hyper["beta1"]!), beta2: Float(hyper["beta2"]!),
-                       epsilon: Float(hyper["eps"]!))
+                : Adam(
+                    learningRate: Float(hyper["lr"]!), beta1: Float(hyper["beta1"]!), beta2: Float(hyper["beta2"]!),
+                    epsilon: Float(hyper["eps"]!))
             var losses: [Float] = []
             for _ in 0..<5 {
                 model.zeroGrad()

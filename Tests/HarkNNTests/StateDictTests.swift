@@ -1,9 +1,10 @@
 import Foundation
 import HarkCore
 import HarkIO
-@testable import HarkNN
 import HarkTestSupport
 import XCTest
+
+@testable import HarkNN
 
 final class StateDictTests: XCTestCase {
     func model() -> NamedParameters {

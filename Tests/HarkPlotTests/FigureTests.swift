@@ -1,11 +1,13 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 import HarkCore
-@testable import HarkPlot
 import HarkTestSupport
 import XCTest
+
+@testable import HarkPlot
+
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
 
 /// The `hark plot` figure drawn from known signals: the picture decodes with
 /// the size its layout says, and energy shows where it must (pixel rows of a
@@ -17,7 +19,7 @@ final class FigureTests: XCTestCase {
     func signal(silence: Double, seconds: Double, f0: Double, f1: Double? = nil, amplitude: Float = 0.5) -> [Float] {
         let n0 = Int(silence * Double(rate)), n = Int(seconds * Double(rate))
         var out = [Float](repeating: 0, count: n0)
-        let k = ((f1 ?? f0) - f0) / seconds   // Hz per second
+        let k = ((f1 ?? f0) - f0) / seconds  // Hz per second
         for i in 0..<n {
             let t = Double(i) / Double(rate)
             out.append(amplitude * Float(sin(2 * Double.pi * (f0 * t + k * t * t / 2))))
@@ -64,7 +66,8 @@ final class FigureTests: XCTestCase {
             let expected = centers.indices.min { abs(mel(centers[$0]) - mel(tone)) < abs(mel(centers[$1]) - mel(tone)) }!
             for t in stride(from: 1.1, through: 1.9, by: 0.1) {
                 let (bin, lum) = brightestBin(image, l, x: Int(l.x(t)))
-                XCTAssertLessThanOrEqual(abs(bin - expected), 1, "\(tone) Hz at \(t) s: brightest bin \(bin) (\(centers[bin]) Hz), expected \(expected)")
+                XCTAssertLessThanOrEqual(
+                    abs(bin - expected), 1, "\(tone) Hz at \(t) s: brightest bin \(bin) (\(centers[bin]) Hz), expected \(expected)")
                 XCTAssertGreaterThan(lum, 0.8, "the tone is the loudest thing: the top of the colour scale")
             }
             // Digital silence before the tone: the bottom of the scale everywhere.
@@ -101,8 +104,9 @@ final class FigureTests: XCTestCase {
         for t in stride(from: 0.1, through: 1.9, by: 0.15) {
             let instantaneous = f0 + (f1 - f0) * t / seconds
             let (bin, _) = brightestBin(image, l, x: Int(l.x(t)))
-            XCTAssertLessThanOrEqual(abs(mel(centers[bin]) - mel(instantaneous)), 1.5 * spacing,
-                                     "at \(t) s the chirp is at \(instantaneous) Hz; brightest \(centers[bin]) Hz")
+            XCTAssertLessThanOrEqual(
+                abs(mel(centers[bin]) - mel(instantaneous)), 1.5 * spacing,
+                "at \(t) s the chirp is at \(instantaneous) Hz; brightest \(centers[bin]) Hz")
             XCTAssertGreaterThanOrEqual(bin, previous, "the chirp only rises")
             previous = bin
         }
@@ -118,7 +122,7 @@ final class FigureTests: XCTestCase {
         func extent(_ x: Int) -> Int {
             let ys = (Int(l.waveform.y) + 2..<Int(l.waveform.maxY) - 2).filter {
                 let c = image.pixel(x, $0)
-                return c != background && c.b > c.r + 0.2   // the waveform's blue, not the grey centre line
+                return c != background && c.b > c.r + 0.2  // the waveform's blue, not the grey centre line
             }
             return (ys.max() ?? 0) - (ys.min() ?? 0)
         }
@@ -139,8 +143,9 @@ final class FigureTests: XCTestCase {
             for j in 0..<K { lp[t, j] = j == k ? log(0.97) : log(0.01) }
         }
         var f = try figure([Float](repeating: 0, count: Int(Double(T) * spf * Double(rate))))
-        f.posteriors = .init(logProbabilities: lp, tokens: ["<blank>", " ", "A", "B"], secondsPerFrame: spf,
-                             path: [(2, 10, 14), (3, 30, 32)], words: [(word: "AB", start: 0.3, end: 0.99)])
+        f.posteriors = .init(
+            logProbabilities: lp, tokens: ["<blank>", " ", "A", "B"], secondsPerFrame: spf,
+            path: [(2, 10, 14), (3, 30, 32)], words: [(word: "AB", start: 0.3, end: 0.99)])
         let l = f.layout
         let post = try XCTUnwrap(l.posteriorgram)
         let image = try RasterImage(png: f.render(.png))
@@ -172,8 +177,10 @@ final class FigureTests: XCTestCase {
         let bytes = try f.render(.svg)
         final class Root: NSObject, XMLParserDelegate {
             var name: String?, attributes: [String: String] = [:], images = 0
-            func parser(_ parser: XMLParser, didStartElement element: String, namespaceURI: String?, qualifiedName: String?,
-                        attributes: [String: String] = [:]) {
+            func parser(
+                _ parser: XMLParser, didStartElement element: String, namespaceURI: String?, qualifiedName: String?,
+                attributes: [String: String] = [:]
+            ) {
                 if name == nil { name = element; self.attributes = attributes }
                 if element == "image" { images += 1 }
             }

@@ -1,13 +1,15 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 import HarkASR
 import HarkAudio
 import HarkCore
-@testable import HarkPlot
 import HarkTestSupport
 import XCTest
+
+@testable import HarkPlot
+
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
 
 /// Parses a report as XML (reports are written well-formed) and collects what the checks need.
 final class PageOutline: NSObject, XMLParserDelegate {
@@ -22,12 +24,16 @@ final class PageOutline: NSObject, XMLParserDelegate {
         let outline = PageOutline()
         let parser = XMLParser(data: Data(html.utf8))
         parser.delegate = outline
-        guard parser.parse() else { throw PlotError("not well-formed: \(parser.parserError.map { "\($0)" } ?? "?") at line \(parser.lineNumber)") }
+        guard parser.parse() else {
+            throw PlotError("not well-formed: \(parser.parserError.map { "\($0)" } ?? "?") at line \(parser.lineNumber)")
+        }
         return outline
     }
 
-    func parser(_ parser: XMLParser, didStartElement element: String, namespaceURI: String?, qualifiedName: String?,
-                attributes: [String: String] = [:]) {
+    func parser(
+        _ parser: XMLParser, didStartElement element: String, namespaceURI: String?, qualifiedName: String?,
+        attributes: [String: String] = [:]
+    ) {
         if let id = attributes["id"] { ids.append(id) }
         for c in (attributes["class"] ?? "").split(separator: " ") { classes[String(c), default: 0] += 1 }
         if element == "img", let src = attributes["src"] { images.append(src) }
@@ -51,13 +57,15 @@ final class ReportTests: XCTestCase {
     func testTrainingReportHasCurvesValidationAndNotes() throws {
         var log = ""
         for step in 1...2000 {
-            log += "{\"elapsed\":\(Double(step) * 0.1),\"epoch\":\(step / 500),\"frames_per_s\":\(1000 + step % 7),\"grad_norm\":\(2.0 + Double(step % 5)),\"loss\":\(5.0 / Double(step).squareRoot()),\"lr\":0.001,\"skipped_nonfinite\":0,\"step\":\(step),\"type\":\"step\"}\n"
+            log +=
+                "{\"elapsed\":\(Double(step) * 0.1),\"epoch\":\(step / 500),\"frames_per_s\":\(1000 + step % 7),\"grad_norm\":\(2.0 + Double(step % 5)),\"loss\":\(5.0 / Double(step).squareRoot()),\"lr\":0.001,\"skipped_nonfinite\":0,\"step\":\(step),\"type\":\"step\"}\n"
             if step % 500 == 0 {
                 let cer = [0.3, 0.2, 0.15, 0.18][step / 500 - 1]
-                log += "{\"best\":\(cer == 0.15),\"elapsed\":\(Double(step) * 0.1),\"epoch\":\(step / 500 - 1),\"step\":\(step),\"type\":\"epoch\",\"valid_cer\":\(cer),\"valid_wer\":\(cer * 2)}\n"
+                log +=
+                    "{\"best\":\(cer == 0.15),\"elapsed\":\(Double(step) * 0.1),\"epoch\":\(step / 500 - 1),\"step\":\(step),\"type\":\"epoch\",\"valid_cer\":\(cer),\"valid_wer\":\(cer * 2)}\n"
             }
         }
-        log += "{\"elapsed\":200.1,\"epoch\":4,\"frames_per_s\":10"   // a line cut short by a kill
+        log += "{\"elapsed\":200.1,\"epoch\":4,\"frames_per_s\":10"  // a line cut short by a kill
         try log.write(to: dir.appendingPathComponent("train.log.jsonl"), atomically: true, encoding: .utf8)
         let report = try TrainingReport(runDirectory: dir.path)
         XCTAssertEqual(report.steps.count, 2000)
@@ -90,14 +98,16 @@ final class ReportTests: XCTestCase {
             EvaluationReport.Utterance(path: "ok.wav", reference: "YES", hypothesis: "YES"),
             EvaluationReport.Utterance(path: "one.wav", reference: "GO NOW", hypothesis: "GO NO"),
             EvaluationReport.Utterance(path: "worst.wav", reference: "A B C D", hypothesis: "A X C E F"),
-            EvaluationReport.Utterance(path: "del.wav", reference: "STOP IT", hypothesis: "IT"),
+            EvaluationReport.Utterance(path: "del.wav", reference: "STOP IT", hypothesis: "IT")
         ]
-        var report = EvaluationReport(title: "test <eval>", facts: ["model m"], utterances: utterances,
-                                      failed: [(path: "bad & broken.wav", message: "truncated")], worst: 2)
+        var report = EvaluationReport(
+            title: "test <eval>", facts: ["model m"], utterances: utterances,
+            failed: [(path: "bad & broken.wav", message: "truncated")], worst: 2)
         report.replications = 500
         XCTAssertEqual(report.ranked.map(\.path), ["worst.wav", "del.wav", "one.wav"])
-        let figure = try AudioFigure.make(samples: (0..<8000).map { Float(sin(Double($0) * 0.3)) * 0.3 }, sampleRate: 16_000,
-                                          transcriber: nil, title: "x", width: 600)
+        let figure = try AudioFigure.make(
+            samples: (0..<8000).map { Float(sin(Double($0) * 0.3)) * 0.3 }, sampleRate: 16_000,
+            transcriber: nil, title: "x", width: 600)
         let png = try figure.render(.png)
         var asked: [String] = []
         let html = report.html { u in

@@ -1,13 +1,14 @@
 import Foundation
 import HarkASR
 import HarkAudio
-@testable import HarkServer
 import HarkTestSupport
 import Hummingbird
 import HummingbirdTesting
 import HummingbirdWSTesting
 import NIOCore
 import XCTest
+
+@testable import HarkServer
 
 /// Every route of `hark serve` on a live loopback server, good input and bad.
 final class ServerTests: XCTestCase {
@@ -60,7 +61,8 @@ final class ServerTests: XCTestCase {
                 XCTAssertEqual(o["status"] as? String, "ok")
                 XCTAssertEqual(o["sample_rate"] as? Int, 16_000)
             }
-            try await client.execute(uri: "/v1/transcribe", method: .post, headers: [.contentType: "audio/wav"], body: ByteBuffer(bytes: Self.wav))
+            try await client.execute(
+                uri: "/v1/transcribe", method: .post, headers: [.contentType: "audio/wav"], body: ByteBuffer(bytes: Self.wav))
             try await client.execute(uri: "/metrics", method: .get) { r in
                 XCTAssertEqual(r.status, .ok)
                 let text = String(buffer: r.body)
@@ -74,11 +76,15 @@ final class ServerTests: XCTestCase {
 
     func testTranscribeAnswersAsTheCommandLinePrints() async throws {
         let service = try service()
-        let expected = try Transcriber(model: Self.model).transcribe(path: repositoryRoot.appendingPathComponent("audio/an52-mmaf-b.wav").path).0
+        let expected = try Transcriber(model: Self.model).transcribe(
+            path: repositoryRoot.appendingPathComponent("audio/an52-mmaf-b.wav").path
+        ).0
         try await HarkRoutes.application(service).test(.live) { client in
             for type in ["audio/wav", "application/octet-stream", "audio/x-wav; codecs=1"] {
-                try await client.execute(uri: "/v1/transcribe?name=sample.wav", method: .post, headers: [.contentType: type],
-                                         body: ByteBuffer(bytes: Self.wav)) { r in
+                try await client.execute(
+                    uri: "/v1/transcribe?name=sample.wav", method: .post, headers: [.contentType: type],
+                    body: ByteBuffer(bytes: Self.wav)
+                ) { r in
                     XCTAssertEqual(r.status, .ok, String(buffer: r.body))
                     XCTAssertEqual(String(buffer: r.body), TranscriptFormat.json.render(expected, source: "sample.wav"))
                 }
@@ -95,7 +101,7 @@ final class ServerTests: XCTestCase {
                 ([.contentType: "text/plain"], Self.wav, .unsupportedMediaType, "text/plain"),
                 ([.contentType: "application/x-www-form-urlencoded"], Self.wav, .unsupportedMediaType, "audio/wav"),
                 ([.contentType: "audio/wav"], [], .badRequest, "empty"),
-                ([.contentType: "audio/wav"], [UInt8](repeating: 0, count: 65 * 1024), .contentTooLarge, "65536"),
+                ([.contentType: "audio/wav"], [UInt8](repeating: 0, count: 65 * 1024), .contentTooLarge, "65536")
             ]
             for (headers, body, status, needle) in cases {
                 try await client.execute(uri: "/v1/transcribe", method: .post, headers: headers, body: ByteBuffer(bytes: body)) { r in
@@ -117,32 +123,39 @@ final class ServerTests: XCTestCase {
     }
 
     func testSlowChunkedAndOverlongBodies() async throws {
-        let service = try self.service { $0.bodyTimeout = 0.5; $0.maxBodyBytes = 64 * 1024 }
+        let service = try self.service {
+            $0.bodyTimeout = 0.5; $0.maxBodyBytes = 64 * 1024
+        }
         try await HarkRoutes.application(service).test(.live) { client in
             // A body that never finishes arriving (a raw socket: the test client sends whole bodies):
             // 408 after the deadline, and its place is freed.
             let started = Date()
-            let answer = try Self.rawExchange(port: try XCTUnwrap(client.port),
-                                              "POST /v1/transcribe HTTP/1.1\r\nHost: x\r\nContent-Type: audio/wav\r\nContent-Length: 50000\r\n\r\nRIFF")
+            let answer = try Self.rawExchange(
+                port: try XCTUnwrap(client.port),
+                "POST /v1/transcribe HTTP/1.1\r\nHost: x\r\nContent-Type: audio/wav\r\nContent-Length: 50000\r\n\r\nRIFF")
             XCTAssertTrue(answer.hasPrefix("HTTP/1.1 408"), answer)
             XCTAssertTrue(answer.contains("did not arrive within 0.5 s"), answer)
             XCTAssertLessThan(Date().timeIntervalSince(started), 5)
             // Chunked: over the limit is a 413, a broken chunk size a 400, both JSON.
             let big = String(repeating: "a", count: 70_000)
-            let over = try Self.rawExchange(port: try XCTUnwrap(client.port),
-                                            "POST /v1/transcribe HTTP/1.1\r\nHost: x\r\nContent-Type: audio/wav\r\nTransfer-Encoding: chunked\r\n\r\n"
-                                            + String(big.utf8.count, radix: 16) + "\r\n" + big + "\r\n0\r\n\r\n")
+            let over = try Self.rawExchange(
+                port: try XCTUnwrap(client.port),
+                "POST /v1/transcribe HTTP/1.1\r\nHost: x\r\nContent-Type: audio/wav\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + String(big.utf8.count, radix: 16) + "\r\n" + big + "\r\n0\r\n\r\n")
             XCTAssertTrue(over.hasPrefix("HTTP/1.1 413") && over.contains("larger than 65536 bytes"), over)
-            let broken = try Self.rawExchange(port: try XCTUnwrap(client.port),
-                                              "POST /v1/transcribe HTTP/1.1\r\nHost: x\r\nContent-Type: audio/wav\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n")
+            let broken = try Self.rawExchange(
+                port: try XCTUnwrap(client.port),
+                "POST /v1/transcribe HTTP/1.1\r\nHost: x\r\nContent-Type: audio/wav\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"
+            )
             XCTAssertTrue(broken.isEmpty || broken.hasPrefix("HTTP/1.1 400"), broken)
             XCTAssertEqual(service.requests.current, 0)
         }
         // A recording longer than --max-audio by its header: refused before decoding.
         let short = try self.service { $0.maxAudioSeconds = 1 }
         try await HarkRoutes.application(short).test(.live) { client in
-            let long = try await client.execute(uri: "/v1/transcribe", method: .post, headers: [.contentType: "audio/wav"],
-                                                body: ByteBuffer(bytes: Self.wav))
+            let long = try await client.execute(
+                uri: "/v1/transcribe", method: .post, headers: [.contentType: "audio/wav"],
+                body: ByteBuffer(bytes: Self.wav))
             XCTAssertEqual(long.status, .contentTooLarge)
             XCTAssertTrue(try self.errorMessage(long.body).contains("1 s long by its header"), String(buffer: long.body))
         }
@@ -171,7 +184,9 @@ final class ServerTests: XCTestCase {
 
     /// Connections that never send a whole request head are closed (they would otherwise hold their sockets).
     func testConnectionsWithoutARequestHeadAreClosed() async throws {
-        let service = try service { $0.headTimeout = 0.5; $0.bodyTimeout = 0.5 }
+        let service = try service {
+            $0.headTimeout = 0.5; $0.bodyTimeout = 0.5
+        }
         try await HarkRoutes.application(service).test(.live) { client in
             let port = try XCTUnwrap(client.port)
             for request in ["", "POST /v1/transcribe HTTP/1.1\r\nHost: x\r\nContent-", "FOO / HTTP/1.1\r\n\r\n"] {
@@ -186,9 +201,11 @@ final class ServerTests: XCTestCase {
     }
 
     func testOverloadAnswers503WithRetryAfter() async throws {
-        let service = try service { $0.workers = 1; $0.queueLimit = 0 }
+        let service = try service {
+            $0.workers = 1; $0.queueLimit = 0
+        }
         try await HarkRoutes.application(service).test(.live) { client in
-            XCTAssertTrue(service.requests.enter())   // a request in progress takes the only place
+            XCTAssertTrue(service.requests.enter())  // a request in progress takes the only place
             try await client.execute(uri: "/v1/transcribe", method: .post, body: ByteBuffer(bytes: Self.wav)) { r in
                 XCTAssertEqual(r.status, .serviceUnavailable)
                 XCTAssertEqual(r.headers[.retryAfter], "1")
@@ -206,7 +223,9 @@ final class ServerTests: XCTestCase {
         let headers: HTTPFields = [.contentType: "multipart/form-data; boundary=hark-test-boundary"]
         try await HarkRoutes.application(service).test(.live) { client in
             func post(_ fields: [(String, String?, [UInt8])], _ check: @escaping (TestResponse) throws -> Void) async throws {
-                try await client.execute(uri: "/v1/audio/transcriptions", method: .post, headers: headers, body: form(fields)) { try check($0) }
+                try await client.execute(uri: "/v1/audio/transcriptions", method: .post, headers: headers, body: form(fields)) {
+                    try check($0)
+                }
             }
             let file: (String, String?, [UInt8]) = ("file", "an52.wav", Self.wav)
             try await post([("model", nil, Array("whisper-1".utf8)), file]) { r in
@@ -226,8 +245,10 @@ final class ServerTests: XCTestCase {
             try await post([file, ("response_format", nil, Array("vtt".utf8))]) { r in
                 XCTAssertTrue(String(buffer: r.body).hasPrefix("WEBVTT\n\n"))
             }
-            try await post([file, ("response_format", nil, Array("verbose_json".utf8)),
-                            ("timestamp_granularities[]", nil, Array("word".utf8))]) { r in
+            try await post([
+                file, ("response_format", nil, Array("verbose_json".utf8)),
+                ("timestamp_granularities[]", nil, Array("word".utf8))
+            ]) { r in
                 let o = try self.object(r.body)
                 XCTAssertEqual(o["text"] as? String, "ENTER SEVEN")
                 XCTAssertEqual(o["duration"] as? Double, 1.5)
@@ -247,11 +268,15 @@ final class ServerTests: XCTestCase {
                 XCTAssertEqual(r.status, .badRequest)
                 XCTAssertTrue(try self.errorMessage(r.body).contains("broken.wav"))
             }
-            try await client.execute(uri: "/v1/audio/transcriptions", method: .post, headers: [.contentType: "multipart/form-data"], body: form([file])) { r in
+            try await client.execute(
+                uri: "/v1/audio/transcriptions", method: .post, headers: [.contentType: "multipart/form-data"], body: form([file])
+            ) { r in
                 XCTAssertEqual(r.status, .badRequest)
                 XCTAssertTrue(try self.errorMessage(r.body).contains("boundary"))
             }
-            try await client.execute(uri: "/v1/audio/transcriptions", method: .post, headers: [.contentType: "audio/wav"], body: ByteBuffer(bytes: Self.wav)) { r in
+            try await client.execute(
+                uri: "/v1/audio/transcriptions", method: .post, headers: [.contentType: "audio/wav"], body: ByteBuffer(bytes: Self.wav)
+            ) { r in
                 XCTAssertEqual(r.status, .unsupportedMediaType)
             }
             // A form cut short, a boundary that does not match the body's, and no body: each says which.
@@ -261,8 +286,10 @@ final class ServerTests: XCTestCase {
                 XCTAssertEqual(r.status, .badRequest)
                 XCTAssertTrue(try self.errorMessage(r.body).contains("truncated"), String(buffer: r.body))
             }
-            try await client.execute(uri: "/v1/audio/transcriptions", method: .post,
-                                     headers: [.contentType: "multipart/form-data; boundary=other"], body: whole) { r in
+            try await client.execute(
+                uri: "/v1/audio/transcriptions", method: .post,
+                headers: [.contentType: "multipart/form-data; boundary=other"], body: whole
+            ) { r in
                 XCTAssertEqual(r.status, .badRequest)
                 XCTAssertTrue(try self.errorMessage(r.body).contains("no part delimited by the boundary"), String(buffer: r.body))
             }
@@ -275,9 +302,11 @@ final class ServerTests: XCTestCase {
             var bytes = whole.getBytes(at: 0, length: whole.readableBytes)!
             let at = try XCTUnwrap((0..<bytes.count).first { bytes[$0...].starts(with: Array("Content-Disposition".utf8)) }) + 4
             bytes[at] = 0xF4
-            try await client.execute(uri: "/v1/audio/transcriptions", method: .post, headers: headers, body: ByteBuffer(bytes: bytes)) { r in
+            try await client.execute(uri: "/v1/audio/transcriptions", method: .post, headers: headers, body: ByteBuffer(bytes: bytes)) {
+                r in
                 XCTAssertEqual(r.status, .badRequest)
-                XCTAssertTrue(try self.errorMessage(r.body).contains("header name holds the byte 0xF4 at offset \(at)"), String(buffer: r.body))
+                XCTAssertTrue(
+                    try self.errorMessage(r.body).contains("header name holds the byte 0xF4 at offset \(at)"), String(buffer: r.body))
             }
             try await post([file]) { r in XCTAssertEqual(r.status, .ok) }
         }
@@ -290,14 +319,17 @@ final class ServerTests: XCTestCase {
         let session = try [UInt8](Data(contentsOf: repositoryRoot.appendingPathComponent("audio/mmaf-session.wav")))
         let headers: HTTPFields = [.contentType: "multipart/form-data; boundary=hark-test-boundary"]
         try await HarkRoutes.application(service).test(.live) { client in
-            let plain = try await client.execute(uri: "/v1/audio/transcriptions", method: .post, headers: headers,
-                                                 body: self.form([("file", "session.wav", session)]))
+            let plain = try await client.execute(
+                uri: "/v1/audio/transcriptions", method: .post, headers: headers,
+                body: self.form([("file", "session.wav", session)]))
             let text = try XCTUnwrap(try self.object(plain.body)["text"] as? String)
-            let streamed = try await client.execute(uri: "/v1/audio/transcriptions", method: .post, headers: headers,
-                                                    body: self.form([("file", "session.wav", session), ("stream", nil, Array("true".utf8))]))
+            let streamed = try await client.execute(
+                uri: "/v1/audio/transcriptions", method: .post, headers: headers,
+                body: self.form([("file", "session.wav", session), ("stream", nil, Array("true".utf8))]))
             XCTAssertEqual(streamed.status, .ok)
             XCTAssertEqual(streamed.headers[.contentType], "text/event-stream")
-            let events = String(buffer: streamed.body).components(separatedBy: "\n\n").filter { !$0.isEmpty }.map { event -> [String: Any] in
+            let events = String(buffer: streamed.body).components(separatedBy: "\n\n").filter { !$0.isEmpty }.map {
+                event -> [String: Any] in
                 XCTAssertTrue(event.hasPrefix("data: "), event)
                 return (try? JSONSerialization.jsonObject(with: Data(event.dropFirst(6).utf8)) as? [String: Any]) ?? [:]
             }
@@ -424,7 +456,7 @@ final class ServerTests: XCTestCase {
                 ("GET / HTTP/1.1\r\nHo st: x\r\n\r\n", "400"),
                 ("GET /" + String(repeating: "a", count: 100_000) + " HTTP/1.1\r\nHost: x\r\n\r\n", "414"),
                 ("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + String(repeating: "a", count: 100_000) + "\r\n\r\n", "431"),
-                ("GET /healthz HTTP/1.1\r\nHost: x\r\n" + (0..<10_000).map { "X-\($0): y\r\n" }.joined() + "\r\n", "431"),
+                ("GET /healthz HTTP/1.1\r\nHost: x\r\n" + (0..<10_000).map { "X-\($0): y\r\n" }.joined() + "\r\n", "431")
             ]
             for (head, status) in heads {
                 let started = Date()
@@ -446,8 +478,10 @@ final class ServerTests: XCTestCase {
     func testWrongMethodsAndPathsAnswerJSON() async throws {
         let service = try service()
         try await HarkRoutes.application(service).test(.live) { client in
-            for (method, uri, status) in [(HTTPRequest.Method.head, "/healthz", 405), (.options, "/v1/transcribe", 405), (.put, "/healthz", 405),
-                                          (.get, "/v1/audio/transcriptions", 405), (.get, "/nowhere", 404), (.get, "/v1/stream", 426)] {
+            for (method, uri, status) in [
+                (HTTPRequest.Method.head, "/healthz", 405), (.options, "/v1/transcribe", 405), (.put, "/healthz", 405),
+                (.get, "/v1/audio/transcriptions", 405), (.get, "/nowhere", 404), (.get, "/v1/stream", 426)
+            ] {
                 try await client.execute(uri: uri, method: method) { r in
                     XCTAssertEqual(Int(r.status.code), status, "\(method) \(uri)")
                     XCTAssertEqual(r.headers[.contentType], "application/json")
@@ -462,7 +496,9 @@ final class ServerTests: XCTestCase {
     /// its stream slot: the stream is closed after the idle timeout and the
     /// next client gets the slot.
     func testAClientThatStopsReadingLosesItsSlot() async throws {
-        let service = try service { $0.idleTimeout = 0.5; $0.maxStreams = 1 }
+        let service = try service {
+            $0.idleTimeout = 0.5; $0.maxStreams = 1
+        }
         let speech = try AudioLoader.load(repositoryRoot.appendingPathComponent("audio/an52-mmaf-b.wav").path).waveform.samples
         try await HarkRoutes.application(service).test(.live) { client in
             let port = try XCTUnwrap(client.port)
@@ -495,8 +531,10 @@ final class ServerTests: XCTestCase {
         let service = try service { $0.maxMessageBytes = 64 * 1024 }
         try await HarkRoutes.application(service).test(.live) { client in
             let port = try XCTUnwrap(client.port)
-            for (frame, code, phrase) in [(RawSocket.clientFrame(0x2, [UInt8](repeating: 0, count: 200_000)), 1009, "larger than 65536"),
-                                          (RawSocket.clientFrame(0x2, [0, 0, 0, 0], mask: nil), 1002, "must be masked")] {
+            for (frame, code, phrase) in [
+                (RawSocket.clientFrame(0x2, [UInt8](repeating: 0, count: 200_000)), 1009, "larger than 65536"),
+                (RawSocket.clientFrame(0x2, [0, 0, 0, 0], mask: nil), 1002, "must be masked")
+            ] {
                 let fd = try RawSocket.webSocket(port: port)
                 defer { close(fd) }
                 RawSocket.sendAll(fd, frame)
@@ -543,9 +581,11 @@ final class ServerTests: XCTestCase {
     }
 
     func testOptionsAreChecked() {
-        for configure: (inout ServerOptions) -> Void in [{ $0.port = 70_000 }, { $0.workers = 0 }, { $0.idleTimeout = .nan },
-                                                         { $0.maxBodyBytes = 10 }, { $0.streaming.partialInterval = 0 },
-                                                         { $0.maxStreamSeconds = 1e300 }, { $0.headTimeout = -1 }, { $0.bodyTimeout = .nan }] {
+        for configure: (inout ServerOptions) -> Void in [
+            { $0.port = 70_000 }, { $0.workers = 0 }, { $0.idleTimeout = .nan },
+            { $0.maxBodyBytes = 10 }, { $0.streaming.partialInterval = 0 },
+            { $0.maxStreamSeconds = 1e300 }, { $0.headTimeout = -1 }, { $0.bodyTimeout = .nan }
+        ] {
             var o = ServerOptions()
             configure(&o)
             XCTAssertThrowsError(try o.validate())

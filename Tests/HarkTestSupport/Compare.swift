@@ -40,8 +40,10 @@ public func compare(_ actual: [Float], _ expected: [Float], absolute: Float = 0,
 
 /// Asserts that two matrices have the same shape and agree within the tolerance.
 @discardableResult
-public func assertClose(_ actual: Matrix, _ expected: Matrix, absolute: Float = 0, relative: Float = 0,
-                        _ message: String = "", file: StaticString = #filePath, line: UInt = #line) -> Comparison {
+public func assertClose(
+    _ actual: Matrix, _ expected: Matrix, absolute: Float = 0, relative: Float = 0,
+    _ message: String = "", file: StaticString = #filePath, line: UInt = #line
+) -> Comparison {
     XCTAssertEqual(actual.shape, expected.shape, "shape \(message)", file: file, line: line)
     guard actual.shape == expected.shape else { return Comparison() }
     let c = compare(actual.data, expected.data, absolute: absolute, relative: relative)

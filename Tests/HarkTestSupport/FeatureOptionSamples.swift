@@ -8,8 +8,10 @@ import HarkFeatures
 ///
 /// Candidates: the other boolean, the other names of an enum, n ± 1 for
 /// integers, x + 1, x / 2, x − 1 and 0.5 for numbers.
-public func otherValue(of option: FeatureOption, in options: FeatureOptions,
-                       accepted accept: (FeatureOptions) -> Bool = { (try? $0.validate()) != nil }) -> String? {
+public func otherValue(
+    of option: FeatureOption, in options: FeatureOptions,
+    accepted accept: (FeatureOptions) -> Bool = { (try? $0.validate()) != nil }
+) -> String? {
     guard let current = option.text(in: options) else { return nil }
     let candidates: [String]
     switch option.kind {
@@ -25,7 +27,8 @@ public func otherValue(of option: FeatureOption, in options: FeatureOptions,
     for text in candidates {
         var changed = options
         guard (try? option.set(text, in: &changed)) != nil,
-              let spelled = option.text(in: changed), spelled != current, accept(changed) else { continue }
+            let spelled = option.text(in: changed), spelled != current, accept(changed)
+        else { continue }
         return spelled
     }
     return nil

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A client on a bare TCP socket, for tests that need what a well-behaved
@@ -45,8 +46,11 @@ public enum RawSocket {
     /// A WebSocket handshake on a raw connection; returns the connection after the 101.
     public static func webSocket(port: Int, receiveBuffer: Int32? = nil) throws -> Int32 {
         let fd = try connect(port: port, receiveBuffer: receiveBuffer)
-        sendAll(fd, Array(("GET /v1/stream HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                           + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").utf8))
+        sendAll(
+            fd,
+            Array(
+                ("GET /v1/stream HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").utf8))
         var head: [UInt8] = []
         var byte: UInt8 = 0
         while !head.suffix(4).elementsEqual([13, 10, 13, 10]) && recv(fd, &byte, 1, 0) == 1 { head.append(byte) }
@@ -55,7 +59,9 @@ public enum RawSocket {
     }
 
     /// A client frame: FIN, `opcode`, masked with `mask` unless nil.
-    public static func clientFrame(_ opcode: UInt8, _ payload: [UInt8], mask: [UInt8]? = [1, 2, 3, 4], declaredLength: Int? = nil) -> [UInt8] {
+    public static func clientFrame(_ opcode: UInt8, _ payload: [UInt8], mask: [UInt8]? = [1, 2, 3, 4], declaredLength: Int? = nil)
+        -> [UInt8]
+    {
         let length = declaredLength ?? payload.count
         var f: [UInt8] = [0x80 | opcode]
         let maskBit: UInt8 = mask == nil ? 0 : 0x80

@@ -8,8 +8,10 @@ public enum WavBuilder {
     ///   - payload: the bytes of the data chunk.
     ///   - declaredDataBytes: the size written in the data chunk header
     ///     (defaults to the payload's real size; larger means "truncated").
-    public static func wav(payload: [UInt8], channels: Int = 1, sampleRate: Int = 16_000,
-                           bitsPerSample: Int = 16, format: Int = 1, declaredDataBytes: Int? = nil) -> [UInt8] {
+    public static func wav(
+        payload: [UInt8], channels: Int = 1, sampleRate: Int = 16_000,
+        bitsPerSample: Int = 16, format: Int = 1, declaredDataBytes: Int? = nil
+    ) -> [UInt8] {
         var b: [UInt8] = []
         func u32(_ v: Int) { b += withUnsafeBytes(of: UInt32(truncatingIfNeeded: v).littleEndian) { Array($0) } }
         func u16(_ v: Int) { b += withUnsafeBytes(of: UInt16(truncatingIfNeeded: v).littleEndian) { Array($0) } }
@@ -25,8 +27,10 @@ public enum WavBuilder {
     }
 
     /// 16-bit PCM samples.
-    public static func pcm16(_ samples: [Int16], channels: Int = 1, sampleRate: Int = 16_000,
-                             declaredDataBytes: Int? = nil) -> [UInt8] {
+    public static func pcm16(
+        _ samples: [Int16], channels: Int = 1, sampleRate: Int = 16_000,
+        declaredDataBytes: Int? = nil
+    ) -> [UInt8] {
         let payload = samples.flatMap { withUnsafeBytes(of: $0.littleEndian) { Array($0) } }
         return wav(payload: payload, channels: channels, sampleRate: sampleRate, declaredDataBytes: declaredDataBytes)
     }

@@ -7,6 +7,7 @@ func fuzzNPY(_ data: UnsafeBufferPointer<UInt8>) {
     let bytes = Data(data)
     guard let m = try? NPY.decode(bytes, name: "fuzz.npy") else { return }
     let again = try! NPY.decode(NPY.encode(m), name: "re-encoded")
-    precondition(again.rows == m.rows && again.cols == m.cols
-                 && again.data.map(\.bitPattern) == m.data.map(\.bitPattern), "encode/decode round trip changed the matrix")
+    precondition(
+        again.rows == m.rows && again.cols == m.cols
+            && again.data.map(\.bitPattern) == m.data.map(\.bitPattern), "encode/decode round trip changed the matrix")
 }

@@ -11,10 +11,12 @@ import HarkServer
 let streamService: RecognitionService = {
     let features = FeatureOptions(kind: .fbank(FbankOptions()), cmvn: .meanvar)
     let tokens = ["<blank>", " "] + (65...90).map { String(UnicodeScalar(UInt8($0))) }
-    let network = ModelConfig.Network(cell: .lstm, inputSize: features.dimension * 3, hiddenSize: 8, numLayers: 1,
-                                      bidirectional: true, dropout: 0, projSize: 0)
-    let config = ModelConfig(sampleRate: 16_000, features: features, stackFrames: 3, network: network,
-                             tokens: tokens, blank: 0, text: TextNormalizer())
+    let network = ModelConfig.Network(
+        cell: .lstm, inputSize: features.dimension * 3, hiddenSize: 8, numLayers: 1,
+        bidirectional: true, dropout: 0, projSize: 0)
+    let config = ModelConfig(
+        sampleRate: 16_000, features: features, stackFrames: 3, network: network,
+        tokens: tokens, blank: 0, text: TextNormalizer())
     var options = ServerOptions()
     options.maxMessageBytes = 64 * 1024
     let model = try! AcousticModel(config: config, seed: 1)

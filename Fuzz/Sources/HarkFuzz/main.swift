@@ -8,7 +8,7 @@ import Foundation
 let targets: [String: (UnsafeBufferPointer<UInt8>) -> Void] = [
     "safetensors": fuzzSafeTensors, "npy": fuzzNPY, "kaldi": fuzzKaldi, "manifest": fuzzManifest,
     "config": fuzzConfig, "audio": fuzzAudio,
-    "arpa": fuzzARPA, "multipart": fuzzMultipart, "stream": fuzzStream, "trainlog": fuzzTrainingLog,
+    "arpa": fuzzARPA, "multipart": fuzzMultipart, "stream": fuzzStream, "trainlog": fuzzTrainingLog
 ]
 
 /// The target chosen on the command line (the callback libFuzzer calls cannot capture it).
@@ -16,7 +16,8 @@ var selected: (UnsafeBufferPointer<UInt8>) -> Void = { _ in }
 
 var arguments = CommandLine.arguments
 guard arguments.count >= 2, let target = targets[arguments[1]] else {
-    FileHandle.standardError.write(Data("usage: hark-fuzz TARGET [libFuzzer arguments]; TARGET is one of \(targets.keys.sorted().joined(separator: ", "))\n".utf8))
+    FileHandle.standardError.write(
+        Data("usage: hark-fuzz TARGET [libFuzzer arguments]; TARGET is one of \(targets.keys.sorted().joined(separator: ", "))\n".utf8))
     exit(64)
 }
 selected = target

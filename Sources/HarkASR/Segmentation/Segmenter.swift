@@ -34,13 +34,15 @@ public struct SegmenterOptions: Codable, Equatable, Sendable {
             throw SegmentationError("the endpoint silence must be between 0.1 and 30 s (got \(endpointSilence))")
         }
         guard speechPad.isFinite && speechPad >= 0 && speechPad <= endpointSilence / 2 else {
-            throw SegmentationError("the speech padding must be between 0 and half the endpoint silence, \(endpointSilence / 2) s (got \(speechPad))")
+            throw SegmentationError(
+                "the speech padding must be between 0 and half the endpoint silence, \(endpointSilence / 2) s (got \(speechPad))")
         }
         guard minSpeech.isFinite && minSpeech >= 0 && minSpeech <= 10 else {
             throw SegmentationError("the shortest speech must be between 0 and 10 s (got \(minSpeech))")
         }
         guard maxUtterance.isFinite && maxUtterance >= 1 && maxUtterance <= Limits.maxStreamUtteranceSeconds else {
-            throw SegmentationError("the longest utterance must be between 1 and \(Int(Limits.maxStreamUtteranceSeconds)) s (got \(maxUtterance))")
+            throw SegmentationError(
+                "the longest utterance must be between 1 and \(Int(Limits.maxStreamUtteranceSeconds)) s (got \(maxUtterance))")
         }
         try voiceActivity.validate()
     }
@@ -215,8 +217,9 @@ public final class Segmenter {
         guard let start = openStart else { return nil }
         let stop = max(start, min(end, classified))
         let samples = Array(buffer[(start - bufferStart)..<(stop - bufferStart)])
-        let segment = AudioSegment(samples: samples, start: start, speechStart: min(stop, max(start, firstSpeech)),
-                                   speechEnd: max(start, min(stop, lastSpeechEnd)))
+        let segment = AudioSegment(
+            samples: samples, start: start, speechStart: min(stop, max(start, firstSpeech)),
+            speechEnd: max(start, min(stop, lastSpeechEnd)))
         let enough = speechFrames >= max(1, minSpeechFrames) && stop > start
         previousEnd = stop
         if keepOpen && lastSpeechEnd > stop {

@@ -124,8 +124,9 @@ public struct VoiceActivityDetector: Sendable {
 
     private func decide(_ level: Float, _ smoothedLevel: Float) -> Decision {
         let floor = smoothed.min()!
-        return Decision(speech: level >= max(options.absoluteFloor, floor + options.threshold), level: level,
-                        smoothedLevel: smoothedLevel)
+        return Decision(
+            speech: level >= max(options.absoluteFloor, floor + options.threshold), level: level,
+            smoothedLevel: smoothedLevel)
     }
 }
 

@@ -47,7 +47,8 @@ public enum ModelAveraging {
             }
             for line in text.split(separator: "\n") {
                 guard let event = try? JSONDecoder().decode(TrainingEvent.self, from: Data(line.utf8)),
-                      case .epoch(let e) = event, let cer = e.validCER, cer.isFinite else { continue }
+                    case .epoch(let e) = event, let cer = e.validCER, cer.isFinite
+                else { continue }
                 let file = epochFile(e.epoch, in: run)
                 if FileManager.default.fileExists(atPath: file.path) { found.append((file, cer, r, e.epoch)) }
             }

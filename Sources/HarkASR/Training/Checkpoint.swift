@@ -53,11 +53,12 @@ public struct Checkpoint {
         var metadata = [
             "state": String(decoding: try encoder.encode(state), as: UTF8.self),
             "options": String(decoding: try encoder.encode(options), as: UTF8.self),
-            "config": String(decoding: try encoder.encode(config), as: UTF8.self),
+            "config": String(decoding: try encoder.encode(config), as: UTF8.self)
         ]
         if let step = optimizer.step { metadata["optimizer_step"] = String(step) }
-        try FileWriting.writeAtomically(SafeTensorsFile(tensors: tensors, metadata: metadata).encode(),
-                                        to: directory.appendingPathComponent(Self.fileName))
+        try FileWriting.writeAtomically(
+            SafeTensorsFile(tensors: tensors, metadata: metadata).encode(),
+            to: directory.appendingPathComponent(Self.fileName))
     }
 
     /// Reads `directory`'s checkpoint; the error names the file and what is wrong.
@@ -93,10 +94,11 @@ public struct Checkpoint {
             guard let step = Int(s), step >= 0 else { throw fail("optimizer_step \"\(s)\" is not a count") }
             optimizer.step = step
         }
-        let checkpoint = Checkpoint(weights: SafeTensorsFile(tensors: weights), optimizer: optimizer,
-                                    state: try decode(TrainingState.self, "state"),
-                                    options: try decode(TrainingOptions.self, "options"),
-                                    config: try decode(ModelConfig.self, "config"))
+        let checkpoint = Checkpoint(
+            weights: SafeTensorsFile(tensors: weights), optimizer: optimizer,
+            state: try decode(TrainingState.self, "state"),
+            options: try decode(TrainingOptions.self, "options"),
+            config: try decode(ModelConfig.self, "config"))
         do {
             try checkpoint.options.validate()
             try checkpoint.state.validate()
@@ -107,8 +109,10 @@ public struct Checkpoint {
         return checkpoint
     }
 
-    private init(weights: SafeTensorsFile, optimizer: OptimizerState, state: TrainingState,
-                 options: TrainingOptions, config: ModelConfig) {
+    private init(
+        weights: SafeTensorsFile, optimizer: OptimizerState, state: TrainingState,
+        options: TrainingOptions, config: ModelConfig
+    ) {
         self.weights = weights
         self.optimizer = optimizer
         self.state = state

@@ -42,7 +42,8 @@ struct GradientAllReduce {
     func sum(_ totals: Evaluator.Totals) -> Evaluator.Totals {
         guard collective.size > 1 else { return totals }
         var totals = totals
-        var counts = (totals.characters.packed + totals.words.packed + [totals.utterances, totals.wrongUtterances, totals.lossCount])
+        var counts =
+            (totals.characters.packed + totals.words.packed + [totals.utterances, totals.wrongUtterances, totals.lossCount])
             .map(Double.init) + [totals.lossSum]
         collective.allreduceSum(&counts)
         let n = counts.dropLast().map { Int($0.rounded()) }

@@ -17,8 +17,9 @@ extension Trainer {
         while kept.count > options.averageBest { dropped.append(kept.removeLast()) }
         if collective.isRoot {
             if !dropped.contains(where: { $0.epoch == state.epoch }) {
-                try FileWriting.writeAtomically(StateDict.file(model.namedParameters, metadata: ["format": "pt"]).encode(),
-                                                to: ModelAveraging.epochFile(state.epoch, in: outDirectory))
+                try FileWriting.writeAtomically(
+                    StateDict.file(model.namedParameters, metadata: ["format": "pt"]).encode(),
+                    to: ModelAveraging.epochFile(state.epoch, in: outDirectory))
             }
             for d in dropped { try? FileManager.default.removeItem(at: ModelAveraging.epochFile(d.epoch, in: outDirectory)) }
         }
@@ -70,7 +71,8 @@ extension Trainer {
         state.batch = 0
         if state.badEpochs >= options.patience && !state.finished && state.epoch < options.epochs {
             state.finished = true
-            state.stopReason = "patience: \(options.patience) epoch(s) without a better validation \(options.selectBy.rawValue.uppercased())"
+            state.stopReason =
+                "patience: \(options.patience) epoch(s) without a better validation \(options.selectBy.rawValue.uppercased())"
         }
         state.seconds = elapsed()
         try saveCheckpoint()

@@ -61,11 +61,12 @@ public final class Trainer {
     var warpedExtractors: [Int: FeatureExtractor] = [:]
     let extractorLock = NSLock()
 
-
     /// - Parameter noise: noise recordings at the model's rate for augmentation
     ///   (empty: generated white, pink, brown and babble noise).
-    public init(model: AcousticModel, options: TrainingOptions, train: [Utterance], valid: [Utterance],
-                outDirectory: URL, threads: Int = defaultThreadCount, noise: [[Float]] = []) {
+    public init(
+        model: AcousticModel, options: TrainingOptions, train: [Utterance], valid: [Utterance],
+        outDirectory: URL, threads: Int = defaultThreadCount, noise: [[Float]] = []
+    ) {
         self.model = model
         noiseRecordings = noise
         self.options = options
@@ -79,8 +80,9 @@ public final class Trainer {
         let warmup = options.resolvedWarmup
         let fraction = options.resolvedFinalFraction
         let decaySteps = max(1, Self.plannedSteps(options, trainCount: train.count) - warmup)
-        schedule = LearningRateSchedule(base: options.learningRate, warmupSteps: warmup,
-                                        decay: fraction >= 1 ? .constant : .exponential(gamma: powf(fraction, 1 / Float(decaySteps))))
+        schedule = LearningRateSchedule(
+            base: options.learningRate, warmupSteps: warmup,
+            decay: fraction >= 1 ? .constant : .exponential(gamma: powf(fraction, 1 / Float(decaySteps))))
     }
 
     /// The steps a run takes unless patience or an interruption ends it earlier.
@@ -145,7 +147,10 @@ public final class Trainer {
             let batch = SequenceBatch(padding: group.map { inputs[$0] })
             frames += batch.lengths.reduce(0, +)
             var dropout = rng
-            if g > 0 { dropout = SeededGenerator(seed: options.seed, stream: (UInt64(state.step) &+ 1) | UInt64(collective.rank) << 48 | UInt64(g) << 40) }
+            if g > 0 {
+                dropout = SeededGenerator(
+                    seed: options.seed, stream: (UInt64(state.step) &+ 1) | UInt64(collective.rank) << 48 | UInt64(g) << 40)
+            }
             let pass = model.forward(batch, dropout: model.config.network.dropout > 0 ? dropout : nil)
             var result = ctc.fromActivations(pass.logits, targets: group.map { examples[$0].labels })
             let share = Float(group.count) / Float(inputs.count)
@@ -155,7 +160,8 @@ public final class Trainer {
             model.backward(result.gradient, pass: pass)
         }
         if collective.size > 1 {
-            let sum = GradientAllReduce(collective: collective).sum(parameters, loss: loss, frames: frames, share: Float(local.count) / Float(members.count))
+            let sum = GradientAllReduce(collective: collective).sum(
+                parameters, loss: loss, frames: frames, share: Float(local.count) / Float(members.count))
             (loss, frames) = (sum.loss, sum.frames)
             allreduceSeconds += sum.seconds
         }
@@ -220,10 +226,13 @@ public final class Trainer {
                 let fps = Double(result.frames) / max(now.timeIntervalSince(lastReport), 1e-9)
                 lastReport = now
                 let perStep = (elapsed() - startSeconds) / Double(max(1, state.step - startStep))
-                try log(.step(.init(epoch: state.epoch, step: state.step, loss: result.loss.isFinite ? result.loss : nil,
-                                    learningRate: optimizer.learningRate, gradNorm: result.gradNorm.isFinite ? result.gradNorm : nil,
-                                    framesPerSecond: fps, skippedNonFinite: state.skippedNonFinite, elapsed: elapsed(),
-                                    etaSeconds: perStep * Double(max(0, plannedSteps - state.step)))))
+                try log(
+                    .step(
+                        .init(
+                            epoch: state.epoch, step: state.step, loss: result.loss.isFinite ? result.loss : nil,
+                            learningRate: optimizer.learningRate, gradNorm: result.gradNorm.isFinite ? result.gradNorm : nil,
+                            framesPerSecond: fps, skippedNonFinite: state.skippedNonFinite, elapsed: elapsed(),
+                            etaSeconds: perStep * Double(max(0, plannedSteps - state.step)))))
                 if state.step % options.checkpointEvery == 0 {
                     state.seconds = elapsed()
                     try saveCheckpoint()
@@ -271,8 +280,9 @@ public final class Trainer {
     /// Restores weights, optimizer and position from the output directory's checkpoint.
     public func resume() throws {
         let checkpoint = try Checkpoint.read(from: outDirectory)
-        try checkpoint.restore(into: model, optimizer: optimizer,
-                               file: outDirectory.appendingPathComponent(Checkpoint.fileName).path)
+        try checkpoint.restore(
+            into: model, optimizer: optimizer,
+            file: outDirectory.appendingPathComponent(Checkpoint.fileName).path)
         state = checkpoint.state
         resumed = true
         try runLog.truncate(after: state)

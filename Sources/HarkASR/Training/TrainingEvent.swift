@@ -54,7 +54,8 @@ public enum TrainingEvent: Codable, Sendable, Equatable {
         func ok(count: Int, max: Int) -> Bool { count >= 0 && count < max }
         switch self {
         case .step(let r):
-            return ok(count: r.epoch, max: 1_000_000_000) && ok(count: r.step, max: 1_000_000_000_000) && ok(r.loss) && ok(r.learningRate) && ok(r.gradNorm) && ok(r.framesPerSecond)
+            return ok(count: r.epoch, max: 1_000_000_000) && ok(count: r.step, max: 1_000_000_000_000) && ok(r.loss) && ok(r.learningRate)
+                && ok(r.gradNorm) && ok(r.framesPerSecond)
                 && (r.skippedNonFinite ?? 0) >= 0 && ok(r.elapsed) && ok(r.etaSeconds)
         case .epoch(let r):
             return ok(count: r.epoch, max: 1_000_000_000) && ok(count: r.step, max: 1_000_000_000_000) && ok(r.validCER, max: 100)
@@ -84,8 +85,9 @@ public enum TrainingEvent: Codable, Sendable, Equatable {
         case "step": self = .step(try StepReport(from: decoder))
         case "epoch": self = .epoch(try EpochReport(from: decoder))
         default:
-            throw DecodingError.dataCorruptedError(forKey: TypeKey.type, in: try decoder.container(keyedBy: TypeKey.self),
-                                                   debugDescription: "unknown event type \"\(type)\"")
+            throw DecodingError.dataCorruptedError(
+                forKey: TypeKey.type, in: try decoder.container(keyedBy: TypeKey.self),
+                debugDescription: "unknown event type \"\(type)\"")
         }
     }
 

@@ -158,14 +158,19 @@ extension TrainingOptions {
         }
         try check(clip.isFinite && clip >= 0, "--clip (clip)", clip, "0 (off) or a positive finite number")
         try check((0...Limits.count).contains(patience), "--patience (patience)", patience, "in 0…\(Limits.count)")
-        try check((1...Limits.count).contains(checkpointEvery), "--checkpoint-every (checkpointEvery)", checkpointEvery, "in 1…\(Limits.count)")
+        try check(
+            (1...Limits.count).contains(checkpointEvery), "--checkpoint-every (checkpointEvery)", checkpointEvery, "in 1…\(Limits.count)")
         try check(weightDecay.isFinite && weightDecay >= 0, "weightDecay", weightDecay, "0 or a positive finite number")
         if let s = specAugment {
-            for (name, v) in [("frequencyMasks", s.frequencyMasks), ("maxFrequencyWidth", s.maxFrequencyWidth),
-                              ("timeMasks", s.timeMasks), ("maxTimeWidth", s.maxTimeWidth)] {
+            for (name, v) in [
+                ("frequencyMasks", s.frequencyMasks), ("maxFrequencyWidth", s.maxFrequencyWidth),
+                ("timeMasks", s.timeMasks), ("maxTimeWidth", s.maxTimeWidth)
+            ] {
                 try check((0...10_000).contains(v), "specAugment.\(name)", v, "in 0…10000")
             }
-            try check(s.maxTimeFraction.isFinite && (0...1).contains(s.maxTimeFraction), "specAugment.maxTimeFraction", s.maxTimeFraction, "in [0, 1]")
+            try check(
+                s.maxTimeFraction.isFinite && (0...1).contains(s.maxTimeFraction), "specAugment.maxTimeFraction", s.maxTimeFraction,
+                "in [0, 1]")
         }
         try augmentation?.validate()
         try check((0...100).contains(averageBest), "--average-best (averageBest)", averageBest, "in 0…100")
@@ -175,8 +180,10 @@ extension TrainingOptions {
 extension TrainingState {
     /// Checks a checkpoint's position: counts are never negative, times and rates finite.
     public func validate() throws {
-        for (name, v) in [("epoch", epoch), ("batch", batch), ("step", step), ("badEpochs", badEpochs),
-                          ("skippedNonFinite", skippedNonFinite)] where !(0...Limits.count).contains(v) {
+        for (name, v) in [
+            ("epoch", epoch), ("batch", batch), ("step", step), ("badEpochs", badEpochs),
+            ("skippedNonFinite", skippedNonFinite)
+        ] where !(0...Limits.count).contains(v) {
             throw InvalidValue("state \(name) \(v) must be in 0…\(Limits.count)")
         }
         guard seconds.isFinite && seconds >= 0 else { throw InvalidValue("state seconds \(seconds) must be a finite count of seconds") }

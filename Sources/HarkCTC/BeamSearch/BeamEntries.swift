@@ -125,7 +125,8 @@ struct BeamEmission {
     var depth: Int
 
     var decoded: DecodedToken {
-        DecodedToken(token: token, firstFrame: firstFrame, lastFrame: lastFrame,
-                     confidence: Float(posteriorSum / Double(lastFrame - firstFrame + 1)))
+        DecodedToken(
+            token: token, firstFrame: firstFrame, lastFrame: lastFrame,
+            confidence: Float(posteriorSum / Double(lastFrame - firstFrame + 1)))
     }
 }

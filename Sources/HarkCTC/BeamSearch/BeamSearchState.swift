@@ -149,8 +149,10 @@ struct BeamSearchState {
     @inline(__always)
     private mutating func emit(_ k: Int, after e: BeamEntry, into s: Int, at t: Int) {
         let depth = e.emission >= 0 ? chain[e.emission].depth + 1 : shared.count + 1
-        next[s].emission = link(BeamEmission(token: k, firstFrame: t, lastFrame: t, posteriorSum: probability(k),
-                                             previous: e.emission, depth: depth))
+        next[s].emission = link(
+            BeamEmission(
+                token: k, firstFrame: t, lastFrame: t, posteriorSum: probability(k),
+                previous: e.emission, depth: depth))
     }
 
     /// The next beam: of this frame's prefixes, the best `width` by score
@@ -220,8 +222,9 @@ struct BeamSearchState {
             (Float($0.entry.score + $0.end), $1.count, $1.node) > (Float($1.entry.score + $1.end), $0.count, $0.node)
         }
         return ranked.prefix(options.nBest).map { r in
-            Hypothesis(tokens: tokens(r.entry.emission), logProbability: Float(r.entry.total),
-                       scorerScore: Float(r.entry.extra + r.end), score: Float(r.entry.score + r.end))
+            Hypothesis(
+                tokens: tokens(r.entry.emission), logProbability: Float(r.entry.total),
+                scorerScore: Float(r.entry.extra + r.end), score: Float(r.entry.score + r.end))
         }
     }
 }

@@ -3,9 +3,11 @@
 enum ElmanCell {
     /// `gates` [B, H] is overwritten with h'.
     @inline(__always)
-    static func forwardStep(gates: UnsafeMutablePointer<Float>, gh: UnsafePointer<Float>, relu: Bool,
-                            h: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, ldy: Int,
-                            active: (Int) -> Bool, batch: Int, hidden H: Int) {
+    static func forwardStep(
+        gates: UnsafeMutablePointer<Float>, gh: UnsafePointer<Float>, relu: Bool,
+        h: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, ldy: Int,
+        active: (Int) -> Bool, batch: Int, hidden H: Int
+    ) {
         for b in 0..<batch {
             let yRow = y + b * ldy
             guard active(b) else {
@@ -27,10 +29,12 @@ enum ElmanCell {
     /// Backward: (h' = act(a)) da = dh ⊙ act'(a), with tanh' = 1 − h'² and
     /// ReLU' = [h' > 0].
     @inline(__always)
-    static func backwardStep(gates: UnsafePointer<Float>, relu: Bool,
-                             dy: UnsafePointer<Float>, ldy: Int, dh: UnsafePointer<Float>,
-                             dGates: UnsafeMutablePointer<Float>, dhDirect: UnsafeMutablePointer<Float>,
-                             active: (Int) -> Bool, batch: Int, hidden H: Int) {
+    static func backwardStep(
+        gates: UnsafePointer<Float>, relu: Bool,
+        dy: UnsafePointer<Float>, ldy: Int, dh: UnsafePointer<Float>,
+        dGates: UnsafeMutablePointer<Float>, dhDirect: UnsafeMutablePointer<Float>,
+        active: (Int) -> Bool, batch: Int, hidden H: Int
+    ) {
         for b in 0..<batch {
             let dhb = dh + b * H, out = dhDirect + b * H
             guard active(b) else {

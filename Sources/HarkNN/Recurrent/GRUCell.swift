@@ -9,10 +9,12 @@ enum GRUCell {
     ///
     /// `gates` [B, 3H] is overwritten with r, z, n; `hiddenNew` [B, H] keeps gh_n.
     @inline(__always)
-    static func forwardStep(gates: UnsafeMutablePointer<Float>, gh: UnsafePointer<Float>,
-                            h: UnsafeMutablePointer<Float>, hiddenNew: UnsafeMutablePointer<Float>,
-                            y: UnsafeMutablePointer<Float>, ldy: Int,
-                            active: (Int) -> Bool, batch: Int, hidden H: Int) {
+    static func forwardStep(
+        gates: UnsafeMutablePointer<Float>, gh: UnsafePointer<Float>,
+        h: UnsafeMutablePointer<Float>, hiddenNew: UnsafeMutablePointer<Float>,
+        y: UnsafeMutablePointer<Float>, ldy: Int,
+        active: (Int) -> Bool, batch: Int, hidden H: Int
+    ) {
         for b in 0..<batch {
             let yRow = y + b * ldy
             guard active(b) else {
@@ -21,12 +23,12 @@ enum GRUCell {
             }
             let g = gates + b * 3 * H, r = gh + b * 3 * H, hb = h + b * H, hn = hiddenNew + b * H
             for j in 0..<(2 * H) { g[j] += r[j] }
-            sigmoidInPlace(g, 2 * H)                                      // r, z
+            sigmoidInPlace(g, 2 * H)  // r, z
             for j in 0..<H { hn[j] = r[2 * H + j]; g[2 * H + j] += g[j] * hn[j] }
-            tanhInPlace(g + 2 * H, H)                                     // n
+            tanhInPlace(g + 2 * H, H)  // n
             for j in 0..<H {
                 let zg = g[H + j]
-                let hNew = (1 - zg) * g[2 * H + j] + zg * hb[j]           // h' = (1 − z) ⊙ n + z ⊙ h
+                let hNew = (1 - zg) * g[2 * H + j] + zg * hb[j]  // h' = (1 − z) ⊙ n + z ⊙ h
                 hb[j] = hNew
                 yRow[j] = hNew
             }
@@ -44,11 +46,13 @@ enum GRUCell {
     /// x-side gradients [da_r, da_z, da_n] go to `dGatesX` and the h-side ones
     /// [da_r, da_z, da_n ⊙ r] to `dGatesH`, both [B, 3H].
     @inline(__always)
-    static func backwardStep(gates: UnsafePointer<Float>, hiddenNew: UnsafePointer<Float>, hPrev: UnsafePointer<Float>,
-                             dy: UnsafePointer<Float>, ldy: Int, dh: UnsafePointer<Float>,
-                             dGatesX: UnsafeMutablePointer<Float>, dGatesH: UnsafeMutablePointer<Float>,
-                             dhDirect: UnsafeMutablePointer<Float>,
-                             active: (Int) -> Bool, batch: Int, hidden H: Int) {
+    static func backwardStep(
+        gates: UnsafePointer<Float>, hiddenNew: UnsafePointer<Float>, hPrev: UnsafePointer<Float>,
+        dy: UnsafePointer<Float>, ldy: Int, dh: UnsafePointer<Float>,
+        dGatesX: UnsafeMutablePointer<Float>, dGatesH: UnsafeMutablePointer<Float>,
+        dhDirect: UnsafeMutablePointer<Float>,
+        active: (Int) -> Bool, batch: Int, hidden H: Int
+    ) {
         for b in 0..<batch {
             let dhb = dh + b * H, out = dhDirect + b * H
             guard active(b) else {

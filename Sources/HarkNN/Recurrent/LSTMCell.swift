@@ -15,10 +15,12 @@ enum LSTMCell {
     /// [B, H] receives tanh(c'); `h`, `c` [B, H] are updated in place; `y` rows
     /// (stride `ldy`) get h' or, for inactive sequences, 0 (their h, c are carried).
     @inline(__always)
-    static func forwardStep(gates: UnsafeMutablePointer<Float>, gh: UnsafePointer<Float>,
-                            h: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>,
-                            cellTanh: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, ldy: Int,
-                            active: (Int) -> Bool, batch: Int, hidden H: Int) {
+    static func forwardStep(
+        gates: UnsafeMutablePointer<Float>, gh: UnsafePointer<Float>,
+        h: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>,
+        cellTanh: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, ldy: Int,
+        active: (Int) -> Bool, batch: Int, hidden H: Int
+    ) {
         for b in 0..<batch {
             let yRow = y + b * ldy
             guard active(b) else {
@@ -27,15 +29,15 @@ enum LSTMCell {
             }
             let g = gates + b * 4 * H, r = gh + b * 4 * H
             let hb = h + b * H, cb = c + b * H, tb = cellTanh + b * H
-            for j in 0..<(4 * H) { g[j] += r[j] }          // pre-activations
-            sigmoidInPlace(g, 2 * H)                        // i, f
-            tanhInPlace(g + 2 * H, H)                       // g
-            sigmoidInPlace(g + 3 * H, H)                    // o
-            for j in 0..<H { cb[j] = g[H + j] * cb[j] + g[j] * g[2 * H + j] }   // c' = f ⊙ c + i ⊙ g
+            for j in 0..<(4 * H) { g[j] += r[j] }  // pre-activations
+            sigmoidInPlace(g, 2 * H)  // i, f
+            tanhInPlace(g + 2 * H, H)  // g
+            sigmoidInPlace(g + 3 * H, H)  // o
+            for j in 0..<H { cb[j] = g[H + j] * cb[j] + g[j] * g[2 * H + j] }  // c' = f ⊙ c + i ⊙ g
             tb.update(from: cb, count: H)
-            tanhInPlace(tb, H)                              // tanh(c')
+            tanhInPlace(tb, H)  // tanh(c')
             for j in 0..<H {
-                let hNew = g[3 * H + j] * tb[j]             // h' = o ⊙ tanh(c')
+                let hNew = g[3 * H + j] * tb[j]  // h' = o ⊙ tanh(c')
                 hb[j] = hNew
                 yRow[j] = hNew
             }
@@ -52,11 +54,13 @@ enum LSTMCell {
     /// that does not go through W_hh (0 for active rows, the carried dh for
     /// inactive ones); updates `dc` in place to dc_prev.
     @inline(__always)
-    static func backwardStep(gates: UnsafePointer<Float>, cellTanh: UnsafePointer<Float>, cPrev: UnsafePointer<Float>,
-                             dy: UnsafePointer<Float>, ldy: Int, dh: UnsafePointer<Float>,
-                             dc: UnsafeMutablePointer<Float>, dGates: UnsafeMutablePointer<Float>,
-                             dhDirect: UnsafeMutablePointer<Float>,
-                             active: (Int) -> Bool, batch: Int, hidden H: Int) {
+    static func backwardStep(
+        gates: UnsafePointer<Float>, cellTanh: UnsafePointer<Float>, cPrev: UnsafePointer<Float>,
+        dy: UnsafePointer<Float>, ldy: Int, dh: UnsafePointer<Float>,
+        dc: UnsafeMutablePointer<Float>, dGates: UnsafeMutablePointer<Float>,
+        dhDirect: UnsafeMutablePointer<Float>,
+        active: (Int) -> Bool, batch: Int, hidden H: Int
+    ) {
         for b in 0..<batch {
             let dhb = dh + b * H, out = dhDirect + b * H
             guard active(b) else {

@@ -31,8 +31,10 @@ public final class Recurrent: ParameterContainer {
         /// the cell c stays H wide. 0: none.
         public var projectionSize = 0
 
-        public init(cell: RecurrentCell, inputSize: Int, hiddenSize: Int, numLayers: Int = 1, bias: Bool = true,
-                    dropout: Float = 0, bidirectional: Bool = false, projectionSize: Int = 0) {
+        public init(
+            cell: RecurrentCell, inputSize: Int, hiddenSize: Int, numLayers: Int = 1, bias: Bool = true,
+            dropout: Float = 0, bidirectional: Bool = false, projectionSize: Int = 0
+        ) {
             self.cell = cell
             self.inputSize = inputSize
             self.hiddenSize = hiddenSize
@@ -49,11 +51,12 @@ public final class Recurrent: ParameterContainer {
 
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.init(cell: try c.decode(RecurrentCell.self, forKey: .cell), inputSize: try c.decode(Int.self, forKey: .inputSize),
-                      hiddenSize: try c.decode(Int.self, forKey: .hiddenSize), numLayers: try c.decode(Int.self, forKey: .numLayers),
-                      bias: try c.decode(Bool.self, forKey: .bias), dropout: try c.decode(Float.self, forKey: .dropout),
-                      bidirectional: try c.decode(Bool.self, forKey: .bidirectional),
-                      projectionSize: try c.decodeIfPresent(Int.self, forKey: .projectionSize) ?? 0)
+            self.init(
+                cell: try c.decode(RecurrentCell.self, forKey: .cell), inputSize: try c.decode(Int.self, forKey: .inputSize),
+                hiddenSize: try c.decode(Int.self, forKey: .hiddenSize), numLayers: try c.decode(Int.self, forKey: .numLayers),
+                bias: try c.decode(Bool.self, forKey: .bias), dropout: try c.decode(Float.self, forKey: .dropout),
+                bidirectional: try c.decode(Bool.self, forKey: .bidirectional),
+                projectionSize: try c.decodeIfPresent(Int.self, forKey: .projectionSize) ?? 0)
         }
 
         public var directions: Int { bidirectional ? 2 : 1 }
@@ -74,19 +77,23 @@ public final class Recurrent: ParameterContainer {
     /// PyTorch's default initialisation: every parameter from U(−1/√H, 1/√H),
     /// in `state_dict()` order.
     public init(_ options: Options, rng: inout SeededGenerator) {
-        precondition(options.numLayers >= 1 && options.hiddenSize >= 1 && options.inputSize >= 1,
-                     "recurrent layer sizes must be positive: \(options)")
+        precondition(
+            options.numLayers >= 1 && options.hiddenSize >= 1 && options.inputSize >= 1,
+            "recurrent layer sizes must be positive: \(options)")
         precondition(options.dropout >= 0 && options.dropout < 1, "dropout \(options.dropout) must be in [0, 1)")
-        precondition(options.projectionSize == 0 || (options.cell == .lstm && options.projectionSize < options.hiddenSize),
-                     "projections are for LSTMs, smaller than the hidden size (as PyTorch's proj_size): \(options)")
+        precondition(
+            options.projectionSize == 0 || (options.cell == .lstm && options.projectionSize < options.hiddenSize),
+            "projections are for LSTMs, smaller than the hidden size (as PyTorch's proj_size): \(options)")
         self.options = options
         var layers: [[RecurrentDirection]] = []
         for l in 0..<options.numLayers {
             let input = l == 0 ? options.inputSize : options.outputSize
-            layers.append((0..<options.directions).map {
-                RecurrentDirection(cell: options.cell, inputSize: input, hiddenSize: options.hiddenSize,
-                                   projectionSize: options.projectionSize, layer: l, reverse: $0 == 1, bias: options.bias)
-            })
+            layers.append(
+                (0..<options.directions).map {
+                    RecurrentDirection(
+                        cell: options.cell, inputSize: input, hiddenSize: options.hiddenSize,
+                        projectionSize: options.projectionSize, layer: l, reverse: $0 == 1, bias: options.bias)
+                })
         }
         self.layers = layers
         let bound = 1 / Float(options.hiddenSize).squareRoot()
@@ -117,8 +124,9 @@ public final class Recurrent: ParameterContainer {
     /// A zero state for B sequences: h [L·D·B, S], c [L·D·B, H].
     public func zeroState(batch B: Int) -> RecurrentState {
         let rows = options.numLayers * options.directions * B
-        return RecurrentState(h: Matrix(rows: rows, cols: options.stateSize),
-                              c: options.cell.hasCellState ? Matrix(rows: rows, cols: options.hiddenSize) : nil)
+        return RecurrentState(
+            h: Matrix(rows: rows, cols: options.stateSize),
+            c: options.cell.hasCellState ? Matrix(rows: rows, cols: options.hiddenSize) : nil)
     }
 
     /// - Parameters:
@@ -128,8 +136,10 @@ public final class Recurrent: ParameterContainer {
     ///   - dropout: when given and `options.dropout` > 0, dropout is applied
     ///     (training) with masks drawn from this generator.
     ///   - keepCache: false for inference: less memory, and `backward` cannot follow.
-    public func forward(_ input: SequenceBatch, initialState: RecurrentState? = nil,
-                        dropout: SeededGenerator? = nil, keepCache: Bool = true) -> Output {
+    public func forward(
+        _ input: SequenceBatch, initialState: RecurrentState? = nil,
+        dropout: SeededGenerator? = nil, keepCache: Bool = true
+    ) -> Output {
         let o = options
         precondition(input.width == o.inputSize, "expected \(o.inputSize) input features, got \(input.width)")
         let layout = input.layout
@@ -137,8 +147,9 @@ public final class Recurrent: ParameterContainer {
         let stateRows = L * D * B
         var state = initialState ?? zeroState(batch: B)
         precondition(state.h.shape == [stateRows, S], "h0 must be [\(L * D)·\(B), \(S)], not \(state.h.shape)")
-        precondition((state.c?.shape == [stateRows, H]) == o.cell.hasCellState,
-                     "c0 must be [\(L * D)·\(B), \(H)] for an LSTM and absent otherwise")
+        precondition(
+            (state.c?.shape == [stateRows, H]) == o.cell.hasCellState,
+            "c0 must be [\(L * D)·\(B), \(H)] for an LSTM and absent otherwise")
         var rng = dropout
         var cache = Cache(layout: layout)
         var x = input.data.data
@@ -153,7 +164,8 @@ public final class Recurrent: ParameterContainer {
                     state.h.data.withUnsafeMutableBufferPointer { ph in
                         withOptionalBuffer(&state.c) { pc in
                             let xp = SendablePointer(px.baseAddress!)
-                            let yp = SendablePointer(py.baseAddress!), hp = SendablePointer(ph.baseAddress!), cp = pc.map { SendablePointer($0) }
+                            let yp = SendablePointer(py.baseAddress!), hp = SendablePointer(ph.baseAddress!),
+                                cp = pc.map { SendablePointer($0) }
                             let run = { (d: Int) in
                                 let row = (l * D + d) * B
                                 caches[d].value = self.layers[l][d].forward(

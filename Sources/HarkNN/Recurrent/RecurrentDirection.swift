@@ -80,19 +80,22 @@ final class RecurrentDirection {
     ///   - keepCache: false for inference: the per-step states are not kept
     ///     (the returned cache cannot be used by `backward`).
     ///   - kernels: `.fast` takes the AVX2 LSTM step and the packed GEMM where they apply.
-    func forward(x: UnsafePointer<Float>, layout: SequenceLayout,
-                 h: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>?,
-                 y: UnsafeMutablePointer<Float>, ldy: Int, keepCache: Bool = true, kernels: KernelChoice) -> Cache {
+    func forward(
+        x: UnsafePointer<Float>, layout: SequenceLayout,
+        h: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>?,
+        y: UnsafeMutablePointer<Float>, ldy: Int, keepCache: Bool = true, kernels: KernelChoice
+    ) -> Cache {
         let T = layout.steps, B = layout.batch, H = hiddenSize, S = stateSize, GH = cell.gateCount * H
         let rows = T * B
         // Every element read later is written first (rows of steps past the
         // longest sequence are zeroed below), so no buffer is zero-filled here.
         let stateRows = keepCache ? rows : B
-        var cache = Cache(gates: uninitializedFloats(rows * GH),
-                          hPrev: keepCache ? uninitializedFloats(rows * S) : [],
-                          cPrev: keepCache && cell == .lstm ? uninitializedFloats(rows * H) : [],
-                          cellTanh: cell == .lstm ? uninitializedFloats(stateRows * H) : [],
-                          hiddenNew: cell == .gru ? uninitializedFloats(stateRows * H) : [])
+        var cache = Cache(
+            gates: uninitializedFloats(rows * GH),
+            hPrev: keepCache ? uninitializedFloats(rows * S) : [],
+            cPrev: keepCache && cell == .lstm ? uninitializedFloats(rows * H) : [],
+            cellTanh: cell == .lstm ? uninitializedFloats(stateRows * H) : [],
+            hiddenNew: cell == .gru ? uninitializedFloats(stateRows * H) : [])
         /// Row offset of step t in the per-step state buffers.
         let stateRow = { (t: Int) -> Int in keepCache ? t * B : 0 }
         var gh = [Float](repeating: 0, count: B * GH)
@@ -101,9 +104,11 @@ final class RecurrentDirection {
             PackedRightMatrix(k: S, n: GH, source: $0.baseAddress!, transposed: true, kernels: kernels)
         }
         // With projections: W_hrᵀ [H, P], and the step's m = o ⊙ tanh(c) [B, H] and W_hr m [B, P].
-        let whrT = weightHR.map { w in w.value.withUnsafeBufferPointer {
-            PackedRightMatrix(k: H, n: S, source: $0.baseAddress!, transposed: true, kernels: kernels)
-        } }
+        let whrT = weightHR.map { w in
+            w.value.withUnsafeBufferPointer {
+                PackedRightMatrix(k: H, n: S, source: $0.baseAddress!, transposed: true, kernels: kernels)
+            }
+        }
         var mBuffer = [Float](repeating: 0, count: whrT == nil ? 0 : B * H)
         var projected = [Float](repeating: 0, count: whrT == nil ? 0 : B * S)
         let lengths = layout.lengths
@@ -119,73 +124,85 @@ final class RecurrentDirection {
                 sgemm(transB: true, m: rows, n: GH, k: inputSize, a: x, b: w.baseAddress!, beta: 1, c: gates)
             }
             cache.hPrev.withUnsafeMutableBufferPointer { hPrev in
-            cache.cPrev.withUnsafeMutableBufferPointer { cPrev in
-            cache.cellTanh.withUnsafeMutableBufferPointer { cellTanh in
-            cache.hiddenNew.withUnsafeMutableBufferPointer { hiddenNew in
-            mBuffer.withUnsafeMutableBufferPointer { mBuf in
-            projected.withUnsafeMutableBufferPointer { projBuf in
-            gh.withUnsafeMutableBufferPointer { ghBuffer in
-                let ghp = ghBuffer.baseAddress!
-                for s in 0..<T {
-                    let t = reverse ? T - 1 - s : s
-                    let active = { (b: Int) -> Bool in t < lengths[b] }
-                    let rowStart = t * B
-                    if t >= longest {
-                        for b in 0..<B { for j in 0..<S { y[(rowStart + b) * ldy + j] = 0 } }
-                        if keepCache { (hPrev.baseAddress! + rowStart * S).initialize(repeating: 0, count: B * S) }
-                        continue
-                    }
-                    if keepCache {
-                        (hPrev.baseAddress! + rowStart * S).update(from: h, count: B * S)
-                        if let c { (cPrev.baseAddress! + rowStart * H).update(from: c, count: B * H) }
-                    }
-                    // gh[B, GH] = h[B, S] · W_hhᵀ[S, GH] + b_hh    (the only product inside the loop without projections)
-                    broadcast(biasHH, rows: B, into: ghp)
-                    whhT.multiplyAccumulate(m: B, a: h, lda: S, c: ghp, ldc: GH)
-                    let g = gates + rowStart * GH
-                    let yRow = y + rowStart * ldy
-                    if let whrT {
-                        // m = o ⊙ tanh(c') into mBuf (rows of inactive sequences are not used), then
-                        // h' = W_hr m:  projected[B, P] = m[B, H] · W_hrᵀ[H, P]
-                        let m = mBuf.baseAddress!, hp = projBuf.baseAddress!
-                        if vectorLSTM {
-                            for b in 0..<B { activeFlags[b] = active(b) ? 1 : 0 }
-                            hark_lstm_forward_step(Int32(B), Int32(H), g, ghp, m, c!, cellTanh.baseAddress! + stateRow(t) * H,
-                                                   m, Int32(H), activeFlags)
-                        } else {
-                            LSTMCell.forwardStep(gates: g, gh: ghp, h: m, c: c!, cellTanh: cellTanh.baseAddress! + stateRow(t) * H,
-                                                 y: m, ldy: H, active: active, batch: B, hidden: H)
-                        }
-                        hp.update(repeating: 0, count: B * S)
-                        whrT.multiplyAccumulate(m: B, a: m, lda: H, c: hp, ldc: S)
-                        for b in 0..<B {
-                            let yb = yRow + b * ldy
-                            guard active(b) else {
-                                for j in 0..<S { yb[j] = 0 }
-                                continue
+                cache.cPrev.withUnsafeMutableBufferPointer { cPrev in
+                    cache.cellTanh.withUnsafeMutableBufferPointer { cellTanh in
+                        cache.hiddenNew.withUnsafeMutableBufferPointer { hiddenNew in
+                            mBuffer.withUnsafeMutableBufferPointer { mBuf in
+                                projected.withUnsafeMutableBufferPointer { projBuf in
+                                    gh.withUnsafeMutableBufferPointer { ghBuffer in
+                                        let ghp = ghBuffer.baseAddress!
+                                        for s in 0..<T {
+                                            let t = reverse ? T - 1 - s : s
+                                            let active = { (b: Int) -> Bool in t < lengths[b] }
+                                            let rowStart = t * B
+                                            if t >= longest {
+                                                for b in 0..<B { for j in 0..<S { y[(rowStart + b) * ldy + j] = 0 } }
+                                                if keepCache { (hPrev.baseAddress! + rowStart * S).initialize(repeating: 0, count: B * S) }
+                                                continue
+                                            }
+                                            if keepCache {
+                                                (hPrev.baseAddress! + rowStart * S).update(from: h, count: B * S)
+                                                if let c { (cPrev.baseAddress! + rowStart * H).update(from: c, count: B * H) }
+                                            }
+                                            // gh[B, GH] = h[B, S] · W_hhᵀ[S, GH] + b_hh    (the only product inside the loop without projections)
+                                            broadcast(biasHH, rows: B, into: ghp)
+                                            whhT.multiplyAccumulate(m: B, a: h, lda: S, c: ghp, ldc: GH)
+                                            let g = gates + rowStart * GH
+                                            let yRow = y + rowStart * ldy
+                                            if let whrT {
+                                                // m = o ⊙ tanh(c') into mBuf (rows of inactive sequences are not used), then
+                                                // h' = W_hr m:  projected[B, P] = m[B, H] · W_hrᵀ[H, P]
+                                                let m = mBuf.baseAddress!, hp = projBuf.baseAddress!
+                                                if vectorLSTM {
+                                                    for b in 0..<B { activeFlags[b] = active(b) ? 1 : 0 }
+                                                    hark_lstm_forward_step(
+                                                        Int32(B), Int32(H), g, ghp, m, c!, cellTanh.baseAddress! + stateRow(t) * H,
+                                                        m, Int32(H), activeFlags)
+                                                } else {
+                                                    LSTMCell.forwardStep(
+                                                        gates: g, gh: ghp, h: m, c: c!, cellTanh: cellTanh.baseAddress! + stateRow(t) * H,
+                                                        y: m, ldy: H, active: active, batch: B, hidden: H)
+                                                }
+                                                hp.update(repeating: 0, count: B * S)
+                                                whrT.multiplyAccumulate(m: B, a: m, lda: H, c: hp, ldc: S)
+                                                for b in 0..<B {
+                                                    let yb = yRow + b * ldy
+                                                    guard active(b) else {
+                                                        for j in 0..<S { yb[j] = 0 }
+                                                        continue
+                                                    }
+                                                    (h + b * S).update(from: hp + b * S, count: S)
+                                                    yb.update(from: hp + b * S, count: S)
+                                                }
+                                                continue
+                                            }
+                                            switch cell {
+                                            case .lstm where vectorLSTM:
+                                                for b in 0..<B { activeFlags[b] = active(b) ? 1 : 0 }
+                                                hark_lstm_forward_step(
+                                                    Int32(B), Int32(H), g, ghp, h, c!, cellTanh.baseAddress! + stateRow(t) * H,
+                                                    yRow, Int32(ldy), activeFlags)
+                                            case .lstm:
+                                                LSTMCell.forwardStep(
+                                                    gates: g, gh: ghp, h: h, c: c!, cellTanh: cellTanh.baseAddress! + stateRow(t) * H,
+                                                    y: yRow, ldy: ldy, active: active, batch: B, hidden: H)
+                                            case .gru:
+                                                GRUCell.forwardStep(
+                                                    gates: g, gh: ghp, h: h, hiddenNew: hiddenNew.baseAddress! + stateRow(t) * H,
+                                                    y: yRow, ldy: ldy, active: active, batch: B, hidden: H)
+                                            case .rnnTanh, .rnnRelu:
+                                                ElmanCell.forwardStep(
+                                                    gates: g, gh: ghp, relu: cell == .rnnRelu, h: h,
+                                                    y: yRow, ldy: ldy, active: active, batch: B, hidden: H)
+                                            }
+                                        }
+                                    }
+                                }
                             }
-                            (h + b * S).update(from: hp + b * S, count: S)
-                            yb.update(from: hp + b * S, count: S)
                         }
-                        continue
-                    }
-                    switch cell {
-                    case .lstm where vectorLSTM:
-                        for b in 0..<B { activeFlags[b] = active(b) ? 1 : 0 }
-                        hark_lstm_forward_step(Int32(B), Int32(H), g, ghp, h, c!, cellTanh.baseAddress! + stateRow(t) * H,
-                                               yRow, Int32(ldy), activeFlags)
-                    case .lstm:
-                        LSTMCell.forwardStep(gates: g, gh: ghp, h: h, c: c!, cellTanh: cellTanh.baseAddress! + stateRow(t) * H,
-                                             y: yRow, ldy: ldy, active: active, batch: B, hidden: H)
-                    case .gru:
-                        GRUCell.forwardStep(gates: g, gh: ghp, h: h, hiddenNew: hiddenNew.baseAddress! + stateRow(t) * H,
-                                            y: yRow, ldy: ldy, active: active, batch: B, hidden: H)
-                    case .rnnTanh, .rnnRelu:
-                        ElmanCell.forwardStep(gates: g, gh: ghp, relu: cell == .rnnRelu, h: h,
-                                              y: yRow, ldy: ldy, active: active, batch: B, hidden: H)
                     }
                 }
-            }}}}}}}
+            }
         }
         return cache
     }
@@ -197,9 +214,11 @@ final class RecurrentDirection {
     ///   - dy: ∂loss/∂y [T·B, ·] with row stride `ldy` (S columns read).
     ///   - dh [B, S], dc [B, H]: on entry ∂loss/∂(final state), on exit ∂loss/∂(initial state).
     ///   - dx: [T·B, I], accumulated.
-    func backward(dy: UnsafePointer<Float>, ldy: Int, x: UnsafePointer<Float>, layout: SequenceLayout,
-                  cache: Cache, dh: UnsafeMutablePointer<Float>, dc: UnsafeMutablePointer<Float>?,
-                  dx: UnsafeMutablePointer<Float>, kernels: KernelChoice) {
+    func backward(
+        dy: UnsafePointer<Float>, ldy: Int, x: UnsafePointer<Float>, layout: SequenceLayout,
+        cache: Cache, dh: UnsafeMutablePointer<Float>, dc: UnsafeMutablePointer<Float>?,
+        dx: UnsafeMutablePointer<Float>, kernels: KernelChoice
+    ) {
         let T = layout.steps, B = layout.batch, H = hiddenSize, S = stateSize, GH = cell.gateCount * H
         let rows = T * B
         let lengths = layout.lengths
@@ -213,115 +232,146 @@ final class RecurrentDirection {
             PackedRightMatrix(k: GH, n: S, source: $0.baseAddress!, transposed: false, kernels: kernels)
         }
         // With projections: W_hr [P, H] for dm = dh' · W_hr, and per step dh' (∂loss/∂ the projected h) [T·B, P].
-        let whr = weightHR.map { w in w.value.withUnsafeBufferPointer {
-            PackedRightMatrix(k: S, n: H, source: $0.baseAddress!, transposed: false, kernels: kernels)
-        } }
+        let whr = weightHR.map { w in
+            w.value.withUnsafeBufferPointer {
+                PackedRightMatrix(k: S, n: H, source: $0.baseAddress!, transposed: false, kernels: kernels)
+            }
+        }
         var dProjected = [Float](repeating: 0, count: whr == nil ? 0 : rows * S)
         var dm = [Float](repeating: 0, count: whr == nil ? 0 : B * H)
         var scratch = [Float](repeating: 0, count: whr == nil ? 0 : B * H)
         let zeroRow = [Float](repeating: 0, count: H)
         dGatesX.withUnsafeMutableBufferPointer { dgxBuffer in
-        dGatesHStorage.withUnsafeMutableBufferPointer { dghBuffer in
-        dhDirect.withUnsafeMutableBufferPointer { directBuffer in
-        dProjected.withUnsafeMutableBufferPointer { dProjectedBuffer in
-        dm.withUnsafeMutableBufferPointer { dmBuffer in
-        scratch.withUnsafeMutableBufferPointer { scratchBuffer in
-        zeroRow.withUnsafeBufferPointer { zeros in
-        cache.gates.withUnsafeBufferPointer { gates in
-        cache.hPrev.withUnsafeBufferPointer { hPrev in
-        cache.cPrev.withUnsafeBufferPointer { cPrev in
-        cache.cellTanh.withUnsafeBufferPointer { cellTanh in
-        cache.hiddenNew.withUnsafeBufferPointer { hiddenNew in
-            let dgx = dgxBuffer.baseAddress!
-            // For LSTM and Elman the h side sees the same pre-activation gradients.
-            let dgh = cell == .gru ? dghBuffer.baseAddress! : dgx
-            let direct = directBuffer.baseAddress!
-            for s in stride(from: T - 1, through: 0, by: -1) {
-                let t = reverse ? T - 1 - s : s
-                let active = { (b: Int) -> Bool in t < lengths[b] }
-                let r0 = t * B
-                if let whr {
-                    // (h' = W_hr m)  dh'[b] = dh[b] + dy[b] (active rows),  dm[B, H] = dh'[B, P] · W_hr[P, H]
-                    let dp = dProjectedBuffer.baseAddress! + r0 * S, dmp = dmBuffer.baseAddress!
-                    for b in 0..<B where active(b) {
-                        for j in 0..<S { dp[b * S + j] = dh[b * S + j] + dy[(r0 + b) * ldy + j] }
-                    }
-                    dmp.update(repeating: 0, count: B * H)
-                    whr.multiplyAccumulate(m: B, a: dp, lda: S, c: dmp, ldc: H)
-                    // (m = o ⊙ tanh c') as without projections, with dm for dh and no dy.
-                    LSTMCell.backwardStep(gates: gates.baseAddress! + r0 * GH, cellTanh: cellTanh.baseAddress! + r0 * H,
-                                          cPrev: cPrev.baseAddress! + r0 * H, dy: zeros.baseAddress!, ldy: 0, dh: dmp,
-                                          dc: dc!, dGates: dgx + r0 * GH, dhDirect: scratchBuffer.baseAddress!,
-                                          active: active, batch: B, hidden: H)
-                    // The carried dh of inactive sequences passes by; active ones go through W_hh below.
-                    for b in 0..<B {
-                        for j in 0..<S { direct[b * S + j] = active(b) ? 0 : dh[b * S + j] }
-                    }
-                    whh.multiplyAccumulate(m: B, a: dgh + r0 * GH, lda: GH, c: direct, ldc: S)
-                    dh.update(from: direct, count: B * S)
-                    continue
-                }
-                switch cell {
-                case .lstm:
-                    LSTMCell.backwardStep(gates: gates.baseAddress! + r0 * GH, cellTanh: cellTanh.baseAddress! + r0 * H,
-                                          cPrev: cPrev.baseAddress! + r0 * H, dy: dy + r0 * ldy, ldy: ldy, dh: dh,
-                                          dc: dc!, dGates: dgx + r0 * GH, dhDirect: direct,
-                                          active: active, batch: B, hidden: H)
-                case .gru:
-                    GRUCell.backwardStep(gates: gates.baseAddress! + r0 * GH, hiddenNew: hiddenNew.baseAddress! + r0 * H,
-                                         hPrev: hPrev.baseAddress! + r0 * H, dy: dy + r0 * ldy, ldy: ldy, dh: dh,
-                                         dGatesX: dgx + r0 * GH, dGatesH: dgh + r0 * GH, dhDirect: direct,
-                                         active: active, batch: B, hidden: H)
-                case .rnnTanh, .rnnRelu:
-                    ElmanCell.backwardStep(gates: gates.baseAddress! + r0 * GH, relu: cell == .rnnRelu,
-                                           dy: dy + r0 * ldy, ldy: ldy, dh: dh, dGates: dgx + r0 * GH,
-                                           dhDirect: direct, active: active, batch: B, hidden: H)
-                }
-                // dh_prev[B, H] = dpre_h[B, GH] · W_hh[GH, H] + (the direct part)
-                whh.multiplyAccumulate(m: B, a: dgh + r0 * GH, lda: GH, c: direct, ldc: H)
-                dh.update(from: direct, count: B * H)
-            }
+            dGatesHStorage.withUnsafeMutableBufferPointer { dghBuffer in
+                dhDirect.withUnsafeMutableBufferPointer { directBuffer in
+                    dProjected.withUnsafeMutableBufferPointer { dProjectedBuffer in
+                        dm.withUnsafeMutableBufferPointer { dmBuffer in
+                            scratch.withUnsafeMutableBufferPointer { scratchBuffer in
+                                zeroRow.withUnsafeBufferPointer { zeros in
+                                    cache.gates.withUnsafeBufferPointer { gates in
+                                        cache.hPrev.withUnsafeBufferPointer { hPrev in
+                                            cache.cPrev.withUnsafeBufferPointer { cPrev in
+                                                cache.cellTanh.withUnsafeBufferPointer { cellTanh in
+                                                    cache.hiddenNew.withUnsafeBufferPointer { hiddenNew in
+                                                        let dgx = dgxBuffer.baseAddress!
+                                                        // For LSTM and Elman the h side sees the same pre-activation gradients.
+                                                        let dgh = cell == .gru ? dghBuffer.baseAddress! : dgx
+                                                        let direct = directBuffer.baseAddress!
+                                                        for s in stride(from: T - 1, through: 0, by: -1) {
+                                                            let t = reverse ? T - 1 - s : s
+                                                            let active = { (b: Int) -> Bool in t < lengths[b] }
+                                                            let r0 = t * B
+                                                            if let whr {
+                                                                // (h' = W_hr m)  dh'[b] = dh[b] + dy[b] (active rows),  dm[B, H] = dh'[B, P] · W_hr[P, H]
+                                                                let dp = dProjectedBuffer.baseAddress! + r0 * S, dmp = dmBuffer.baseAddress!
+                                                                for b in 0..<B where active(b) {
+                                                                    for j in 0..<S {
+                                                                        dp[b * S + j] = dh[b * S + j] + dy[(r0 + b) * ldy + j]
+                                                                    }
+                                                                }
+                                                                dmp.update(repeating: 0, count: B * H)
+                                                                whr.multiplyAccumulate(m: B, a: dp, lda: S, c: dmp, ldc: H)
+                                                                // (m = o ⊙ tanh c') as without projections, with dm for dh and no dy.
+                                                                LSTMCell.backwardStep(
+                                                                    gates: gates.baseAddress! + r0 * GH,
+                                                                    cellTanh: cellTanh.baseAddress! + r0 * H,
+                                                                    cPrev: cPrev.baseAddress! + r0 * H, dy: zeros.baseAddress!, ldy: 0,
+                                                                    dh: dmp,
+                                                                    dc: dc!, dGates: dgx + r0 * GH, dhDirect: scratchBuffer.baseAddress!,
+                                                                    active: active, batch: B, hidden: H)
+                                                                // The carried dh of inactive sequences passes by; active ones go through W_hh below.
+                                                                for b in 0..<B {
+                                                                    for j in 0..<S { direct[b * S + j] = active(b) ? 0 : dh[b * S + j] }
+                                                                }
+                                                                whh.multiplyAccumulate(m: B, a: dgh + r0 * GH, lda: GH, c: direct, ldc: S)
+                                                                dh.update(from: direct, count: B * S)
+                                                                continue
+                                                            }
+                                                            switch cell {
+                                                            case .lstm:
+                                                                LSTMCell.backwardStep(
+                                                                    gates: gates.baseAddress! + r0 * GH,
+                                                                    cellTanh: cellTanh.baseAddress! + r0 * H,
+                                                                    cPrev: cPrev.baseAddress! + r0 * H, dy: dy + r0 * ldy, ldy: ldy, dh: dh,
+                                                                    dc: dc!, dGates: dgx + r0 * GH, dhDirect: direct,
+                                                                    active: active, batch: B, hidden: H)
+                                                            case .gru:
+                                                                GRUCell.backwardStep(
+                                                                    gates: gates.baseAddress! + r0 * GH,
+                                                                    hiddenNew: hiddenNew.baseAddress! + r0 * H,
+                                                                    hPrev: hPrev.baseAddress! + r0 * H, dy: dy + r0 * ldy, ldy: ldy, dh: dh,
+                                                                    dGatesX: dgx + r0 * GH, dGatesH: dgh + r0 * GH, dhDirect: direct,
+                                                                    active: active, batch: B, hidden: H)
+                                                            case .rnnTanh, .rnnRelu:
+                                                                ElmanCell.backwardStep(
+                                                                    gates: gates.baseAddress! + r0 * GH, relu: cell == .rnnRelu,
+                                                                    dy: dy + r0 * ldy, ldy: ldy, dh: dh, dGates: dgx + r0 * GH,
+                                                                    dhDirect: direct, active: active, batch: B, hidden: H)
+                                                            }
+                                                            // dh_prev[B, H] = dpre_h[B, GH] · W_hh[GH, H] + (the direct part)
+                                                            whh.multiplyAccumulate(m: B, a: dgh + r0 * GH, lda: GH, c: direct, ldc: H)
+                                                            dh.update(from: direct, count: B * H)
+                                                        }
 
-            // dW_ih[GH, I] += dpre_xᵀ[GH, T·B] · x[T·B, I]
-            weightIH.grad.withUnsafeMutableBufferPointer { g in
-                sgemm(transA: true, m: GH, n: inputSize, k: rows, a: dgx, b: x, beta: 1, c: g.baseAddress!)
-            }
-            // dW_hh[GH, S] += dpre_hᵀ[GH, T·B] · h_prev[T·B, S]
-            weightHH.grad.withUnsafeMutableBufferPointer { g in
-                sgemm(transA: true, m: GH, n: S, k: rows, a: dgh, b: hPrev.baseAddress!, beta: 1, c: g.baseAddress!)
-            }
-            if let weightHR {
-                // dW_hr[P, H] += dh'ᵀ[P, T·B] · m[T·B, H], with m = o ⊙ tanh c' of every active row (0 elsewhere)
-                var m = [Float](repeating: 0, count: rows * H)
-                for t in 0..<T {
-                    for b in 0..<B where t < lengths[b] {
-                        let r = t * B + b
-                        for j in 0..<H { m[r * H + j] = gates[r * GH + 3 * H + j] * cellTanh[r * H + j] }
-                    }
-                }
-                m.withUnsafeBufferPointer { pm in
-                    weightHR.grad.withUnsafeMutableBufferPointer { g in
-                        sgemm(transA: true, m: S, n: H, k: rows, a: dProjectedBuffer.baseAddress!, b: pm.baseAddress!, beta: 1,
-                              c: g.baseAddress!)
-                    }
-                }
-            }
-            // db_ih += Σ_rows dpre_x ;  db_hh += Σ_rows dpre_h
-            if let biasIH, let biasHH {
-                biasIH.grad.withUnsafeMutableBufferPointer { gi in
-                    biasHH.grad.withUnsafeMutableBufferPointer { gh in
-                        for r in 0..<rows {
-                            let ax = dgx + r * GH, ah = dgh + r * GH
-                            for j in 0..<GH { gi[j] += ax[j]; gh[j] += ah[j] }
+                                                        // dW_ih[GH, I] += dpre_xᵀ[GH, T·B] · x[T·B, I]
+                                                        weightIH.grad.withUnsafeMutableBufferPointer { g in
+                                                            sgemm(
+                                                                transA: true, m: GH, n: inputSize, k: rows, a: dgx, b: x, beta: 1,
+                                                                c: g.baseAddress!)
+                                                        }
+                                                        // dW_hh[GH, S] += dpre_hᵀ[GH, T·B] · h_prev[T·B, S]
+                                                        weightHH.grad.withUnsafeMutableBufferPointer { g in
+                                                            sgemm(
+                                                                transA: true, m: GH, n: S, k: rows, a: dgh, b: hPrev.baseAddress!, beta: 1,
+                                                                c: g.baseAddress!)
+                                                        }
+                                                        if let weightHR {
+                                                            // dW_hr[P, H] += dh'ᵀ[P, T·B] · m[T·B, H], with m = o ⊙ tanh c' of every active row (0 elsewhere)
+                                                            var m = [Float](repeating: 0, count: rows * H)
+                                                            for t in 0..<T {
+                                                                for b in 0..<B where t < lengths[b] {
+                                                                    let r = t * B + b
+                                                                    for j in 0..<H {
+                                                                        m[r * H + j] = gates[r * GH + 3 * H + j] * cellTanh[r * H + j]
+                                                                    }
+                                                                }
+                                                            }
+                                                            m.withUnsafeBufferPointer { pm in
+                                                                weightHR.grad.withUnsafeMutableBufferPointer { g in
+                                                                    sgemm(
+                                                                        transA: true, m: S, n: H, k: rows, a: dProjectedBuffer.baseAddress!,
+                                                                        b: pm.baseAddress!, beta: 1,
+                                                                        c: g.baseAddress!)
+                                                                }
+                                                            }
+                                                        }
+                                                        // db_ih += Σ_rows dpre_x ;  db_hh += Σ_rows dpre_h
+                                                        if let biasIH, let biasHH {
+                                                            biasIH.grad.withUnsafeMutableBufferPointer { gi in
+                                                                biasHH.grad.withUnsafeMutableBufferPointer { gh in
+                                                                    for r in 0..<rows {
+                                                                        let ax = dgx + r * GH, ah = dgh + r * GH
+                                                                        for j in 0..<GH { gi[j] += ax[j]; gh[j] += ah[j] }
+                                                                    }
+                                                                }
+                                                            }
+                                                        }
+                                                        // dx[T·B, I] += dpre_x[T·B, GH] · W_ih[GH, I]
+                                                        weightIH.value.withUnsafeBufferPointer { w in
+                                                            sgemm(m: rows, n: inputSize, k: GH, a: dgx, b: w.baseAddress!, beta: 1, c: dx)
+                                                        }
+                                                    }
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
                         }
                     }
                 }
             }
-            // dx[T·B, I] += dpre_x[T·B, GH] · W_ih[GH, I]
-            weightIH.value.withUnsafeBufferPointer { w in
-                sgemm(m: rows, n: inputSize, k: GH, a: dgx, b: w.baseAddress!, beta: 1, c: dx)
-            }
-        }}}}}}}}}}}}
+        }
     }
 }
 
