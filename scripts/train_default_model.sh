@@ -7,7 +7,7 @@
 # Features: 40 log-mel filterbanks, CMVN over the speech frames only, so that
 # silence around the speech changes nothing. Held out, never trained on: eight
 # AN4 speakers and the FSDD speaker jackson (reported on), and four more AN4
-# speakers, on which the word confidences' temperature is fitted.
+# speakers, on which the word confidences' calibration is fitted.
 # Run from the repository root:
 #   bash scripts/train_default_model.sh [AN4_DIR] [FSDD_DIR]
 # Writes manifests to build/default/, the runs (checkpoints, logs) to
@@ -60,7 +60,13 @@ start2=$(date +%s)
 echo "stage 2 took $(( $(date +%s) - start2 )) s; in all $(( $(date +%s) - start )) s"
 mkdir -p "$out"
 cp "$work/stage2/config.json" "$work/stage2/model.safetensors" "$out/"
-# The temperature that calibrates the word confidences, fitted on the four calibration speakers.
-"$hark" eval --model "$out" "$work/an4-calibration.jsonl" --write-temperature
+# The map that calibrates the word confidences, fitted on the four calibration speakers as
+# cut and as recordings come: 8 kHz, 20 and 10 dB SNR, 1 s of silence around, sessions
+# (numpy, for the conditions).
+python3 scripts/make_test_conditions.py "$work/an4-calibration.jsonl" "$work/calibration-conditions"
+python3 scripts/make_recording_conditions.py "$work/an4-calibration.jsonl" "$work/fsdd-train.jsonl" "$work/calibration-recordings" --per-file 26
+cat "$work/an4-calibration.jsonl" "$work"/calibration-conditions/{8k,snr20,snr10}.jsonl \
+  "$work"/calibration-recordings/{padded,long}.jsonl > "$work/calibration-all.jsonl"
+"$hark" eval --model "$out" "$work/calibration-all.jsonl" --write-calibration
 "$hark" eval --model "$out" "$work/an4-valid.jsonl"
 "$hark" eval --model "$out" "$work/fsdd-valid.jsonl"

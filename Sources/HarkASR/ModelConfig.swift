@@ -16,7 +16,7 @@ import HarkNN
 ///       "blank": 0,
 ///       "text": { "case": "upper", "keep": " 'ABC…" },
 ///       "decoder": { "lm": "lm.arpa", "alpha": 0.6, "beta": 1.5, "beam": 32 },  (optional)
-///       "calibration": { "temperature": 1.2 },  (optional: word confidences' temperature)
+///       "calibration": { "temperature": 1.2, "map": [[0.3, 0.2], …] },  (optional: `Calibration` of word confidences)
 ///       "frontend": { "conv": [{ "channels": 32, "kernel": [3, 3], "stride": [2, 2], "padding": [1, 1] }, …],
 ///                     "activation": "relu" }   (optional: convolutions before the recurrent layers)
 ///     }

@@ -85,12 +85,16 @@ public final class Transcriber: @unchecked Sendable {
     public var silenceFloorDecibels: Float = -55
     /// How recordings are cut into utterances; nil: each is one utterance.
     public var segmentation: SegmenterOptions? = SegmenterOptions()
+    /// What word confidences go through: the model's `calibration` unless
+    /// changed (nil: the raw mean posteriors, which a calibration is fitted on).
+    public var calibration: Calibration?
 
     /// Alternatives listed with several best: distinct texts, at most this many.
     public private(set) var nBest = 1
 
     public init(model: AcousticModel, decoding: DecoderOptions = .greedy) {
         self.model = model
+        calibration = model.config.calibration
         var search = decoding
         // Prefixes that differ only in a trailing space are one text: the search keeps the
         // whole beam, and `transcript` lists the n best distinct texts.
@@ -363,7 +367,7 @@ public final class Transcriber: @unchecked Sendable {
         var spans = groups.map { $0.first!.firstFrame * stack..<($0.last!.lastFrame + 1) * stack }
         if let activity { spans = WordTiming().refine(spans, activity: activity) }
         let shift = secondsPerFrame / Double(stack)
-        let calibration = model.config.calibration
+        let calibration = self.calibration
         let words = zip(groups, spans).map { tokens, span in
             let confidence = Double(tokens.map(\.confidence).reduce(0, +)) / Double(tokens.count)
             return Word(

@@ -42,6 +42,16 @@ struct EvalCommand: ParsableCommand {
     var fitTemperature = false
     @Flag(help: "Fit it (as --fit-temperature) and write it into the --model directory's config.json (\"calibration\").")
     var writeTemperature = false
+    @Flag(
+        help: ArgumentHelp(
+            "Fit a monotone map of the word confidences on this manifest and print the ECE it gives.",
+            discussion:
+                "The words are scored with their raw confidences (the model's own calibration set aside; the ECE printed is theirs), and the map is binned isotonic regression, 25 words a bin. Fit it on held-out speakers in every condition the model will hear (cat their manifests into one)."
+        ))
+    var fitCalibration = false
+    @Flag(
+        help: "Fit it (as --fit-calibration) and write it into the --model directory's config.json (\"calibration\"), replacing any there.")
+    var writeCalibration = false
     @Option(help: "Worker threads, one per core unless given.") var threads: Int = defaultThreadCount
     @Argument(help: "A manifest with transcripts.") var manifest: String
 
@@ -65,9 +75,15 @@ struct EvalCommand: ParsableCommand {
         // Nothing to score is an error, not rates of n/a: a wrong or truncated file, most likely.
         guard !allEntries.isEmpty else { throw ToolError("\(manifest): the manifest has no entries") }
         if let report { try checkOutput(report, isNotOneOf: [manifest] + allEntries.map(\.audioPath), option: "--report") }
-        if writeTemperature && model == nil {
-            throw ValidationError("--write-temperature changes a model directory: name it with --model")
+        if (writeTemperature || writeCalibration) && model == nil {
+            throw ValidationError(
+                "--write-\(writeTemperature ? "temperature" : "calibration") changes a model directory: name it with --model")
         }
+        let mapping = fitCalibration || writeCalibration
+        if mapping && (fitTemperature || writeTemperature) {
+            throw ValidationError("--fit-calibration and --fit-temperature each replace the model's calibration: give one")
+        }
+        if mapping { transcriber.calibration = nil }
         // Under mpirun: this rank scores its share; rank 0 sums the counts and writes the rows in order.
         let batch = try ShardedBatch()
         try batch.checkSameModel(acoustic)
@@ -179,6 +195,25 @@ struct EvalCommand: ParsableCommand {
                 config.calibration = Calibration(temperature: (total * 10000).rounded() / 10000)
                 try transcriber.model.writeConfig(config, to: directory)
                 printError("eval: wrote the temperature into \(directory.appendingPathComponent(AcousticModel.configFile).path)")
+            }
+        }
+        if mapping {
+            let words = Self.wordConfidences(rows)
+            guard let fitted = Calibration.fitMap(words) else {
+                throw ToolError("\(manifest): \(words.count) word confidences are too few to fit a map (50 at least)")
+            }
+            var after = ReliabilityBins()
+            for w in words { after.add(confidence: fitted.apply(w.confidence), correct: w.correct) }
+            let points = (fitted.map ?? []).map { String(format: "[%.4f, %.4f]", $0[0], $0[1]) }.joined(separator: ", ")
+            StandardOutput.line(
+                String(
+                    format: "calibration: a map of %d points (in config.json: \"calibration\": {\"map\": [%@]}); ECE %.4f with it",
+                    fitted.map?.count ?? 0, points, after.expectedCalibrationError ?? 0))
+            if writeCalibration, let directory = transcriber.model.directory {
+                var config = transcriber.model.config
+                config.calibration = fitted
+                try transcriber.model.writeConfig(config, to: directory)
+                printError("eval: wrote the calibration into \(directory.appendingPathComponent(AcousticModel.configFile).path)")
             }
         }
         try StandardOutput.finish()

@@ -74,4 +74,54 @@ final class CalibrationTests: XCTestCase {
         config.calibration = Calibration(temperature: 0)
         XCTAssertThrowsError(try config.validate()) { XCTAssertTrue("\($0)".contains("calibration.temperature"), "\($0)") }
     }
+
+    /// Words whose chance of being right is a step function of their
+    /// confidence that no temperature can match (right 30% of the time below
+    /// 0.8, 97% above): the map fitted by binned isotonic regression is
+    /// monotone and calibrates them, where the best temperature does not.
+    func testIsotonicMapCalibratesWhatATemperatureCannot() throws {
+        var rng = SeededGenerator(seed: 9)
+        var words: [(confidence: Double, correct: Bool)] = []
+        for _ in 0..<5_000 {
+            let c = 0.5 + 0.5 * Double(rng.nextUniform())
+            words.append((c, Double(rng.nextUniform()) < (c < 0.8 ? 0.3 : 0.97)))
+        }
+        func ece(_ calibration: Calibration) -> Double {
+            var bins = ReliabilityBins()
+            for w in words { bins.add(confidence: calibration.apply(w.confidence), correct: w.correct) }
+            return bins.expectedCalibrationError!
+        }
+        let map = try XCTUnwrap(Calibration.fitMap(words))
+        let points = try XCTUnwrap(map.map)
+        XCTAssertNoThrow(try map.validate())
+        for (a, b) in zip(points, points.dropFirst()) {
+            XCTAssertLessThan(a[0], b[0])
+            XCTAssertLessThanOrEqual(a[1], b[1])
+        }
+        XCTAssertLessThan(ece(map), 0.02)
+        XCTAssertGreaterThan(ece(try XCTUnwrap(Calibration.fit(words))), 0.1)
+        XCTAssertEqual(map.apply(0.6), 0.3, accuracy: 0.06)
+        XCTAssertEqual(map.apply(0.95), 0.97, accuracy: 0.03)
+        XCTAssertNil(Calibration.fitMap(Array(words.prefix(49))), "two bins of words at least")
+    }
+
+    /// The map: linear between its points, flat beyond them, after the
+    /// temperature; config.json without a temperature means 1; a map that
+    /// falls, or holds a value outside 0…1, is refused with its place.
+    func testMapIsAppliedAndChecked() throws {
+        let c = Calibration(map: [[0.2, 0.1], [0.6, 0.5], [0.9, 0.95]])
+        XCTAssertEqual(c.apply(0.1), 0.1, accuracy: 1e-12)
+        XCTAssertEqual(c.apply(0.4), 0.3, accuracy: 1e-9)
+        XCTAssertEqual(c.apply(0.75), 0.725, accuracy: 1e-9)
+        XCTAssertEqual(c.apply(0.99), 0.95, accuracy: 1e-12)
+        let decoded = try JSONDecoder().decode(Calibration.self, from: Data(#"{"map": [[0.2, 0.1], [0.6, 0.5], [0.9, 0.95]]}"#.utf8))
+        XCTAssertEqual(decoded, c)
+        XCTAssertEqual(try JSONDecoder().decode(Calibration.self, from: Data(#"{"temperature": 1.5}"#.utf8)), Calibration(temperature: 1.5))
+        for (map, place) in [
+            ([[0.2, 0.5], [0.6, 0.4]], "map[1]"), ([[0.2, 0.1], [0.2, 0.5]], "map[1]"), ([[0.2, 1.5], [0.6, 0.4]], "map[0]"),
+            ([[0.2, 0.1]], "2 to 1000")
+        ] {
+            XCTAssertThrowsError(try Calibration(map: map).validate()) { XCTAssertTrue("\($0)".contains(place), "\($0)") }
+        }
+    }
 }

@@ -47,5 +47,20 @@ final class EvalCalibrationTests: CLITestCase {
         let after = try hark(["transcribe", "--model", model.path, "audio/an52-mmaf-b.wav"])
         XCTAssertEqual(after.stdout, "ENTER SEVEN\n")
         XCTAssertEqual(try hark(["eval", manifest.path, "--write-temperature"]).status, 64, "the bundled model is not rewritten")
+
+        // --write-calibration fits a map on the raw confidences and writes it; the words stay.
+        let many = dir.appendingPathComponent("many.jsonl")
+        try String(repeating: try String(contentsOf: manifest, encoding: .utf8), count: 12).write(
+            to: many, atomically: true, encoding: .utf8)
+        let mapped = try hark(["eval", "--model", model.path, many.path, "--write-calibration"])
+        XCTAssertEqual(mapped.status, 0, mapped.stderr)
+        XCTAssertTrue(mapped.stdout.contains("calibration: a map of "), mapped.stdout)
+        let written =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: model.appendingPathComponent("config.json"))) as! [String: Any]
+        let map = try XCTUnwrap((written["calibration"] as? [String: Any])?["map"] as? [[Double]])
+        XCTAssertGreaterThanOrEqual(map.count, 2)
+        XCTAssertEqual(try hark(["transcribe", "--model", model.path, "audio/an52-mmaf-b.wav"]).stdout, "ENTER SEVEN\n")
+        XCTAssertEqual(try hark(["eval", "--model", model.path, manifest.path, "--fit-calibration"]).status, 1, "5 words are too few")
+        XCTAssertEqual(try hark(["eval", "--model", model.path, many.path, "--fit-calibration", "--fit-temperature"]).status, 64)
     }
 }
