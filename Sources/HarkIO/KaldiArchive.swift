@@ -82,6 +82,39 @@ public final class KaldiArchiveWriter {
         }
     }
 
+    /// The end of a job whose ranks each wrote a part of one archive (this
+    /// writer, finished): `order` gives each of this part's entries its place
+    /// among the job's inputs; rank 0 joins every rank's entries in that
+    /// order into `ark` and `scp` (`concatenate`), then every rank removes
+    /// its part. All ranks call it; a failure to join is thrown on rank 0
+    /// after the others were let go.
+    public func joinRankParts(order: [Int], collective: Collective, into ark: URL, scp: URL) throws {
+        precondition(order.count == entries.count, "one place per entry")
+        let mine = zip(order, entries).map { "\($0)\t\($1.start)\t\($1.length)\t\($1.key)\t\(arkURL.path)" }
+        let all = collective.allgatherLarge(Array(mine.joined(separator: "\n").utf8))
+        var failure: Error?
+        if collective.isRoot {
+            var pieces: [(index: Int, source: URL, key: String, start: UInt64, length: UInt64)] = []
+            for text in all {
+                for line in String(decoding: text, as: UTF8.self).split(separator: "\n") {
+                    let f = line.split(separator: "\t", maxSplits: 4).map(String.init)
+                    guard f.count == 5, let i = Int(f[0]), let start = UInt64(f[1]), let length = UInt64(f[2]) else { continue }
+                    pieces.append((i, URL(fileURLWithPath: f[4]), f[3], start, length))
+                }
+            }
+            do {
+                try Self.concatenate(
+                    pieces.sorted { $0.index < $1.index }.map { ($0.source, $0.key, $0.start, $0.length) }, ark: ark, scp: scp)
+            } catch {
+                failure = error
+            }
+        }
+        collective.barrier()
+        try? FileManager.default.removeItem(at: arkURL)
+        try? FileManager.default.removeItem(at: scpURL)
+        if let failure { throw failure }
+    }
+
     /// Writes the archive `ark` (and its script file `scp`) made of entries
     /// copied, in the order given, from other archives: the bytes of one
     /// written entry by entry as `KaldiArchiveWriter` writes them

@@ -170,11 +170,13 @@ public final class Conv2d: ParameterContainer {
         return fold(dColumns, frames: T, bins: F)
     }
 
-    /// cols[T′·F′, K] of x [T, F, C]: row (i, j), column (c, u, v).
-    func unfold(_ x: UnsafeBufferPointer<Float>, frames T: Int, bins F: Int) -> [Float] {
+    /// Every pair (entry of cols[T′·F′, K], element of x [T, F, C]) that
+    /// im2col links: output position (i, j), kernel tap (u, v), channel c;
+    /// taps that fall in the padding are skipped. In the order `fold` sums.
+    @inline(__always)
+    func forEachTap(frames T: Int, bins F: Int, _ body: (_ column: Int, _ input: Int) -> Void) {
         let T2 = outputFrames(T), F2 = outputBins(F), C = inputChannels, K = self.K
         let (kt, kf) = kernel, (st, sf) = stride, (pt, pf) = padding
-        var cols = [Float](repeating: 0, count: T2 * F2 * K)
         for i in 0..<T2 {
             for j in 0..<F2 {
                 let row = (i * F2 + j) * K
@@ -184,33 +186,29 @@ public final class Conv2d: ParameterContainer {
                     for v in 0..<kf {
                         let f = j * sf - pf + v
                         guard f >= 0 && f < F else { continue }
-                        let src = (t * F + f) * C
-                        for c in 0..<C { cols[row + (c * kt + u) * kf + v] = x[src + c] }
+                        let element = (t * F + f) * C
+                        for c in 0..<C { body(row + (c * kt + u) * kf + v, element + c) }
                     }
                 }
             }
+        }
+    }
+
+    /// cols[T′·F′, K] of x [T, F, C]: row (i, j), column (c, u, v).
+    func unfold(_ x: UnsafeBufferPointer<Float>, frames T: Int, bins F: Int) -> [Float] {
+        var cols = [Float](repeating: 0, count: outputFrames(T) * outputBins(F) * K)
+        cols.withUnsafeMutableBufferPointer { out in
+            forEachTap(frames: T, bins: F) { column, input in out[column] = x[input] }
         }
         return cols
     }
 
     /// The adjoint of `unfold`: dx [T, F, C] += every column entry at the input element it came from.
     func fold(_ cols: [Float], frames T: Int, bins F: Int) -> [Float] {
-        let T2 = outputFrames(T), F2 = outputBins(F), C = inputChannels, K = self.K
-        let (kt, kf) = kernel, (st, sf) = stride, (pt, pf) = padding
-        var dx = [Float](repeating: 0, count: T * F * C)
-        for i in 0..<T2 {
-            for j in 0..<F2 {
-                let row = (i * F2 + j) * K
-                for u in 0..<kt {
-                    let t = i * st - pt + u
-                    guard t >= 0 && t < T else { continue }
-                    for v in 0..<kf {
-                        let f = j * sf - pf + v
-                        guard f >= 0 && f < F else { continue }
-                        let dst = (t * F + f) * C
-                        for c in 0..<C { dx[dst + c] += cols[row + (c * kt + u) * kf + v] }
-                    }
-                }
+        var dx = [Float](repeating: 0, count: T * F * inputChannels)
+        dx.withUnsafeMutableBufferPointer { out in
+            cols.withUnsafeBufferPointer { c in
+                forEachTap(frames: T, bins: F) { column, input in out[input] += c[column] }
             }
         }
         return dx

@@ -136,25 +136,7 @@ struct FeaturesCommand: ParsableCommand {
             })
         try archive?.finish()
         if batch.sharded, let archive {
-            // Rank 0 joins the parts in input order and removes them.
-            let mine = zip(archived, archive.entries).map { "\($0.index)\t\(batch.collective.rank)\t\($1.start)\t\($1.length)\t\($0.key)" }
-            let all = batch.collective.allgatherLarge(Array(mine.joined(separator: "\n").utf8))
-            if root {
-                var pieces: [(index: Int, source: URL, key: String, start: UInt64, length: UInt64)] = []
-                for text in all {
-                    for line in String(decoding: text, as: UTF8.self).split(separator: "\n") {
-                        let f = line.split(separator: "\t", maxSplits: 4).map(String.init)
-                        guard f.count == 5, let i = Int(f[0]), let start = UInt64(f[2]), let length = UInt64(f[3]) else { continue }
-                        pieces.append((i, outputURL.appendingPathComponent("feats.ark.part" + f[1]), f[4], start, length))
-                    }
-                }
-                try KaldiArchiveWriter.concatenate(
-                    pieces.sorted { $0.index < $1.index }.map { ($0.source, $0.key, $0.start, $0.length) },
-                    ark: arkURL, scp: scpURL)
-            }
-            batch.collective.barrier()
-            try? FileManager.default.removeItem(at: archive.arkURL)
-            try? FileManager.default.removeItem(at: archive.scpURL)
+            try archive.joinRankParts(order: archived.map(\.index), collective: batch.collective, into: arkURL, scp: scpURL)
         }
         if batch.sharded {
             failedInputs = collection.failures.map { $0.input } + batch.finish().failedPaths
