@@ -38,6 +38,15 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         /// config.json: none.
         public var projSize: Int = 0
 
+        /// The network a new model gets unless told otherwise (`hark train`):
+        /// a 3-layer bidirectional LSTM, 128 units per direction, dropout 0.2
+        /// between layers. `inputSize` follows from the features and stacking.
+        public static let trainingDefault = Network(
+            cell: .lstm, inputSize: 0, hiddenSize: 128, numLayers: 3, bidirectional: true, dropout: 0.2)
+        /// Feature frames stacked into one input frame of a new model without
+        /// a convolutional front-end (which subsamples time itself: 1 there).
+        public static let trainingDefaultStack = 3
+
         enum CodingKeys: String, CodingKey {
             case cell
             case inputSize = "input_size"

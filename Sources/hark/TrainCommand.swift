@@ -46,10 +46,10 @@ struct TrainCommand: ParsableCommand, StartingFeatures {
     var finalLrFraction: Float?
     @Flag(help: "Keep the manifest's order (batches of consecutive utterances).") var noShuffle = false
     @Option(help: "Recurrent cell: lstm, gru, rnn_tanh, rnn_relu.") var cell: RecurrentCell?
-    @Option(help: "Hidden units per direction (default 128).") var hiddenSize: Int?
-    @Option(help: "Recurrent layers (default 3).") var numLayers: Int?
-    @Option(help: "Bidirectional layers, true/false (default true).") var bidirectional: Bool?
-    @Option(help: "Dropout between recurrent layers (default 0.2).") var dropout: Float?
+    @Option(help: "Hidden units per direction (default \(ModelConfig.Network.trainingDefault.hiddenSize)).") var hiddenSize: Int?
+    @Option(help: "Recurrent layers (default \(ModelConfig.Network.trainingDefault.numLayers)).") var numLayers: Int?
+    @Option(help: "Bidirectional layers, true/false (default \(ModelConfig.Network.trainingDefault.bidirectional)).") var bidirectional: Bool?
+    @Option(help: "Dropout between recurrent layers (default \(ModelConfig.Network.trainingDefault.dropout)).") var dropout: Float?
     @Option(help: "LSTM projections: each direction's state and output are this wide (PyTorch's proj_size; default 0, none).")
     var projSize: Int?
     @Option(help: "What chooses the model kept and counts patience: the validation cer, wer (isolated words) or loss.")
@@ -89,7 +89,7 @@ struct TrainCommand: ParsableCommand, StartingFeatures {
         guard !layers.isEmpty else { throw ValidationError("--conv names no layer") }
         return ConvFrontEnd.Options(layers: layers, activation: convActivation)
     }
-    @Option(help: "Frames stacked into one network input (default 3).") var stackFrames: Int?
+    @Option(help: "Frames stacked into one network input (default \(ModelConfig.Network.trainingDefaultStack); 1 with --conv).") var stackFrames: Int?
     @Option(help: "SpecAugment time and frequency masking: on or off.") var specAugment: OnOff = .on
     @Option(help: "Clip the gradient norm to this; 0 = no clipping.") var clip: Float = TrainingOptions().clip
     @Option(help: "Epochs without a better validation CER before stopping.") var patience: Int = TrainingOptions().patience
@@ -410,18 +410,19 @@ struct TrainCommand: ParsableCommand, StartingFeatures {
         }
         let vocabulary = base.map { Vocabulary(tokens: $0.tokens, blank: $0.blank) } ?? Vocabulary.characters(of: texts)
         let front = try frontend() ?? (conv == nil ? base?.frontend : nil)
-        let stack = stackFrames ?? base?.stackFrames ?? (front == nil ? 3 : 1)
+        let stack = stackFrames ?? base?.stackFrames ?? (front == nil ? ModelConfig.Network.trainingDefaultStack : 1)
         if let problem = front?.problem(bins: featureOptions.dimension * stack) {
             throw ValidationError("--conv \(conv ?? ""): \(problem)")
         }
+        let defaults = ModelConfig.Network.trainingDefault
         let network = ModelConfig.Network(
-            cell: cell ?? base?.network.cell ?? .lstm,
+            cell: cell ?? base?.network.cell ?? defaults.cell,
             inputSize: front?.outputWidth(bins: featureOptions.dimension * stack) ?? featureOptions.dimension * stack,
-            hiddenSize: hiddenSize ?? base?.network.hiddenSize ?? 128,
-            numLayers: numLayers ?? base?.network.numLayers ?? 3,
-            bidirectional: bidirectional ?? base?.network.bidirectional ?? true,
-            dropout: dropout ?? base?.network.dropout ?? 0.2,
-            projSize: projSize ?? base?.network.projSize ?? 0)
+            hiddenSize: hiddenSize ?? base?.network.hiddenSize ?? defaults.hiddenSize,
+            numLayers: numLayers ?? base?.network.numLayers ?? defaults.numLayers,
+            bidirectional: bidirectional ?? base?.network.bidirectional ?? defaults.bidirectional,
+            dropout: dropout ?? base?.network.dropout ?? defaults.dropout,
+            projSize: projSize ?? base?.network.projSize ?? defaults.projSize)
         var c = ModelConfig(
             sampleRate: Int(featureOptions.frame.sampleFrequency), features: featureOptions,
             stackFrames: stack, network: network, tokens: vocabulary.tokens, blank: vocabulary.blank, text: normalizer)
