@@ -48,7 +48,8 @@ struct TrainCommand: ParsableCommand, StartingFeatures {
     @Option(help: "Recurrent cell: lstm, gru, rnn_tanh, rnn_relu.") var cell: RecurrentCell?
     @Option(help: "Hidden units per direction (default \(ModelConfig.Network.trainingDefault.hiddenSize)).") var hiddenSize: Int?
     @Option(help: "Recurrent layers (default \(ModelConfig.Network.trainingDefault.numLayers)).") var numLayers: Int?
-    @Option(help: "Bidirectional layers, true/false (default \(ModelConfig.Network.trainingDefault.bidirectional)).") var bidirectional: Bool?
+    @Option(help: "Bidirectional layers, true/false (default \(ModelConfig.Network.trainingDefault.bidirectional)).") var bidirectional:
+        Bool?
     @Option(help: "Dropout between recurrent layers (default \(ModelConfig.Network.trainingDefault.dropout)).") var dropout: Float?
     @Option(help: "LSTM projections: each direction's state and output are this wide (PyTorch's proj_size; default 0, none).")
     var projSize: Int?
@@ -89,7 +90,8 @@ struct TrainCommand: ParsableCommand, StartingFeatures {
         guard !layers.isEmpty else { throw ValidationError("--conv names no layer") }
         return ConvFrontEnd.Options(layers: layers, activation: convActivation)
     }
-    @Option(help: "Frames stacked into one network input (default \(ModelConfig.Network.trainingDefaultStack); 1 with --conv).") var stackFrames: Int?
+    @Option(help: "Frames stacked into one network input (default \(ModelConfig.Network.trainingDefaultStack); 1 with --conv).")
+    var stackFrames: Int?
     @Option(help: "SpecAugment time and frequency masking: on or off.") var specAugment: OnOff = .on
     @Option(help: "Clip the gradient norm to this; 0 = no clipping.") var clip: Float = TrainingOptions().clip
     @Option(help: "Epochs without a better validation CER before stopping.") var patience: Int = TrainingOptions().patience
