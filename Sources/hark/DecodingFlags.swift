@@ -94,23 +94,18 @@ struct DecodingFlags: ParsableArguments {
         return text
     }
 
-    /// Whether word-level beam search is asked for (by flags or the model).
-    func wantsWords(_ model: AcousticModel) -> Bool {
-        lmPath(model) != nil || vocabulary != nil || !hotword.isEmpty || hotwords != nil
-    }
-
-    func lmPath(_ model: AcousticModel) -> String? {
-        if let lm { return lm == "none" ? nil : lm }
-        return model.config.decoder?.lm.map { (model.directory ?? URL(fileURLWithPath: ".")).appendingPathComponent($0).path }
-    }
-
-    /// The word options (α, β, penalties, vocabulary, hotwords), normalised as the model's text.
-    func wordOptions(_ model: AcousticModel, alpha a: Float? = nil, beta b: Float? = nil) throws -> WordDecodingOptions {
-        var o = WordDecodingOptions()
-        o.alpha = a ?? alpha ?? model.config.decoder?.alpha ?? o.alpha
-        o.beta = b ?? beta ?? model.config.decoder?.beta ?? o.beta
-        o.unknownPenalty = unknownPenalty ?? model.config.decoder?.unknownPenalty ?? o.unknownPenalty
-        let normalize = { (s: String) in model.config.text.normalize(s) }
+    /// The flags as a library request (word files read and checked here, so
+    /// that errors name the flag and the line); `alpha`, `beta` override theirs.
+    func request(alpha a: Float? = nil, beta b: Float? = nil) throws -> DecodingRequest {
+        var r = DecodingRequest()
+        r.beam = beam
+        r.lm = lm
+        r.alpha = a ?? alpha
+        r.beta = b ?? beta
+        r.unknownPenalty = unknownPenalty
+        r.nBest = nbest
+        r.tokenMinLogprob = tokenMinLogprob
+        r.beamPruneLogprob = beamPruneLogprob
         if let vocabulary {
             let text = try Self.readWordFile(vocabulary, flag: "--vocabulary")
             let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
@@ -119,8 +114,8 @@ struct DecodingFlags: ParsableArguments {
                     "--vocabulary \(vocabulary) line \(i + 1): a word of \(lines[i].utf8.count) bytes; the longest Hark takes is \(ARPALimits.wordBytes)"
                 )
             }
-            o.vocabulary = lines.map { normalize(String($0)) }.filter { !$0.isEmpty }
-            guard !(o.vocabulary!.isEmpty) else { throw ToolError("--vocabulary \(vocabulary): no word in it") }
+            r.vocabulary = lines.map(String.init).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+            guard !(r.vocabulary!.isEmpty) else { throw ToolError("--vocabulary \(vocabulary): no word in it") }
         }
         var pairs = try hotword.map { try Self.parseHotword($0, source: "--hotword") }
         if let hotwords {
@@ -132,42 +127,24 @@ struct DecodingFlags: ParsableArguments {
                 }
             }
         }
-        for (w, boost) in pairs { o.hotwords[normalize(w)] = boost }
-        return o
+        r.hotwords = pairs.map { (word: $0.0, boost: $0.1) }
+        return r
     }
 
     /// The loaded LM, if any (read once; shared by every utterance).
     func loadLM(_ model: AcousticModel) throws -> NGramModel? {
-        guard let path = lmPath(model) else { return nil }
-        return try NGramModel.read(URL(fileURLWithPath: path))
+        try model.loadLanguageModel(try request())
     }
 
-    /// The decoding for `model` (with `lm` already loaded), optionally with other α, β.
+    /// The decoding for `model` (with `lm` already loaded), optionally with
+    /// other α, β: the library's (`AcousticModel.decoding`) for these flags.
     func decoding(_ model: AcousticModel, lm: NGramModel?, alpha: Float? = nil, beta: Float? = nil) throws -> DecoderOptions {
-        let width = beam ?? model.config.decoder?.beam
-        guard wantsWords(model) || width != nil || nbest > 1 else { return .greedy }
-        let beamWidth = width ?? BeamSearchOptions.defaultWidth
-        guard nbest <= beamWidth else {
-            throw ValidationError("--nbest \(nbest) is more than the beam keeps (\(beamWidth)): give --beam \(nbest) or more")
+        let r = try request(alpha: alpha, beta: beta)
+        let width = beam ?? model.config.decoder?.beam ?? BeamSearchOptions.defaultWidth
+        guard nbest <= width else {
+            throw ValidationError("--nbest \(nbest) is more than the beam keeps (\(width)): give --beam \(nbest) or more")
         }
-        var options = BeamSearchOptions(width: beamWidth, nBest: nbest)
-        options.tokenThreshold =
-            tokenMinLogprob ?? model.config.decoder?.tokenMinLogprob
-            ?? (wantsWords(model) ? BeamSearchOptions.wordTokenThreshold : -.infinity)
-        options.scorePruning = beamPruneLogprob ?? (wantsWords(model) ? BeamSearchOptions.wordScorePruning : -.infinity)
-        if wantsWords(model) {
-            guard let space = model.vocabulary.tokens.firstIndex(of: " ") else {
-                throw ToolError("the model has no space token: word decoding needs one")
-            }
-            let words = try wordOptions(model, alpha: alpha, beta: beta)
-            if let lm {
-                options.scorer = WordScorer(lm: lm, options: words, tokens: model.vocabulary.tokens, space: space)
-            } else {
-                options.scorer = WordScorer(
-                    lm: NoLanguageModel(), hasModel: false, options: words, tokens: model.vocabulary.tokens, space: space)
-            }
-        }
-        return .beam(options)
+        do { return try model.decoding(r, lm: lm) } catch let e as InvalidValue { throw ToolError(e.description) }
     }
 }
 

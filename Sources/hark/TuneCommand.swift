@@ -43,7 +43,9 @@ struct TuneCommand: ParsableCommand {
     func run() throws {
         ComputeThreads.count = threads
         let acoustic = try AcousticModel.load(directory: try ModelLocation.resolve(model))
-        guard decoding.lmPath(acoustic) != nil else { throw ValidationError("--lm FILE is needed (the model has none)") }
+        guard acoustic.languageModelPath(try decoding.request()) != nil else {
+            throw ValidationError("--lm FILE is needed (the model has none)")
+        }
         let lm = try decoding.loadLM(acoustic)
         let entries = try Manifest.read(manifest)
         let transcriber = Transcriber(model: acoustic)

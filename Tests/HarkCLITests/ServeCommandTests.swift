@@ -1,4 +1,5 @@
 import Foundation
+import HarkASR
 import HarkAudio
 import HarkTestSupport
 import XCTest
@@ -154,6 +155,61 @@ final class ServeCommandTests: CLITestCase {
                 XCTAssertEqual(lines.count, 0, log)
             }
         }
+    }
+
+    /// A model directory whose config.json asks for a beam and a language
+    /// model: the library (`Transcriber(model:request:)` with no request),
+    /// `hark transcribe`, `hark eval` and `hark serve` all decode with them,
+    /// and give the same words with the same confidences and times.
+    func testEveryEntryPointDecodesAsTheModelSays() throws {
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let model = dir.appendingPathComponent("model")
+        try FileManager.default.createDirectory(at: model, withIntermediateDirectories: true)
+        for f in ["config.json", "model.safetensors"] {
+            try FileManager.default.copyItem(
+                at: repositoryRoot.appendingPathComponent("models/an4-blstm/" + f), to: model.appendingPathComponent(f))
+        }
+        let corpus = dir.appendingPathComponent("corpus.txt")
+        try String(repeating: "ENTER SEVEN\nENTER EIGHT\nSTART FIVE TWO SEVEN\n", count: 5).write(
+            to: corpus, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try hark(["lm", "--order", "2", "--discount-fallback", "-o", model.appendingPathComponent("lm.arpa").path, corpus.path]).status, 0)
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: model.appendingPathComponent("config.json"))) as! [String: Any]
+        config["decoder"] = ["lm": "lm.arpa", "beam": 8, "alpha": 0.8, "beta": 1]
+        try JSONSerialization.data(withJSONObject: config).write(to: model.appendingPathComponent("config.json"))
+        let audio = repositoryRoot.appendingPathComponent("audio/an52-mmaf-b.wav").path
+
+        let acoustic = try AcousticModel.load(directory: model)
+        guard case .beam(let options) = try acoustic.decoding(lm: nil) else { return XCTFail("the model's decoder asks for a beam") }
+        XCTAssertEqual(options.width, 8)
+        let library = try Transcriber(model: acoustic, request: DecodingRequest()).transcribe(path: audio).0
+        func words(_ json: Any?) -> [String] {
+            ((json as? [String: Any])?["words"] as? [[String: Any]] ?? []).map {
+                "\($0["word"]!) \($0["start"]!) \($0["end"]!) \($0["confidence"]!)"
+            }
+        }
+        let expected = words(try JSONSerialization.jsonObject(with: Data(TranscriptFormat.json.render(library, source: audio).utf8)))
+        XCTAssertFalse(expected.isEmpty)
+
+        let transcribe = try hark(["transcribe", "--model", model.path, "--format", "json", audio])
+        XCTAssertEqual(words(try JSONSerialization.jsonObject(with: Data(transcribe.stdout.utf8))), expected, transcribe.stderr)
+
+        let manifest = dir.appendingPathComponent("m.jsonl")
+        try "{\"audio_filepath\": \"\(audio)\", \"text\": \"ENTER SEVEN\"}\n".write(to: manifest, atomically: true, encoding: .utf8)
+        let eval = try hark(["eval", "--model", model.path, manifest.path, "--per-utterance", "-"])
+        let row = try XCTUnwrap(eval.stdout.split(separator: "\n").first { $0.hasPrefix("{") })
+        let object = try JSONSerialization.jsonObject(with: Data(row.utf8)) as! [String: Any]
+        XCTAssertEqual(object["hypothesis"] as? String, library.text)
+
+        let (server, port, _) = try startServer(["--model", model.path])
+        defer { if server.isRunning { server.terminate() } }
+        let (status, body) = try curl([
+            "-H", "Content-Type: audio/wav", "--data-binary", "@\(audio)", "http://127.0.0.1:\(port)/v1/transcribe"
+        ])
+        XCTAssertEqual(status, 200, body)
+        XCTAssertEqual(words(try JSONSerialization.jsonObject(with: Data(body.utf8))), expected)
+        kill(server.processIdentifier, SIGTERM)
+        server.waitUntilExit()
     }
 
     func testBadServeFlags() throws {
