@@ -173,7 +173,9 @@ final class ServeCommandTests: CLITestCase {
         let corpus = dir.appendingPathComponent("corpus.txt")
         try String(repeating: "ENTER SEVEN\nENTER EIGHT\nSTART FIVE TWO SEVEN\n", count: 5).write(
             to: corpus, atomically: true, encoding: .utf8)
-        XCTAssertEqual(try hark(["lm", "--order", "2", "--discount-fallback", "-o", model.appendingPathComponent("lm.arpa").path, corpus.path]).status, 0)
+        XCTAssertEqual(
+            try hark(["lm", "--order", "2", "--discount-fallback", "-o", model.appendingPathComponent("lm.arpa").path, corpus.path]).status,
+            0)
         var config = try JSONSerialization.jsonObject(with: Data(contentsOf: model.appendingPathComponent("config.json"))) as! [String: Any]
         config["decoder"] = ["lm": "lm.arpa", "beam": 8, "alpha": 0.8, "beta": 1]
         try JSONSerialization.data(withJSONObject: config).write(to: model.appendingPathComponent("config.json"))
