@@ -130,7 +130,15 @@ public final class AcousticModel {
     ///
     /// - Shapes: samples at `config.sampleRate` → [T, input_size].
     public func inputFeatures(_ samples: [Float], threads: Int = 1) -> Matrix {
-        stackFrames(extractor.compute(samples, threads: threads), by: config.stackFrames)
+        networkInput(base: extractor.computeBase(samples, threads: threads))
+    }
+
+    /// The network's input from base features (MFCC or fbank before CMVN
+    /// and deltas, `FeatureExtractor.computeBase`): CMVN, deltas, stacking.
+    ///
+    /// - Shapes: base [T, baseDimension] → [T / stackFrames, input_size].
+    public func networkInput(base: Matrix) -> Matrix {
+        stackFrames(extractor.normalize(base), by: config.stackFrames)
     }
 
     /// Everything `backward` needs from a training forward.
@@ -158,6 +166,20 @@ public final class AcousticModel {
         let dHidden = output.backward(dLogits, input: pass.recurrent.output.data)
         let dInput = rnn.backward(dHidden, cache: pass.recurrent.cache).input
         if let frontend, let cache = pass.frontend { frontend.backward(dInput, cache: cache) }
+    }
+
+    /// Log-probabilities of the next frames of an utterance whose earlier
+    /// frames left the recurrent layers in `state` (nil: the start), which
+    /// becomes the state after these: a unidirectional network without a
+    /// front end run piece by piece gives what one run over the whole gives.
+    ///
+    /// - Shapes: input [t, input_size] → [t, K].
+    public func logProbabilities(continuing input: Matrix, state: inout RecurrentState?) -> Matrix {
+        precondition(frontend == nil && !config.network.bidirectional, "only a unidirectional network without a front end continues")
+        let r = rnn.forward(SequenceBatch(single: input), initialState: state, keepCache: false)
+        state = r.finalState
+        // logits[t, K] = h[t, H] · W_outᵀ + b_out
+        return logSoftmax(output.forward(r.output.data))
     }
 
     /// Log-probabilities of one utterance.

@@ -226,21 +226,14 @@ public final class StreamingRecognizer {
             baseFrames = total
         }
         let F = extractor.baseDimension, k = model.config.stackFrames, K = model.config.tokens.count
+        // From here on, the offline pipeline's own steps (`AcousticModel.networkInput`, `logProbabilities`).
         guard carriesState else {
-            var features = Matrix(rows: baseFrames, cols: F, data: base)
-            applyCmvn(&features, options: extractor.options)
-            if extractor.options.deltas > 0 {
-                features = addDeltas(features, order: extractor.options.deltas, window: extractor.options.deltaWindow)
-            }
-            return transcriber.logProbabilities(input: stackFrames(features, by: k))
+            return transcriber.logProbabilities(input: model.networkInput(base: Matrix(rows: baseFrames, cols: F, data: base)))
         }
         let stacked = baseFrames / k
         if stacked > stackedDone {
             let rows = Matrix(rows: (stacked - stackedDone) * k, cols: F, data: Array(base[(stackedDone * k * F)..<(stacked * k * F)]))
-            let out = model.rnn.forward(SequenceBatch(single: stackFrames(rows, by: k)), initialState: state, keepCache: false)
-            state = out.finalState
-            // logits[t, K] = h[t, H] · W_outᵀ + b_out
-            carriedLogProbs += logSoftmax(model.output.forward(out.output.data)).data
+            carriedLogProbs += model.logProbabilities(continuing: model.networkInput(base: rows), state: &state).data
             stackedDone = stacked
         }
         return Matrix(rows: stackedDone, cols: K, data: carriedLogProbs)

@@ -89,7 +89,16 @@ public final class FeatureExtractor: @unchecked Sendable {
     /// - Parameter samples: mono, in [-1, 1], at `sampleRate`.
     /// - Shapes: returns [T, F].
     public func compute(_ samples: [Float], threads: Int = 1) -> Matrix {
-        var features = computeBase(samples, threads: threads)
+        normalize(computeBase(samples, threads: threads))
+    }
+
+    /// What follows the analysis: CMVN over the utterance, then deltas.
+    /// Offline (`compute`) and live (`StreamingRecognizer`) features go
+    /// through it.
+    ///
+    /// - Shapes: base [T, baseDimension] → [T, dimension].
+    public func normalize(_ base: Matrix) -> Matrix {
+        var features = base
         applyCmvn(&features, options: options)
         if options.deltas > 0 {
             features = addDeltas(features, order: options.deltas, window: options.deltaWindow)
