@@ -1,6 +1,10 @@
 import COpenBLAS
 import Dispatch
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The threads Hark's own parallel work may use: the blocks of a large
 /// product (`sgemm`) and the two directions of a bidirectional layer. Set
 /// once at start (the command line's `--threads`); it decides only how much
@@ -16,7 +20,27 @@ public enum ComputeThreads {
 /// with the timing of other threads. Hark parallelises products itself, in
 /// blocks that depend on the shape only (`gemmBlocks`). Set before the first
 /// product.
-let openBLASOnOneThread: Void = openblas_set_num_threads(1)
+let openBLASOnOneThread: Void = releaseOpenBLASThreads()
+
+/// Puts OpenBLAS on one thread and stops the worker threads its threaded
+/// builds (Debian's default, libopenblas0-pthread) start when the library
+/// loads: Hark never gives them work, and each spins on `sched_yield` for
+/// its first ~0.1 s, taking a core from Hark's own threads at the start of
+/// every process (a tenth of `hark features`' time on a 10-minute file).
+/// Call it first thing; later calls do nothing. OpenBLAS builds without the
+/// thread server (serial, OpenMP) have no `blas_thread_shutdown_`: then
+/// only the thread count is set.
+public func releaseOpenBLASThreads() {
+    _ = releasedOpenBLASThreads
+}
+
+private let releasedOpenBLASThreads: Void = {
+    openblas_set_num_threads(1)
+    if let symbol = dlsym(nil, "blas_thread_shutdown_") {
+        typealias Shutdown = @convention(c) () -> Int32
+        _ = unsafeBitCast(symbol, to: Shutdown.self)()
+    }
+}()
 
 /// How many blocks `sgemm` computes c[M, N] in: one for products under 2²¹
 /// multiply-adds, else one per 2²¹ up to 8, each a slice of the longer of M

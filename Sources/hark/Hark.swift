@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HarkCore
 import HarkFeatures
 
 /// The `hark` command tree, declared in one place.
@@ -23,6 +24,7 @@ struct Hark: ParsableCommand {
     /// An error's message goes to standard error with its control characters
     /// escaped (`escapingControlCharacters`): it may quote an argument.
     static func main() {
+        releaseOpenBLASThreads()
         StandardOutput.claimClosedDescriptors()
         let arguments = Array(CommandLine.arguments.dropFirst())
         let featureCommandType = KaldiOptionArguments.featureCommand(in: arguments)
