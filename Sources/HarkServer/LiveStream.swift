@@ -35,7 +35,8 @@ struct LiveStream {
             service.metrics.error(route: route, kind: "bad_request")
             service.metrics.request(route: route, status: 400)
             try await writer.fail(
-                "rate=\(rateParameter ?? ""): the PCM sample rate must be an integer from 8000 to 192000 Hz", code: .policyViolation)
+                "rate=\(rateParameter ?? ""): the PCM sample rate must be an integer from \(ServerOptions.streamRates.lowerBound) to \(ServerOptions.streamRates.upperBound) Hz",
+                code: .policyViolation)
             return
         }
         guard !service.isShuttingDown else {

@@ -149,7 +149,7 @@ public enum HarkRoutes {
     /// The PCM rate a stream asks for (default: the model's); nil when it is not one the server takes.
     static func streamRate(_ text: String?, service: RecognitionService) -> Int? {
         guard let text else { return service.sampleRate }
-        guard let rate = Int(text), rate >= 8_000, rate <= 192_000 else { return nil }
+        guard let rate = Int(text), ServerOptions.streamRates.contains(rate) else { return nil }
         return rate
     }
 

@@ -3,6 +3,9 @@ import HarkASR
 
 /// Where `hark serve` listens and the limits it keeps. Every limit is a flag.
 public struct ServerOptions: Sendable {
+    /// The PCM rates a WebSocket stream may ask for (`?rate=HZ`), Hz.
+    public static let streamRates = 8_000...192_000
+
     /// Loopback by default: the server is reachable from other machines only when asked.
     public var host = "127.0.0.1"
     public var port = 8080
