@@ -24,6 +24,7 @@ struct Hark: ParsableCommand {
     /// An error's message goes to standard error with its control characters
     /// escaped (`escapingControlCharacters`): it may quote an argument.
     static func main() {
+        keepLargeBuffersInHeap()
         releaseOpenBLASThreads()
         StandardOutput.claimClosedDescriptors()
         let arguments = Array(CommandLine.arguments.dropFirst())
