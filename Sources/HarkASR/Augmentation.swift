@@ -194,14 +194,18 @@ public struct Augmentation: Codable, Equatable, Sendable {
     }
 
     /// The augmented waveform.
+    ///
+    /// `speedChanged`, when given, returns `samples` at a speed factor in
+    /// place of `changeSpeed` (the same samples from a cache: training keeps
+    /// each utterance's perturbed copies, as Kaldi makes them once).
     public func apply(
         _ samples: [Float], sampleRate: Int, noise: NoiseSources,
-        rng: inout SeededGenerator
+        rng: inout SeededGenerator, speedChanged: ((Double) throws -> [Float])? = nil
     ) throws -> [Float] {
         var x = samples
         if let factors = speedFactors, !factors.isEmpty {
             let factor = factors[Int(rng.next() % UInt64(factors.count))]
-            x = try changeSpeed(x, by: factor, sampleRate: sampleRate)
+            x = try speedChanged.map { try $0(factor) } ?? changeSpeed(x, by: factor, sampleRate: sampleRate)
         }
         if silenceProbability > 0, Double(rng.nextUniform()) < silenceProbability {
             let lead = Double(rng.nextUniform()) * maxSilenceSeconds, trail = Double(rng.nextUniform()) * maxSilenceSeconds

@@ -50,7 +50,19 @@ extension Trainer {
                         }
                         samples = augmentation.join(parts, sampleRate: rate, rng: &rng)
                     }
-                    if let augmented = try? augmentation.apply(samples, sampleRate: rate, noise: sources, rng: &rng) {
+                    // An utterance alone: its speed-perturbed copies are made once and kept.
+                    let original = samples, index = members[i]
+                    let speedChanged: ((Double) throws -> [Float])? =
+                        count > 1
+                        ? nil
+                        : { factor in
+                            try self.speedCopies.samples(index, factor: factor) {
+                                try augmentation.changeSpeed(original, by: factor, sampleRate: rate)
+                            }
+                        }
+                    if let augmented = try? augmentation.apply(
+                        samples, sampleRate: rate, noise: sources, rng: &rng, speedChanged: speedChanged)
+                    {
                         let warp = augmentation.drawWarp(&rng)
                         let g = self.extractor(warp: warp).compute(augmented)
                         if self.model.config.networkFrames(featureFrames: g.rows) >= Dataset.minimumFrames(labels) {

@@ -59,6 +59,8 @@ public final class Trainer {
     let noiseRecordings: [[Float]]
     /// Feature extractors with a warped filterbank, by warp factor in hundredths.
     var warpedExtractors: [Int: FeatureExtractor] = [:]
+    /// Speed-perturbed copies of the training utterances, made once each.
+    let speedCopies = SpeedPerturbedCopies(budgetBytes: SpeedPerturbedCopies.defaultBudget)
     let extractorLock = NSLock()
 
     /// - Parameter noise: noise recordings at the model's rate for augmentation
