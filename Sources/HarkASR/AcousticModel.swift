@@ -15,18 +15,25 @@ import HarkNN
 /// `model.safetensors` (that module's `state_dict()`: `rnn.weight_ih_l0`, …,
 /// `output.weight`, `output.bias`).
 public final class AcousticModel {
+    /// The model's configuration (`config.json`).
     public let config: ModelConfig
+    /// The model's tokens, for turning labels into text and back.
     public let vocabulary: Vocabulary
     /// Convolutions before the recurrent layers (`config.frontend`), if any.
     public let frontend: ConvFrontEnd?
+    /// The recurrent layers.
     public let rnn: Recurrent
+    /// The output layer: recurrent outputs to one logit per token.
     public let output: Linear
+    /// The feature extractor of `config.features`.
     public let extractor: FeatureExtractor
     /// The directory the model was loaded from (nil: made in memory); files a
     /// config names (a language model) are relative to it.
     public private(set) var directory: URL?
 
+    /// The name of the configuration file in a model directory.
     public static let configFile = "config.json"
+    /// The name of the weights file in a model directory.
     public static let weightsFile = "model.safetensors"
 
     /// A new model with PyTorch's default initialisation from `seed`.
@@ -49,6 +56,7 @@ public final class AcousticModel {
             + rnn.parameters.map { ("rnn." + $0.name, $0) } + output.parameters.map { ("output." + $0.name, $0) }
     }
 
+    /// Every parameter, in `state_dict()` order: front end, recurrent layers, output layer.
     public var parameters: [Parameter] { (frontend?.parameters ?? []) + rnn.parameters + output.parameters }
 
     // MARK: - Model directory
@@ -83,6 +91,8 @@ public final class AcousticModel {
         return config
     }
 
+    /// Loads a model directory: its `config.json` (`readConfig`) and `model.safetensors`. Throws `ModelError` when the
+    /// configuration is invalid or the weights do not fit it.
     public static func load(directory: URL) throws -> AcousticModel {
         let config = try readConfig(directory: directory)
         // The weights are read before the network is built, so that a config

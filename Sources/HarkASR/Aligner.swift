@@ -14,9 +14,12 @@ import HarkCore
 /// and put each word on the speech around its aligned frames (`WordTiming`),
 /// the machinery that gives transcripts their word times.
 public struct Aligner {
+    /// The transcriber whose model and windows the alignment runs with.
     public let transcriber: Transcriber
+    /// The transcriber's model.
     public var model: AcousticModel { transcriber.model }
 
+    /// An aligner with the transcriber's model.
     public init(transcriber: Transcriber) {
         self.transcriber = transcriber
     }

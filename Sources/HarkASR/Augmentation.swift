@@ -23,6 +23,7 @@ public struct Augmentation: Codable, Equatable, Sendable {
     public var volumeDecibels: [Double]?
     /// Probability of adding noise, at an SNR drawn uniformly from `snrDecibels`.
     public var noiseProbability: Double = 0
+    /// The range [min, max] of the SNR in dB, drawn uniformly.
     public var snrDecibels: [Double] = [5, 30]
     /// A directory or manifest of noise recordings (nil: generated noise).
     public var noiseRecordings: String?
@@ -38,11 +39,13 @@ public struct Augmentation: Codable, Equatable, Sendable {
     /// Probability of reverberation by a synthetic room impulse response
     /// (exponentially decaying noise) whose RT60, in seconds, is drawn from `rt60Seconds`.
     public var reverbProbability: Double = 0
+    /// The range [min, max] of the RT60 in seconds, drawn uniformly.
     public var rt60Seconds: [Double] = [0.2, 0.8]
     /// Probability of re-cutting the silence around the speech: the leading
     /// and trailing silence each become a length drawn from [0, maxSilenceSeconds]
     /// (shorter than the original: trimmed; longer: padded with faint noise).
     public var silenceProbability: Double = 0
+    /// The longest new leading or trailing silence, in seconds.
     public var maxSilenceSeconds: Double = 0.3
     /// The level of the noise that fills new silence (and the pauses of
     /// joined utterances), dB relative to the speech's RMS level, drawn
@@ -55,13 +58,16 @@ public struct Augmentation: Codable, Equatable, Sendable {
     /// of `pauseSeconds` between them: a session recorded in one go. The
     /// transcript is theirs joined by spaces.
     public var joinProbability: Double = 0
+    /// The most utterances one joined example holds (2 to 8).
     public var joinMax = 3
+    /// The range [min, max] of the pause between joined utterances, in seconds, drawn uniformly.
     public var pauseSeconds: [Double] = [0.3, 1.5]
     /// Vocal tract length perturbation: a warp factor of the mel filterbank
     /// (Kaldi's VTLN warp, `--vtln-warp`) drawn per utterance from [min, max]
     /// and rounded to 0.01, for voices of other lengths of vocal tract.
     public var vtlnWarps: [Double]?
 
+    /// A kind of generated noise.
     public enum NoiseKind: String, Codable, CaseIterable, Sendable {
         /// Flat spectrum.
         case white
@@ -73,6 +79,7 @@ public struct Augmentation: Codable, Equatable, Sendable {
         case babble
     }
 
+    /// Every part off.
     public init() {}
 
     enum CodingKeys: String, CodingKey {
@@ -187,6 +194,7 @@ public struct Augmentation: Codable, Equatable, Sendable {
         /// Returns another training utterance's waveform, chosen with the generator.
         public var utterance: @Sendable (inout SeededGenerator) -> [Float]
 
+        /// Sources of the given recordings (none: generated noise) and babble utterances (none by default: babble is silent).
         public init(recordings: [[Float]] = [], utterance: @escaping @Sendable (inout SeededGenerator) -> [Float] = { _ in [] }) {
             self.recordings = recordings
             self.utterance = utterance
@@ -342,6 +350,8 @@ public struct Augmentation: Codable, Equatable, Sendable {
         return generateNoise(noiseKinds[Int(rng.next() % UInt64(noiseKinds.count))], count: count, sources: sources, rng: &rng)
     }
 
+    /// `count` samples of generated noise of the given kind (unit-variance Gaussian for white; babble sums 3 to 6
+    /// other utterances from `sources`, each from a random offset, looped).
     public func generateNoise(_ kind: NoiseKind, count: Int, sources: NoiseSources, rng: inout SeededGenerator) -> [Float] {
         switch kind {
         case .white:

@@ -11,12 +11,16 @@ import HarkCore
 /// A word is right when the minimum-edit alignment of the hypothesis with
 /// the reference matches it (`Evaluator.wordCorrectness`).
 public struct ReliabilityBins: Codable, Equatable, Sendable {
+    /// The number of bins, each 0.1 wide.
     public static let binCount = 10
     /// Per bin: words, the sum of their confidences, and those that were right.
     public private(set) var counts = [Int](repeating: 0, count: binCount)
+    /// Per bin: the sum of its words' confidences.
     public private(set) var confidenceSums = [Double](repeating: 0, count: binCount)
+    /// Per bin: the words that were right.
     public private(set) var correct = [Int](repeating: 0, count: binCount)
 
+    /// Empty bins.
     public init() {}
 
     /// The bin of a confidence: [0, 0.1) → 0, …, [0.9, 1] → 9.
@@ -24,6 +28,7 @@ public struct ReliabilityBins: Codable, Equatable, Sendable {
         min(binCount - 1, max(0, Int((confidence * Double(binCount)).rounded(.down))))
     }
 
+    /// Counts one word of the given confidence, right or wrong; a confidence that is not finite is ignored.
     public mutating func add(confidence: Double, correct right: Bool) {
         guard confidence.isFinite else { return }
         let b = Self.bin(confidence)
@@ -32,6 +37,7 @@ public struct ReliabilityBins: Codable, Equatable, Sendable {
         if right { correct[b] += 1 }
     }
 
+    /// Adds another set of bins' counts (another rank's or file's).
     public mutating func add(_ other: ReliabilityBins) {
         for b in 0..<Self.binCount {
             counts[b] += other.counts[b]
@@ -72,10 +78,12 @@ public struct ReliabilityBins: Codable, Equatable, Sendable {
 /// first and last), fitted by isotonic regression (`fitMap`). Neither
 /// changes the order of confidences or the decoded text.
 public struct Calibration: Codable, Equatable, Sendable {
+    /// T, the temperature; 1 leaves confidences as they are.
     public var temperature: Double
     /// Points (confidence, calibrated confidence) of the monotone map; nil: none.
     public var map: [[Double]]?
 
+    /// A calibration of the given temperature and map (by default: none, confidences unchanged).
     public init(temperature: Double = 1, map: [[Double]]? = nil) {
         self.temperature = temperature
         self.map = map
@@ -83,6 +91,7 @@ public struct Calibration: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey { case temperature, map }
 
+    /// Decodes the `"calibration"` object; a missing temperature is 1, a missing map none.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         temperature = try c.decodeIfPresent(Double.self, forKey: .temperature) ?? 1

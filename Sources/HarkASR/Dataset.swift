@@ -5,9 +5,11 @@ import HarkIO
 
 /// One training or validation utterance, features computed once.
 public struct Utterance: Sendable {
+    /// The audio file's path, as the manifest gives it.
     public var path: String
     /// The normalised transcript and its token indices.
     public var text: String
+    /// The transcript's token indices, one per character (the blank never among them).
     public var labels: [Int]
     /// Features before stacking (CMVN and deltas applied), [T, F].
     public var features: Matrix
@@ -19,6 +21,7 @@ public struct Utterance: Sendable {
 
 /// Utterances left out of a data set, by reason.
 public struct DatasetReport: Sendable {
+    /// Utterances loaded.
     public var loaded = 0
     /// Unreadable or broken audio: path and message.
     public var unreadable: [(String, String)] = []
@@ -26,10 +29,12 @@ public struct DatasetReport: Sendable {
     public var untokenizable: [String] = []
     /// Transcripts that cannot fit their frames (CTC needs T ≥ L + repeats).
     public var tooLong: [String] = []
+    /// Seconds of audio in the utterances loaded.
     public var audioSeconds = 0.0
     /// Utterances loaded, by the sample rate of their file (before resampling to the model's).
     public var sampleRates: [Int: Int] = [:]
 
+    /// An empty report.
     public init() {}
 
     /// The report as a few lines for a person: what was loaded, what was
@@ -67,6 +72,7 @@ public struct DatasetReport: Sendable {
     }
 }
 
+/// Loading training and validation data: a manifest's entries read, normalised, tokenized and turned into features.
 public enum Dataset {
     /// CTC needs one frame per label plus one blank between each pair of equal neighbours.
     public static func minimumFrames(_ labels: [Int]) -> Int {

@@ -7,14 +7,20 @@
 ///
 /// `lm` is a path relative to the model directory (an ARPA file, plain or gzip).
 public struct DecoderConfig: Codable, Equatable, Sendable {
+    /// The language model, relative to the model directory; nil: none.
     public var lm: String?
+    /// α, the language model's weight (`WordDecodingOptions.alpha`); nil: the default.
     public var alpha: Float?
+    /// β, the bonus per word (`WordDecodingOptions.beta`); nil: the default.
     public var beta: Float?
+    /// The beam width; nil: greedy decoding unless words or n-best call for a beam.
     public var beam: Int?
+    /// Added (natural log) to a word the vocabulary does not know (`WordDecodingOptions.unknownPenalty`); nil: the default.
     public var unknownPenalty: Float?
     /// Tokens below this log-probability at a frame are not tried by the beam.
     public var tokenMinLogprob: Float?
 
+    /// A configuration of the given values (nil: the default, and left out of config.json).
     public init(
         lm: String? = nil, alpha: Float? = nil, beta: Float? = nil, beam: Int? = nil,
         unknownPenalty: Float? = nil, tokenMinLogprob: Float? = nil

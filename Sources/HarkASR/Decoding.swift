@@ -13,17 +13,26 @@ public struct DecodingRequest: Sendable {
     public var beam: Int?
     /// An ARPA file (plain or gzip); "none" turns the model's off; nil: the model's.
     public var lm: String?
+    /// α, the language model's weight; nil: the model's, else `WordDecodingOptions`'s default.
     public var alpha: Float?
+    /// β, the bonus per word; nil: the model's, else `WordDecodingOptions`'s default.
     public var beta: Float?
+    /// Added (natural log) to a word the vocabulary does not know; nil: the model's, else `WordDecodingOptions`'s default.
     public var unknownPenalty: Float?
     /// Words that alone may be output (already read from their file).
     public var vocabulary: [String]?
     /// Words or phrases to favour and their boost (natural log per word).
     public var hotwords: [(word: String, boost: Float)] = []
+    /// Hypotheses returned, best first; more than 1 calls for beam search, whose width must be at least this.
     public var nBest = 1
+    /// Tokens below this log-probability at a frame are not tried by the beam; nil: the model's, else
+    /// `BeamSearchOptions.wordTokenThreshold` with words and −∞ without.
     public var tokenMinLogprob: Float?
+    /// Prefixes more than this below the best are dropped after each frame; nil: `BeamSearchOptions.wordScorePruning`
+    /// with words, −∞ (none dropped) without.
     public var beamPruneLogprob: Float?
 
+    /// An empty request: the model's decoding, else the defaults.
     public init() {}
 }
 

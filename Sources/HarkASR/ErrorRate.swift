@@ -3,12 +3,16 @@ import HarkCore
 /// Substitutions, deletions and insertions of an alignment of a hypothesis to
 /// a reference, by Levenshtein distance (each edit costs 1).
 public struct EditCounts: Equatable, Codable, Sendable {
+    /// Reference items replaced by another hypothesis item.
     public var substitutions = 0
+    /// Reference items missing from the hypothesis.
     public var deletions = 0
+    /// Hypothesis items with no reference item.
     public var insertions = 0
     /// Reference length.
     public var referenceLength = 0
 
+    /// Counts of the given edits and reference length (all 0 by default).
     public init(substitutions: Int = 0, deletions: Int = 0, insertions: Int = 0, referenceLength: Int = 0) {
         self.substitutions = substitutions
         self.deletions = deletions
@@ -27,10 +31,12 @@ public struct EditCounts: Equatable, Codable, Sendable {
             referenceLength: packed[offset + 3])
     }
 
+    /// The total edits: substitutions + deletions + insertions.
     public var errors: Int { substitutions + deletions + insertions }
     /// errors / reference length (not capped; above 1 with many insertions).
     public var rate: Double { referenceLength > 0 ? Double(errors) / Double(referenceLength) : (errors > 0 ? .infinity : 0) }
 
+    /// The counts of two alignments together, each count and the reference lengths summed.
     public static func + (a: EditCounts, b: EditCounts) -> EditCounts {
         EditCounts(
             substitutions: a.substitutions + b.substitutions, deletions: a.deletions + b.deletions,
@@ -91,9 +97,14 @@ public struct EditCounts: Equatable, Codable, Sendable {
 
 /// One column of an alignment: a reference item, a hypothesis item, or both.
 public struct AlignedPair<T: Equatable>: Equatable {
+    /// What the column is: the same item on both sides, one replaced by another, a reference item missing, or a
+    /// hypothesis item added.
     public enum Operation: String, Sendable { case match, substitution, deletion, insertion }
+    /// The reference item; nil for an insertion.
     public var reference: T?
+    /// The hypothesis item; nil for a deletion.
     public var hypothesis: T?
+    /// The column's edit, or `match`.
     public var operation: Operation
 }
 
@@ -153,12 +164,16 @@ extension EditCounts {
 /// reference length; the interval is the mean of those rates ± 1.96 standard
 /// deviations (95%).
 public struct BootstrapInterval: Equatable, Sendable {
+    /// The mean of the replications' rates.
     public var mean: Double
     /// Half the interval's width.
     public var halfWidth: Double
+    /// The interval's lower end, mean − halfWidth (not clamped at 0).
     public var lower: Double { mean - halfWidth }
+    /// The interval's upper end, mean + halfWidth.
     public var upper: Double { mean + halfWidth }
 
+    /// An interval of the given mean and half-width.
     public init(mean: Double, halfWidth: Double) {
         self.mean = mean
         self.halfWidth = halfWidth

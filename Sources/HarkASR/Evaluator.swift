@@ -9,9 +9,12 @@ import HarkCore
 /// leading, trailing or repeated spaces); characters and words are aligned by
 /// Levenshtein distance.
 public struct Evaluator {
+    /// The model whose transcripts are scored, and whose text settings normalise both sides.
     public let model: AcousticModel
+    /// The decoder of the model's log-probabilities.
     public let decoder: Decoder
 
+    /// An evaluator of the model's output, decoded greedily unless told otherwise.
     public init(model: AcousticModel, decoding: DecoderOptions = .greedy) {
         self.model = model
         decoder = Decoder(decoding, blank: model.config.blank)
@@ -19,9 +22,13 @@ public struct Evaluator {
 
     /// One utterance's result.
     public struct Score: Sendable {
+        /// The normalised reference.
         public var reference: String
+        /// The normalised hypothesis.
         public var hypothesis: String
+        /// Character edits (spaces count as characters).
         public var characters: EditCounts
+        /// Word edits.
         public var words: EditCounts
 
         /// Whether the normalised hypothesis differs from the normalised
@@ -31,8 +38,11 @@ public struct Evaluator {
 
     /// Totals over utterances.
     public struct Totals: Sendable {
+        /// Character edits, summed.
         public var characters = EditCounts()
+        /// Word edits, summed.
         public var words = EditCounts()
+        /// Utterances added.
         public var utterances = 0
         /// Utterances whose hypothesis is not exactly the reference (Kaldi's
         /// `compute-wer` counts these for its sentence error rate, %SER).
@@ -40,13 +50,16 @@ public struct Evaluator {
         /// The CTC losses per label summed over the utterances scored with labels
         /// (`evaluate(_ utterances:)`), and how many they were.
         public var lossSum = 0.0
+        /// The number of utterances whose loss is in `lossSum` (those whose loss was finite).
         public var lossCount = 0
 
+        /// Empty totals.
         public init() {}
 
         /// The mean CTC loss per label (PyTorch's 'mean' reduction); nil without any.
         public var meanLoss: Double? { lossCount > 0 ? lossSum / Double(lossCount) : nil }
 
+        /// Adds one utterance's counts.
         public mutating func add(_ s: Score) { add(characters: s.characters, words: s.words) }
 
         /// One utterance's counts (as another rank sends them).

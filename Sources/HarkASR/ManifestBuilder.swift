@@ -20,10 +20,15 @@ public enum ManifestBuilder {
         InputCollection.scan(root.path).undecodable
     }
 
+    /// One utterance found: a line of the manifest written.
     public struct Entry: Sendable {
+        /// The audio file's path.
         public var audioPath: String
+        /// The transcript, as the layout gives it (not normalised).
         public var text: String
+        /// The speaker, as the layout names it; empty when it does not.
         public var speaker: String
+        /// The audio's length in seconds, written as `duration` when known; nil: left out.
         public var duration: Double?
     }
 

@@ -27,12 +27,19 @@ import HarkNN
 /// front end's convolutions, if any, subsample them in time (`timeStride`
 /// feature frames per network frame).
 public struct ModelConfig: Codable, Equatable, Sendable {
+    /// The recurrent network: `network` in config.json.
     public struct Network: Codable, Equatable, Sendable {
+        /// The recurrent cell: `lstm`, `gru`, `rnn_tanh` or `rnn_relu`.
         public var cell: RecurrentCell
+        /// The width of the first recurrent layer's input (`recurrentInputSize`).
         public var inputSize: Int
+        /// H, the units per direction of each layer.
         public var hiddenSize: Int
+        /// The number of stacked recurrent layers.
         public var numLayers: Int
+        /// Whether each layer also runs backward in time, its output the two directions concatenated.
         public var bidirectional: Bool
+        /// Dropout probability on the outputs of every layer but the last, in training only; in [0, 1).
         public var dropout: Float
         /// LSTM projections (`nn.LSTM(proj_size=…)`); 0, and absent from
         /// config.json: none.
@@ -56,6 +63,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
             case projSize = "proj_size"
         }
 
+        /// A network of the given shape; `projSize` 0: no LSTM projections.
         public init(
             cell: RecurrentCell, inputSize: Int, hiddenSize: Int, numLayers: Int, bidirectional: Bool, dropout: Float,
             projSize: Int = 0
@@ -69,6 +77,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
             self.projSize = projSize
         }
 
+        /// Decodes the `network` object of config.json; an absent `proj_size` is 0.
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             self.init(
@@ -78,6 +87,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
                 projSize: try c.decodeIfPresent(Int.self, forKey: .projSize) ?? 0)
         }
 
+        /// Encodes the `network` object of config.json, writing `proj_size` only when it is not 0.
         public func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(cell, forKey: .cell)
@@ -93,11 +103,17 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         public var stateSize: Int { projSize > 0 ? projSize : hiddenSize }
     }
 
+    /// The audio sample rate the model expects, in Hz; equals the features' sample frequency.
     public var sampleRate: Int
+    /// The acoustic features, with their CMVN and deltas.
     public var features: FeatureOptions
+    /// Consecutive feature frames concatenated into one input frame (1: none); absent from config.json: 1.
     public var stackFrames: Int
+    /// The recurrent layers.
     public var network: Network
+    /// The output symbols, indexed by output class; one of them is the CTC blank.
     public var tokens: [String]
+    /// The index of the CTC blank in `tokens`; absent from config.json: 0.
     public var blank: Int
     /// How transcripts are normalised before training and scoring.
     public var text: TextNormalizer
@@ -118,6 +134,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         case frontend
     }
 
+    /// A configuration without decoder defaults, calibration or convolutional front end.
     public init(
         sampleRate: Int, features: FeatureOptions, stackFrames: Int, network: Network,
         tokens: [String], blank: Int, text: TextNormalizer
@@ -131,6 +148,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         self.text = text
     }
 
+    /// Decodes config.json; absent optional keys take their defaults (`stack_frames` 1, `blank` 0, `text` from the tokens).
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         sampleRate = try c.decode(Int.self, forKey: .sampleRate)
@@ -220,6 +238,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         return n + tokens.count * (D * S + 1) + (frontend?.parameterCount(bins: features.dimension * stackFrames) ?? 0)
     }
 
+    /// The options of the recurrent layers described by `network`.
     public var recurrentOptions: Recurrent.Options {
         Recurrent.Options(
             cell: network.cell, inputSize: network.inputSize, hiddenSize: network.hiddenSize,
@@ -230,7 +249,10 @@ public struct ModelConfig: Codable, Equatable, Sendable {
 
 /// A model directory or checkpoint that cannot be used.
 public struct ModelError: Error, CustomStringConvertible, Equatable {
+    /// What is wrong, in words.
     public var problem: String
+    /// An error describing `problem`.
     public init(problem: String) { self.problem = problem }
+    /// The problem, as given.
     public var description: String { problem }
 }

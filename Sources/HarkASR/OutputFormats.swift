@@ -4,6 +4,7 @@ import Foundation
 public enum TranscriptFormat: String, CaseIterable, Sendable {
     case txt, json, srt, vtt, ctm, textgrid
 
+    /// The transcript in this format; `source`, the recording's path, names it where the format does (CTM, JSON).
     public func render(_ t: Transcript, source: String) -> String {
         switch self {
         case .txt: return Self.txt(t, source: source)

@@ -4,15 +4,18 @@ import HarkCore
 /// bands of feature channels and a few spans of frames are set to 0 (the
 /// mean, after CMVN).
 public struct SpecAugment: Codable, Equatable, Sendable {
+    /// Frequency bands masked per utterance.
     public var frequencyMasks = 2
     /// Widest frequency band, in feature channels.
     public var maxFrequencyWidth = 8
+    /// Time spans masked per utterance.
     public var timeMasks = 2
     /// Widest time span, in frames (before stacking).
     public var maxTimeWidth = 20
     /// No time span is wider than this fraction of the utterance.
     public var maxTimeFraction: Float = 0.15
 
+    /// Two frequency masks up to 8 channels wide and two time masks up to 20 frames (at most 15% of the utterance).
     public init() {}
 
     /// Masks `x` [T, F] in place. `channels`: the channels a frequency band

@@ -23,11 +23,14 @@ public struct StreamingOptions: Sendable, Equatable {
         set { segmentation.maxUtterance = newValue }
     }
 
+    /// Options with the given partial interval (seconds) and segmenter.
     public init(partialInterval: Double = 0.5, segmentation: SegmenterOptions = SegmenterOptions()) {
         self.partialInterval = partialInterval
         self.segmentation = segmentation
     }
 
+    /// Options with the given partial interval, endpoint silence and longest utterance (seconds), the segmenter's
+    /// other options at their defaults.
     public init(
         partialInterval: Double = 0.5, endpointSilence: Double = SegmenterOptions().endpointSilence,
         maxUtterance: Double = SegmenterOptions().maxUtterance
@@ -47,9 +50,13 @@ public struct StreamingOptions: Sendable, Equatable {
     }
 }
 
+/// Streaming options that cannot be used.
 public struct StreamingError: Error, CustomStringConvertible, Sendable {
+    /// What is wrong, in words.
     public var message: String
+    /// The message.
     public var description: String { message }
+    /// An error with the given message.
     public init(message: String) { self.message = message }
 }
 
@@ -57,11 +64,17 @@ public struct StreamingError: Error, CustomStringConvertible, Sendable {
 /// utterance so far; the next partial or final replaces it) or a final one
 /// (an utterance is over). Times are seconds from the start of the stream.
 public struct StreamResult: Codable, Equatable, Sendable {
+    /// A partial result (replaced by the next one) or a final one.
     public enum Kind: String, Codable, Sendable { case partial, final }
+    /// Whether the result is partial or final.
     public var type: Kind
+    /// The utterance's text so far.
     public var text: String
+    /// The utterance's start, in seconds from the start of the stream.
     public var start: Double
+    /// The end of the audio the result covers, in seconds from the start of the stream.
     public var end: Double
+    /// The words with their times (seconds from the start of the stream) and confidences.
     public var words: [Word]
 
     /// One JSON line: `{"end", "start", "text", "type", "words"}`, times in ms precision.
@@ -111,7 +124,9 @@ public struct StreamResult: Codable, Equatable, Sendable {
 /// from one partial to the next and runs only the new frames: the
 /// log-probabilities equal one run over the whole utterance.
 public final class StreamingRecognizer {
+    /// The pipeline each utterance runs through.
     public let transcriber: Transcriber
+    /// The stream's options.
     public let options: StreamingOptions
     private let segmenter: Segmenter
     /// Samples received so far.
@@ -137,6 +152,7 @@ public final class StreamingRecognizer {
     private var stackedDone = 0
     private var carriedLogProbs: [Float] = []
 
+    /// A recognizer for one stream; throws when the options are out of range or the segmenter cannot be made.
     public init(transcriber: Transcriber, options: StreamingOptions = StreamingOptions()) throws {
         try options.validate()
         self.transcriber = transcriber

@@ -4,12 +4,16 @@ import Foundation
 /// character not in `keep` is dropped (runs of white space become one space,
 /// leading and trailing space removed).
 public struct TextNormalizer: Codable, Equatable, Sendable {
+    /// Case folding before the filter: to upper case, to lower case, or none.
     public enum Case: String, Codable, Sendable { case upper, lower, keep }
 
+    /// The case folding.
     public var `case`: Case
     /// The characters kept after case folding.
     public var keep: String
 
+    /// A normaliser with the given folding and kept characters (by default: upper case, the space, the apostrophe
+    /// and A–Z).
     public init(case: Case = .upper, keep: String = " 'ABCDEFGHIJKLMNOPQRSTUVWXYZ") {
         self.case = `case`
         self.keep = keep
@@ -22,6 +26,8 @@ public struct TextNormalizer: Codable, Equatable, Sendable {
         self.init(case: hasUpper && !hasLower ? .upper : (hasLower && !hasUpper ? .lower : .keep), keep: symbols)
     }
 
+    /// `text` folded and filtered: characters not in `keep` dropped, each run of white space between kept characters
+    /// one space (none when `keep` has no space), no leading or trailing space.
     public func normalize(_ text: String) -> String {
         let folded: String
         switch self.case {

@@ -5,17 +5,21 @@ import HarkCore
 
 /// A recognised word with its time span.
 public struct Word: Codable, Equatable, Sendable {
+    /// The word's text.
     public var word: String
     /// Seconds from the start of the audio (nil when the decoder gives no times).
     public var start: Double?
+    /// Seconds from the start of the audio to the word's end (nil when the decoder gives no times).
     public var end: Double?
-    /// Mean posterior of its characters.
+    /// Mean posterior of its characters, through the model's `calibration` when it has one.
     public var confidence: Double?
 }
 
 /// The result of transcribing one recording.
 public struct Transcript: Codable, Equatable, Sendable {
+    /// The words, joined by single spaces.
     public var text: String
+    /// The words in order, with their times and confidences.
     public var words: [Word]
     /// Seconds of audio.
     public var duration: Double
@@ -30,12 +34,16 @@ public struct Transcript: Codable, Equatable, Sendable {
 /// from the start of the recording, without the padding decoded around it)
 /// and its text; its words are among the transcript's.
 public struct TranscriptSegment: Codable, Equatable, Sendable {
+    /// Seconds from the start of the recording to the start of the utterance's speech.
     public var start: Double
+    /// Seconds from the start of the recording to the end of the utterance's speech.
     public var end: Double
+    /// The utterance's words, joined by single spaces.
     public var text: String
     /// The number of the transcript's words that belong to it.
     public var wordCount: Int
 
+    /// A segment of the given span (seconds), text and word count.
     public init(start: Double, end: Double, text: String, wordCount: Int) {
         self.start = start
         self.end = end
@@ -46,6 +54,7 @@ public struct TranscriptSegment: Codable, Equatable, Sendable {
 
 /// One hypothesis of an n-best list with its scores (natural log).
 public struct Alternative: Codable, Equatable, Sendable {
+    /// The hypothesis's text, normalised by the model's text settings.
     public var text: String
     /// log P(tokens | audio) over the alignments the beam kept.
     public var acoustic: Double
@@ -74,9 +83,13 @@ public struct Alternative: Codable, Equatable, Sendable {
 /// statistics; the result is exactly that of processing the whole recording
 /// at once.
 public final class Transcriber: @unchecked Sendable {
+    /// The acoustic model.
     public let model: AcousticModel
+    /// The decoder of the network's log-probabilities: greedy or beam search.
     public var decoder: Decoder
+    /// Input frames in the kept centre of each window when a long unsegmented recording goes through the network in windows.
     public var chunkFrames = 1000
+    /// Input frames of context on each side of a window, computed and then dropped.
     public var contextFrames = 100
     /// A recording whose loudest 20 ms (each frame's mean removed, RMS
     /// relative to full scale) stays below this many dB is silence and
@@ -92,6 +105,8 @@ public final class Transcriber: @unchecked Sendable {
     /// Alternatives listed with several best: distinct texts, at most this many.
     public private(set) var nBest = 1
 
+    /// A transcriber of the model's recordings with the given decoding (greedy by default); with n-best beam search,
+    /// the beam keeps its whole width and the transcript lists the `nBest` best distinct texts.
     public init(model: AcousticModel, decoding: DecoderOptions = .greedy) {
         self.model = model
         calibration = model.config.calibration

@@ -2,10 +2,13 @@ import Foundation
 
 /// The output units: token strings in index order, one of them the blank.
 public struct Vocabulary: Equatable, Sendable {
+    /// The token strings, by output index.
     public let tokens: [String]
+    /// The index of the CTC blank in `tokens`.
     public let blank: Int
     private let index: [String: Int]
 
+    /// A vocabulary of the given tokens; a token listed twice encodes as its first index.
     public init(tokens: [String], blank: Int) {
         self.tokens = tokens
         self.blank = blank
@@ -29,6 +32,8 @@ public struct Vocabulary: Equatable, Sendable {
         return out
     }
 
+    /// The text of token indices (already collapsed, not per frame): their tokens joined, blanks and indices out of
+    /// range left out.
     public func decode(_ labels: [Int]) -> String {
         labels.filter { $0 != blank && $0 < tokens.count }.map { tokens[$0] }.joined()
     }

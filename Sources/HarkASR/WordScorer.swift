@@ -30,10 +30,12 @@ public protocol WordLanguageModel: Sendable {
 }
 
 extension WordLanguageModel where Word == String {
+    /// The text itself: a model whose words are strings looks them up by text.
     public func word(_ text: String) -> String { text }
 }
 
 extension WordLanguageModel where Spelling == SpelledLetters {
+    /// The word the spelled letters make: their tokens' text, joined, looked up by `word(_:)`.
     public func word(spelled spelling: SpelledLetters, tokens: [String]) -> Word {
         word(spelling.tokens.map { tokens[$0] }.joined())
     }
@@ -41,7 +43,9 @@ extension WordLanguageModel where Spelling == SpelledLetters {
 
 /// The letters of a word being spelled, as a decoder keeps them for its LM.
 public protocol WordSpelling: Sendable {
+    /// The spelling of no letters.
     init()
+    /// Appends the next token of the word.
     mutating func append(_ token: Int)
 }
 
@@ -53,8 +57,10 @@ public struct SpelledLetters: WordSpelling {
     var overflow: [Int] = []
     var count = 0
 
+    /// No letters.
     public init() {}
 
+    /// Appends a token of the word.
     public mutating func append(_ token: Int) {
         if count < Self.inlineCount && overflow.isEmpty, let t = UInt16(exactly: token) {
             inline[count] = t
@@ -73,25 +79,36 @@ public struct SpelledLetters: WordSpelling {
 
 /// Nothing of the word: for a model that scores every word outside its vocabulary alike.
 public struct NoSpelling: WordSpelling {
+    /// Nothing.
     public init() {}
+    /// Does nothing.
     public mutating func append(_ token: Int) {}
 }
 
 /// Hark's ARPA n-gram models, as KenLM scores them, by word id. A word
 /// outside the model's vocabulary is `<unk>`, whatever its letters.
 extension NGramModel: WordLanguageModel {
+    /// An n-gram model looks words up by id.
     public typealias Word = WordID
+    /// The word's id; `<unk>`'s for a word the model does not have.
     public func word(_ text: String) -> WordID { id(text) }
+    /// `<unk>`'s id: a word outside the vocabulary scores as `<unk>`, whatever its letters.
     public func word(spelled spelling: NoSpelling, tokens: [String]) -> WordID { unknownID }
 }
 
 /// No language model: every word scores 0 (vocabulary constraints and hotwords still apply).
 public struct NoLanguageModel: WordLanguageModel {
+    /// The model that scores nothing.
     public init() {}
+    /// The only state, 0.
     public var beginSentence: Int { 0 }
+    /// The empty word: a word outside the vocabulary needs no name.
     public func word(spelled spelling: NoSpelling, tokens: [String]) -> String { "" }
+    /// 0 for every word, which is never unknown; the state stays 0.
     public func score(_ state: Int, _ word: String) -> (log10: Float, next: Int, isUnknown: Bool) { (0, 0, false) }
+    /// 0.
     public func endSentence(_ state: Int) -> Float { 0 }
+    /// None: there is no vocabulary.
     public var words: [String] { [] }
 }
 
@@ -113,6 +130,7 @@ public struct WordDecodingOptions: Codable, Equatable, Sendable {
     /// The boost of a hotword given without one (`--hotword WORD`).
     public static let defaultHotwordBoost: Float = 5
 
+    /// α 0.5, β 1, an unknown penalty of −10, any word, no hotwords.
     public init() {}
 }
 
@@ -128,6 +146,7 @@ public struct WordDecodingOptions: Codable, Equatable, Sendable {
 /// hotword share. The partial score is replaced, not accumulated, as letters
 /// arrive, and taken back when the word is scored.
 public struct WordScorer<LM: WordLanguageModel>: PrefixScorer {
+    /// A hypothesis's words as the scorer keeps them: the LM state after its completed words, and the word being spelled.
     public struct State: Sendable {
         var lm: LM.State
         /// The trie node of the letters of the current word (-1: no known word starts so).
@@ -224,6 +243,7 @@ public struct WordScorer<LM: WordLanguageModel>: PrefixScorer {
         tables = Tables(lm: lm, hasModel: hasModel, options: options, tokens: tokens, space: space)
     }
 
+    /// The state of the empty hypothesis: after `<s>`, no letters.
     public var initialState: State { State(lm: tables.lm.beginSentence, node: 0, length: 0, letters: LM.Spelling(), partial: 0, words: 0) }
 
     /// With Hark's n-gram models (the usual case), a store compiled for them:
@@ -233,12 +253,16 @@ public struct WordScorer<LM: WordLanguageModel>: PrefixScorer {
         return ScorerStateArray(self)
     }
 
+    /// The state after `token`, and the score it adds (see `advance(_:token:)` in place).
     public func advance(_ state: State, token: Int) -> (state: State, score: Float) {
         var s = state
         let score = advance(&s, token: token)
         return (s, score)
     }
 
+    /// Appends `token` to the hypothesis: a space completes the word being spelled (its full score, less the partial
+    /// score already given), another token extends it (the change in its partial score). Returns the score added;
+    /// 0 for a hypothesis already outside a closed vocabulary.
     public func advance(_ s: inout State, token: Int) -> Float {
         // A hypothesis outside a closed vocabulary is dead: its score is already −∞.
         if s.partial == -.infinity { return 0 }
@@ -262,6 +286,8 @@ public struct WordScorer<LM: WordLanguageModel>: PrefixScorer {
         return s.partial - before
     }
 
+    /// The score added at the end of the utterance: the word being spelled, completed, and with a language model
+    /// α · ln 10 · log10 p(</s> | history); 0 for a hypothesis already outside a closed vocabulary.
     public func finish(_ state: State) -> Float {
         if state.partial == -.infinity { return 0 }
         var total: Float = 0

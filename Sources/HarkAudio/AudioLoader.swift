@@ -17,6 +17,8 @@ public struct AudioLoadOptions: Sendable, Equatable {
     /// Seconds to wait for a FIFO's writer.
     public var fifoWriterWait: Double
 
+    /// Options of the given values; by default the file's own rate, the mean of the channels, the best resampler,
+    /// streams allowed within `AudioLimits`.
     public init(
         targetSampleRate: Int? = nil, channel: ChannelSelection = .average,
         resampleQuality: Resampler.Quality = .best, allowStreams: Bool = true,
@@ -37,10 +39,13 @@ public struct AudioLoadOptions: Sendable, Equatable {
 
 /// The result of loading one input.
 public struct LoadedAudio: Sendable {
+    /// The samples, mono, at the target rate (or the file's own when none was asked for).
     public var waveform: Waveform
     /// The file's rate before any resampling.
     public var originalSampleRate: Int
+    /// Channels in the file before mixing.
     public var channels: Int
+    /// libsndfile's name of the container and encoding, e.g. "WAV (Microsoft) / Signed 16 bit PCM".
     public var formatName: String
     /// Things the user should know that are not errors (e.g. upsampling).
     public var notes: [String]

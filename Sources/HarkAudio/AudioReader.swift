@@ -13,7 +13,9 @@ public final class AudioReader {
     public let sampleRate: Int
     /// The file's rate before any resampling.
     public let originalSampleRate: Int
+    /// Channels in the file before mixing.
     public let channels: Int
+    /// libsndfile's name of the container and encoding.
     public let formatName: String
     /// Things the user should know that are not errors (e.g. upsampling).
     public let notes: [String]
@@ -35,6 +37,7 @@ public final class AudioReader {
     private var resampler: ResamplerStream?
     private var ended = false
 
+    /// Opens a file, or `-` for standard input, for reading as a stream; throws `AudioError` when it cannot be decoded.
     public convenience init(_ path: String, options: AudioLoadOptions = AudioLoadOptions()) throws {
         try self.init(source: AudioSource.open(path, policy: options.policy), displayName: path, options: options)
     }

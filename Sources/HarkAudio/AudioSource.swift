@@ -131,9 +131,13 @@ enum AudioSource {
 
 /// Headerless audio: signed 16-bit little-endian PCM, channels interleaved.
 public struct RawPCM: Sendable, Equatable {
+    /// Samples per second per channel, Hz.
     public var sampleRate: Int
+    /// Channels, interleaved sample by sample.
     public var channels: Int
 
+    /// A format of the given rate and channels; throws for a rate outside `AudioLimits`' range or an unsupported
+    /// channel count.
     public init(sampleRate: Int, channels: Int = 1) throws {
         guard sampleRate >= AudioLimits.minSampleRate && sampleRate <= AudioLimits.maxSampleRate else {
             throw AudioError(

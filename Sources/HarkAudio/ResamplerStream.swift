@@ -12,6 +12,7 @@ public final class ResamplerStream {
     private var produced = 0
     private var output: [Float]
 
+    /// A converter from `from` Hz to `to` Hz; throws for a rate outside `AudioLimits`' range.
     public init(from: Int, to: Int, quality: Resampler.Quality = .best) throws {
         for rate in [from, to] where rate < AudioLimits.minSampleRate || rate > AudioLimits.maxSampleRate {
             throw AudioError(.badSampleRate, "", "\(rate) Hz; Hark accepts \(AudioLimits.minSampleRate) to \(AudioLimits.maxSampleRate) Hz")

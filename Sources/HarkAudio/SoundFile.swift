@@ -11,6 +11,7 @@ public enum ChannelSelection: Sendable, Equatable {
 
 /// Decoded mono audio at the file's own sample rate.
 public struct DecodedAudio: Sendable {
+    /// The samples, mixed to mono, at the file's sample rate.
     public var waveform: Waveform
     /// Channels in the file before mixing.
     public var channels: Int

@@ -13,6 +13,8 @@ import HarkCore
 /// holds frame t of utterance b (time-major, PyTorch's [T, B, K]); its
 /// lengths are PyTorch's `input_lengths`. The gradient has the same layout.
 public struct CTCLoss: Sendable {
+    /// How the per-utterance losses become one: left as they are (`none`), summed, or each divided by its target length
+    /// and averaged (`mean`).
     public enum Reduction: String, Codable, Sendable {
         /// Per-utterance losses; the gradient is that of their sum.
         case none
@@ -21,7 +23,9 @@ public struct CTCLoss: Sendable {
         case mean
     }
 
+    /// The class index of the blank.
     public var blank: Int
+    /// How the losses are combined.
     public var reduction: Reduction
     /// Infinite losses (targets that cannot fit their frames) become 0 with gradient 0.
     public var zeroInfinity: Bool
@@ -31,6 +35,7 @@ public struct CTCLoss: Sendable {
     /// to log space where it underflows), `.reference` always log space.
     public var kernels = KernelChoice.fast
 
+    /// A loss with PyTorch's defaults (blank 0, `mean`, infinite losses kept) on `threads` threads.
     public init(
         blank: Int = 0, reduction: Reduction = .mean, zeroInfinity: Bool = false,
         threads: Int = defaultThreadCount
@@ -41,6 +46,7 @@ public struct CTCLoss: Sendable {
         self.threads = threads
     }
 
+    /// The losses and their gradient.
     public struct Result {
         /// The negative log-likelihood of each utterance (+∞ when its target
         /// cannot fit its frames, 0 then under `zeroInfinity`).

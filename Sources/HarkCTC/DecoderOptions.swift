@@ -28,6 +28,7 @@ public struct BeamSearchOptions: Sendable {
     /// Added to the ranking as hypotheses grow (a language model); nil: acoustic score only.
     public var scorer: (any PrefixScorer)?
 
+    /// Settings of the given width and n-best, by default without pruning or scorer.
     public init(
         width: Int = BeamSearchOptions.defaultWidth, nBest: Int = 1, tokenThreshold: Float = -.infinity, scorePruning: Float = -.infinity,
         scorer: (any PrefixScorer)? = nil
@@ -55,6 +56,7 @@ extension BeamSearchOptions {
 
 /// One decoding result: tokens with where they were heard, and its scores.
 public struct Hypothesis: Sendable {
+    /// The emitted tokens in order, with their frames and confidences.
     public var tokens: [DecodedToken]
     /// log P(tokens | audio): the best path's for greedy, summed over the
     /// alignments the search kept for beam.
@@ -64,8 +66,10 @@ public struct Hypothesis: Sendable {
     /// The ranking score: logProbability + scorerScore.
     public var score: Float
 
+    /// The tokens' class indices.
     public var labels: [Int] { tokens.map(\.token) }
 
+    /// A hypothesis of the given scores; `score` nil: logProbability + scorerScore.
     public init(tokens: [DecodedToken], logProbability: Float, scorerScore: Float = 0, score: Float? = nil) {
         self.tokens = tokens
         self.logProbability = logProbability
@@ -76,9 +80,12 @@ public struct Hypothesis: Sendable {
 
 /// Runs the decoding `options` describe.
 public struct Decoder: Sendable {
+    /// Greedy decoding or beam search, with its settings.
     public var options: DecoderOptions
+    /// The class index of the CTC blank.
     public var blank: Int
 
+    /// A decoder of the given kind for a blank at class `blank`.
     public init(_ options: DecoderOptions, blank: Int = 0) {
         self.options = options
         self.blank = blank

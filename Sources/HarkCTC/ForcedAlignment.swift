@@ -151,7 +151,10 @@ public enum ForcedAlignment {
 
 /// An alignment that cannot be made; the message says why.
 public struct AlignmentError: Error, CustomStringConvertible, Sendable {
+    /// Why the alignment cannot be made, in words.
     public var message: String
+    /// An error with the given message.
     public init(_ message: String) { self.message = message }
+    /// The message.
     public var description: String { message }
 }

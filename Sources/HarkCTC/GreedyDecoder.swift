@@ -7,6 +7,7 @@ public struct DecodedToken: Equatable, Sendable, Codable {
     public var token: Int
     /// The first and last frame of the run of frames that emitted it.
     public var firstFrame: Int
+    /// The last frame of that run (inclusive).
     public var lastFrame: Int
     /// Its mean posterior probability over those frames.
     public var confidence: Float
@@ -14,13 +15,16 @@ public struct DecodedToken: Equatable, Sendable, Codable {
 
 /// The best path: arg-max per frame, repeats merged, blanks dropped.
 public struct GreedyDecoding: Equatable, Sendable {
+    /// The emitted tokens in order, with their frames and confidences.
     public var tokens: [DecodedToken]
     /// log P(best path) = Σₜ maxₖ lp[t, k].
     public var pathLogProbability: Float
 
+    /// The tokens' class indices.
     public var labels: [Int] { tokens.map(\.token) }
 }
 
+/// Greedy (best-path) CTC decoding of whole utterances.
 public enum GreedyDecoder {
     /// Decodes one utterance.
     ///
@@ -45,6 +49,7 @@ public enum GreedyDecoder {
 /// dropped; a token's run may continue into the next block. Consuming all
 /// rows at once is `GreedyDecoder.decode`.
 public struct GreedyStream: Sendable {
+    /// The class index of the CTC blank.
     public let blank: Int
     /// The tokens so far (the last one's run may still grow).
     public private(set) var tokens: [DecodedToken] = []
@@ -56,6 +61,7 @@ public struct GreedyStream: Sendable {
     private var previous: Int
     private var sum: Float = 0
 
+    /// An empty stream for a blank at class `blank`.
     public init(blank: Int = 0) {
         self.blank = blank
         previous = blank
@@ -89,5 +95,6 @@ public struct GreedyStream: Sendable {
         }
     }
 
+    /// The decoding of the frames consumed so far.
     public var decoding: GreedyDecoding { GreedyDecoding(tokens: tokens, pathLogProbability: pathLogProbability) }
 }

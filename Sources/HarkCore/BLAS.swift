@@ -11,6 +11,7 @@ import Dispatch
 /// runs at once, never what is computed, so results are the same bits on one
 /// thread or many.
 public enum ComputeThreads {
+    /// The number of threads; by default `defaultThreadCount`.
     public static var count: Int = defaultThreadCount
 }
 
@@ -101,6 +102,7 @@ package func sgemm(
 
 /// OpenBLAS's own thread count: one (see `openBLASOnOneThread`).
 public enum BLASThreads {
+    /// The thread count OpenBLAS reports, read after putting it on one thread.
     public static var count: Int {
         _ = openBLASOnOneThread
         return Int(openblas_get_num_threads())

@@ -10,18 +10,22 @@ import Foundation
 public protocol Collective: AnyObject {
     /// This process's rank, 0 ..< size.
     var rank: Int { get }
+    /// The number of ranks.
     var size: Int { get }
     /// Element-wise sum over the ranks, in place.
     func allreduceSum(_ values: inout [Float])
+    /// Element-wise sum over the ranks, in place.
     func allreduceSum(_ values: inout [Double])
     /// Every rank's bytes, in rank order.
     func allgather(_ bytes: [UInt8]) -> [[UInt8]]
     /// Rank `root`'s bytes on every rank.
     func broadcast(_ bytes: [UInt8], root: Int) -> [UInt8]
+    /// Returns when every rank has called it.
     func barrier()
 }
 
 extension Collective {
+    /// Whether this process is rank 0.
     public var isRoot: Bool { rank == 0 }
 
     /// `allgather` for payloads of any size: sent in rounds of at most
@@ -52,13 +56,21 @@ extension Collective {
 
 /// One process: every collective operation is the identity.
 public final class SingleProcess: Collective {
+    /// The process alone.
     public init() {}
+    /// 0, the only rank.
     public var rank: Int { 0 }
+    /// 1.
     public var size: Int { 1 }
+    /// Leaves the values as they are: the sum over one rank.
     public func allreduceSum(_ values: inout [Float]) {}
+    /// Leaves the values as they are: the sum over one rank.
     public func allreduceSum(_ values: inout [Double]) {}
+    /// `[bytes]`.
     public func allgather(_ bytes: [UInt8]) -> [[UInt8]] { [bytes] }
+    /// `bytes`.
     public func broadcast(_ bytes: [UInt8], root: Int) -> [UInt8] { bytes }
+    /// Returns at once.
     public func barrier() {}
 }
 
@@ -67,6 +79,7 @@ public final class SingleProcess: Collective {
 /// the body once per rank, concurrently, and returns the results in rank
 /// order. Sums are taken in rank order, as a deterministic MPI reduction would.
 public final class LocalGroup: @unchecked Sendable {
+    /// The number of ranks.
     public let size: Int
     private let condition = NSCondition()
     private var generation = 0

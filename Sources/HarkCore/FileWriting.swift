@@ -4,10 +4,13 @@ import Foundation
 public struct WriteError: Error, CustomStringConvertible, Equatable {
     /// A path, or "standard output" / "standard error".
     public var destination: String
+    /// The system's reason, in words.
     public var reason: String
 
+    /// "cannot write to DESTINATION: REASON".
     public var description: String { "cannot write to \(destination): \(reason)" }
 
+    /// An error about a write to `destination`.
     public init(destination: String, reason: String) {
         self.destination = destination
         self.reason = reason
@@ -102,6 +105,7 @@ public enum FileWriting {
 /// use the directory at once. The kernel releases it when the process dies.
 public final class DirectoryLock {
     private let fd: Int32
+    /// The lock file, `.lock` in the directory.
     public let path: String
 
     /// Takes the lock or throws at once (never waits), saying who holds it.
@@ -123,8 +127,11 @@ public final class DirectoryLock {
 
 /// A directory another process is using.
 public struct LockError: Error, CustomStringConvertible {
+    /// The directory in use.
     public var directory: String
+    /// The process id written in the lock file by its holder; empty when unknown.
     public var holder: String
+    /// The directory, its holder's pid if known, and what to do.
     public var description: String {
         "\(directory) is in use by another process\(holder.isEmpty ? "" : " (pid \(holder))"); wait for it to finish or choose another directory"
     }

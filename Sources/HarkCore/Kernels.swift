@@ -54,6 +54,7 @@ public struct KernelRuns: Equatable, Sendable, CustomStringConvertible {
     /// Calls of the AVX2 LSTM pointwise step.
     public var lstmStep: Int
 
+    /// Counts of the given runs.
     public init(packedGEMM: Int, lstmStep: Int) {
         self.packedGEMM = packedGEMM
         self.lstmStep = lstmStep
@@ -71,6 +72,7 @@ public struct KernelRuns: Equatable, Sendable, CustomStringConvertible {
         KernelRuns(packedGEMM: later.packedGEMM - earlier.packedGEMM, lstmStep: later.lstmStep - earlier.lstmStep)
     }
 
+    /// "packed GEMM ×N, LSTM step ×M".
     public var description: String { "packed GEMM ×\(packedGEMM), LSTM step ×\(lstmStep)" }
 }
 
@@ -82,7 +84,9 @@ public struct KernelRuns: Equatable, Sendable, CustomStringConvertible {
 /// register-blocked kernel streams linearly; otherwise OpenBLAS multiplies.
 /// Build it once, multiply by it at every time step.
 public struct PackedRightMatrix {
+    /// K, the rows of b.
     public let k: Int
+    /// N, the columns of b.
     public let n: Int
     /// panels[j·K + p·16 + q] = b[p, j + q] for j a multiple of 16 (packed
     /// layout), or b itself, row-major, when the kernel is not used.

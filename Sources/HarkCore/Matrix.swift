@@ -4,7 +4,9 @@
 /// Hark uses for every matrix: feature matrices are [T, F] (T frames, F
 /// features per frame), weight matrices are [out, in] as in PyTorch.
 public struct Matrix: Equatable, Sendable {
+    /// The number of rows.
     public private(set) var rows: Int
+    /// The number of columns.
     public private(set) var cols: Int
     /// Row-major storage, `rows * cols` elements.
     public var data: [Float]
@@ -34,6 +36,7 @@ public struct Matrix: Equatable, Sendable {
         self.init(rows: rowList.count, cols: cols, data: rowList.flatMap { $0 })
     }
 
+    /// The element at row `r`, column `c`: `data[r * cols + c]`.
     @inlinable
     public subscript(r: Int, c: Int) -> Float {
         get { data[r * cols + c] }

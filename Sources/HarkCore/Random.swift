@@ -8,6 +8,7 @@ import Foundation
 public struct SeededGenerator: RandomNumberGenerator, Sendable, Codable, Equatable {
     private var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
 
+    /// A generator whose state is four SplitMix64 outputs from `seed`: the same seed, the same draws.
     public init(seed: UInt64) {
         var sm = seed
         func splitMix() -> UInt64 {
@@ -26,6 +27,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Codable, Equatab
         self.init(seed: seed ^ (index &* 0xD1B5_4A32_D192_ED03) &+ 0x632B_E59B_D9B4_E019)
     }
 
+    /// The next 64 random bits (xoshiro256**).
     public mutating func next() -> UInt64 {
         let result = rotl(s1 &* 5, 7) &* 9
         let t = s1 << 17

@@ -21,6 +21,7 @@ public struct SequenceLayout: Equatable, Sendable {
         self.lengths = lengths
     }
 
+    /// Whether step t of sequence b is a real frame (t < lengths[b]), not padding.
     @inline(__always)
     public func isActive(_ t: Int, _ b: Int) -> Bool { t < lengths[b] }
 
@@ -46,8 +47,10 @@ public struct SequenceLayout: Equatable, Sendable {
 public struct SequenceBatch: Equatable, Sendable {
     /// [T·B, W].
     public var data: Matrix
+    /// The padded length, the sequences and their lengths.
     public let layout: SequenceLayout
 
+    /// A batch of `data` [T·B, W] time-major with the given layout.
     public init(data: Matrix, layout: SequenceLayout) {
         precondition(
             data.rows == layout.steps * layout.batch,
@@ -94,8 +97,11 @@ public struct SequenceBatch: Equatable, Sendable {
         self.init(data: Matrix(rows: x.rows, cols: x.cols, data: data), layout: SequenceLayout(steps: steps, batch: B, lengths: lengths))
     }
 
+    /// T, the padded length.
     public var steps: Int { layout.steps }
+    /// B, the number of sequences.
     public var batch: Int { layout.batch }
+    /// Tᵦ ≤ T, each sequence's length.
     public var lengths: [Int] { layout.lengths }
     /// W.
     public var width: Int { data.cols }

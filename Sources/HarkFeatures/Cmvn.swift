@@ -35,7 +35,9 @@ public func applyCmvn(_ features: inout Matrix, mode: CmvnMode) {
 
 /// x · scale + offset per column: the normalisation CMVN statistics give.
 public struct CmvnTransform: Sendable {
+    /// Per column: what x is multiplied by (1, or 1/σ).
     public var scale: [Float]
+    /// Per column: what is then added (−μ, or −μ/σ).
     public var offset: [Float]
 
     /// - Shapes: [T, D] in place.
@@ -63,7 +65,9 @@ public struct CmvnTransform: Sendable {
 public struct CmvnStatistics {
     /// Levels below the loudest frame's that still count as speech, dB.
     public static let speechRange = 40
+    /// Mean, or mean and variance.
     public let mode: CmvnMode
+    /// Every frame or the speech.
     public let frames: CmvnFrames
     private let dimension: Int
     /// The level of row r of a [t, D] buffer, dB (nil: all frames, one bin).
@@ -72,6 +76,7 @@ public struct CmvnStatistics {
     private var binIndex: [Int: Int] = [:]
     private var sums: [[Double]] = [], sumSquares: [[Double]] = [], counts: [Int] = []
 
+    /// Empty statistics with `options`' mode and frames, for base features of `dimension` columns.
     public init(options: FeatureOptions, dimension: Int) {
         self.mode = options.cmvn
         self.frames = options.cmvnFrames
@@ -79,6 +84,7 @@ public struct CmvnStatistics {
         level = options.cmvnFrames == .speech ? Self.levelRule(options) : nil
     }
 
+    /// Empty statistics over all frames, for base features of `dimension` columns.
     public init(mode: CmvnMode, dimension: Int) {
         self.mode = mode
         self.frames = .all

@@ -16,6 +16,7 @@ public final class FeatureExtractor: @unchecked Sendable {
     /// makes energies and log-mel values equal Kaldi's, not just proportional.
     public static let sampleScale: Float = 32_768
 
+    /// The options the features are computed with.
     public let options: FeatureOptions
     let frame: FrameOptions
     let spectrum: SpectrumSettings

@@ -87,7 +87,9 @@ public struct FeatureOption: Sendable {
     public let summary: String
     /// Why the default is what it is (one line).
     public let reason: String
+    /// Which feature types have the option.
     public let scope: Scope
+    /// What its values look like.
     public let kind: ValueKind
     /// The unit of a number ("ms", "Hz"), the `--help` placeholder if given.
     public let unit: String?

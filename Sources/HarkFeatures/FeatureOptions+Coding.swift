@@ -18,6 +18,8 @@ extension FeatureOptions: Codable {
         init?(intValue: Int) { nil }
     }
 
+    /// Reads the `"features"` object: missing keys take their defaults; an unknown key, a key of the other
+    /// feature type or a rejected value is an error naming the key.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: JSONKey.self)
         self = .mfcc
@@ -50,6 +52,7 @@ extension FeatureOptions: Codable {
         }
     }
 
+    /// Writes the `"features"` object: every option of the type, in table order.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: JSONKey.self)
         for option in FeatureOption.all { try option.encode(self, into: &c) }

@@ -5,7 +5,9 @@
 
 /// MFCC options. Kaldi: `MfccOptions` in `feature-mfcc.h`.
 public struct MfccOptions: Equatable, Sendable {
+    /// Framing and windowing of the signal (Kaldi's `FrameExtractionOptions`).
     public var frame = FrameOptions()
+    /// The mel filterbank (Kaldi's `MelBanksOptions`).
     public var mel = MelOptions()
     /// --num-ceps
     public var numCeps = 13
@@ -18,12 +20,15 @@ public struct MfccOptions: Equatable, Sendable {
     /// --cepstral-lifter
     public var cepstralLifter: Double = 22
 
+    /// Kaldi's defaults.
     public init() {}
 }
 
 /// Log-mel filterbank options. Kaldi: `FbankOptions` in `feature-fbank.h`.
 public struct FbankOptions: Equatable, Sendable {
+    /// Framing and windowing of the signal (Kaldi's `FrameExtractionOptions`).
     public var frame = FrameOptions()
+    /// The mel filterbank (Kaldi's `MelBanksOptions`).
     public var mel = MelOptions()
     /// --use-energy
     public var useEnergy = false
@@ -36,6 +41,7 @@ public struct FbankOptions: Equatable, Sendable {
     /// --use-power
     public var usePower = true
 
+    /// Kaldi's defaults.
     public init() {}
 }
 
@@ -52,11 +58,13 @@ public enum CmvnMode: String, Codable, CaseIterable, Sendable {
 
 /// The whole feature pipeline: features, then CMVN, then deltas (Kaldi's usual order).
 public struct FeatureOptions: Equatable, Sendable {
+    /// The features computed, with their own options.
     public enum Kind: Equatable, Sendable {
         case mfcc(MfccOptions)
         case fbank(FbankOptions)
     }
 
+    /// The features and their options (`type` names which).
     public var kind: Kind
     /// --cmvn
     public var cmvn: CmvnMode
@@ -67,6 +75,7 @@ public struct FeatureOptions: Equatable, Sendable {
     /// --delta-window
     public var deltaWindow: Int
 
+    /// Options of the given features; by default without CMVN or deltas, a delta window of 2.
     public init(kind: Kind, cmvn: CmvnMode = .none, deltas: Int = 0, deltaWindow: Int = 2) {
         self.kind = kind
         self.cmvn = cmvn
@@ -82,7 +91,9 @@ public struct FeatureOptions: Equatable, Sendable {
         }
     }
 
+    /// MFCC with Kaldi's defaults, no CMVN, no deltas.
     public static var mfcc: FeatureOptions { FeatureOptions(type: .mfcc) }
+    /// Log-mel filterbank features with Kaldi's defaults, no CMVN, no deltas.
     public static var fbank: FeatureOptions { FeatureOptions(type: .fbank) }
 
     /// --type. Setting another type starts its options from their defaults;

@@ -11,6 +11,7 @@ import HarkCore
 ///
 /// - Shapes: each call returns [t, baseDimension]; their rows concatenated are [T, baseDimension].
 public final class FeatureStream {
+    /// The extractor whose base features are computed.
     public let extractor: FeatureExtractor
     /// One workspace per thread: the blocks of a push are computed on up to this many threads
     /// (the rows do not depend on how many: each block is computed alone).
@@ -22,6 +23,7 @@ public final class FeatureStream {
     public private(set) var nextFrame = 0
     private var finished = false
 
+    /// A stream at the signal's start; each push computes its frames on up to `threads` threads.
     public init(_ extractor: FeatureExtractor, threads: Int = 1) {
         self.extractor = extractor
         work = (0..<max(1, threads)).map { _ in FeatureExtractor.Workspace(extractor) }
@@ -96,6 +98,7 @@ public final class FeatureStream {
 ///
 /// - Shapes: [t, D] in → [t', D·(order + 1)] out.
 public final class DeltaStream {
+    /// The delta order (1: deltas, 2: deltas and delta-deltas, …) and the window w of each filter.
     public let order: Int, window: Int
     /// Frames `origin ..< origin + frames.rows` of the input, the oldest still needed first.
     private var kept: [Float] = []
@@ -105,12 +108,14 @@ public final class DeltaStream {
     private let reach: Int
     private var dimension = -1
 
+    /// A stream at the first frame, for deltas of the given order and window.
     public init(order: Int, window: Int) {
         self.order = order
         self.window = window
         reach = order * window
     }
 
+    /// Adds the next frames [t, D]; returns the output frames now complete, [t', D·(order + 1)].
     public func push(_ rows: Matrix) -> Matrix {
         if dimension < 0 { dimension = rows.cols }
         kept.append(contentsOf: rows.data)
@@ -118,6 +123,7 @@ public final class DeltaStream {
         return emit(upTo: max(nextFrame, received - reach), total: nil)
     }
 
+    /// The remaining output frames, once every input frame has been pushed.
     public func finish() -> Matrix {
         emit(upTo: received, total: received)
     }

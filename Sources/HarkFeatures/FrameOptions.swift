@@ -28,6 +28,7 @@ public struct FrameOptions: Equatable, Sendable {
     /// --dither-seed
     public var ditherSeed: UInt64 = 0
 
+    /// Kaldi's defaults (but no dither).
     public init() {}
 
     /// Samples per frame (Kaldi's `WindowSize()`).
@@ -68,6 +69,7 @@ public enum FeatureError: Error, CustomStringConvertible, Equatable {
     /// option name (Kaldi's), value, what is wrong.
     case invalidOption(String, String, String)
 
+    /// "invalid --NAME=VALUE: why".
     public var description: String {
         switch self {
         case let .invalidOption(name, value, why): return "invalid --\(name)=\(value): \(why)"

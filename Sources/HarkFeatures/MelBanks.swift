@@ -16,6 +16,7 @@ public struct MelOptions: Equatable, Sendable {
     /// --vtln-warp: the vocal tract length warp factor (1: no warp).
     public var vtlnWarp: Double = 1
 
+    /// Kaldi's defaults.
     public init() {}
 }
 
@@ -30,6 +31,7 @@ public struct MelOptions: Equatable, Sendable {
 public struct MelBanks: Sendable {
     /// Filter m covers FFT bins `offsets[m] ..< offsets[m] + weights[m].count`.
     public let offsets: [Int]
+    /// Filter m's weights of the FFT bins from `offsets[m]` on.
     public let weights: [[Float]]
     /// Filter m's centre in Hz (the inverse of the mel scale at its centre's mel).
     public let centerFrequencies: [Double]
@@ -110,6 +112,7 @@ public struct MelBanks: Sendable {
     /// The highest FFT bin any filter uses, plus one.
     var binsUsed: Int { zip(offsets, weights).map { $0 + $1.count }.max() ?? 0 }
 
+    /// M, the number of filters.
     public var count: Int { offsets.count }
 }
 

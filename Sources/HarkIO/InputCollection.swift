@@ -19,6 +19,7 @@ public struct AudioInput: Equatable, Sendable {
     /// keys cannot hold it), unique among the inputs like `name`.
     public var archiveKey: String
 
+    /// An input of the given path, output name and transcript; its archive key is derived from the name.
     public init(path: String, name: String, text: String? = nil) {
         self.path = path
         self.name = name
@@ -34,6 +35,7 @@ public struct AudioInput: Equatable, Sendable {
 
 /// The inputs of a batch command, expanded and named.
 public struct InputCollection: Sendable {
+    /// The inputs, expanded, each with an output name and an archive key no other input shares.
     public var inputs: [AudioInput] = []
     /// Arguments that could not be expanded (a missing path, an empty
     /// directory, a bad manifest, a file name that is not UTF-8), with the

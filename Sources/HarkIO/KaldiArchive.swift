@@ -15,9 +15,12 @@ public final class KaldiArchiveWriter {
     private var offset: UInt64 = 0
     /// Every entry written: its key, and where its bytes ("key " and the matrix) start and how many there are.
     public private(set) var entries: [(key: String, start: UInt64, length: UInt64)] = []
+    /// The archive (`.ark`) being written.
     public let arkURL: URL
+    /// The script file (`.scp`) that indexes it.
     public let scpURL: URL
 
+    /// Creates (or empties) the archive at `ark`; the script goes to `scp`.
     public init(ark: URL, scp: URL) throws {
         arkURL = ark
         scpURL = scp
@@ -157,11 +160,13 @@ public final class KaldiArchiveWriter {
 /// allocated, so a damaged archive gives an error naming the entry, never a
 /// crash or a huge allocation.
 public enum KaldiArchiveReader {
+    /// Every entry of the archive at `url`, in order.
     public static func read(_ url: URL) throws -> [(key: String, matrix: Matrix)] {
         guard let data = try? Data(contentsOf: url) else { throw IOError(url.path, "cannot read") }
         return try decode([UInt8](data), name: url.path)
     }
 
+    /// Every entry of an archive's bytes, in order; `name` names it in errors.
     public static func decode(_ b: [UInt8], name: String) throws -> [(key: String, matrix: Matrix)] {
         var i = 0
         var entries: [(String, Matrix)] = []

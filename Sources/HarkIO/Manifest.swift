@@ -6,7 +6,9 @@ public struct ManifestEntry: Equatable, Sendable {
     public var audioPath: String
     /// The path as written in the manifest.
     public var writtenPath: String
+    /// The transcript; nil when the line has none.
     public var text: String?
+    /// The audio's length in seconds, as the manifest gives it; nil when it does not.
     public var duration: Double?
     /// 1-based line number in the manifest.
     public var line: Int
@@ -21,7 +23,9 @@ public struct ManifestEntry: Equatable, Sendable {
 /// `"text"` is not a string or whose `"duration"` is not a non-negative
 /// number is an error naming the manifest and the line.
 public enum Manifest {
+    /// Extensions of JSON-lines manifests.
     public static let jsonExtensions: Set<String> = ["json", "jsonl"]
+    /// Extensions of TSV manifests.
     public static let tsvExtensions: Set<String> = ["tsv"]
 
     /// Whether `path` names a manifest (by its extension).
@@ -35,6 +39,7 @@ public enum Manifest {
     /// an endless stream such as /dev/zero) is refused, not read.
     public static let maxBytes = 256 << 20
 
+    /// Reads a manifest file: JSON lines when its extension is in `jsonExtensions`, else TSV.
     public static func read(_ path: String) throws -> [ManifestEntry] {
         var info = stat()
         if stat(path, &info) == 0 {

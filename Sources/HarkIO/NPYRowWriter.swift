@@ -6,12 +6,16 @@ import HarkCore
 /// then the header again with the count, and the file renamed into place at
 /// the end. The bytes equal `NPY.encode` of the whole matrix.
 public final class NPYRowWriter {
+    /// Where the file is put by `finish`.
     public let url: URL
     let partial: URL
+    /// Columns of every row.
     public let cols: Int
+    /// Rows appended so far.
     public private(set) var rows = 0
     private let handle: FileHandle
 
+    /// Starts writing a [rows, cols] float32 matrix to a hidden partial file beside `url`, creating the folder if needed.
     public init(_ url: URL, cols: Int) throws {
         self.url = url
         self.cols = cols
@@ -74,7 +78,9 @@ public final class NPYRowWriter {
 /// one they are computed in. Memory stays one block, whatever the matrix.
 /// The file is removed when the spool is released.
 public final class RowSpool {
+    /// Columns of every row.
     public let cols: Int
+    /// Rows held so far.
     public private(set) var rows = 0
     let url: URL
     private let fd: Int32

@@ -5,10 +5,12 @@ import HarkCore
 public struct SafeTensor: Equatable, Sendable {
     /// safetensors' dtype name: "F32", "F16", "I64", …
     public var dtype: String
+    /// The tensor's shape (empty: a scalar).
     public var shape: [Int]
     /// The raw little-endian bytes.
     public var bytes: [UInt8]
 
+    /// A tensor of the given dtype, shape and raw bytes (not checked against each other).
     public init(dtype: String, shape: [Int], bytes: [UInt8]) {
         self.dtype = dtype
         self.shape = shape
@@ -21,6 +23,7 @@ public struct SafeTensor: Equatable, Sendable {
         self.init(dtype: "F32", shape: shape, bytes: floats.withUnsafeBytes { Array($0) })
     }
 
+    /// The number of elements: the product of `shape`.
     public var elementCount: Int { shape.reduce(1, *) }
 
     /// The values of an F32 tensor.
@@ -67,11 +70,14 @@ public struct SafeTensor: Equatable, Sendable {
 /// gap, no overlap, nothing after the last one. Nothing is allocated from an
 /// unchecked field.
 public struct SafeTensorsFile: Sendable {
+    /// The tensors by name.
     public var tensors: [String: SafeTensor]
+    /// The header's `__metadata__` (empty when absent).
     public var metadata: [String: String]
     /// Tensor names in the order of their data in the file.
     public var order: [String]
 
+    /// A file of the given tensors, their data in that order (a name given twice keeps its last tensor).
     public init(tensors: [(String, SafeTensor)], metadata: [String: String] = [:]) {
         self.tensors = Dictionary(tensors, uniquingKeysWith: { _, last in last })
         self.order = tensors.map { $0.0 }
@@ -86,6 +92,7 @@ public struct SafeTensorsFile: Sendable {
     /// A header larger than this is refused (real ones are kilobytes).
     static let maxHeaderBytes = 100 * 1024 * 1024
 
+    /// Reads and checks the file at `url`.
     public static func read(_ url: URL) throws -> SafeTensorsFile {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
@@ -94,6 +101,7 @@ public struct SafeTensorsFile: Sendable {
         return try decode([UInt8](data), name: url.path)
     }
 
+    /// Parses and checks a file's bytes; `name` names it in errors.
     public static func decode(_ bytes: [UInt8], name: String) throws -> SafeTensorsFile {
         guard bytes.count >= 8 else {
             throw IOError(name, "truncated: \(bytes.count) bytes, less than the 8-byte header length")

@@ -5,7 +5,9 @@ import Foundation
 /// `\n` or `\r\n`; a line that is not UTF-8 is an error naming the file and
 /// the line, as is a line longer than `maxLineBytes`.
 public final class TextLineReader {
+    /// The file read, or `-` for standard input.
     public let path: String
+    /// The longest line accepted, in bytes.
     public let maxLineBytes: Int
     private let handle: FileHandle
     private let ownsHandle: Bool
@@ -15,6 +17,7 @@ public final class TextLineReader {
     /// Lines returned so far (the number of the last one).
     public private(set) var lineNumber = 0
 
+    /// Opens `path` (`-`: standard input); throws when it does not exist, is a directory or cannot be read.
     public init(path: String, maxLineBytes: Int = 64 << 20) throws {
         self.path = path
         self.maxLineBytes = maxLineBytes

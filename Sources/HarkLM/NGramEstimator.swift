@@ -39,6 +39,7 @@ import Foundation
 /// 190 bytes each at order 4, the ARPA text included); the output lists each
 /// order in the order of first appearance.
 public struct NGramEstimator {
+    /// N, the order of the model built: its longest n-grams.
     public let order: Int
     /// Pruning thresholds for orders 2, 3, …; the last applies to the higher
     /// orders too. Empty: no pruning. Must be ≥ 0 and non-decreasing.
@@ -52,6 +53,7 @@ public struct NGramEstimator {
     /// lmplz's default fallback discounts.
     public static let lmplzFallback = [0.5, 1.0, 1.5]
 
+    /// An estimator of order-`order` models with the given pruning thresholds (none by default) and no fallback discounts.
     public init(order: Int, prune: [Int] = []) {
         self.order = order
         self.prune = prune

@@ -26,6 +26,7 @@ public final class NGramModel: @unchecked Sendable {
     /// The highest order that states support (KenLM's default build stops at 6).
     public static let maxOrder = 10
 
+    /// The model's order N: the longest n-gram it holds.
     public let order: Int
     /// Word ids: the unigram section's order; `<unk>` is added when missing.
     let vocabulary: [String: Int32]
@@ -59,6 +60,7 @@ public final class NGramModel: @unchecked Sendable {
         unigramWords.filter { !ARPAWords.special.contains($0) }
     }
 
+    /// Whether `word` has a unigram in the model (`<s>`, `</s>` and `<unk>` always have one).
     public func contains(_ word: String) -> Bool { vocabulary[word] != nil }
 
     /// An LM state: the context c₁ … c_L (most recent first, L ≤ order − 1)
@@ -75,12 +77,14 @@ public final class NGramModel: @unchecked Sendable {
         /// The number of context words kept.
         public var count: Int { length }
 
+        /// Whether the two states keep the same context words.
         public static func == (a: State, b: State) -> Bool {
             guard a.length == b.length else { return false }
             for i in 0..<a.length where a.words[i] != b.words[i] { return false }
             return true
         }
 
+        /// Hashes the context words.
         public func hash(into hasher: inout Hasher) {
             hasher.combine(length)
             for i in 0..<length { hasher.combine(words[i]) }

@@ -10,7 +10,9 @@ import HarkCore
 /// launcher ends the others and says which rank failed, so no rank waits
 /// forever in a collective.
 public final class MPICollective: Collective {
+    /// This process's rank in `MPI_COMM_WORLD`, 0 ..< size.
     public let rank: Int
+    /// The number of ranks in `MPI_COMM_WORLD`.
     public let size: Int
     private let comm: MPI_Comm
 
@@ -62,6 +64,7 @@ public final class MPICollective: Collective {
         exit(code)
     }
 
+    /// Element-wise sum over the ranks, in place (`MPI_Allreduce`).
     public func allreduceSum(_ values: inout [Float]) {
         let n = Int32(values.count)
         values.withUnsafeMutableBufferPointer { b in
@@ -69,6 +72,7 @@ public final class MPICollective: Collective {
         }
     }
 
+    /// Element-wise sum over the ranks, in place (`MPI_Allreduce`).
     public func allreduceSum(_ values: inout [Double]) {
         let n = Int32(values.count)
         values.withUnsafeMutableBufferPointer { b in
@@ -76,6 +80,7 @@ public final class MPICollective: Collective {
         }
     }
 
+    /// Every rank's bytes, in rank order, each rank's of its own size (`MPI_Allgatherv` after exchanging the sizes).
     public func allgather(_ bytes: [UInt8]) -> [[UInt8]] {
         var counts = [Int32](repeating: 0, count: size)
         var mine = Int32(bytes.count)
@@ -92,6 +97,7 @@ public final class MPICollective: Collective {
         return (0..<size).map { r in Array(all[Int(displacements[r])..<Int(displacements[r] + counts[r])]) }
     }
 
+    /// Rank `root`'s bytes on every rank (`MPI_Bcast` after summing the size over the ranks).
     public func broadcast(_ bytes: [UInt8], root: Int) -> [UInt8] {
         var n = [Double(bytes.count)]
         if rank != root { n[0] = 0 }
@@ -104,5 +110,6 @@ public final class MPICollective: Collective {
         return buffer
     }
 
+    /// Returns when every rank has called it (`MPI_Barrier`).
     public func barrier() { MPI_Barrier(comm) }
 }

@@ -49,12 +49,19 @@ public final class Conv2d: ParameterContainer {
         }
     }
 
+    /// C, the input channels, and O, the output channels.
     public let inputChannels: Int, outputChannels: Int
+    /// (k_t, k_f), the kernel's extent in frames and bins.
     public let kernel: (time: Int, frequency: Int)
+    /// (s_t, s_f), the step between output positions in frames and bins.
     public let stride: (time: Int, frequency: Int)
+    /// (p_t, p_f), the zeros added on each side in time and frequency.
     public let padding: (time: Int, frequency: Int)
+    /// The activation applied to the output.
     public let activation: Activation
+    /// w [O, C, k_t, k_f].
     public let weight: Parameter
+    /// b [O].
     public let bias: Parameter
 
     /// `prefix`: the parameters' names before "weight" and "bias" ("frontend.0.").
@@ -83,6 +90,7 @@ public final class Conv2d: ParameterContainer {
         bias.fillUniform(bound: bound, using: &rng)
     }
 
+    /// `weight`, then `bias`.
     public var parameters: [Parameter] { [weight, bias] }
 
     /// T′ for T input frames (0 when the input is shorter than the kernel after padding).

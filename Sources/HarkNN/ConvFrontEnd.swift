@@ -17,12 +17,16 @@ import HarkCore
 public final class ConvFrontEnd: ParameterContainer {
     /// One convolution.
     public struct Layer: Codable, Equatable, Sendable {
+        /// The output channels.
         public var channels: Int
         /// [time, frequency] each.
         public var kernel: [Int]
+        /// [time, frequency].
         public var stride: [Int]
+        /// [time, frequency]: zeros added on each side.
         public var padding: [Int]
 
+        /// A layer of the given channels and [time, frequency] kernel, stride and padding.
         public init(channels: Int, kernel: [Int], stride: [Int], padding: [Int]) {
             self.channels = channels
             self.kernel = kernel
@@ -33,7 +37,9 @@ public final class ConvFrontEnd: ParameterContainer {
 
     /// `config.json`'s `"frontend": {"conv": [{"channels", "kernel", "stride", "padding"}, …], "activation"}`.
     public struct Options: Codable, Equatable, Sendable {
+        /// The convolutions, in order; the first has one input channel.
         public var layers: [Layer]
+        /// The activation after every convolution.
         public var activation: Conv2d.Activation
 
         enum CodingKeys: String, CodingKey {
@@ -41,6 +47,7 @@ public final class ConvFrontEnd: ParameterContainer {
             case activation
         }
 
+        /// A front end of the given layers, each followed by `activation` (ReLU by default).
         public init(layers: [Layer], activation: Conv2d.Activation = .relu) {
             self.layers = layers
             self.activation = activation
@@ -93,10 +100,14 @@ public final class ConvFrontEnd: ParameterContainer {
         public var timeStride: Int { layers.reduce(1) { $0 * $1.stride[0] } }
     }
 
+    /// The layers and activation.
     public let options: Options
+    /// F, the input features per frame (the first layer's frequency bins).
     public let inputBins: Int
     let convs: [Conv2d]
 
+    /// A front end for `inputBins` features with PyTorch's default initialisation from `rng`, layer by layer; the
+    /// options must be valid for them (`Options.problem(bins:)` nil).
     public init(_ options: Options, inputBins: Int, rng: inout SeededGenerator) {
         precondition(options.problem(bins: inputBins) == nil, options.problem(bins: inputBins) ?? "")
         self.options = options
@@ -118,8 +129,10 @@ public final class ConvFrontEnd: ParameterContainer {
     /// In PyTorch's `state_dict()` order, named as within the `frontend` module.
     public var parameters: [Parameter] { convs.flatMap(\.parameters) }
 
+    /// C·F′: the width of the output.
     public var outputWidth: Int { options.outputWidth(bins: inputBins) }
 
+    /// What `backward` needs of a forward pass.
     public struct Cache {
         /// Per utterance, per layer.
         var layers: [[Conv2d.Cache]]

@@ -4,9 +4,13 @@ import HarkCore
 ///
 /// - Shapes: x [N, in] → y [N, out]; `weight` [out, in], `bias` [out].
 public final class Linear: ParameterContainer {
+    /// The width of the input, `in`.
     public let inputSize: Int
+    /// The width of the output, `out`.
     public let outputSize: Int
+    /// W [out, in].
     public let weight: Parameter
+    /// b [out]; nil for a layer without bias.
     public let bias: Parameter?
 
     /// PyTorch's default initialisation: weight and bias from U(−1/√in, 1/√in).
@@ -20,6 +24,7 @@ public final class Linear: ParameterContainer {
         self.bias?.fillUniform(bound: bound, using: &rng)
     }
 
+    /// `weight`, then `bias` if any.
     public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
 
     /// - Shapes: x [N, in] → [N, out].

@@ -7,12 +7,16 @@ import HarkCore
 /// (`weight_ih_l0`, `bias_hh_l1_reverse`, `weight`, …) and `shape` is
 /// PyTorch's shape; storage is row-major.
 public final class Parameter {
+    /// The `state_dict()` name relative to the owning module.
     public let name: String
+    /// PyTorch's shape of the tensor.
     public let shape: [Int]
+    /// The values, row-major, `count` of them.
     public var value: [Float]
     /// ∂loss/∂value, accumulated by every backward pass; `zeroGrad()` clears it.
     public var grad: [Float]
 
+    /// A parameter of the given shape, its values given (as many as the shape holds) or zeros; the gradient zeros.
     public init(name: String, shape: [Int], value: [Float]? = nil) {
         self.name = name
         self.shape = shape
@@ -22,8 +26,10 @@ public final class Parameter {
         self.grad = [Float](repeating: 0, count: count)
     }
 
+    /// The number of values: the product of `shape`.
     public var count: Int { value.count }
 
+    /// Sets the gradient to zeros.
     public func zeroGrad() {
         for i in grad.indices { grad[i] = 0 }
     }
@@ -41,6 +47,7 @@ public protocol ParameterContainer: AnyObject {
 }
 
 extension ParameterContainer {
+    /// Sets every parameter's gradient to zeros.
     public func zeroGrad() { parameters.forEach { $0.zeroGrad() } }
 
     /// The parameters with `prefix` (e.g. "rnn.") before each name.

@@ -2,7 +2,9 @@ import HarkIO
 
 /// Why a state dict does not fit a model.
 public struct StateDictError: Error, CustomStringConvertible, Equatable {
+    /// Every mismatch found, each in words.
     public var problems: [String]
+    /// The one problem, or their count and all of them.
     public var description: String {
         problems.count == 1 ? problems[0] : "\(problems.count) problems: " + problems.joined(separator: "; ")
     }
@@ -12,6 +14,7 @@ public struct StateDictError: Error, CustomStringConvertible, Equatable {
 /// `state_dict()` order.
 public typealias NamedParameters = [(name: String, parameter: Parameter)]
 
+/// Parameters to and from safetensors files under PyTorch's `state_dict()` names.
 public enum StateDict {
     /// The safetensors file holding these parameters, as PyTorch's
     /// `safetensors.torch.save_file(model.state_dict(), …)` would.

@@ -11,31 +11,39 @@ import HarkCore
 public struct AudioFigure {
     /// Mono samples of the window shown, in [-1, 1].
     public var samples: [Float]
+    /// Samples per second of `samples`, Hz.
     public var sampleRate: Int
     /// The recording's time of `samples[0]`, seconds (the window's start).
     public var startTime: Double = 0
     /// Log-mel energies [frames, bins]; frame i's window starts at startTime + i·frameShift.
     public var spectrogram: Matrix
+    /// Seconds between the starts of successive spectrogram frames.
     public var frameShift: Double
     /// Seconds of each frame's window: frame i is drawn centred on its window's middle.
     public var frameLength: Double
     /// Centre frequency of each mel bin, Hz, lowest first.
     public var binFrequencies: [Double]
+    /// The model's posteriorgram and decoded path; nil: the figure has none.
     public var posteriors: Posteriors?
+    /// The title drawn above the figure; empty: none.
     public var title: String
+    /// The figure's width in points (PNG pixels); at least 200 is used.
     public var width: Int
 
     /// What the model heard: log-probabilities [T, K] and the decoded path.
     public struct Posteriors {
+        /// Log-probabilities [T, K] of the window's frames.
         public var logProbabilities: Matrix
         /// The K token labels, in the network's output order.
         public var tokens: [String]
+        /// Seconds per network frame.
         public var secondsPerFrame: Double
         /// Decoded tokens with their frames (the CTC path, blanks left out).
         public var path: [(token: Int, firstFrame: Int, lastFrame: Int)]
         /// Words with start and end times relative to the window's start.
         public var words: [(word: String, start: Double, end: Double)]
 
+        /// Posteriors of the given log-probabilities, tokens, frame duration, path and words.
         public init(
             logProbabilities: Matrix, tokens: [String], secondsPerFrame: Double,
             path: [(token: Int, firstFrame: Int, lastFrame: Int)], words: [(word: String, start: Double, end: Double)]
@@ -48,6 +56,7 @@ public struct AudioFigure {
         }
     }
 
+    /// A figure of the given signal and spectrogram, with the posteriorgram when `posteriors` is given.
     public init(
         samples: [Float], sampleRate: Int, startTime: Double = 0, spectrogram: Matrix, frameShift: Double,
         frameLength: Double, binFrequencies: [Double], posteriors: Posteriors? = nil, title: String = "", width: Int = 1200
@@ -69,11 +78,15 @@ public struct AudioFigure {
 
     /// Where everything is, in points (= PNG pixels).
     public struct Layout: Equatable {
+        /// The figure's size, points.
         public var width: Int, height: Int
+        /// The panels of the waveform and the spectrogram.
         public var waveform: Rect, spectrogram: Rect
+        /// The panel of the posteriorgram; nil without posteriors.
         public var posteriorgram: Rect?
         /// The time span of the x axis, seconds in the recording.
         public var startTime: Double, endTime: Double
+        /// The spectrogram's mel bins.
         public var bins: Int
 
         /// The x coordinate of time `t` (seconds in the recording).
@@ -94,8 +107,10 @@ public struct AudioFigure {
         }
     }
 
+    /// Seconds of `samples`.
     public var duration: Double { Double(samples.count) / Double(max(sampleRate, 1)) }
 
+    /// Where the title, panels and axes go for this figure's size and content.
     public var layout: Layout {
         let left = 86.0, right = 24.0, titleHeight = title.isEmpty ? 16.0 : 40.0, gap = 28.0
         let plotWidth = Double(max(width, 200)) - left - right

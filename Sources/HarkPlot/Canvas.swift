@@ -9,8 +9,10 @@ import Foundation
 
 /// An RGB colour, components in 0…1.
 public struct Color: Equatable, Sendable {
+    /// The red, green and blue components, each in 0…1.
     public var r: Double, g: Double, b: Double
 
+    /// A colour of the given components, each in 0…1.
     public init(_ r: Double, _ g: Double, _ b: Double) {
         self.r = r; self.g = g; self.b = b
     }
@@ -25,7 +27,9 @@ public struct Color: Equatable, Sendable {
         String(format: "#%02x%02x%02x", Int((r * 255).rounded()), Int((g * 255).rounded()), Int((b * 255).rounded()))
     }
 
+    /// Black.
     public static let black = Color(0, 0, 0)
+    /// White.
     public static let white = Color(1, 1, 1)
     /// Axes, ticks and labels.
     public static let ink = Color(hex: 0x333333)
@@ -47,18 +51,25 @@ public enum PictureFormat: String, CaseIterable, Sendable {
     }
 }
 
+/// A picture that cannot be drawn, encoded or decoded; the description says why.
 public struct PlotError: Error, CustomStringConvertible {
+    /// What went wrong, in words.
     public let description: String
+    /// An error with the given description.
     public init(_ description: String) { self.description = description }
 }
 
 /// A rectangle in points, y down (cairo's and SVG's convention).
 public struct Rect: Equatable, Sendable {
+    /// The top-left corner and the size, in points.
     public var x: Double, y: Double, width: Double, height: Double
+    /// A rectangle of the given corner and size.
     public init(x: Double, y: Double, width: Double, height: Double) {
         self.x = x; self.y = y; self.width = width; self.height = height
     }
+    /// The right edge, x + width.
     public var maxX: Double { x + width }
+    /// The bottom edge, y + height.
     public var maxY: Double { y + height }
 }
 
@@ -242,6 +253,7 @@ final class Canvas {
 
 /// A decoded PNG: what a picture looks like, pixel by pixel (for checks).
 public struct RasterImage {
+    /// The image's size in pixels.
     public let width: Int, height: Int
     /// Row-major 0xRRGGBB.
     public let pixels: [UInt32]
@@ -275,6 +287,7 @@ public struct RasterImage {
         self.pixels = pixels
     }
 
+    /// The colour of the pixel at column `x`, row `y` (from the top left).
     public func pixel(_ x: Int, _ y: Int) -> Color {
         let p = pixels[y * width + x]
         return Color(hex: p)

@@ -15,6 +15,7 @@ public struct Colormap: Sendable {
     /// White to dark blue: probabilities, where the decoded path is drawn on top in orange.
     public static let blues = Colormap(stops: [0xFFFFFF, 0xC6DBEF, 0x6BAED6, 0x2171B5, 0x08306B].map { Color(hex: $0) })
 
+    /// The colour of `value`, clamped to 0…1 (NaN as 0), interpolated between the two nearest stops.
     public func color(_ value: Double) -> Color {
         let v = value.isNaN ? 0 : min(max(value, 0), 1)
         let position = v * Double(stops.count - 1)

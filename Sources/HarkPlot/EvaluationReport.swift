@@ -14,13 +14,20 @@ import HarkASR
 ///   one word) each word's accuracy, least accurate first.
 /// - The character confusion table of all alignments.
 public struct EvaluationReport {
+    /// One scored utterance: its texts and their edit counts.
     public struct Utterance {
+        /// The audio file's path.
         public var path: String
+        /// The reference transcript.
         public var reference: String
+        /// The model's transcript.
         public var hypothesis: String
+        /// Character edits of the hypothesis against the reference.
         public var characters: EditCounts
+        /// Word edits of the hypothesis against the reference.
         public var words: EditCounts
 
+        /// An utterance of the given texts, its character and word edits counted here.
         public init(path: String, reference: String, hypothesis: String) {
             self.path = path
             self.reference = reference
@@ -32,19 +39,26 @@ public struct EvaluationReport {
 
     /// What a worst utterance shows besides its alignment.
     public struct Media {
+        /// The figure as PNG bytes; nil: none shown.
         public var figurePNG: [UInt8]?
+        /// The audio as WAV bytes, for the page's player; nil: none.
         public var wav: [UInt8]?
         /// Why something is missing.
         public var note: String?
 
+        /// Media of the given parts (each absent by default).
         public init(figurePNG: [UInt8]? = nil, wav: [UInt8]? = nil, note: String? = nil) {
             self.figurePNG = figurePNG; self.wav = wav; self.note = note
         }
     }
 
+    /// The page's title.
     public var title: String
+    /// Short facts shown under the title, joined by " · " (e.g. the model, the manifest, the decoding).
     public var facts: [String]
+    /// Every scored utterance.
     public var utterances: [Utterance]
+    /// Inputs that could not be scored, with why; listed at the end of the page.
     public var failed: [(path: String, message: String)]
     /// How many of the worst utterances get audio and a figure.
     public var worst: Int
@@ -54,11 +68,13 @@ public struct EvaluationReport {
     public static let maxMediaSeconds = 60.0
     /// Most bytes of audio and figures a page embeds; past them the worst utterances keep their alignment only.
     public static let maxMediaBytes = 64 << 20
+    /// Bootstrap replications of the confidence intervals.
     public var replications = 10_000
     /// Word confidences against whether the words were right, when known: the
     /// expected calibration error and the reliability diagram.
     public var reliability: ReliabilityBins?
 
+    /// A report of the given utterances; the worst 20 get audio and a figure unless told otherwise.
     public init(title: String, facts: [String], utterances: [Utterance], failed: [(path: String, message: String)] = [], worst: Int = 20) {
         self.title = title
         self.facts = facts

@@ -5,9 +5,11 @@ import Foundation
 /// well-formed XHTML-compatible HTML (every element closed, attributes quoted,
 /// only XML's own entities), so any browser opens it and any XML parser reads it.
 public struct HTMLDocument {
+    /// The page's title, in its `<title>` and its heading.
     public var title: String
     var body = ""
 
+    /// An empty page with the given title.
     public init(title: String) { self.title = title }
 
     /// Appends a section with an id (its anchor) and a heading.
@@ -18,6 +20,7 @@ public struct HTMLDocument {
     /// Appends markup as it is.
     public mutating func append(_ markup: String) { body += markup }
 
+    /// The whole page: doctype, head with the styles, the title as heading, and the sections and markup appended.
     public func render() -> String {
         """
         <!DOCTYPE html>

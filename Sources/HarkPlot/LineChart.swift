@@ -4,15 +4,21 @@ import Foundation
 /// polylines need no drawing library, and inline SVG stays sharp at any zoom,
 /// keeps its text selectable and shows each point's value on hover.
 public struct LineChart {
+    /// One line of the chart, in the legend under its name.
     public struct Series {
+        /// The name in the legend and tooltips.
         public var name: String
+        /// The line's colour.
         public var color: Color
+        /// The points in data coordinates, in drawing order; points whose y cannot be drawn (not finite, or ≤ 0 on a
+        /// logarithmic axis) are left out.
         public var points: [(x: Double, y: Double)]
         /// A shaded band (e.g. the spread of the values averaged into each point).
         public var band: [(x: Double, low: Double, high: Double)] = []
         /// Draw a dot with a tooltip at each point (for short series such as epochs).
         public var dots = false
 
+        /// A series of the given points, by default without band or dots.
         public init(
             name: String, color: Color, points: [(x: Double, y: Double)],
             band: [(x: Double, low: Double, high: Double)] = [], dots: Bool = false
@@ -21,16 +27,22 @@ public struct LineChart {
         }
     }
 
+    /// The title above the plot.
     public var title: String
+    /// The x axis's label.
     public var xLabel: String
+    /// The y axis's label.
     public var yLabel: String
+    /// The lines drawn, in order.
     public var series: [Series]
     /// Logarithmic y axis (values ≤ 0 are left out).
     public var logY = false
     /// A vertical marker, e.g. the best epoch.
     public var marker: (x: Double, label: String)?
+    /// The chart's size, in SVG user units (pixels).
     public var width = 560.0, height = 300.0
 
+    /// A chart of the given series, by default with a linear y axis and no marker.
     public init(
         title: String, xLabel: String, yLabel: String, series: [Series], logY: Bool = false,
         marker: (x: Double, label: String)? = nil
@@ -41,6 +53,7 @@ public struct LineChart {
     /// Plot area inside the margins.
     var area: Rect { Rect(x: 64, y: 30, width: width - 64 - 16, height: height - 30 - 46) }
 
+    /// The chart as an `<svg>` element, to embed in a page; "no data" when no point can be drawn.
     public func svg() -> String {
         let a = area
         func ok(_ y: Double) -> Bool { y.isFinite && (!logY || y > 0) }

@@ -9,13 +9,17 @@ import HarkASR
 /// the best epoch marked. From the checkpoint (or `config.json` alone): the
 /// run's training options and model configuration.
 public struct TrainingReport {
+    /// The step reports of the log, in step order.
     public var steps: [TrainingEvent.StepReport] = []
+    /// The epoch reports of the log, in epoch order.
     public var epochs: [TrainingEvent.EpochReport] = []
     /// Training options and model configuration, flattened to "key.path" → value.
     public var options: [(key: String, value: String)] = []
+    /// The model configuration, flattened to "key.path" → value.
     public var config: [(key: String, value: String)] = []
     /// Things the reader should know (lines skipped, no checkpoint).
     public var notes: [String] = []
+    /// The run directory's name, in the page's title.
     public var runName: String
 
     /// A log longer than this is refused rather than held in memory (about
@@ -124,6 +128,7 @@ public struct TrainingReport {
         epochs.last { $0.best == true } ?? epochs.filter { $0.validCER != nil }.min { $0.validCER! < $1.validCER! }
     }
 
+    /// The report as one self-contained HTML page.
     public func html() -> String {
         var doc = HTMLDocument(title: "Training run \(runName)")
         let last = steps.last
@@ -213,16 +218,22 @@ public struct TrainingReport {
 /// resumed run repeats the steps after its last checkpoint, and the later
 /// report of a step (or epoch) wins.
 public struct TrainingLog {
+    /// The step reports read so far, in step order.
     public private(set) var steps: [TrainingEvent.StepReport] = []
+    /// The epoch reports read so far, in epoch order.
     public private(set) var epochs: [TrainingEvent.EpochReport] = []
     /// Line numbers (from 1) skipped as not events, and as impossible events.
     public private(set) var malformedLines: [Int] = []
+    /// Line numbers (from 1) of events skipped for impossible values.
     public private(set) var implausibleLines: [Int] = []
+    /// Lines read so far.
     public private(set) var lines = 0
+    /// Lines read so far that are not blank.
     public private(set) var nonBlankLines = 0
     private var pending: [UInt8] = []
     private let decoder = JSONDecoder()
 
+    /// An empty log.
     public init() {}
 
     /// More of the log's bytes; whole lines are read as they complete.

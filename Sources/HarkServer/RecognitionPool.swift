@@ -10,6 +10,7 @@ import Foundation
 /// (`Admission`) before its body is read, and a live stream has at most one
 /// job outstanding.
 public final class RecognitionPool: @unchecked Sendable {
+    /// The number of worker threads (at least 1).
     public let workers: Int
     private let condition = NSCondition()
     private var jobs: [() -> Void] = []
@@ -19,6 +20,7 @@ public final class RecognitionPool: @unchecked Sendable {
     /// Jobs waiting for a worker.
     public var queued: Int { condition.lock(); defer { condition.unlock() }; return jobs.count }
 
+    /// A pool of `workers` threads (at least 1), started now and running until `shutdown()`.
     public init(workers: Int) {
         self.workers = max(1, workers)
         for i in 0..<self.workers {
@@ -67,14 +69,18 @@ public final class RecognitionPool: @unchecked Sendable {
 /// having their body read), or open streams. `enter` fails at the ceiling,
 /// which the routes answer with 503 and `Retry-After`.
 public final class Admission: @unchecked Sendable {
+    /// The ceiling.
     public let limit: Int
     private let lock = NSLock()
     private var count = 0
 
+    /// A counter at 0 with the given ceiling.
     public init(limit: Int) { self.limit = limit }
 
+    /// The count now.
     public var current: Int { lock.lock(); defer { lock.unlock() }; return count }
 
+    /// Counts one more and returns true, or returns false at the ceiling (nothing counted).
     public func enter() -> Bool {
         lock.lock()
         defer { lock.unlock() }
@@ -83,6 +89,7 @@ public final class Admission: @unchecked Sendable {
         return true
     }
 
+    /// Counts one less: the end of what a successful `enter` admitted.
     public func leave() {
         lock.lock()
         count -= 1

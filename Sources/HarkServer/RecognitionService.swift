@@ -4,12 +4,16 @@ import HarkAudio
 
 /// A request the server refuses, with the status and the message it answers.
 public struct ServiceError: Error, CustomStringConvertible, Sendable {
+    /// The HTTP status the server answers with (400, 413, 415, 503, …).
     public var status: Int
     /// The metric label: bad_audio, bad_request, too_large, unsupported_media_type, overloaded, ….
     public var kind: String
+    /// What the client is told, in words.
     public var message: String
+    /// The message.
     public var description: String { message }
 
+    /// An error of the given status, metric label and message.
     public init(_ status: Int, _ kind: String, _ message: String) {
         self.status = status
         self.kind = kind
@@ -23,8 +27,11 @@ public struct ServiceError: Error, CustomStringConvertible, Sendable {
 
 /// One line of the access log: a request answered, or a stream ended.
 public struct AccessRecord: Sendable, CustomStringConvertible {
+    /// The HTTP method (`GET`, `POST`, …).
     public var method: String
+    /// The route's path, e.g. `/v1/transcribe`.
     public var route: String
+    /// The HTTP status answered.
     public var status: Int
     /// Wall time from the request's head (or the stream's start) to the answer's end.
     public var seconds: Double
@@ -39,18 +46,25 @@ public struct AccessRecord: Sendable, CustomStringConvertible {
 
 /// The model, the recognition workers and the limits, shared by every route.
 public final class RecognitionService: @unchecked Sendable {
+    /// The transcriber every request and stream decodes with.
     public let transcriber: Transcriber
+    /// The model's name, reported by `/healthz`.
     public let modelName: String
+    /// The server's options and limits.
     public let options: ServerOptions
+    /// The worker threads recognition runs on.
     public let pool: RecognitionPool
+    /// The counters and histograms `/metrics` reports.
     public let metrics: ServerMetrics
     /// HTTP requests in progress: workers plus queue.
     public let requests: Admission
+    /// Live streams open: at most `options.maxStreams`.
     public let streams: Admission
     /// Called once per answered request and per ended stream (set by `hark
     /// serve` to write its access log; nil: none).
     public var accessLog: (@Sendable (AccessRecord) -> Void)?
 
+    /// A service with `options.workers` workers; throws when the options are out of range.
     public init(transcriber: Transcriber, modelName: String, options: ServerOptions, metrics: ServerMetrics = ServerMetrics()) throws {
         try options.validate()
         self.transcriber = transcriber
@@ -62,6 +76,7 @@ public final class RecognitionService: @unchecked Sendable {
         streams = Admission(limit: options.maxStreams)
     }
 
+    /// The model's sample rate, Hz: the rate audio is resampled to.
     public var sampleRate: Int { transcriber.model.config.sampleRate }
 
     private let shutdownLock = NSLock()

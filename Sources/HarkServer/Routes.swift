@@ -22,6 +22,7 @@ import NIOWebSocket
 /// Errors are JSON `{"error": {"message", "type"}}` (OpenAI's shape) with a
 /// 4xx status, or 503 with `Retry-After` when the server is full.
 public enum HarkRoutes {
+    /// The request context every route gets.
     public typealias Context = HarkRequestContext
 
     /// Every route's path and the methods it answers (others get 405 with `Allow`).
@@ -30,6 +31,7 @@ public enum HarkRoutes {
         "/v1/transcribe": [.post], "/v1/audio/transcriptions": [.post], "/v1/stream": [.get]
     ]
 
+    /// The router of every route above, answering with `service`.
     public static func router(_ service: RecognitionService) -> Router<Context> {
         let router = Router(context: Context.self)
         router.add(middleware: ErrorShape(service: service))
@@ -245,10 +247,14 @@ public enum HarkRoutes {
 /// The request context of every route: Hummingbird's, and the connection's
 /// channel, which a stalled stream closes directly (`LiveStream`).
 public struct HarkRequestContext: RequestContext, WebSocketRequestContext {
+    /// Hummingbird's per-request storage.
     public var coreContext: CoreRequestContextStorage
+    /// The WebSocket upgrade's handler, for `/v1/stream`.
     public let webSocket: WebSocketHandlerReference<Self>
+    /// The request's connection.
     public let channel: any Channel
 
+    /// The context of a request arriving on `source`'s channel.
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         webSocket = .init()

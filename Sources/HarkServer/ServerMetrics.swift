@@ -13,6 +13,7 @@ import Prometheus
 /// - `hark_request_seconds{route}`: histogram of request latency (arrival to answer).
 /// - `hark_open_streams`: WebSocket streams open now; `hark_queued_jobs`: recognition jobs waiting.
 public final class ServerMetrics: Sendable {
+    /// The registry the metrics are kept in.
     public let registry = PrometheusCollectorRegistry()
     private let openStreams: Gauge
     private let queuedJobs: Gauge
@@ -28,15 +29,18 @@ public final class ServerMetrics: Sendable {
     private static let realTimeFactor = name("real_time", "factor", "Processing time over audio duration, per request")
     private static let requestSeconds = name("request", "seconds", "Request latency, arrival to answer")
 
+    /// Metrics at zero, with the two gauges registered.
     public init() {
         openStreams = registry.makeGauge(descriptor: Self.name("open", "streams", "WebSocket streams open now"))
         queuedJobs = registry.makeGauge(descriptor: Self.name("queued", "jobs", "Recognition jobs waiting for a worker"))
     }
 
+    /// One answered request or stream: `hark_requests_total{route, status}`.
     public func request(route: String, status: Int) {
         registry.makeCounter(descriptor: Self.requests, labels: [("route", route), ("status", String(status))]).increment()
     }
 
+    /// One request refused or failed: `hark_errors_total{route, kind}`.
     public func error(route: String, kind: String) {
         registry.makeCounter(descriptor: Self.errors, labels: [("route", route), ("kind", kind)]).increment()
     }
@@ -53,6 +57,7 @@ public final class ServerMetrics: Sendable {
         }
     }
 
+    /// One request's latency, arrival to answer, in seconds: `hark_request_seconds{route}`.
     public func latency(route: String, seconds: Double) {
         registry.makeValueHistogram(
             descriptor: Self.requestSeconds, labels: [("route", route)],
@@ -60,8 +65,11 @@ public final class ServerMetrics: Sendable {
         ).record(seconds)
     }
 
+    /// A WebSocket stream opened: `hark_open_streams` up by one.
     public func streamOpened() { openStreams.increment(by: 1) }
+    /// A WebSocket stream closed: `hark_open_streams` down by one.
     public func streamClosed() { openStreams.decrement(by: 1) }
+    /// Sets `hark_queued_jobs` to `n`, the recognition jobs waiting.
     public func queued(_ n: Int) { queuedJobs.set(Double(n)) }
 
     /// The exposition text.

@@ -8,6 +8,7 @@ public struct ServerOptions: Sendable {
 
     /// Loopback by default: the server is reachable from other machines only when asked.
     public var host = "127.0.0.1"
+    /// The TCP port (0: one the system chooses).
     public var port = 8080
     /// Recognition worker threads (default: one per core).
     public var workers = ProcessInfo.processInfo.activeProcessorCount
@@ -29,8 +30,10 @@ public struct ServerOptions: Sendable {
     public var headTimeout: Double = 30
     /// Largest WebSocket message (PCM frames are typically 3 to 32 KB).
     public var maxMessageBytes = 1 << 20
+    /// How live streams are cut into utterances and how often partials come.
     public var streaming = StreamingOptions()
 
+    /// The defaults: loopback on port 8080, a worker per core.
     public init() {}
 
     /// Throws a message naming the first bad value.

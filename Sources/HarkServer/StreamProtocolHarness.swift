@@ -12,6 +12,7 @@ import NIOWebSocket
 /// fuzz target of the stream protocol and for tests; the server itself runs
 /// the same parts on its connections.
 public enum StreamProtocolHarness {
+    /// What the server did with the bytes.
     public struct Outcome: Sendable {
         /// The messages the server sent (JSON text), in order.
         public var messages: [String] = []

@@ -21,8 +21,10 @@ public struct SegmenterOptions: Codable, Equatable, Sendable {
     /// The per-frame decision.
     public var voiceActivity = VoiceActivityOptions()
 
+    /// The defaults: 0.8 s endpoint, 0.2 s padding, 0.1 s shortest speech, 20 s longest utterance.
     public init() {}
 
+    /// The defaults, with the given endpoint silence and longest utterance (seconds).
     public init(endpointSilence: Double, maxUtterance: Double) {
         self.endpointSilence = endpointSilence
         self.maxUtterance = maxUtterance
@@ -59,6 +61,7 @@ public struct AudioSegment: Sendable, Equatable {
     /// The first and last-plus-one sample of its speech frames (without padding).
     public var speechStart: Int, speechEnd: Int
 
+    /// The sample index in the recording just past `samples`.
     public var end: Int { start + samples.count }
 }
 
@@ -83,6 +86,7 @@ public struct AudioSegment: Sendable, Equatable {
 /// The cuts depend on the samples only, not on how they are split into
 /// blocks: the same recording as a file and as a stream is cut alike.
 public final class Segmenter {
+    /// How the audio is cut.
     public let options: SegmenterOptions
     /// Samples per voice-activity frame and per grid step.
     public let frameSamples: Int, gridSamples: Int

@@ -36,6 +36,7 @@ public struct VoiceActivityOptions: Codable, Equatable, Sendable {
     /// The highest floor the first 0.3 s can have, dBFS.
     public var initialFloor: Float = -50
 
+    /// The defaults: 12 dB above a floor over 3 s, never below −55 dBFS, an initial floor of at most −50 dBFS.
     public init() {}
 
     /// Throws a message naming the first bad value.
@@ -60,13 +61,17 @@ public struct VoiceActivityOptions: Codable, Equatable, Sendable {
 public struct VoiceActivityDetector: Sendable {
     /// One frame's decision, its level L_t and its smoothed level S_t, dBFS.
     public struct Decision: Sendable, Equatable {
+        /// Whether the frame is speech.
         public var speech: Bool
+        /// The frame's level L_t, dBFS.
         public var level: Float
+        /// The frame's level smoothed over five frames, S_t, dBFS.
         public var smoothedLevel: Float
     }
 
     /// Seconds at the start decided together.
     static let warmUpSeconds = 0.3
+    /// The decision's settings.
     public let options: VoiceActivityOptions
     /// Samples per frame.
     public let frameSamples: Int
@@ -132,7 +137,10 @@ public struct VoiceActivityDetector: Sendable {
 
 /// A segmentation setting that cannot be used; the message names it.
 public struct SegmentationError: Error, CustomStringConvertible, Sendable {
+    /// The setting and its accepted range, in words.
     public var message: String
+    /// An error with the given message.
     public init(_ message: String) { self.message = message }
+    /// The message.
     public var description: String { message }
 }

@@ -23,6 +23,8 @@ public struct SpeechActivity: Sendable {
         return o
     }
 
+    /// The activity of an utterance's samples, in frames of `frameSamples` samples (a trailing partial frame is
+    /// not decided).
     public init(samples: [Float], sampleRate: Int, frameSamples: Int, options: VoiceActivityOptions = wordBoundaries) {
         var builder = Builder(sampleRate: sampleRate, frameSamples: frameSamples, options: options)
         builder.feed(samples)
@@ -42,10 +44,12 @@ public struct SpeechActivity: Sendable {
         private var pending: [Float] = []
         private var speech: [Bool] = [], levels: [Float] = []
 
+        /// A builder for frames of `frameSamples` samples at `sampleRate` Hz.
         public init(sampleRate: Int, frameSamples: Int, options: VoiceActivityOptions = SpeechActivity.wordBoundaries) {
             detector = VoiceActivityDetector(options: options, sampleRate: sampleRate, frameSamples: frameSamples)
         }
 
+        /// Adds samples; whole frames are decided, the rest waits for the next block.
         public mutating func feed(_ samples: [Float]) {
             let h = detector.frameSamples
             pending += samples
@@ -60,6 +64,7 @@ public struct SpeechActivity: Sendable {
             pending.removeFirst(start)
         }
 
+        /// The activity of the samples fed (a trailing partial frame is not decided).
         public mutating func finish() -> SpeechActivity {
             for d in detector.flush() {
                 speech.append(d.speech)
@@ -98,6 +103,7 @@ public struct WordTiming: Sendable {
     /// dB under the loudest frame of a word's core that still count as its speech.
     public var range: Float = 40
 
+    /// The defaults: a reach of 15 frames, a bridge of 8, a range of 40 dB.
     public init() {}
 
     /// - Parameters:

@@ -16,13 +16,18 @@ import HarkNN
 /// - metadata `state`, `options`, `config`: `TrainingState`, `TrainingOptions`
 ///   and `ModelConfig` as JSON; `optimizer_step`: the optimizer's step count.
 public struct Checkpoint {
+    /// The checkpoint's file name in the run's directory.
     public static let fileName = "checkpoint.safetensors"
 
     /// The model's weights under its parameter names (without `model.`).
     public var weights: SafeTensorsFile
+    /// The optimizer's buffers and step count.
     public var optimizer: OptimizerState
+    /// Where the run is.
     public var state: TrainingState
+    /// The options the run was started with (a resumed run keeps them).
     public var options: TrainingOptions
+    /// The configuration of the model being trained.
     public var config: ModelConfig
     /// The shapes the optimizer buffers are written with (the parameters', in order).
     var parameterShapes: [[Int]] = []

@@ -7,7 +7,9 @@ import HarkFeatures
 extension Trainer {
     /// One training example: features [T, F] (before stacking) and the labels of its transcript.
     public struct Example: Sendable {
+        /// The features [T, F], before stacking (CMVN and deltas applied).
         public var features: Matrix
+        /// The transcript's token indices.
         public var labels: [Int]
     }
 

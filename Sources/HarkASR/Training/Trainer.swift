@@ -27,11 +27,14 @@ import HarkNN
 /// rank (the same distribution, other draws). Validation is sharded and its
 /// edit counts summed. Only rank 0 writes the model, checkpoints and the log.
 public final class Trainer {
+    /// The model being trained, updated in place.
     public let model: AcousticModel
+    /// The run's options.
     public let options: TrainingOptions
     let train: [Utterance]
     let valid: [Utterance]
     let outDirectory: URL
+    /// Where the run is: restored by `resume()`, advanced by `step` and `run`.
     public internal(set) var state = TrainingState()
     /// Whether `resume()` restored a checkpoint.
     private var resumed = false
@@ -46,12 +49,14 @@ public final class Trainer {
     let threads: Int
     /// Polled between steps; when it returns true a checkpoint is written and `run` returns.
     public var shouldStop: () -> Bool = { false }
+    /// Called with every event as it is appended to the run log (on rank 0 only).
     public var onEvent: (TrainingEvent) -> Void = { _ in }
     /// The ranks of a data-parallel run (default: this process alone).
     public var collective: Collective = SingleProcess()
     /// Seconds this process spent summing gradients over the ranks (in this run).
     public private(set) var allreduceSeconds: Double = 0
 
+    /// The run log's file name in the output directory, `train.log.jsonl`.
     public static let logFile = RunLog.fileName
     var runLog: RunLog { RunLog(directory: outDirectory) }
 

@@ -7,17 +7,23 @@ public enum TrainingEvent: Codable, Sendable, Equatable {
 
     /// After every optimizer step (or skipped step).
     public struct StepReport: Codable, Sendable, Equatable {
+        /// The epoch in progress, from 0.
         public var epoch: Int
         /// Steps attempted so far, this one included.
         public var step: Int
         /// The batch's CTC loss; nil when it was not finite.
         public var loss: Float?
+        /// The optimizer's learning rate after the step: the step's scheduled rate, or the last one applied when it was skipped.
         public var learningRate: Float?
         /// The gradient norm before clipping; nil when not finite (the step was skipped).
         public var gradNorm: Float?
+        /// Network input frames per second of wall-clock time since the previous report.
         public var framesPerSecond: Double?
+        /// Steps skipped so far because their loss or gradient was not finite.
         public var skippedNonFinite: Int?
+        /// Seconds since the run began, over all its resumptions.
         public var elapsed: Double
+        /// Estimated seconds to the last planned step, at this run's mean time per step.
         public var etaSeconds: Double?
 
         enum CodingKeys: String, CodingKey {
@@ -28,14 +34,19 @@ public enum TrainingEvent: Codable, Sendable, Equatable {
 
     /// At the end of every epoch.
     public struct EpochReport: Codable, Sendable, Equatable {
+        /// The epoch that ended, from 0.
         public var epoch: Int
+        /// Steps attempted so far.
         public var step: Int
+        /// The greedy character error rate on the validation data, as a fraction (nil without validation data).
         public var validCER: Double?
+        /// The greedy word error rate on the validation data, as a fraction (nil without validation data).
         public var validWER: Double?
         /// The validation CTC loss per label (PyTorch's 'mean' reduction, over utterances).
         public var validLoss: Double?
         /// Whether this epoch's model is the best so far (nil without validation data).
         public var best: Bool?
+        /// Seconds since the run began, over all its resumptions.
         public var elapsed: Double
 
         enum CodingKeys: String, CodingKey {
@@ -63,6 +74,7 @@ public enum TrainingEvent: Codable, Sendable, Equatable {
         }
     }
 
+    /// The report's epoch.
     public var epoch: Int {
         switch self {
         case .step(let r): return r.epoch
@@ -70,6 +82,7 @@ public enum TrainingEvent: Codable, Sendable, Equatable {
         }
     }
 
+    /// The report's step count.
     public var step: Int {
         switch self {
         case .step(let r): return r.step
@@ -79,6 +92,7 @@ public enum TrainingEvent: Codable, Sendable, Equatable {
 
     private enum TypeKey: String, CodingKey { case type }
 
+    /// Decodes one log line; throws for a `type` other than `step` and `epoch`.
     public init(from decoder: Decoder) throws {
         let type = try decoder.container(keyedBy: TypeKey.self).decode(String.self, forKey: .type)
         switch type {
@@ -91,6 +105,7 @@ public enum TrainingEvent: Codable, Sendable, Equatable {
         }
     }
 
+    /// Encodes one log line: `type` beside the payload's fields.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: TypeKey.self)
         switch self {

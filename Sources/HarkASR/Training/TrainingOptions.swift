@@ -2,16 +2,21 @@ import HarkNN
 
 /// How a model is trained.
 public struct TrainingOptions: Codable, Equatable, Sendable {
+    /// The update rule: Adam, AdamW (decoupled weight decay) or plain SGD.
     public enum OptimizerKind: String, Codable, CaseIterable, Sendable { case adam, adamw, sgd }
     /// What chooses the best epoch (the model kept) and counts patience: the
     /// validation CER, WER (isolated words, where a word is right or wrong), or CTC loss.
     public enum SelectionMetric: String, Codable, CaseIterable, Sendable { case cer, wer, loss }
 
+    /// Passes over the training set, at most.
     public var epochs = 60
     /// Stop after this many steps (nil: no limit).
     public var maxSteps: Int?
+    /// Utterances per batch (per optimizer step, over all ranks together).
     public var batchSize = 16
+    /// The optimizer.
     public var optimizer = OptimizerKind.adam
+    /// The peak learning rate, reached at the end of warm-up.
     public var learningRate: Float = 1e-3
     /// Linear warm-up steps (default: 200 for Adam/AdamW, 0 for SGD).
     public var warmupSteps: Int?
@@ -20,14 +25,19 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var finalRateFraction: Float?
     /// Gradient-norm clipping threshold; 0 = none.
     public var clip: Float = 5
+    /// Whether each epoch's batches come in a random order seeded by (`seed`, epoch); false: in the data's order.
     public var shuffle = true
+    /// The seed of every random draw of the run (batch order, SpecAugment, augmentation, dropout).
     public var seed: UInt64 = 1
+    /// SpecAugment masking of the training features; nil: none.
     public var specAugment: SpecAugment? = SpecAugment()
     /// Epochs without a better validation `selectBy` before stopping.
     public var patience = 10
+    /// The validation metric that chooses the kept epoch and counts patience.
     public var selectBy = SelectionMetric.cer
     /// A checkpoint every this many steps (and at every epoch's end).
     public var checkpointEvery = 50
+    /// Weight decay λ of the optimizer (L2 added to the gradient; decoupled with AdamW, where 0 means 0.01).
     public var weightDecay: Float = 0
     /// Augmentation of the training audio (nil: none; features are then computed once).
     public var augmentation: Augmentation?
@@ -36,6 +46,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// mean (ESPnet's model averaging); 0: the single best epoch is the model.
     public var averageBest = 0
 
+    /// The default options.
     public init() {}
 
     enum CodingKeys: String, CodingKey {
@@ -77,27 +88,38 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
 public struct TrainingState: Codable, Equatable, Sendable {
     /// The epoch in progress and the index of its next batch.
     public var epoch = 0
+    /// The index of the next batch within `epoch`.
     public var batch = 0
     /// Steps attempted so far (the random streams of step s are seeded by (seed, s)).
     public var step = 0
     /// The kept epoch's validation CER, and its value of the selection metric.
     public var bestCER: Double?
+    /// The kept epoch's value of `TrainingOptions.selectBy` (nil: no validation yet).
     public var bestValue: Double?
     /// The kept epoch (from 0), and why the run ended.
     public var bestEpoch: Int?
+    /// Why the run ended, in words; nil while it has not.
     public var stopReason: String?
+    /// Consecutive epochs without a better validation value; the run stops when they reach `patience`.
     public var badEpochs = 0
+    /// Steps whose loss or gradient was not finite, which left the weights unchanged.
     public var skippedNonFinite = 0
+    /// Whether the run has ended: its epochs, step limit or patience ran out.
     public var finished = false
+    /// Wall-clock seconds the run has taken so far, over all its resumptions.
     public var seconds = 0.0
-    /// With `averageBest`: the epochs whose weights are kept, and their validation CER.
+    /// With `averageBest`: the epochs whose weights are kept, and their value of the selection metric (`selectBy`: CER, WER or loss).
     public var kept: [KeptEpoch] = []
 
+    /// An epoch whose weights are kept for averaging.
     public struct KeptEpoch: Codable, Equatable, Sendable {
+        /// The epoch, from 0.
         public var epoch: Int
+        /// Its validation value of `TrainingOptions.selectBy` (the CER unless another metric is chosen).
         public var validCER: Double
     }
 
+    /// The state of a run that has not started.
     public init() {}
 
     enum CodingKeys: String, CodingKey {
@@ -136,7 +158,9 @@ extension TrainingOptions {
 
 /// A training option, checkpoint field or configuration value out of range.
 public struct InvalidValue: Error, CustomStringConvertible, Equatable {
+    /// What is wrong, in words: the value, and for an option its name and accepted range.
     public var description: String
+    /// An error with the given message.
     public init(_ description: String) { self.description = description }
 }
 

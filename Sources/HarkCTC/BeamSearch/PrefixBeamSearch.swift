@@ -25,9 +25,12 @@ import HarkCore
 /// (`BeamSearchState.select`); at the end the scorer's `finish` is added and
 /// the `nBest` best are returned. All of it in log space.
 public struct PrefixBeamSearch {
+    /// The beam's settings, scorer included.
     public var options: BeamSearchOptions
+    /// The class index of the CTC blank.
     public var blank: Int
 
+    /// A search with the given settings; the width and n-best must be at least 1.
     public init(_ options: BeamSearchOptions, blank: Int = 0) {
         precondition(options.width >= 1 && options.nBest >= 1, "beam width and n-best must be at least 1")
         self.options = options

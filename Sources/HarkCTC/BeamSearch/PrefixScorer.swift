@@ -27,8 +27,10 @@ public protocol PrefixScorer: Sendable {
 }
 
 extension PrefixScorer {
+    /// The default store: `ScorerStateArray(self)`.
     public func makeStates() -> any PrefixScorerStates { ScorerStateArray(self) }
 
+    /// The in-place `advance` in terms of the copying one.
     public func advance(_ state: inout State, token: Int) -> Float {
         let (next, score) = advance(state, token: token)
         state = next
@@ -60,22 +62,27 @@ public final class ScorerStateArray<S: PrefixScorer>: PrefixScorerStates {
     /// Reached only through this store's methods, one search at a time: no run-time exclusivity checks.
     @exclusivity(unchecked) @usableFromInline var states: [S.State]
 
+    /// A store holding the scorer's initial state as state 0.
     @inlinable public init(_ scorer: S) {
         self.scorer = scorer
         states = [scorer.initialState]
         states.reserveCapacity(8192)
     }
 
+    /// States held.
     @inlinable public var count: Int { states.count }
 
+    /// Appends the state after `token` from state `index`; its index and the score added.
     @inlinable public func advance(_ index: Int, token: Int) -> (index: Int, score: Float) {
         states.append(states[index])
         let score = scorer.advance(&states[states.count - 1], token: token)
         return (states.count - 1, score)
     }
 
+    /// The end-of-sentence score of state `index`.
     @inlinable public func finish(_ index: Int) -> Float { scorer.finish(states[index]) }
 
+    /// Keeps the states whose `renumber` entry is not −1, in order, and writes their new indices there.
     @inlinable public func compact(_ renumber: inout [Int32]) {
         var kept: [S.State] = []
         kept.reserveCapacity(max(1024, renumber.count / 2))

@@ -18,9 +18,12 @@ public protocol Optimizer: AnyObject {
 /// SGD's "momentum"; `buffers[name][i]` belongs to parameter i) and a step
 /// count where the rule has one. Empty before the first step.
 public struct OptimizerState: Equatable, Sendable {
+    /// Per-parameter buffers by name, each in the order of the optimizer's parameters.
     public var buffers: [String: [[Float]]]
+    /// The number of steps taken, for rules that count them (Adam's t); nil: none.
     public var step: Int?
 
+    /// A state of the given buffers and step count (by default empty: before the first step).
     public init(buffers: [String: [[Float]]] = [:], step: Int? = nil) {
         self.buffers = buffers
         self.step = step
@@ -41,7 +44,9 @@ public struct OptimizerState: Equatable, Sendable {
 
 /// A saved optimizer state that does not fit the model.
 public struct OptimizerStateError: Error, CustomStringConvertible, Equatable {
+    /// Which buffer does not fit, and how, in words.
     public var problem: String
+    /// The problem, as given.
     public var description: String { problem }
 }
 
@@ -51,14 +56,20 @@ public struct OptimizerStateError: Error, CustomStringConvertible, Equatable {
 ///     b ← g (first step),  b ← μ·b + (1 − τ)·g (later);   g ← b (or g + μ·b with Nesterov)
 ///     w ← w − lr·g
 public final class SGD: Optimizer, Codable {
+    /// The learning rate lr of the next `step`.
     public var learningRate: Float
+    /// Momentum μ; 0: none (no buffers are kept).
     public var momentum: Float
+    /// Dampening τ of the momentum.
     public var dampening: Float
+    /// Weight decay λ, added to the gradient as λ·w (L2).
     public var weightDecay: Float
+    /// Whether the momentum is Nesterov's: the update is g + μ·b rather than b.
     public var nesterov: Bool
     /// The momentum buffers, one per parameter (empty before the first step).
     public var buffers: [[Float]] = []
 
+    /// SGD with PyTorch's defaults: no momentum, dampening or weight decay.
     public init(learningRate: Float, momentum: Float = 0, dampening: Float = 0, weightDecay: Float = 0, nesterov: Bool = false) {
         self.learningRate = learningRate
         self.momentum = momentum
@@ -67,12 +78,15 @@ public final class SGD: Optimizer, Codable {
         self.nesterov = nesterov
     }
 
+    /// The momentum buffers as `"momentum"`; empty without them.
     public var state: OptimizerState { OptimizerState(buffers: buffers.isEmpty ? [:] : ["momentum": buffers]) }
 
+    /// Restores the momentum buffers (none saved: they start afresh at the next step).
     public func restore(_ state: OptimizerState, parameterSizes: [Int]) throws {
         buffers = try state.checked("momentum", parameterSizes: parameterSizes) ?? []
     }
 
+    /// Updates every parameter from its gradient, making the momentum buffers at the first step when there is momentum.
     public func step(_ parameters: [Parameter]) {
         let first = buffers.isEmpty && momentum != 0
         if first { buffers = parameters.map { [Float](repeating: 0, count: $0.count) } }
@@ -97,17 +111,26 @@ public final class SGD: Optimizer, Codable {
 ///     m ← m + (1 − β₁)(g − m)        v ← β₂·v + (1 − β₂)·g²
 ///     w ← w − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
 public final class Adam: Optimizer, Codable {
+    /// The learning rate lr of the next `step`.
     public var learningRate: Float
+    /// β₁, the decay of the first-moment estimate m.
     public var beta1: Float
+    /// β₂, the decay of the second-moment estimate v.
     public var beta2: Float
+    /// ε, added to the denominator.
     public var epsilon: Float
+    /// Weight decay λ: L2 added to the gradient, or with `decoupled` the weights scaled by 1 − lr·λ.
     public var weightDecay: Float
     /// true: AdamW's decoupled weight decay.
     public var decoupled: Bool
+    /// t, the steps taken so far (the bias corrections use it).
     public var stepCount = 0
+    /// The first-moment estimates, one buffer per parameter (empty before the first step).
     public var m: [[Float]] = []
+    /// The second-moment estimates, one buffer per parameter (empty before the first step).
     public var v: [[Float]] = []
 
+    /// Adam with PyTorch's defaults; `decoupled`: AdamW's weight decay.
     public init(
         learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
         weightDecay: Float = 0, decoupled: Bool = false
@@ -130,10 +153,12 @@ public final class Adam: Optimizer, Codable {
             weightDecay: weightDecay, decoupled: true)
     }
 
+    /// The moments as `"m"` and `"v"` (empty before the first step) and the step count.
     public var state: OptimizerState {
         OptimizerState(buffers: m.isEmpty ? [:] : ["m": m, "v": v], step: stepCount)
     }
 
+    /// Restores the moments and step count; throws when only one of m and v is saved, or the step is negative.
     public func restore(_ state: OptimizerState, parameterSizes: [Int]) throws {
         let m = try state.checked("m", parameterSizes: parameterSizes) ?? []
         let v = try state.checked("v", parameterSizes: parameterSizes) ?? []
@@ -143,6 +168,7 @@ public final class Adam: Optimizer, Codable {
         (self.m, self.v, stepCount) = (m, v, step)
     }
 
+    /// Advances t and updates every parameter from its gradient, making the moments at the first step.
     public func step(_ parameters: [Parameter]) {
         if m.isEmpty {
             m = parameters.map { [Float](repeating: 0, count: $0.count) }

@@ -17,20 +17,28 @@ import HarkCore
 /// `weight_hr_l{k}` with projections), then the same with `_reverse`, for
 /// k = 0 … L−1.
 public final class Recurrent: ParameterContainer {
+    /// The shape of the stack, as PyTorch's constructor arguments.
     public struct Options: Equatable, Sendable, Codable {
+        /// The cell: plain RNN (tanh or ReLU), LSTM or GRU.
         public var cell: RecurrentCell
+        /// I, the width of the first layer's input.
         public var inputSize: Int
+        /// H, the hidden units per direction.
         public var hiddenSize: Int
+        /// L, the number of stacked layers.
         public var numLayers = 1
+        /// Whether the layers have the biases `bias_ih` and `bias_hh`.
         public var bias = true
         /// Dropout on the outputs of every layer but the last, in training only.
         public var dropout: Float = 0
+        /// Whether every layer also runs backward in time (D = 2).
         public var bidirectional = false
         /// LSTM with projections (`nn.LSTM(proj_size=P)`, Sak et al. 2014): the
         /// state h and each direction's output are P = W_hr (o ⊙ tanh c) wide,
         /// the cell c stays H wide. 0: none.
         public var projectionSize = 0
 
+        /// Options with PyTorch's defaults: one layer, biases, no dropout, one direction, no projections.
         public init(
             cell: RecurrentCell, inputSize: Int, hiddenSize: Int, numLayers: Int = 1, bias: Bool = true,
             dropout: Float = 0, bidirectional: Bool = false, projectionSize: Int = 0
@@ -49,6 +57,7 @@ public final class Recurrent: ParameterContainer {
             case cell, inputSize, hiddenSize, numLayers, bias, dropout, bidirectional, projectionSize
         }
 
+        /// Decodes the options; an absent `projectionSize` is 0.
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             self.init(
@@ -59,12 +68,15 @@ public final class Recurrent: ParameterContainer {
                 projectionSize: try c.decodeIfPresent(Int.self, forKey: .projectionSize) ?? 0)
         }
 
+        /// D, the number of directions: 2 when bidirectional, else 1.
         public var directions: Int { bidirectional ? 2 : 1 }
         /// S, the width of the state h and of each direction's output: P with projections, else H.
         public var stateSize: Int { projectionSize > 0 ? projectionSize : hiddenSize }
+        /// The width of each layer's output, D·S.
         public var outputSize: Int { stateSize * directions }
     }
 
+    /// The stack's shape.
     public let options: Options
     /// layers[l][d], d = 0 forward, 1 reverse.
     let layers: [[RecurrentDirection]]
@@ -100,6 +112,7 @@ public final class Recurrent: ParameterContainer {
         for p in parameters { p.fillUniform(bound: bound, using: &rng) }
     }
 
+    /// Every parameter, in `state_dict()` order.
     public var parameters: [Parameter] { layers.flatMap { $0.flatMap { $0.parameters } } }
 
     /// What `backward` needs.
@@ -112,12 +125,14 @@ public final class Recurrent: ParameterContainer {
         var directions: [[RecurrentDirection.Cache]] = []
     }
 
+    /// The result of `forward`.
     public struct Output {
-        /// [T·B, D·H], the input's layout.
+        /// [T·B, D·S], the input's layout (S = `proj_size`, or H without projections).
         public var output: SequenceBatch
         /// Each sequence's state after its own last frame (a reverse
         /// direction's: after frame 0): the initial state of a continuation.
         public var finalState: RecurrentState
+        /// What `backward` needs; too little for it when `forward` ran with `keepCache` false.
         public var cache: Cache
     }
 
@@ -192,6 +207,7 @@ public final class Recurrent: ParameterContainer {
         return Output(output: input.with(data: Matrix(rows: T * B, cols: D * S, data: y)), finalState: state, cache: cache)
     }
 
+    /// The result of `backward`: the gradients of the input and the initial state (the parameters' accumulate in place).
     public struct Gradients {
         /// ∂loss/∂input [T·B, I].
         public var input: Matrix
@@ -283,9 +299,12 @@ final class Slot<T>: @unchecked Sendable {
 /// - Shapes: h, c [L·D·B, H] (PyTorch's [L·D, B, H], row (l·D + d)·B + b);
 ///   c only for an LSTM.
 public struct RecurrentState: Equatable, Sendable {
+    /// The hidden state h.
     public var h: Matrix
+    /// The cell state c of an LSTM; nil for the other cells.
     public var c: Matrix?
 
+    /// A state of the given matrices.
     public init(h: Matrix, c: Matrix? = nil) {
         self.h = h
         self.c = c
