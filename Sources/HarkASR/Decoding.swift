@@ -31,9 +31,25 @@ public struct DecodingRequest: Sendable {
     /// Prefixes more than this below the best are dropped after each frame; nil: `BeamSearchOptions.wordScorePruning`
     /// with words, −∞ (none dropped) without.
     public var beamPruneLogprob: Float?
+    /// Decode words (a beam with the word scorer) even without a language
+    /// model, a vocabulary or a hotword: `hark`'s `--hotwords FILE` asks for
+    /// it whether or not the file holds any.
+    public var words = false
 
     /// An empty request: the model's decoding, else the defaults.
     public init() {}
+}
+
+/// A request for more best hypotheses than the beam keeps.
+public struct NBestExceedsBeam: Error, CustomStringConvertible, Equatable {
+    /// The best hypotheses asked for.
+    public let nBest: Int
+    /// The beam width the request decodes with.
+    public let width: Int
+    /// The problem in one line.
+    public var description: String {
+        "n-best \(nBest) is more than the beam keeps (\(width)): a beam of \(nBest) or more is needed"
+    }
 }
 
 extension AcousticModel {
@@ -52,7 +68,7 @@ extension AcousticModel {
 
     /// Whether a request decodes words (an LM, a vocabulary or hotwords).
     public func decodesWords(_ request: DecodingRequest) -> Bool {
-        languageModelPath(request) != nil || request.vocabulary != nil || !request.hotwords.isEmpty
+        request.words || languageModelPath(request) != nil || request.vocabulary != nil || !request.hotwords.isEmpty
     }
 
     /// The decoding of this model for `request`, with `lm` the model
@@ -67,10 +83,7 @@ extension AcousticModel {
         let width = request.beam ?? config.decoder?.beam
         guard words || width != nil || request.nBest > 1 else { return .greedy }
         let beamWidth = width ?? BeamSearchOptions.defaultWidth
-        guard request.nBest <= beamWidth else {
-            throw InvalidValue(
-                "n-best \(request.nBest) is more than the beam keeps (\(beamWidth)): a beam of \(request.nBest) or more is needed")
-        }
+        guard request.nBest <= beamWidth else { throw NBestExceedsBeam(nBest: request.nBest, width: beamWidth) }
         var options = BeamSearchOptions(width: beamWidth, nBest: request.nBest)
         options.tokenThreshold =
             request.tokenMinLogprob ?? config.decoder?.tokenMinLogprob ?? (words ? BeamSearchOptions.wordTokenThreshold : -.infinity)

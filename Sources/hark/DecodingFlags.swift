@@ -128,6 +128,7 @@ struct DecodingFlags: ParsableArguments {
             }
         }
         r.hotwords = pairs.map { (word: $0.0, boost: $0.1) }
+        r.words = hotwords != nil
         return r
     }
 
@@ -139,12 +140,13 @@ struct DecodingFlags: ParsableArguments {
     /// The decoding for `model` (with `lm` already loaded), optionally with
     /// other α, β: the library's (`AcousticModel.decoding`) for these flags.
     func decoding(_ model: AcousticModel, lm: NGramModel?, alpha: Float? = nil, beta: Float? = nil) throws -> DecoderOptions {
-        let r = try request(alpha: alpha, beta: beta)
-        let width = beam ?? model.config.decoder?.beam ?? BeamSearchOptions.defaultWidth
-        guard nbest <= width else {
-            throw ValidationError("--nbest \(nbest) is more than the beam keeps (\(width)): give --beam \(nbest) or more")
+        do {
+            return try model.decoding(try request(alpha: alpha, beta: beta), lm: lm)
+        } catch let e as NBestExceedsBeam {
+            throw ValidationError("--nbest \(e.nBest) is more than the beam keeps (\(e.width)): give --beam \(e.nBest) or more")
+        } catch let e as InvalidValue {
+            throw ToolError(e.description)
         }
-        do { return try model.decoding(r, lm: lm) } catch let e as InvalidValue { throw ToolError(e.description) }
     }
 }
 
