@@ -62,6 +62,13 @@ struct EvalCommand: ParsableCommand {
             guard report != nil else { throw ValidationError("--report-worst needs --report FILE") }
         }
         if report == "-" { throw ValidationError("--report needs a file: standard output carries the error rates") }
+        if (writeTemperature || writeCalibration) && model == nil {
+            throw ValidationError(
+                "--write-\(writeTemperature ? "temperature" : "calibration") changes a model directory: name it with --model")
+        }
+        if (fitCalibration || writeCalibration) && (fitTemperature || writeTemperature) {
+            throw ValidationError("--fit-calibration and --fit-temperature each replace the model's calibration: give one")
+        }
     }
 
     func run() throws {
@@ -75,14 +82,7 @@ struct EvalCommand: ParsableCommand {
         // Nothing to score is an error, not rates of n/a: a wrong or truncated file, most likely.
         guard !allEntries.isEmpty else { throw ToolError("\(manifest): the manifest has no entries") }
         if let report { try checkOutput(report, isNotOneOf: [manifest] + allEntries.map(\.audioPath), option: "--report") }
-        if (writeTemperature || writeCalibration) && model == nil {
-            throw ValidationError(
-                "--write-\(writeTemperature ? "temperature" : "calibration") changes a model directory: name it with --model")
-        }
         let mapping = fitCalibration || writeCalibration
-        if mapping && (fitTemperature || writeTemperature) {
-            throw ValidationError("--fit-calibration and --fit-temperature each replace the model's calibration: give one")
-        }
         if mapping { transcriber.calibration = nil }
         // Under mpirun: this rank scores its share; rank 0 sums the counts and writes the rows in order.
         let batch = try ShardedBatch()
@@ -181,40 +181,40 @@ struct EvalCommand: ParsableCommand {
                     format: "ECE %.4f (expected calibration error of %d word confidences, %d bins)",
                     ece, reliability.words, ReliabilityBins.binCount))
         }
-        if fitTemperature || writeTemperature, let fitted = Calibration.fit(Self.wordConfidences(rows)) {
+        let words = Self.wordConfidences(rows)
+        /// The ECE of `words` with `fitted` applied to their confidences.
+        func ece(with fitted: Calibration) -> Double {
+            var after = ReliabilityBins()
+            for w in words { after.add(confidence: fitted.apply(w.confidence), correct: w.correct) }
+            return after.expectedCalibrationError ?? 0
+        }
+        /// `calibration` into the --model directory's config.json, in place of what was there.
+        func write(_ calibration: Calibration, what: String) throws {
+            guard let directory = transcriber.model.directory else { return }
+            var config = transcriber.model.config
+            config.calibration = calibration
+            try transcriber.model.writeConfig(config, to: directory)
+            printError("eval: wrote the \(what) into \(directory.appendingPathComponent(AcousticModel.configFile).path)")
+        }
+        if fitTemperature || writeTemperature, let fitted = Calibration.fit(words) {
             // Confidences printed are already scaled by the model's own temperature, if any: the two multiply.
             let total = fitted.temperature * (transcriber.model.config.calibration?.temperature ?? 1)
-            var after = ReliabilityBins()
-            for w in Self.wordConfidences(rows) { after.add(confidence: fitted.apply(w.confidence), correct: w.correct) }
             StandardOutput.line(
                 String(
                     format: "calibration: temperature %.4f (in config.json: \"calibration\": {\"temperature\": %.4f}); ECE %.4f with it",
-                    fitted.temperature, total, after.expectedCalibrationError ?? 0))
-            if writeTemperature, let directory = transcriber.model.directory {
-                var config = transcriber.model.config
-                config.calibration = Calibration(temperature: (total * 10000).rounded() / 10000)
-                try transcriber.model.writeConfig(config, to: directory)
-                printError("eval: wrote the temperature into \(directory.appendingPathComponent(AcousticModel.configFile).path)")
-            }
+                    fitted.temperature, total, ece(with: fitted)))
+            if writeTemperature { try write(Calibration(temperature: (total * 10000).rounded() / 10000), what: "temperature") }
         }
         if mapping {
-            let words = Self.wordConfidences(rows)
             guard let fitted = Calibration.fitMap(words) else {
                 throw ToolError("\(manifest): \(words.count) word confidences are too few to fit a map (50 at least)")
             }
-            var after = ReliabilityBins()
-            for w in words { after.add(confidence: fitted.apply(w.confidence), correct: w.correct) }
             let points = (fitted.map ?? []).map { String(format: "[%.4f, %.4f]", $0[0], $0[1]) }.joined(separator: ", ")
             StandardOutput.line(
                 String(
                     format: "calibration: a map of %d points (in config.json: \"calibration\": {\"map\": [%@]}); ECE %.4f with it",
-                    fitted.map?.count ?? 0, points, after.expectedCalibrationError ?? 0))
-            if writeCalibration, let directory = transcriber.model.directory {
-                var config = transcriber.model.config
-                config.calibration = fitted
-                try transcriber.model.writeConfig(config, to: directory)
-                printError("eval: wrote the calibration into \(directory.appendingPathComponent(AcousticModel.configFile).path)")
-            }
+                    fitted.map?.count ?? 0, points, ece(with: fitted)))
+            if writeCalibration { try write(fitted, what: "calibration") }
         }
         try StandardOutput.finish()
         printError(progress.summary())
