@@ -95,7 +95,8 @@ public final class AudioReader {
         while got < magic {
             let n = head.withUnsafeMutableBytes { Glibc.read(STDIN_FILENO, $0.baseAddress! + got, $0.count - got) }
             if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
+            if n < 0 { throw AudioError(.unreadable, "-", "reading standard input failed: \(String(cString: strerror(errno)))") }
+            if n == 0 { break }
             got += n
         }
         head.removeLast(magic - got)
@@ -116,6 +117,7 @@ public final class AudioReader {
         }
         _ = shutdown(ends[0], Int32(SHUT_WR))
         let writeEnd = ends[1], first = head
+        let failure = RelayFailure()
         Thread.detachNewThread {
             // Ends when standard input does, or when the reader closed its end (EPIPE).
             var chunk = first
@@ -131,6 +133,8 @@ public final class AudioReader {
                 }
                 let n = buffer.withUnsafeMutableBytes { Glibc.read(STDIN_FILENO, $0.baseAddress!, $0.count) }
                 if n < 0 && errno == EINTR { chunk = []; continue }
+                // A failed read ends the stream like its end would: the reader is told why there.
+                if n < 0 { failure.set("reading standard input failed: \(String(cString: strerror(errno)))") }
                 if n <= 0 { break }
                 chunk = Array(buffer[0..<n])
             }
@@ -139,6 +143,7 @@ public final class AudioReader {
         do {
             let reader = try AudioReader(live: ends[0], displayName: "-", options: options)
             reader.ownedDescriptor = ends[0]
+            reader.relayFailure = failure
             return reader
         } catch {
             close(ends[0])
@@ -149,6 +154,9 @@ public final class AudioReader {
     deinit {
         if ownedDescriptor >= 0 { close(ownedDescriptor) }
     }
+
+    /// Standard input relayed by `standardInput`: why the relay stopped early, if it did.
+    private var relayFailure: RelayFailure?
 
     init(source: AudioSource, displayName: String, options: AudioLoadOptions) throws {
         if case .live = source {
@@ -203,6 +211,7 @@ public final class AudioReader {
             }
             if end {
                 ended = true
+                if let problem = relayFailure?.message { throw AudioError(.unreadable, displayName, problem) }
                 if case .live(let fd, nil) = source { try checkNothingFollows(fd) }
             }
             if !out.isEmpty {
@@ -279,4 +288,12 @@ public final class AudioReader {
         ended = false
         samplesRead = 0
     }
+}
+
+/// Why the thread relaying standard input stopped before its end (nil: it did not).
+private final class RelayFailure: @unchecked Sendable {
+    private let lock = NSLock()
+    private var problem: String?
+    func set(_ message: String) { lock.withLock { problem = message } }
+    var message: String? { lock.withLock { problem } }
 }

@@ -51,6 +51,25 @@ final class StreamCommandTests: CLITestCase {
             "stdin \(fromStdin.kilobytes) KiB against the file's \(fromFile.kilobytes) KiB")
     }
 
+    /// Standard input that cannot be read (here a directory) is an error
+    /// saying so, offline and streaming, not an empty recording.
+    func testUnreadableStandardInputIsNamed() throws {
+        for arguments in [["transcribe", "-"], ["transcribe", "--stream", "-"]] {
+            let process = Process()
+            process.executableURL = Self.binary
+            process.arguments = arguments
+            process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: "/"))
+            process.standardOutput = FileHandle.nullDevice
+            let err = Pipe()
+            process.standardError = err
+            try process.run()
+            let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            XCTAssertEqual(process.terminationStatus, 1, "\(arguments): \(stderr)")
+            XCTAssertTrue(stderr.contains("reading standard input failed: Is a directory"), "\(arguments): \(stderr)")
+        }
+    }
+
     func testFileAndStandardInputGiveTheSameResults() throws {
         let file = try hark(["transcribe", "--stream", "audio/an52-mmaf-b.wav"])
         XCTAssertEqual(file.status, 0, file.stderr)
