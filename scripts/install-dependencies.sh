@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the C libraries Hark builds against, from Debian's packages.
 # With --test, also what the test suite's real-browser test of `hark serve`
-# needs (Chromium, its WebDriver, curl) and Python for OpenAI's client library.
+# needs (Chromium, its WebDriver, curl), Python for OpenAI's client library
+# and SoX, which the documentation's examples use.
 set -euo pipefail
 packages=(
   pkg-config
@@ -18,6 +19,7 @@ packages=(
 if [ "${1:-}" = --test ]; then
   packages+=(chromium chromium-driver curl)   # scripts/browser_test.sh, scripts/report_screenshots.sh
   packages+=(python3 python3-venv)           # a virtual environment for OpenAI's client (scripts/openai_sdk_test.sh)
+  packages+=(sox)                            # the documentation's examples pipe audio through it (DocsExamplesTests)
 fi
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi

@@ -4,9 +4,8 @@ import XCTest
 
 /// The documentation stays true to the tool: every `hark` command shown in
 /// README.md and docs/*.md names a subcommand that exists and only flags
-/// that subcommand's `--help` lists. (The walk from labeled clips to a model
-/// is run as written by `TrainCommandTests`; the front page's first command
-/// by `DefaultModelTests`.)
+/// that subcommand's `--help` lists, also in a synopsis or a command quoted
+/// inside a sentence. (`DocsExamplesTests` runs the examples.)
 final class DocsTests: CLITestCase {
     /// The `hark` command lines of a Markdown page's code blocks: continuation
     /// lines joined, a prompt (`$ `) and what comes before `hark` (a path, a
