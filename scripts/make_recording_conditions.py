@@ -7,8 +7,9 @@ each a word), writes into OUT_DIR:
 
   padded.jsonl         each AN4 utterance with 1 s of near-silence before and
                        after (white noise at -80 dBFS): a voice memo, a phone
-                       recording. "speech_start"/"speech_end" give where its
-                       speech is (see onset below).
+                       recording. "clip_start" is where the clip begins,
+                       "speech_start"/"speech_end" where its speech is by the
+                       energy rule below.
   long.jsonl           the AN4 utterances in order, 24 or so to a file, with
                        pauses of 0.5-1.5 s between them and 0.5 s at each end,
                        on a noise floor at -70 dBFS: a session recorded in one
@@ -40,6 +41,7 @@ import wave
 import numpy as np
 
 FRAME = 0.01
+PADDING = 1.0  # seconds of near-silence before and after each padded AN4 utterance
 
 
 def read(path):
@@ -110,11 +112,11 @@ def main():
     for e in an4:
         x, rate = read(e["audio_filepath"])
         start, end = speech_span(x, rate)
-        y = np.concatenate([noise(1, rate, -80, rng), x, noise(1, rate, -80, rng)])
+        y = np.concatenate([noise(PADDING, rate, -80, rng), x, noise(PADDING, rate, -80, rng)])
         target = os.path.join(out, "padded", os.path.basename(e["audio_filepath"]))
         write(target, y, rate)
-        rows.append({"audio_filepath": target, "text": e["text"], "speech_start": round(1 + start, 3),
-                     "speech_end": round(1 + end, 3)})
+        rows.append({"audio_filepath": target, "text": e["text"], "clip_start": PADDING,
+                     "speech_start": round(PADDING + start, 3), "speech_end": round(PADDING + end, 3)})
     dump(os.path.join(out, "padded.jsonl"), rows)
 
     rows = []

@@ -58,13 +58,32 @@ final class WordTimingTests: XCTestCase {
 
     /// A clip's own room noise, 50 dB under its speech but above the fainter
     /// silence around the clip, is "speech" to the sensitive rule; the word
-    /// does not grow over it (more than 40 dB under the word's loudest).
+    /// does not grow over it (more than 35 dB under the word's loudest).
     func testAWordDoesNotGrowOverFaintNoiseBesideIt() {
         let pattern = "....##########..................."
         var levels = pattern.map { $0 == "#" ? Float(-50) : -80 }
         for t in 8..<14 { levels[t] = 0 }
         let a = SpeechActivity(frameSamples: 160, speech: pattern.map { $0 == "#" }, levels: levels)
         XCTAssertEqual(WordTiming().refine([10..<11], activity: a), [8..<14])
+    }
+
+    /// A padded clip as AN4's come: a click where it was cut (−18 dB), then
+    /// its room noise (−36 dB under the speech), then the word, all "speech"
+    /// against the −80 dB silence around the clip. The word starts at its
+    /// speech, not at the click 30 frames before it, and keeps a fricative 30
+    /// dB under its vowel; the noise 34 dB down, were it louder, would be
+    /// taken (within 35 dB).
+    func testAWordDoesNotStartAtTheClickOfACutBeforeRoomNoise() {
+        let pattern = "....#########################################......"
+        var levels = pattern.map { $0 == "#" ? Float(-36) : -80 }
+        levels[4] = -18
+        for t in 34..<36 { levels[t] = -30 }  // the fricative
+        for t in 36..<45 { levels[t] = 0 }  // the vowel
+        let a = SpeechActivity(frameSamples: 160, speech: pattern.map { $0 == "#" }, levels: levels)
+        XCTAssertEqual(WordTiming().refine([38..<39], activity: a), [34..<45])
+        for t in 5..<34 { levels[t] = -34 }
+        let louder = SpeechActivity(frameSamples: 160, speech: pattern.map { $0 == "#" }, levels: levels)
+        XCTAssertEqual(WordTiming().refine([38..<39], activity: louder), [4..<45])
     }
 
     /// A quiet hiss (−60 dBFS, 30 dB under the vowel) before a vowel on a

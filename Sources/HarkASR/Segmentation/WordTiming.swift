@@ -86,13 +86,15 @@ public struct SpeechActivity: Sendable {
 ///
 /// 1. A word's anchor is its tokens' frames. When none of them is speech, the
 ///    nearest speech frame within `reach` of them is (none: the CTC times stay).
-/// 2. Its core is the run of speech frames through its anchor.
-/// 3. From the core the word grows over speech frames, across gaps of at most
+/// 2. Its core is the run of frames through its anchor that are speech and
+///    within `range` dB of the loudest speech frame around the anchor: a
+///    clip's own room noise, quiet next to its speech, and the click where
+///    the clip was cut are not taken for the word's start when silence
+///    fainter still surrounds the clip (the detector calls them speech
+///    against that silence).
+/// 3. From the core the word grows over such frames, across gaps of at most
 ///    `bridge` (a stop's closure inside a word), never into another word's
-///    core and never past the anchors of the words beside it. Speech here is
-///    also within `range` dB of the loudest frame of the word's core: a
-///    clip's own room noise, quiet next to its speech, is not taken for the
-///    word's start when silence fainter still surrounds the clip.
+///    core and never past the anchors of the words beside it.
 /// 4. Where two words then meet or overlap — continuous speech — the
 ///    boundary is the quietest frame between their anchors.
 public struct WordTiming: Sendable {
@@ -100,10 +102,11 @@ public struct WordTiming: Sendable {
     public var reach = 15
     /// The longest gap in speech a word grows across (80 ms).
     public var bridge = 8
-    /// dB under the loudest frame of a word's core that still count as its speech.
-    public var range: Float = 40
+    /// dB under the loudest frame of a word's core that still count as its
+    /// speech (the room noise of AN4's clips sits 30–60 dB under their speech).
+    public var range: Float = 35
 
-    /// The defaults: a reach of 15 frames, a bridge of 8, a range of 40 dB.
+    /// The defaults: a reach of 15 frames, a bridge of 8, a range of 35 dB.
     public init() {}
 
     /// - Parameters:
@@ -129,13 +132,19 @@ public struct WordTiming: Sendable {
                 }
                 last = first
             }
-            guard var lo = first, var hi = last else { return nil }
+            guard let speechFrame = first, var lo = first, var hi = last else { return nil }
             while lo - 1 >= left && isSpeech(lo - 1) { lo -= 1 }
             while hi + 1 < right && isSpeech(hi + 1) { hi += 1 }
-            // Within `range` of the run's loudest frame: trim its faint ends.
+            // Within `range` of the run's loudest frame: the loud run through the anchor's speech frame (through
+            // the loudest frame when that one is faint).
             let floor = (lo...hi).map { activity.levels[$0] }.max()! - range
-            while lo < hi && activity.levels[lo] < floor { lo += 1 }
-            while hi > lo && activity.levels[hi] < floor { hi -= 1 }
+            var seed = speechFrame
+            if activity.levels[seed] < floor { seed = (lo...hi).max { activity.levels[$0] < activity.levels[$1] }! }
+            let (run, runEnd) = (lo, hi)
+            lo = seed
+            hi = seed
+            while lo - 1 >= run && activity.levels[lo - 1] >= floor { lo -= 1 }
+            while hi + 1 <= runEnd && activity.levels[hi + 1] >= floor { hi += 1 }
             floors[i] = floor
             for t in lo...hi where owner[t] == nil { owner[t] = i }
             return lo..<(hi + 1)
