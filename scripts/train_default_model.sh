@@ -62,11 +62,14 @@ mkdir -p "$out"
 cp "$work/stage2/config.json" "$work/stage2/model.safetensors" "$out/"
 # The map that calibrates the word confidences, fitted on the four calibration speakers as
 # cut and as recordings come: 8 kHz, 20 and 10 dB SNR, 1 s of silence around, sessions
-# (numpy, for the conditions).
+# (numpy, for the conditions). The padded clips and the sessions are the clean sound again,
+# so the three conditions that change the sound are listed twice: each sound weighs about
+# the same in the fit.
 python3 scripts/make_test_conditions.py "$work/an4-calibration.jsonl" "$work/calibration-conditions"
 python3 scripts/make_recording_conditions.py "$work/an4-calibration.jsonl" "$work/fsdd-train.jsonl" "$work/calibration-recordings" --per-file 26
 cat "$work/an4-calibration.jsonl" "$work"/calibration-conditions/{8k,snr20,snr10}.jsonl \
-  "$work"/calibration-recordings/{padded,long}.jsonl > "$work/calibration-all.jsonl"
+  "$work"/calibration-recordings/{padded,long}.jsonl "$work"/calibration-conditions/{8k,snr20,snr10}.jsonl \
+  > "$work/calibration-all.jsonl"
 "$hark" eval --model "$out" "$work/calibration-all.jsonl" --write-calibration
 "$hark" eval --model "$out" "$work/an4-valid.jsonl"
 "$hark" eval --model "$out" "$work/fsdd-valid.jsonl"

@@ -53,7 +53,7 @@ final class DefaultModelTests: CLITestCase {
             FIVE TWO SEVEN
 
             3
-            00:00:06,020 --> 00:00:07,430
+            00:00:06,050 --> 00:00:07,400
             ENTER NIGHTY FIVE
 
             """)
