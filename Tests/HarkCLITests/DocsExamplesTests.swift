@@ -311,8 +311,9 @@ final class ReaderDirectory {
 
     private func bash(_ command: String) throws -> CLITestCase.Run {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["-o", "pipefail", "-c", command]
+        // Ten minutes at most (exit status 124 after them): an example that hangs fails, and the suite goes on.
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
+        process.arguments = ["600", "/bin/bash", "-o", "pipefail", "-c", command]
         process.currentDirectoryURL = checkout
         process.environment = environment
         let out = root.appendingPathComponent("stdout"), err = root.appendingPathComponent("stderr")
