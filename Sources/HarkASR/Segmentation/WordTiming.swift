@@ -140,11 +140,10 @@ public struct WordTiming: Sendable {
             let floor = (lo...hi).map { activity.levels[$0] }.max()! - range
             var seed = speechFrame
             if activity.levels[seed] < floor { seed = (lo...hi).max { activity.levels[$0] < activity.levels[$1] }! }
-            let (run, runEnd) = (lo, hi)
-            lo = seed
-            hi = seed
-            while lo - 1 >= run && activity.levels[lo - 1] >= floor { lo -= 1 }
-            while hi + 1 <= runEnd && activity.levels[hi + 1] >= floor { hi += 1 }
+            var a = seed, b = seed
+            while a - 1 >= lo && activity.levels[a - 1] >= floor { a -= 1 }
+            while b + 1 <= hi && activity.levels[b + 1] >= floor { b += 1 }
+            (lo, hi) = (a, b)
             floors[i] = floor
             for t in lo...hi where owner[t] == nil { owner[t] = i }
             return lo..<(hi + 1)
