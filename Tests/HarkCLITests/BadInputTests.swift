@@ -139,17 +139,8 @@ final class BadInputTests: CLITestCase {
     func testUnwritableOutputIsReported() throws {
         let full = try FileHandle(forWritingTo: URL(fileURLWithPath: "/dev/full"))
         for arguments in [["transcribe", sample], ["eval", manifest]] {
-            let process = Process()
-            process.executableURL = Self.binary
-            process.arguments = arguments
-            process.currentDirectoryURL = repositoryRoot
-            process.standardOutput = full
-            let err = Pipe()
-            process.standardError = err
-            try process.run()
-            let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            XCTAssertEqual(process.terminationStatus, 1, "\(arguments): \(message)")
+            let (status, message) = try hark(arguments, input: FileHandle.nullDevice, output: full)
+            XCTAssertEqual(status, 1, "\(arguments): \(message)")
             XCTAssertTrue(message.contains("cannot write to standard output: No space left on device"), message)
         }
         // A reader that has gone away (`true` reads nothing), with SIGPIPE ignored: EPIPE is reported, exit 1.

@@ -47,6 +47,30 @@ class CLITestCase: XCTestCase {
         return (process.terminationStatus, peak)
     }
 
+    /// Runs `hark arguments` with the given standard input and output (a
+    /// directory, /dev/full: what a pipe cannot be) and returns its exit
+    /// status and standard error.
+    func hark(_ arguments: [String], input: FileHandle, output: FileHandle) throws -> (status: Int32, stderr: String) {
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = arguments
+        process.currentDirectoryURL = repositoryRoot
+        process.standardInput = input
+        process.standardOutput = output
+        let err = Pipe()
+        process.standardError = err
+        try process.run()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, stderr)
+    }
+
+    /// The port of `hark serve`'s "serving … on http://127.0.0.1:PORT/" line in `text`, once it is there.
+    static func servingPort(in text: String) -> Int? {
+        guard let range = text.range(of: #"http://127\.0\.0\.1:(\d+)/"#, options: .regularExpression) else { return nil }
+        return Int(text[range].dropFirst("http://127.0.0.1:".count).dropLast())
+    }
+
     /// Runs `hark arguments`; `environment` adds to (or overrides) this process's environment.
     func hark(
         _ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:],

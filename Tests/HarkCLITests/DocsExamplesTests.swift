@@ -347,8 +347,8 @@ final class ReaderDirectory {
         while Date() < deadline && process.isRunning {
             usleep(50_000)
             text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-            if let range = text.range(of: #"http://127\.0\.0\.1:(\d+)/"#, options: .regularExpression) {
-                port = Int(text[range].dropFirst("http://127.0.0.1:".count).dropLast())!
+            if let found = CLITestCase.servingPort(in: text) {
+                port = found
                 return CLITestCase.Run(status: 0, stdout: "", stderr: text)
             }
         }

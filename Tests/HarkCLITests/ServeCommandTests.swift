@@ -23,10 +23,7 @@ final class ServeCommandTests: CLITestCase {
             let data = err.fileHandleForReading.availableData
             if data.isEmpty { break }
             text += String(decoding: data, as: UTF8.self)
-            if let range = text.range(of: #"http://127\.0\.0\.1:(\d+)/"#, options: .regularExpression) {
-                let port = Int(text[range].dropFirst("http://127.0.0.1:".count).dropLast())!
-                return (process, port, err)
-            }
+            if let port = Self.servingPort(in: text) { return (process, port, err) }
         }
         process.terminate()
         XCTFail("no 'serving … on http://127.0.0.1:PORT/' line: \(text)")

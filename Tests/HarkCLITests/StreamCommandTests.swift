@@ -55,17 +55,9 @@ final class StreamCommandTests: CLITestCase {
     /// saying so, offline and streaming, not an empty recording.
     func testUnreadableStandardInputIsNamed() throws {
         for arguments in [["transcribe", "-"], ["transcribe", "--stream", "-"]] {
-            let process = Process()
-            process.executableURL = Self.binary
-            process.arguments = arguments
-            process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: "/"))
-            process.standardOutput = FileHandle.nullDevice
-            let err = Pipe()
-            process.standardError = err
-            try process.run()
-            let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            XCTAssertEqual(process.terminationStatus, 1, "\(arguments): \(stderr)")
+            let (status, stderr) = try hark(
+                arguments, input: try FileHandle(forReadingFrom: URL(fileURLWithPath: "/")), output: FileHandle.nullDevice)
+            XCTAssertEqual(status, 1, "\(arguments): \(stderr)")
             XCTAssertTrue(stderr.contains("reading standard input failed: Is a directory"), "\(arguments): \(stderr)")
         }
     }
