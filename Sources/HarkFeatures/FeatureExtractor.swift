@@ -33,6 +33,8 @@ public final class FeatureExtractor: @unchecked Sendable {
     let melBinsUsed: Int
     /// Frames per block: the unit of work one worker takes.
     static let blockFrames = 64
+    /// Frames whose mel energies are computed together, one per SIMD lane.
+    static let groupFrames = 8
 
     /// The per-frame choices shared by MFCC and fbank.
     struct SpectrumSettings {
@@ -136,8 +138,9 @@ public final class FeatureExtractor: @unchecked Sendable {
         let fft: RealFFT.Buffers
         /// [windowSize] the extracted frame before pre-emphasis and windowing.
         let frame: UnsafeMutablePointer<Float>
-        /// [N/2 + 1] power (or magnitude) spectrum.
-        var power: [Float]
+        /// [N/2 + 1, G] the power (or magnitude) spectra of a group of G frames,
+        /// bin-major: bin k of the group's frame f at k · G + f.
+        var power: [SIMD8<Float>]
         /// [blockFrames, M] mel energies (log) of one block.
         var mel: [Float]
         /// [blockFrames] log energies.
@@ -146,7 +149,7 @@ public final class FeatureExtractor: @unchecked Sendable {
         init(_ e: FeatureExtractor) {
             fft = e.fft.makeBuffers()
             frame = .allocate(capacity: e.windowSize)
-            power = [Float](repeating: 0, count: e.fft.size / 2 + 1)
+            power = [SIMD8<Float>](repeating: .zero, count: e.fft.size / 2 + 1)
             mel = [Float](repeating: 0, count: FeatureExtractor.blockFrames * e.melBanks.count)
             energy = [Float](repeating: 0, count: FeatureExtractor.blockFrames)
         }
@@ -163,10 +166,18 @@ public final class FeatureExtractor: @unchecked Sendable {
         let numBins = melBanks.count
         work.mel.withUnsafeMutableBufferPointer { mel in
             work.energy.withUnsafeMutableBufferPointer { energy in
-                for (i, t) in range.enumerated() {
-                    energy[i] = analyseFrame(t, wave: wave, origin: origin, work: work, melOut: mel.baseAddress! + i * numBins)
-                }
+                // Frames in groups of G = 8: each frame's spectrum goes to its lane of
+                // `work.power`, then the filters run over the group's eight lanes at once.
                 let n = range.count
+                var i = 0
+                while i < n {
+                    let g = min(FeatureExtractor.groupFrames, n - i)
+                    for f in 0..<g {
+                        energy[i + f] = analyseFrame(range.lowerBound + i + f, wave: wave, origin: origin, work: work, lane: f)
+                    }
+                    applyMelBanks(frames: g, work: work, melOut: mel.baseAddress! + i * numBins)
+                    i += g
+                }
                 if let dctByBin {
                     // cepstra[t, c] = Σ_m logmel[t, m] · D[c, m]   (D lifted, [C, M])
                     // Frame by frame, m in order: a frame's cepstra round the same
@@ -201,14 +212,14 @@ public final class FeatureExtractor: @unchecked Sendable {
     /// The textbook recipe for frame t, as Kaldi's `ExtractWindow`,
     /// `ProcessWindow` and `Mfcc/FbankComputer::Compute`:
     /// extract (edges reflected) → dither → remove DC → raw energy →
-    /// pre-emphasis → window → zero-pad → FFT → power spectrum → mel filters → log.
+    /// pre-emphasis → window → zero-pad → FFT → power spectrum; then
+    /// `applyMelBanks`: mel filters → log.
     ///
-    /// Writes M mel energies to `melOut`; returns the frame's log energy
-    /// (floored; 0 when energy is not used).
+    /// Writes the power spectrum to lane `lane` of `work.power`; returns the
+    /// frame's log energy (floored; 0 when energy is not used).
     @inline(__always)
     private func analyseFrame(
-        _ t: Int, wave: UnsafeBufferPointer<Float>, origin: Int, work: Workspace,
-        melOut: UnsafeMutablePointer<Float>
+        _ t: Int, wave: UnsafeBufferPointer<Float>, origin: Int, work: Workspace, lane: Int
     ) -> Float {
         let length = windowSize
         let padded = fft.size
@@ -265,30 +276,51 @@ public final class FeatureExtractor: @unchecked Sendable {
         fft.forward(work.fft)
         let spec = work.fft.output
         work.power.withUnsafeMutableBufferPointer { power in
-            // Only the bins the filters reach are needed (never the Nyquist bin).
+            // |X[k]|² (or |X[k]|), only for the bins the filters reach (never the Nyquist bin).
             let bins = melBinsUsed
-            for k in 0..<bins {
-                let re = spec[2 * k], im = spec[2 * k + 1]
-                power[k] = re * re + im * im
+            if spectrum.usePower {
+                for k in 0..<bins {
+                    let re = spec[2 * k], im = spec[2 * k + 1]
+                    power[k][lane] = re * re + im * im
+                }
+            } else {
+                for k in 0..<bins {
+                    let re = spec[2 * k], im = spec[2 * k + 1]
+                    power[k][lane] = (re * re + im * im).squareRoot()
+                }
             }
-            if !spectrum.usePower {
-                for k in 0..<bins { power[k] = power[k].squareRoot() }
-            }
+        }
+        return logEnergy
+    }
+
+    /// The mel energies of the group's first `frames` frames from their
+    /// spectra in `work.power`, [frames, M] into `melOut`:
+    /// E[m] = Σ_k w_m[k] · P[offset_m + k], then log(max(E, ε)) when taking logs.
+    /// Each lane sums its frame's terms in k's order, so a frame's energies are
+    /// the same bits as one frame's sum alone; eight frames run side by side.
+    @inline(__always)
+    private func applyMelBanks(frames: Int, work: Workspace, melOut: UnsafeMutablePointer<Float>) {
+        let numBins = melBanks.count
+        work.power.withUnsafeBufferPointer { power in
             melBanks.packed.withUnsafeBufferPointer { w in
                 melBanks.packedStart.withUnsafeBufferPointer { starts in
                     melBanks.offsets.withUnsafeBufferPointer { offsets in
-                        for m in 0..<offsets.count {
+                        for m in 0..<numBins {
                             let p = power.baseAddress! + offsets[m]
-                            var e: Float = 0
+                            var e = SIMD8<Float>.zero
                             var j = 0
-                            for i in starts[m]..<starts[m + 1] { e += w[i] * p[j]; j += 1 }
-                            melOut[m] = spectrum.takeLog ? logf(max(e, Float.ulpOfOne)) : e
+                            for i in starts[m]..<starts[m + 1] {
+                                e += w[i] * p[j]
+                                j += 1
+                            }
+                            for f in 0..<frames {
+                                melOut[f * numBins + m] = spectrum.takeLog ? logf(max(e[f], Float.ulpOfOne)) : e[f]
+                            }
                         }
                     }
                 }
             }
         }
-        return logEnergy
     }
 
 }

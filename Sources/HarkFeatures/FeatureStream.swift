@@ -161,16 +161,31 @@ extension FeatureExtractor {
     /// `rewind`) for the features. Memory does not grow with the signal's length,
     /// and the rows equal `compute` of the whole signal, bit for bit.
     ///
+    /// With more than one thread, `read` runs on a thread of its own, a block
+    /// or two ahead of the analysis (`ReadAhead`): decoding overlaps with the
+    /// features. `rewind` and `emit` run on the caller's thread, never while
+    /// `read` does.
+    ///
     /// - Shapes: the emitted blocks' rows concatenated are `compute`'s [T, F].
     public func computeStreaming(
-        threads: Int = 1, read: () throws -> [Float]?, rewind: () throws -> Void,
+        threads: Int = 1, read: @escaping () throws -> [Float]?, rewind: () throws -> Void,
         emit: (Matrix) throws -> Void
     ) throws {
+        /// Calls `body` with each block `read` returns, read ahead on another thread when there are threads to spare.
+        func blocks(_ body: ([Float]) throws -> Void) throws {
+            guard threads > 1 else {
+                while let block = try read() { try body(block) }
+                return
+            }
+            let ahead = ReadAhead(read: read)
+            defer { ahead.stop() }
+            while let block = try ahead.next() { try body(block) }
+        }
         var transform: CmvnTransform?
         if options.cmvn != .none {
             var stats = CmvnStatistics(options: options, dimension: baseDimension)
             let first = FeatureStream(self, threads: threads)
-            while let block = try read() { stats.add(first.push(block)) }
+            try blocks { stats.add(first.push($0)) }
             stats.add(first.finish())
             transform = stats.transform()
             try rewind()
@@ -183,7 +198,7 @@ extension FeatureExtractor {
             if let deltas { m = deltas.push(m) }
             if m.rows > 0 { try emit(m) }
         }
-        while let block = try read() { try pass(stream.push(block)) }
+        try blocks { try pass(stream.push($0)) }
         try pass(stream.finish())
         if let deltas {
             let rest = deltas.finish()
