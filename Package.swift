@@ -55,6 +55,10 @@ let package = Package(
         .systemLibrary(
             name: "CSamplerate", pkgConfig: "samplerate",
             providers: [.apt(["libsamplerate0-dev"])]),
+        // libsoxr, SoX's resampler: training's speed-perturbed copies and telephone band [libsoxr-dev]
+        .systemLibrary(
+            name: "CSoxr", pkgConfig: "soxr",
+            providers: [.apt(["libsoxr-dev"])]),
         // Open MPI: data-parallel training and sharded jobs under mpirun/srun [libopenmpi-dev]
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         // zlib: reading gzip-compressed ARPA language models [zlib1g-dev]
@@ -73,7 +77,7 @@ let package = Package(
         // MARK: - Pipeline
 
         // Decoding, mixing to mono, resampling.
-        .target(name: "HarkAudio", dependencies: ["CSndfile", "CSamplerate"]),
+        .target(name: "HarkAudio", dependencies: ["CSndfile", "CSamplerate", "CSoxr"]),
         // Shared numeric basics: the row-major Matrix, seeded random numbers, parallel loops, GEMM.
         .target(name: "HarkCore", dependencies: ["COpenBLAS", "CHarkKernels"]),
         // Kaldi-compatible framing, windows, mel banks, MFCC, fbank, deltas, CMVN.

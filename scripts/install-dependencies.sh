@@ -9,7 +9,8 @@ packages=(
   libsndfile1-dev      # audio decoding (WAV, FLAC, OGG/Vorbis, AIFF, SPHERE, …)
   libfftw3-dev         # FFT of every feature frame (fftw3f)
   libopenblas-dev      # sgemm (CBLAS)
-  libsamplerate0-dev   # sinc resampling
+  libsamplerate0-dev   # sinc resampling of the audio Hark reads
+  libsoxr-dev          # SoX's resampler: training's speed-perturbed copies and telephone band
   zlib1g-dev           # gzip-compressed ARPA language models
   libopenmpi-dev       # data-parallel training and sharded jobs under mpirun (Open MPI)
   openmpi-bin          # mpirun

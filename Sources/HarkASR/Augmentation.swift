@@ -229,9 +229,8 @@ public struct Augmentation: Codable, Equatable, Sendable {
             // Drawn only when a range is given, so that runs without one draw as before.
             let line = telephoneRates.map { Int(uniform($0, &rng).rounded()) } ?? 8000
             if sampleRate > line {
-                x = try Resampler.resample(
-                    try Resampler.resample(x, from: sampleRate, to: line, quality: .fastest),
-                    from: line, to: sampleRate, quality: .fastest)
+                x = try SoxResampler.resample(
+                    try SoxResampler.resample(x, from: sampleRate, to: line), from: line, to: sampleRate)
             }
         }
         if noiseProbability > 0, Double(rng.nextUniform()) < noiseProbability {
@@ -276,7 +275,7 @@ public struct Augmentation: Codable, Equatable, Sendable {
             let n = Int(uniform(pauseSeconds, &rng) * Double(sampleRate))
             let rms = Self.rms(out + part)
             let sigma = floor.isFinite ? rms * Float(pow(10, floor / 20)) : 0
-            out += (0..<n).map { _ in sigma * rng.nextGaussian() }
+            out += rng.gaussians(count: n).map { sigma * $0 }
             out += part
         }
         return out
@@ -292,7 +291,7 @@ public struct Augmentation: Codable, Equatable, Sendable {
     /// at factor · rate and resampled to the rate.
     public func changeSpeed(_ x: [Float], by factor: Double, sampleRate: Int) throws -> [Float] {
         if factor == 1 { return x }
-        return try Resampler.resample(x, from: Int((Double(sampleRate) * factor).rounded()), to: sampleRate, quality: .fastest)
+        return try SoxResampler.resample(x, from: Int((Double(sampleRate) * factor).rounded()), to: sampleRate)
     }
 
     /// The speech (frames of 10 ms within 35 dB of the loudest) with new
@@ -319,7 +318,7 @@ public struct Augmentation: Codable, Equatable, Sendable {
         let gain: Float = floorDecibels == -60 ? 1e-3 : floorDecibels.isFinite ? Float(pow(10, floorDecibels / 20)) : 0
         let rms = Self.rms(speech)
         func silence(_ seconds: Double) -> [Float] {
-            (0..<Int(seconds * Double(sampleRate))).map { _ in rng.nextGaussian() * rms * gain }
+            rng.gaussians(count: Int(seconds * Double(sampleRate))).map { $0 * rms * gain }
         }
         return silence(leading) + speech + silence(trailing)
     }
@@ -330,7 +329,13 @@ public struct Augmentation: Codable, Equatable, Sendable {
     public func reverberate(_ x: [Float], rt60: Double, sampleRate: Int, rng: inout SeededGenerator) -> [Float] {
         let length = max(2, Int(min(rt60, 1.5) * Double(sampleRate)))
         let decay = 3 * log(10.0) / (rt60 * Double(sampleRate))
-        var h = (0..<length).map { n in rng.nextGaussian() * Float(exp(-decay * Double(n))) * 0.3 }
+        // e^(−decay·n) as a running product (one multiplication a tap, not one exp).
+        let step = exp(-decay)
+        var envelope = 1.0
+        var h = rng.gaussians(count: length).map { w -> Float in
+            defer { envelope *= step }
+            return w * Float(envelope) * 0.3
+        }
         h[0] = 1
         let y = convolve(x, h)
         let before = x.reduce(0) { $0 + Double($1 * $1) }, after = y.reduce(0) { $0 + Double($1 * $1) }
@@ -355,25 +360,25 @@ public struct Augmentation: Codable, Equatable, Sendable {
     public func generateNoise(_ kind: NoiseKind, count: Int, sources: NoiseSources, rng: inout SeededGenerator) -> [Float] {
         switch kind {
         case .white:
-            return (0..<count).map { _ in rng.nextGaussian() }
+            return rng.gaussians(count: count)
         case .pink:
-            var b = [Float](repeating: 0, count: 7)
-            return (0..<count).map { _ in
-                let w = rng.nextGaussian()
-                b[0] = 0.99886 * b[0] + w * 0.0555179
-                b[1] = 0.99332 * b[1] + w * 0.0750759
-                b[2] = 0.96900 * b[2] + w * 0.1538520
-                b[3] = 0.86650 * b[3] + w * 0.3104856
-                b[4] = 0.55000 * b[4] + w * 0.5329522
-                b[5] = -0.7616 * b[5] - w * 0.0168980
-                let out = b[0] + b[1] + b[2] + b[3] + b[4] + b[5] + b[6] + w * 0.5362
-                b[6] = w * 0.115926
+            // Paul Kellet's filter: white noise through six first-order sections, b0…b6.
+            var b0: Float = 0, b1: Float = 0, b2: Float = 0, b3: Float = 0, b4: Float = 0, b5: Float = 0, b6: Float = 0
+            return rng.gaussians(count: count).map { w in
+                b0 = 0.99886 * b0 + w * 0.0555179
+                b1 = 0.99332 * b1 + w * 0.0750759
+                b2 = 0.96900 * b2 + w * 0.1538520
+                b3 = 0.86650 * b3 + w * 0.3104856
+                b4 = 0.55000 * b4 + w * 0.5329522
+                b5 = -0.7616 * b5 - w * 0.0168980
+                let out = b0 + b1 + b2 + b3 + b4 + b5 + b6 + w * 0.5362
+                b6 = w * 0.115926
                 return out
             }
         case .brown:
             var level: Float = 0
-            return (0..<count).map { _ in
-                level = 0.998 * level + 0.05 * rng.nextGaussian()
+            return rng.gaussians(count: count).map { w in
+                level = 0.998 * level + 0.05 * w
                 return level
             }
         case .babble:

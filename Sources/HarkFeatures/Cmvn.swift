@@ -111,10 +111,15 @@ public struct CmvnStatistics {
                     sumSquares.append([Double](repeating: 0, count: dimension))
                     counts.append(0)
                 }
-                for c in 0..<cols {
-                    let v = Double(data[r * cols + c])
-                    sums[i][c] += v
-                    sumSquares[i][c] += v * v
+                let row = data.baseAddress! + r * cols
+                sums[i].withUnsafeMutableBufferPointer { sum in
+                    sumSquares[i].withUnsafeMutableBufferPointer { sumSquare in
+                        for c in 0..<cols {
+                            let v = Double(row[c])
+                            sum[c] += v
+                            sumSquare[c] += v * v
+                        }
+                    }
                 }
                 counts[i] += 1
             }

@@ -99,6 +99,24 @@ final class AudioFormatTests: XCTestCase {
         XCTAssertLessThan(relativeError(up.waveform.samples, ref16), 0.5)
     }
 
+    /// SoX's resampler (training's speed perturbation and telephone band) is
+    /// sox's own `rate`: the 8 kHz conversion of the excerpt matches sox's file
+    /// to its 16-bit rounding, and every length is round(n · to / from).
+    func testSoxResamplerIsSoxsRate() throws {
+        let ref16 = try load("ref-s16.wav").waveform.samples
+        let sox8 = try load("ref-8k.wav").waveform.samples
+        let down = try SoxResampler.resample(ref16, from: 16_000, to: 8_000)
+        XCTAssertEqual(down.count, 8_000)
+        XCTAssertLessThan(relativeError(down, sox8), 2e-3)
+        for n in [0, 1, 7, 1_000, 48_000] {
+            let x = [Float](repeating: 0.25, count: n)
+            for (from, to) in [(14_400, 16_000), (17_600, 16_000), (16_000, 6_317), (8_000, 16_000)] {
+                let expected = Int((Double(n) * Double(to) / Double(from)).rounded())
+                XCTAssertEqual(try SoxResampler.resample(x, from: from, to: to).count, expected, "\(n) samples, \(from) → \(to) Hz")
+            }
+        }
+    }
+
     func testInMemoryDecodingOfEveryFormat() throws {
         for name in ["flac.flac", "vorbis.ogg", "aiff.aiff", "sphere.sph", "ulaw.wav"] {
             let bytes = [UInt8](try Data(contentsOf: folder.appendingPathComponent(name)))
