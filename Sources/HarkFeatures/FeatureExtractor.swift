@@ -33,8 +33,10 @@ public final class FeatureExtractor: @unchecked Sendable {
     let melBinsUsed: Int
     /// Frames per block: the unit of work one worker takes.
     static let blockFrames = 64
-    /// Frames whose mel energies are computed together, one per SIMD lane.
-    static let groupFrames = 8
+    /// A group of frames' values of one FFT bin, one frame per SIMD lane.
+    typealias Lanes = SIMD8<Float>
+    /// Frames whose mel energies are computed together, one per lane.
+    static let groupFrames = Lanes.scalarCount
 
     /// The per-frame choices shared by MFCC and fbank.
     struct SpectrumSettings {
@@ -140,7 +142,7 @@ public final class FeatureExtractor: @unchecked Sendable {
         let frame: UnsafeMutablePointer<Float>
         /// [N/2 + 1, G] the power (or magnitude) spectra of a group of G frames,
         /// bin-major: bin k of the group's frame f at k · G + f.
-        var power: [SIMD8<Float>]
+        var power: [Lanes]
         /// [blockFrames, M] mel energies (log) of one block.
         var mel: [Float]
         /// [blockFrames] log energies.
@@ -149,7 +151,7 @@ public final class FeatureExtractor: @unchecked Sendable {
         init(_ e: FeatureExtractor) {
             fft = e.fft.makeBuffers()
             frame = .allocate(capacity: e.windowSize)
-            power = [SIMD8<Float>](repeating: .zero, count: e.fft.size / 2 + 1)
+            power = [Lanes](repeating: .zero, count: e.fft.size / 2 + 1)
             mel = [Float](repeating: 0, count: FeatureExtractor.blockFrames * e.melBanks.count)
             energy = [Float](repeating: 0, count: FeatureExtractor.blockFrames)
         }
@@ -166,8 +168,8 @@ public final class FeatureExtractor: @unchecked Sendable {
         let numBins = melBanks.count
         work.mel.withUnsafeMutableBufferPointer { mel in
             work.energy.withUnsafeMutableBufferPointer { energy in
-                // Frames in groups of G = 8: each frame's spectrum goes to its lane of
-                // `work.power`, then the filters run over the group's eight lanes at once.
+                // Frames in groups of G = 8 (`groupFrames`): each frame's spectrum goes to its
+                // lane of `work.power`, then the filters run over the group's lanes at once.
                 let n = range.count
                 var i = 0
                 while i < n {
@@ -307,7 +309,7 @@ public final class FeatureExtractor: @unchecked Sendable {
                     melBanks.offsets.withUnsafeBufferPointer { offsets in
                         for m in 0..<numBins {
                             let p = power.baseAddress! + offsets[m]
-                            var e = SIMD8<Float>.zero
+                            var e = Lanes.zero
                             var j = 0
                             for i in starts[m]..<starts[m + 1] {
                                 e += w[i] * p[j]
