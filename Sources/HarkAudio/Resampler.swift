@@ -81,7 +81,7 @@ public enum SoxResampler {
         }
         if let error { throw AudioError(.resampling, "", String(cString: error)) }
         // soxr flushes its filter at the end of the input, so `produced` is `expected`.
-        output.removeSubrange(min(produced, expected)...)
+        output.removeSubrange(produced...)
         return output
     }
 }

@@ -145,29 +145,12 @@ final class BadInputTests: CLITestCase {
         }
         // A reader that has gone away (`true` reads nothing), with SIGPIPE ignored: EPIPE is reported, exit 1.
         let script = "trap '' PIPE; '\(Self.binary.path)' transcribe '\(tiny.path)' 2>'\(dir.path)/err' | true; echo ${PIPESTATUS[0]}"
-        let bash = Process()
-        bash.executableURL = URL(fileURLWithPath: "/bin/bash")
-        bash.arguments = ["-c", script]
-        bash.currentDirectoryURL = repositoryRoot
-        let out = Pipe()
-        bash.standardOutput = out
-        try bash.run()
-        let status = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        bash.waitUntilExit()
-        XCTAssertEqual(status.trimmingCharacters(in: .whitespacesAndNewlines), "1")
+        XCTAssertEqual(try bashOutput(script), "1")
         XCTAssertTrue(try String(contentsOfFile: dir.path + "/err", encoding: .utf8).contains("Broken pipe"))
         // A closed standard output: exit 1; a full standard error: the results still come, exit 0.
         for (redirect, expected) in [(">&- 2>'\(dir.path)/err2'", "1"), ("2>/dev/full >/dev/null", "0")] {
-            let shell = Process()
-            shell.executableURL = URL(fileURLWithPath: "/bin/bash")
-            shell.arguments = ["-c", "'\(Self.binary.path)' transcribe '\(sample)' \(redirect); echo $?"]
-            shell.currentDirectoryURL = repositoryRoot
-            let pipe = Pipe()
-            shell.standardOutput = pipe
-            try shell.run()
-            let status = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            shell.waitUntilExit()
-            XCTAssertEqual(status.trimmingCharacters(in: .whitespacesAndNewlines), expected, redirect)
+            let status = try bashOutput("'\(Self.binary.path)' transcribe '\(sample)' \(redirect); echo $?")
+            XCTAssertEqual(status, expected, redirect)
         }
         XCTAssertTrue(
             try String(contentsOfFile: dir.path + "/err2", encoding: .utf8).contains("cannot write to standard output: it is closed"))

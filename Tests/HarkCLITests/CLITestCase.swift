@@ -65,6 +65,21 @@ class CLITestCase: XCTestCase {
         return (process.terminationStatus, stderr)
     }
 
+    /// Runs `script` with bash in the repository root and returns what it
+    /// printed on standard output, without the surrounding whitespace.
+    func bashOutput(_ script: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-c", script]
+        process.currentDirectoryURL = repositoryRoot
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// The port of `hark serve`'s "serving … on http://127.0.0.1:PORT/" line in `text`, once it is there.
     static func servingPort(in text: String) -> Int? {
         guard let range = text.range(of: #"http://127\.0\.0\.1:(\d+)/"#, options: .regularExpression) else { return nil }
